@@ -1,0 +1,103 @@
+"""Organizations, users and their memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import field_validator
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from catalog.accounts import credit_code
+from catalog.models_base import utcnow
+from catalog.vocabularies import OrganizationKind
+
+
+class Organization(SQLModel, table=True):
+    """A department, authorized operator or enterprise, identified by its unified social credit code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=64, unique=True, index=True)
+    code: str = Field(max_length=18, unique=True, index=True)
+    name: str = Field(max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    short_name: str = Field(default="", max_length=100)
+    kind: str = Field(max_length=20, index=True)
+    description: str = Field(default="")
+    region: str = Field(default="", max_length=20)
+    address: str = Field(default="", max_length=300)
+    contact_phone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=300)
+    verified: bool = Field(default=False)
+    suspended: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A person with an account; site-wide roles are flags, organization roles are memberships."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    display_name: str = Field(default="", max_length=100)
+    password_hash: str | None = Field(default=None, max_length=300)
+    is_admin: bool = Field(default=False)
+    is_reviewer: bool = Field(default=False)
+    is_active: bool = Field(default=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_login_at: dt.datetime | None = None
+
+
+class Membership(SQLModel, table=True):
+    """A user's role (``member`` or ``owner``) in one organization."""
+
+    __table_args__ = (UniqueConstraint("user_id", "organization_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    organization_id: int = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    role: str = Field(default="member", max_length=20)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class OrganizationRef(SQLModel):
+    """How other items show an organization."""
+
+    id: str  # the slug
+    name: str
+    name_en: str = ""
+    kind: str = ""
+
+
+class OrganizationPublic(OrganizationRef):
+    code: str
+    short_name: str = ""
+    description: str = ""
+    region: str = ""
+    website: str = ""
+    verified: bool = False
+    products_listed: int = 0
+    datasets_listed: int = 0
+
+
+class OrganizationCreate(SQLModel):
+    """An organization as registration, an administrator or the seed describes it; validated."""
+
+    slug: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    code: str = Field(min_length=18, max_length=18)
+    name: str = Field(min_length=2, max_length=200)
+    name_en: str = Field(default="", max_length=200)
+    short_name: str = Field(default="", max_length=100)
+    kind: OrganizationKind
+    description: str = Field(default="", max_length=5000)
+    region: str = Field(default="", max_length=20)
+    address: str = Field(default="", max_length=300)
+    contact_phone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=300)
+
+    @field_validator("code")
+    @classmethod
+    def _valid_credit_code(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not credit_code.is_valid(value):
+            raise ValueError("not a valid unified social credit code (统一社会信用代码): check the 18 characters")
+        return value

@@ -1,0 +1,108 @@
+"""The application factory: routes, templates, the indexer and error pages."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from catalog import db
+from catalog.accounts import api as organizations_api
+from catalog.accounts import routes as organizations_routes
+from catalog.datasets import api as datasets_api
+from catalog.datasets import routes as datasets_routes
+from catalog.errors import CatalogError, NotFound
+from catalog.indexing.indexer import Indexer
+from catalog.indexing.search import CatalogSearch
+from catalog.licences import api as licences_api
+from catalog.portal import routes as portal_routes
+from catalog.products import api as products_api
+from catalog.products import routes as products_routes
+from catalog.settings import Settings
+from catalog.stats import api as stats_api
+from catalog.web import error_body, is_api, json_response, make_environment, render
+
+log = logging.getLogger("catalog")
+
+
+async def _refresh_index(app: Starlette) -> None:
+    """Apply new ChangeLog rows on a short timer, so writes from other processes reach this replica."""
+    settings: Settings = app.state.settings
+    while True:
+        await anyio.sleep(settings.index_refresh_seconds)
+        try:
+            await run_in_threadpool(app.state.indexer.catch_up)
+        except Exception:  # keep refreshing; /healthz reports the lag
+            log.exception("index refresh failed")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    await run_in_threadpool(app.state.indexer.catch_up)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_refresh_index, app)
+        yield
+        tasks.cancel_scope.cancel()
+
+
+async def _catalog_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CatalogError)
+    if is_api(request):
+        return json_response(error_body(exc), status=exc.status)
+    return render(request, "errors/error.html", {"error": exc}, status=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error = NotFound("no such page") if exc.status_code == 404 else CatalogError(str(exc.detail))
+    error.status = exc.status_code
+    if exc.status_code == 405:
+        error.code = "method_not_allowed"
+    return await _catalog_error(request, error)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    error = CatalogError("the server failed to answer this request; it has been logged")
+    error.code, error.status = "server_error", 500
+    if is_api(request):
+        return json_response(error_body(error), status=500)
+    return render(request, "errors/error.html", {"error": error}, status=500)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the ASGI application for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    engine = db.make_engine(settings.database_url)
+    routes = [
+        *portal_routes.routes,
+        *products_routes.routes,
+        *datasets_routes.routes,
+        *organizations_routes.routes,
+        *products_api.routes,
+        *datasets_api.routes,
+        *organizations_api.routes,
+        *licences_api.routes,
+        *stats_api.routes,
+        Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={CatalogError: _catalog_error, HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_environment(settings)
+    app.state.indexer = Indexer(engine, settings.index_dir)
+    app.state.search = CatalogSearch(app.state.indexer)
+    return app

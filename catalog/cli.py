@@ -1,0 +1,130 @@
+"""The ``catalog`` command: init, seed, serve, reindex, stats."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from catalog import db
+from catalog.errors import CatalogError
+from catalog.indexing.indexer import Indexer
+from catalog.permissions import Actor
+from catalog.seeding import load_seed, seed_counts
+from catalog.settings import Settings, SettingsError
+
+CLI_ACTOR = Actor(label="system:cli", is_admin=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _engine(settings: Settings) -> Engine:
+    engine = db.make_engine(settings.database_url)
+    db.migrate(engine)
+    return engine
+
+
+def _seed(settings: Settings, engine: Engine) -> dict[str, int]:
+    total = sum(seed_counts(settings.seed_dir).values())
+    with click.progressbar(length=total, label="Loading seed catalog", file=sys.stderr) as bar, \
+            db.session_scope(engine) as session:
+        return load_seed(session, CLI_ACTOR, settings.seed_dir, progress=bar.update)
+
+
+def _reindex(settings: Settings, engine: Engine) -> int:
+    indexer = Indexer(engine, settings.index_dir)
+    with click.progressbar(length=1, label="Building search index", file=sys.stderr) as bar:
+        count = indexer.rebuild()
+        bar.update(1)
+    return count
+
+
+@click.group()
+@click.version_option(package_name="huaian-data-port")
+def main() -> None:
+    """The Huai'an Data Port catalog (淮安市数据港)."""
+
+
+@main.command()
+def init() -> None:
+    """Create the database, or bring its schema up to date (runs the migrations)."""
+    settings = _settings()
+    _engine(settings)
+    click.echo(f"database ready: {settings.database_url}")
+
+
+@main.command()
+def seed() -> None:
+    """Load the seed catalog from seed/ (items that exist already are left alone)."""
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        created = _seed(settings, engine)
+    except CatalogError as exc:
+        raise click.ClickException(f"seed not loaded, nothing was written: {exc.message}") from None
+    Indexer(engine, settings.index_dir).catch_up()
+    click.echo("created: " + ", ".join(f"{k} {v}" for k, v in created.items()))
+
+
+@main.command()
+def reindex() -> None:
+    """Build a fresh search index from the database and swap it in."""
+    settings = _settings()
+    count = _reindex(settings, _engine(settings))
+    click.echo(f"indexed {count} listed items")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def stats(as_json: bool) -> None:
+    """Print listed counts against the targets."""
+    from catalog.stats.services import catalog_stats
+
+    settings = _settings()
+    with Session(_engine(settings)) as session:
+        figures = catalog_stats(session, settings)
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    for key, name in (("products", "Listed data products"), ("datasets", "Listed datasets")):
+        block = figures[key]
+        click.echo(f"{name}: {block['listed']} / {block['target']} ({block['progress']:.1%})")
+        click.echo("  by status: " + ", ".join(f"{k} {v}" for k, v in block["by_status"].items() if v))
+    click.echo(f"Deadline: {figures['deadline']} ({figures['days_to_deadline']} days)")
+    for row in figures["by_sector"]:
+        click.echo(f"  {row['name']:<8} products {row['products']:>4}  datasets {row['datasets']:>3}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--demo", is_flag=True, help="On an empty database: create it, load seed/ and build the index.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Serve the catalog over HTTP."""
+    import uvicorn
+
+    from catalog.datasets.models import Dataset
+
+    settings = _settings()
+    engine = _engine(settings)
+    if demo:
+        with Session(engine) as session:
+            empty = session.exec(select(func.count()).select_from(Dataset)).one() == 0
+        if empty:
+            try:
+                created = _seed(settings, engine)
+            except CatalogError as exc:
+                raise click.ClickException(f"seed not loaded: {exc.message}") from None
+            click.echo("demo catalog loaded: " + ", ".join(f"{k} {v}" for k, v in created.items()))
+            click.echo(f"indexed {_reindex(settings, engine)} listed items")
+    engine.dispose()
+    click.echo(f"serving on http://{host}:{port}/")
+    uvicorn.run("catalog.app:create_app", factory=True, host=host, port=port, log_level="info")

@@ -1,0 +1,27 @@
+"""JSON API v1 for datasets (reads; writes come with the listing workflow)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from catalog.listings.filters import DatasetFilters
+from catalog.datasets import services
+from catalog.web import actor_for, call, json_response, query_model
+
+
+async def list_datasets(request: Request) -> Response:
+    filters = query_model(request, DatasetFilters)
+    ranked = await request.app.state.search.ranked_keys(filters.q, "dataset")
+    return json_response(await call(request, services.list_datasets, actor_for(request), filters, ranked))
+
+
+async def get_dataset(request: Request) -> Response:
+    return json_response(await call(request, services.get_dataset, actor_for(request), request.path_params["code"]))
+
+
+routes = [
+    Route("/api/v1/datasets", list_datasets, name="api.datasets.list"),
+    Route("/api/v1/datasets/{code}", get_dataset, name="api.datasets.detail"),
+]

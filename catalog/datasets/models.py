@@ -1,0 +1,134 @@
+"""Datasets: public data resources that departments open to authorized operators."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import model_validator
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from catalog.accounts.models import OrganizationRef
+from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.models_base import utcnow
+from catalog.sectors.models import SectorRef
+from catalog.validation import Word
+from catalog.vocabularies import QualityRating, SecurityGrade, SharingCondition, UpdateFrequency
+
+
+class Dataset(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True, index=True)  # resource code (资源代码)
+    title: str = Field(max_length=200)
+    title_en: str = Field(default="", max_length=300)
+    description: str = Field(default="")
+    description_en: str = Field(default="")
+    provider_id: int = Field(foreign_key="organization.id", index=True)
+    security_grade: str = Field(max_length=20)
+    sharing_condition: str = Field(max_length=20)
+    update_frequency: str = Field(max_length=20)
+    formats: list[str] = Field(default_factory=list, sa_type=JSON)
+    keywords: list[str] = Field(default_factory=list, sa_type=JSON)
+    field_schema: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    spatial_coverage: str = Field(default="", max_length=200)
+    temporal_start: dt.date | None = None
+    temporal_end: dt.date | None = None
+    record_count: int | None = None
+    quality_rating: str = Field(default="", max_length=2)
+    status: str = Field(default="draft", max_length=20, index=True)
+    listed_at: dt.datetime | None = Field(default=None, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DatasetSector(SQLModel, table=True):
+    __tablename__ = "dataset_sector"
+
+    dataset_id: int = Field(foreign_key="dataset.id", primary_key=True, ondelete="CASCADE")
+    sector_id: int = Field(foreign_key="sector.id", primary_key=True, index=True)
+
+
+class SchemaField(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=40)
+    description: str = Field(min_length=1, max_length=500)
+    unit: str | None = Field(default=None, max_length=40)
+
+
+class DatasetCreate(SQLModel):
+    """A dataset as a department, an import file or the seed describes it; validated."""
+
+    code: str = Field(min_length=3, max_length=64, regex=r"^[A-Z0-9][A-Z0-9-]*$")
+    title: str = Field(min_length=2, max_length=200)
+    title_en: str = Field(min_length=2, max_length=300)
+    description: str = Field(min_length=10, max_length=20000)
+    description_en: str = Field(default="", max_length=20000)
+    provider: str = Field(min_length=1, max_length=64)
+    sectors: list[str] = Field(min_length=1)
+    security_grade: SecurityGrade
+    sharing_condition: SharingCondition
+    update_frequency: UpdateFrequency
+    formats: list[Word] = Field(default_factory=list)
+    keywords: list[Word] = Field(default_factory=list)
+    schema_fields: list[SchemaField] = Field(min_length=1, alias="schema")
+    spatial_coverage: str = Field(default="", max_length=200)
+    temporal_start: dt.date | None = None
+    temporal_end: dt.date | None = None
+    record_count: int | None = Field(default=None, ge=0)
+    quality_rating: QualityRating | None = None
+    status: ListingStatus = ListingStatus.DRAFT
+    listed_at: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DatasetCreate:
+        if self.status in REVIEWED_STATES and self.listed_at is None:
+            raise ValueError(f"status {self.status} needs listed_at")
+        if self.security_grade == SecurityGrade.CORE and self.status in REVIEWED_STATES:
+            raise ValueError("core data is never listed")
+        if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:
+            raise ValueError("temporal_end is before temporal_start")
+        return self
+
+
+class DatasetRef(SQLModel):
+    id: str  # the resource code
+    title: str
+    title_en: str = ""
+    provider: OrganizationRef
+    url: str
+
+
+class DatasetSummary(DatasetRef):
+    description: str
+    sectors: list[SectorRef]
+    security_grade: str
+    sharing_condition: str
+    update_frequency: str
+    quality_rating: str
+    record_count: int | None
+    status: str
+    listed_at: dt.datetime | None
+
+
+class DatasetDetail(DatasetSummary):
+    description_en: str
+    formats: list[str]
+    keywords: list[str]
+    schema_fields: list[dict[str, Any]]
+    spatial_coverage: str
+    temporal_start: dt.date | None
+    temporal_end: dt.date | None
+    products: list[DatasetProductRef]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DatasetProductRef(SQLModel):
+    """A listed product built on a dataset."""
+
+    id: str
+    title: str
+    title_en: str
+    provider: OrganizationRef
+    url: str

@@ -1,0 +1,50 @@
+"""Languages: Chinese by default, English on request. Messages live in Babel (gettext) catalogs.
+
+Template text is written in English and translated through ``catalog/locale/zh/LC_MESSAGES/messages.po``;
+the language of a request comes from ``?lang=``, then the ``lang`` cookie, then the configured default.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from starlette.requests import Request
+
+LANGUAGES = ("zh", "en")
+LANGUAGE_COOKIE = "lang"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+current_language: ContextVar[str] = ContextVar("current_language", default="zh")
+
+
+@cache
+def messages(language: str) -> dict[str, str]:
+    """The translated messages of ``language`` (English is the source language: none)."""
+    path = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def gettext(message: str) -> str:
+    return messages(current_language.get()).get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return gettext(singular if n == 1 else plural)
+
+
+def requested_language(request: Request, default: str) -> tuple[str, bool]:
+    """The request's language, and whether it was asked for explicitly (and should be remembered)."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked, True
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in LANGUAGES:
+        return cookie, False
+    return default, False

@@ -1,0 +1,1 @@
+"""The ChangeLog and the indexer that feeds search_index/ from it."""

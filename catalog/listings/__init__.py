@@ -1,0 +1,1 @@
+"""The listing lifecycle shared by datasets and products."""

@@ -1,0 +1,28 @@
+"""Every table model, imported in one place for migrations and metadata."""
+
+from catalog.accounts.models import Membership, Organization, User
+from catalog.audit.models import AuditEvent
+from catalog.datasets.models import Dataset, DatasetSector
+from catalog.indexing.models import ChangeLog
+from catalog.licences.models import Licence
+from catalog.products.models import DataProduct, ProductSector, ProductSource
+from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
+from catalog.sectors.models import Sector
+
+__all__ = [
+    "AccessRequest",
+    "AuditEvent",
+    "ChangeLog",
+    "DataProduct",
+    "Dataset",
+    "DatasetSector",
+    "Licence",
+    "Membership",
+    "Organization",
+    "ProductSector",
+    "ProductSource",
+    "RequestEvent",
+    "RequestMessage",
+    "Sector",
+    "User",
+]

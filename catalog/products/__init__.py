@@ -1,0 +1,1 @@
+"""The data product catalog (数据产品清单)."""

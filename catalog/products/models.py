@@ -1,0 +1,194 @@
+"""Data products, their sectors and their lineage to source datasets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import model_validator
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from catalog.accounts.models import OrganizationRef
+from catalog.datasets.models import DatasetRef
+from catalog.licences.models import LicencePublic, LicenceRef
+from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.models_base import utcnow
+from catalog.sectors.models import SectorRef
+from catalog.validation import Word
+from catalog.vocabularies import (
+    DeliveryMode,
+    PriceModel,
+    ProductType,
+    SecurityGrade,
+    SourceType,
+    UpdateFrequency,
+)
+
+
+class DataProduct(SQLModel, table=True):
+    __tablename__ = "data_product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True, index=True)
+    listing_no: str | None = Field(default=None, max_length=32, unique=True)  # 挂牌编号
+    registration_code: str | None = Field(default=None, max_length=64)  # 登记编号
+    title: str = Field(max_length=200)
+    title_en: str = Field(default="", max_length=300)
+    summary: str = Field(default="", max_length=500)
+    summary_en: str = Field(default="", max_length=800)
+    description: str = Field(default="")
+    description_en: str = Field(default="")
+    provider_id: int = Field(foreign_key="organization.id", index=True)
+    product_type: str = Field(max_length=20, index=True)
+    delivery_mode: str = Field(max_length=20)
+    update_frequency: str = Field(max_length=20)
+    source_type: str = Field(max_length=20)
+    security_grade: str = Field(max_length=20)
+    personal_info: bool = Field(default=False)
+    deidentification: str = Field(default="")
+    permitted_purpose: str = Field(default="")
+    usage_term_months: int | None = None
+    other_restrictions: str = Field(default="")
+    licence_id: int = Field(foreign_key="licence.id", index=True)
+    extra_terms: str = Field(default="")
+    price_model: str = Field(max_length=20)
+    price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
+    price_unit: str = Field(default="", max_length=20)
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    scenarios: list[str] = Field(default_factory=list, sa_type=JSON)
+    field_schema: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    input_fields: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    output_fields: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    version: str = Field(default="1.0", max_length=20)
+    status: str = Field(default="draft", max_length=20, index=True)
+    listed_at: dt.datetime | None = Field(default=None, index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ProductSector(SQLModel, table=True):
+    __tablename__ = "product_sector"
+
+    product_id: int = Field(foreign_key="data_product.id", primary_key=True, ondelete="CASCADE")
+    sector_id: int = Field(foreign_key="sector.id", primary_key=True, index=True)
+
+
+class ProductSource(SQLModel, table=True):
+    """Lineage: a product is derived from (``prov:wasDerivedFrom``) these datasets."""
+
+    __tablename__ = "product_source"
+
+    product_id: int = Field(foreign_key="data_product.id", primary_key=True, ondelete="CASCADE")
+    dataset_id: int = Field(foreign_key="dataset.id", primary_key=True, index=True)
+
+
+class FieldSpec(SQLModel):
+    """One field of a schema, or an API's input or output."""
+
+    name: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=40)
+    description: str = Field(min_length=1, max_length=500)
+    unit: str | None = Field(default=None, max_length=40)
+
+
+class ProductCreate(SQLModel):
+    """A product as an owner, an import file or the seed describes it; validated."""
+
+    slug: str = Field(min_length=3, max_length=120, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    title: str = Field(min_length=2, max_length=200)
+    title_en: str = Field(min_length=2, max_length=300)
+    summary: str = Field(min_length=5, max_length=500)
+    summary_en: str = Field(default="", max_length=800)
+    description: str = Field(min_length=10, max_length=20000)
+    description_en: str = Field(default="", max_length=20000)
+    provider: str = Field(min_length=1, max_length=64)  # organization slug
+    source_datasets: list[Word] = Field(min_length=1)
+    sectors: list[str] = Field(min_length=1)
+    tags: list[Word] = Field(default_factory=list)
+    scenarios: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list)
+    product_type: ProductType
+    delivery_mode: DeliveryMode
+    update_frequency: UpdateFrequency
+    source_type: SourceType
+    security_grade: SecurityGrade
+    personal_info: bool = False
+    deidentification: str | None = None
+    permitted_purpose: str = Field(min_length=2, max_length=2000)
+    usage_term_months: int = Field(ge=1, le=120)
+    other_restrictions: str | None = Field(default=None, max_length=2000)
+    license: str = Field(min_length=1, max_length=64)
+    extra_terms: str | None = Field(default=None, max_length=5000)
+    price_model: PriceModel
+    price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
+    price_unit: str | None = Field(default=None, max_length=20)
+    schema_fields: list[FieldSpec] = Field(default_factory=list, alias="schema")
+    input_fields: list[FieldSpec] = Field(default_factory=list)
+    output_fields: list[FieldSpec] = Field(default_factory=list)
+    status: ListingStatus = ListingStatus.DRAFT
+    listed_at: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProductCreate:
+        if self.personal_info and not (self.deidentification or "").strip():
+            raise ValueError("a product with personal information needs a de-identification statement")
+        if self.security_grade == SecurityGrade.CORE:
+            raise ValueError("core data cannot be made into a listed product")
+        priced = self.price_model in (PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME)
+        if priced and not (self.price and self.price > 0 and self.price_unit):
+            raise ValueError(f"price model {self.price_model} needs a price above 0 and a unit")
+        if not priced and self.price:
+            raise ValueError(f"price model {self.price_model} takes no price")
+        if self.status in REVIEWED_STATES and self.listed_at is None:
+            raise ValueError(f"status {self.status} needs listed_at")
+        return self
+
+
+class ProductSummary(SQLModel):
+    """A product as lists show it."""
+
+    id: str  # the slug
+    listing_no: str | None
+    title: str
+    title_en: str
+    summary: str
+    summary_en: str
+    provider: OrganizationRef
+    sectors: list[SectorRef]
+    license: LicenceRef
+    product_type: str
+    delivery_mode: str
+    price_model: str
+    price: float | None
+    price_unit: str
+    status: str
+    listed_at: dt.datetime | None
+    url: str
+
+
+class ProductDetail(ProductSummary):
+    """Everything about one product."""
+
+    registration_code: str | None
+    description: str
+    description_en: str
+    source_datasets: list[DatasetRef]
+    tags: list[str]
+    scenarios: list[str]
+    update_frequency: str
+    source_type: str
+    security_grade: str
+    personal_info: bool
+    deidentification: str
+    permitted_purpose: str
+    usage_term_months: int | None
+    other_restrictions: str
+    extra_terms: str
+    license_detail: LicencePublic
+    schema_fields: list[dict[str, Any]]
+    input_fields: list[dict[str, Any]]
+    output_fields: list[dict[str, Any]]
+    version: str
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -1,0 +1,317 @@
+"""Data product use cases: import, list with filters and facets, show, and search documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, exists, func
+from sqlmodel import Session, select
+
+from catalog.accounts.models import Organization, OrganizationRef
+from catalog.datasets.models import Dataset, DatasetRef
+from catalog.errors import Invalid, NotFound
+from catalog.licences.models import Licence
+from catalog.licences.services import licence_public, licence_ref
+from catalog.listings import queries
+from catalog.listings.filters import ProductFilters
+from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.pagination import Page
+from catalog.permissions import Actor, can_import_catalog, can_view_listing
+from catalog.products.models import (
+    DataProduct,
+    ProductCreate,
+    ProductDetail,
+    ProductSector,
+    ProductSource,
+    ProductSummary,
+)
+from catalog.sectors.models import Sector, SectorRef
+
+
+def product_url(slug: str) -> str:
+    return f"/products/{slug}"
+
+
+def _org_ref(org: Organization) -> OrganizationRef:
+    return OrganizationRef(id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind)
+
+
+# --- writing --------------------------------------------------------------------------------------
+def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
+    """Create a product in the state the data gives, unless its slug exists; True when created.
+
+    This is the path of the seed and of ``catalog import``: it may write any state, so only
+    administrators and the system may use it.
+    """
+    if not can_import_catalog(actor):
+        raise Invalid("only administrators may import products")
+    if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
+        return False
+    provider = session.exec(select(Organization).where(Organization.slug == data.provider)).first()
+    licence = session.exec(select(Licence).where(Licence.code == data.license)).first()
+    sectors = session.exec(select(Sector).where(Sector.slug.in_(data.sectors))).all()  # type: ignore[attr-defined]
+    sources = session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))).all()  # type: ignore[attr-defined]
+    problems = {}
+    if provider is None:
+        problems["provider"] = f"no organization {data.provider!r}"
+    if licence is None:
+        problems["license"] = f"no licence {data.license!r}"
+    if len(sectors) != len(set(data.sectors)):
+        problems["sectors"] = f"unknown sector in {data.sectors}"
+    if len(sources) != len(set(data.source_datasets)):
+        problems["source_datasets"] = f"unknown dataset in {data.source_datasets}"
+    if problems or provider is None or licence is None:
+        raise Invalid(f"product {data.slug} cannot be imported", fields=problems)
+    listed_at = (
+        dt.datetime.combine(data.listed_at, dt.time(9, 30), tzinfo=dt.UTC) if data.listed_at else None
+    )
+    product = DataProduct(
+        **data.model_dump(
+            exclude={"provider", "license", "sectors", "source_datasets", "schema_fields", "listed_at",
+                     "deidentification", "other_restrictions", "extra_terms", "price_unit"}
+        ),
+        deidentification=data.deidentification or "",
+        other_restrictions=data.other_restrictions or "",
+        extra_terms=data.extra_terms or "",
+        price_unit=data.price_unit or "",
+        field_schema=[f.model_dump(exclude_none=True) for f in data.schema_fields],
+        provider_id=provider.id,
+        licence_id=licence.id,
+        listed_at=listed_at,
+    )
+    product.input_fields = [f.model_dump(exclude_none=True) for f in data.input_fields]
+    product.output_fields = [f.model_dump(exclude_none=True) for f in data.output_fields]
+    if data.status in REVIEWED_STATES and listed_at is not None:
+        product.listing_no = next_listing_no(session, listed_at.year)
+    session.add(product)
+    session.flush()
+    session.add_all([ProductSector(product_id=product.id, sector_id=s.id) for s in sectors])  # type: ignore[arg-type]
+    session.add_all([ProductSource(product_id=product.id, dataset_id=d.id) for d in sources])  # type: ignore[arg-type]
+    session.flush()
+    return True
+
+
+def next_listing_no(session: Session, year: int) -> str:
+    """The next listing number (挂牌编号) of ``year``: HADP-<year>-<nnnn>."""
+    prefix = f"HADP-{year}-"
+    last = session.exec(
+        select(func.max(DataProduct.listing_no)).where(DataProduct.listing_no.like(f"{prefix}%"))  # type: ignore[union-attr]
+    ).one()
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+# --- reading --------------------------------------------------------------------------------------
+def _filtered_ids(session: Session, filters: ProductFilters, ranked_keys: Sequence[str] | None) -> Select:
+    query = select(DataProduct.id).where(DataProduct.status == filters.status)
+    if ranked_keys is not None:
+        query = query.where(DataProduct.slug.in_(ranked_keys))  # type: ignore[attr-defined]
+    if filters.sector:
+        query = query.where(
+            exists().where(
+                ProductSector.product_id == DataProduct.id,
+                ProductSector.sector_id.in_(queries.sector_ids(session, filters.sector)),  # type: ignore[attr-defined]
+            )
+        )
+    if filters.provider:
+        query = query.where(DataProduct.provider_id.in_(queries.organization_ids(session, filters.provider)))  # type: ignore[attr-defined]
+    if filters.license:
+        query = query.where(
+            DataProduct.licence_id.in_(select(Licence.id).where(Licence.code.in_(filters.license)))  # type: ignore[attr-defined]
+        )
+    for column, values in (
+        (DataProduct.product_type, filters.type),
+        (DataProduct.delivery_mode, filters.delivery),
+        (DataProduct.price_model, filters.price_model),
+        (DataProduct.security_grade, filters.security),
+        (DataProduct.update_frequency, filters.frequency),
+    ):
+        if values:
+            query = query.where(column.in_(values))  # type: ignore[attr-defined]
+    return query
+
+
+def _facets(session: Session, ids: Select) -> dict[str, list[dict[str, Any]]]:
+    licences = session.exec(  # type: ignore[call-overload]
+        select(Licence.code, Licence.name, Licence.name_en, func.count())
+        .join(DataProduct, DataProduct.licence_id == Licence.id)
+        .where(DataProduct.id.in_(ids))  # type: ignore[union-attr]
+        .group_by(Licence.code, Licence.name, Licence.name_en)
+        .order_by(func.count().desc())
+    ).all()
+    return {
+        "sector": queries.sector_facet(session, ProductSector.product_id, ProductSector.sector_id, ids),
+        "provider": queries.organization_facet(session, DataProduct.provider_id, DataProduct.id, ids),
+        "license": [{"value": c, "label": n, "label_en": e, "count": k} for c, n, e, k in licences],
+        "type": queries.column_facet(session, DataProduct.product_type, DataProduct.id, ids, "product_type"),
+        "delivery": queries.column_facet(session, DataProduct.delivery_mode, DataProduct.id, ids, "delivery_mode"),
+        "price_model": queries.column_facet(session, DataProduct.price_model, DataProduct.id, ids, "price_model"),
+        "security": queries.column_facet(session, DataProduct.security_grade, DataProduct.id, ids, "security_grade"),
+        "frequency": queries.column_facet(
+            session, DataProduct.update_frequency, DataProduct.id, ids, "update_frequency"
+        ),
+    }
+
+
+_ORDER = {
+    "newest": (DataProduct.listed_at.desc(), DataProduct.id.desc()),  # type: ignore[union-attr]
+    "oldest": (DataProduct.listed_at.asc(), DataProduct.id.asc()),  # type: ignore[union-attr]
+    "title": (DataProduct.title.asc(), DataProduct.id.asc()),  # type: ignore[attr-defined]
+}
+
+
+def list_products(
+    session: Session, actor: Actor, filters: ProductFilters, ranked_keys: Sequence[str] | None = None
+) -> Page[ProductSummary]:
+    """One page of public products matching ``filters``, with facet counts over all matches.
+
+    ``ranked_keys`` are the slugs a full-text search matched, best first; None means no text query.
+    """
+    ids = _filtered_ids(session, filters, ranked_keys)
+    total = session.exec(select(func.count()).select_from(ids.subquery())).one()  # type: ignore[call-overload]
+    rows_query = select(DataProduct).where(DataProduct.id.in_(ids))  # type: ignore[union-attr]
+    if ranked_keys is not None and filters.sort == "relevance":
+        rows = queries.rank_order(ranked_keys, session.exec(rows_query).all(), "slug")
+        rows = rows[filters.offset : filters.offset + filters.per_page]
+    else:
+        order = _ORDER.get(filters.sort, _ORDER["newest"])
+        rows = list(session.exec(rows_query.order_by(*order).offset(filters.offset).limit(filters.per_page)))
+    return Page[ProductSummary](
+        total=total, page=filters.page, per_page=filters.per_page, items=summarize(session, rows),
+        facets=_facets(session, ids),
+    )
+
+
+def summarize(session: Session, products: Sequence[DataProduct]) -> list[ProductSummary]:
+    """Public summaries of ``products``, loading their organizations, licences and sectors at once."""
+    if not products:
+        return []
+    ids = [p.id for p in products]
+    orgs = {o.id: o for o in session.exec(select(Organization).where(Organization.id.in_({p.provider_id for p in products})))}  # type: ignore[union-attr]
+    licences = {lic.id: lic for lic in session.exec(select(Licence).where(Licence.id.in_({p.licence_id for p in products})))}  # type: ignore[union-attr]
+    sectors: dict[int, list[SectorRef]] = {pid: [] for pid in ids if pid is not None}
+    for pid, sector in session.exec(
+        select(ProductSector.product_id, Sector)
+        .join(Sector, Sector.id == ProductSector.sector_id)
+        .where(ProductSector.product_id.in_(ids))  # type: ignore[attr-defined]
+        .order_by(Sector.position)
+    ):
+        sectors[pid].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
+    return [
+        ProductSummary(
+            id=p.slug, listing_no=p.listing_no, title=p.title, title_en=p.title_en, summary=p.summary,
+            summary_en=p.summary_en, provider=_org_ref(orgs[p.provider_id]), sectors=sectors[p.id],  # type: ignore[index]
+            license=licence_ref(licences[p.licence_id]), product_type=p.product_type,
+            delivery_mode=p.delivery_mode, price_model=p.price_model,
+            price=float(p.price) if p.price is not None else None, price_unit=p.price_unit,
+            status=p.status, listed_at=p.listed_at, url=product_url(p.slug),
+        )
+        for p in products
+    ]
+
+
+def _visible_product(session: Session, actor: Actor, slug: str) -> DataProduct:
+    product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
+    if product is None or not can_view_listing(actor, product.status, product.provider_id):
+        raise NotFound(f"no data product {slug!r}")
+    return product
+
+
+def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
+    """Everything about one product the actor may see."""
+    product = _visible_product(session, actor, slug)
+    summary = summarize(session, [product])[0]
+    sources = session.exec(
+        select(Dataset, Organization)
+        .join(ProductSource, ProductSource.dataset_id == Dataset.id)
+        .join(Organization, Organization.id == Dataset.provider_id)
+        .where(ProductSource.product_id == product.id)
+        .order_by(Dataset.code)
+    ).all()
+    licence = session.get(Licence, product.licence_id)
+    assert licence is not None  # a foreign key
+    return ProductDetail(
+        **summary.model_dump(),
+        registration_code=product.registration_code,
+        description=product.description,
+        description_en=product.description_en,
+        source_datasets=[
+            DatasetRef(id=d.code, title=d.title, title_en=d.title_en, provider=_org_ref(o), url=f"/datasets/{d.code}")
+            for d, o in sources
+        ],
+        tags=product.tags,
+        scenarios=product.scenarios,
+        update_frequency=product.update_frequency,
+        source_type=product.source_type,
+        security_grade=product.security_grade,
+        personal_info=product.personal_info,
+        deidentification=product.deidentification,
+        permitted_purpose=product.permitted_purpose,
+        usage_term_months=product.usage_term_months,
+        other_restrictions=product.other_restrictions,
+        extra_terms=product.extra_terms,
+        license_detail=licence_public(licence),
+        schema_fields=product.field_schema,
+        input_fields=product.input_fields,
+        output_fields=product.output_fields,
+        version=product.version,
+        created_at=product.created_at,
+        updated_at=product.updated_at,
+    )
+
+
+def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
+    rows = session.exec(
+        select(DataProduct).where(DataProduct.status == ListingStatus.LISTED).order_by(*_ORDER["newest"]).limit(limit)
+    ).all()
+    return summarize(session, rows)
+
+
+# --- search documents -----------------------------------------------------------------------------
+def search_documents(session: Session, product_ids: Sequence[int] | None = None) -> tuple[list[dict], list[str]]:
+    """Index documents of the listed products among ``product_ids`` (all when None), and the ids of
+    the others, which the index must not hold."""
+    query = select(DataProduct)
+    if product_ids is not None:
+        query = query.where(DataProduct.id.in_(product_ids))  # type: ignore[union-attr]
+    products = session.exec(query).all()
+    listed = [p for p in products if p.status == ListingStatus.LISTED]
+    gone = [f"product:{p.id}" for p in products if p.status != ListingStatus.LISTED]
+    summaries = {s.id: s for s in summarize(session, listed)}
+    source_titles: dict[int, list[str]] = {}
+    for pid, title in session.exec(
+        select(ProductSource.product_id, Dataset.title)
+        .join(Dataset, Dataset.id == ProductSource.dataset_id)
+        .where(ProductSource.product_id.in_([p.id for p in listed]))  # type: ignore[attr-defined]
+    ):
+        source_titles.setdefault(pid, []).append(title)
+    docs = []
+    for p in listed:
+        s = summaries[p.slug]
+        docs.append({
+            "id": f"product:{p.id}", "kind": "product", "key": p.slug, "title": p.title,
+            "title_en": p.title_en, "summary": f"{p.summary} {p.summary_en}", "description": p.description,
+            "tags": p.tags, "scenarios": p.scenarios, "provider": f"{s.provider.name} {s.provider.name_en}",
+            "sources": source_titles.get(p.id, []), "sector": [x.id for x in s.sectors],  # type: ignore[arg-type]
+            "provider_id": s.provider.id, "licence": s.license.code, "product_type": p.product_type,
+            "delivery_mode": p.delivery_mode, "price_model": p.price_model, "security_grade": p.security_grade,
+            "update_frequency": p.update_frequency, "listed_at": p.listed_at,
+        })
+    return docs, gone
+
+
+def product_ids_for(session: Session, *, provider_ids: Sequence[int] = (), licence_ids: Sequence[int] = (),
+                    sector_ids: Sequence[int] = (), dataset_ids: Sequence[int] = ()) -> set[int]:
+    """Ids of products whose search documents show these organizations, licences, sectors or datasets."""
+    found: set[int] = set()
+    if provider_ids:
+        found |= set(session.exec(select(DataProduct.id).where(DataProduct.provider_id.in_(provider_ids))))  # type: ignore[attr-defined, arg-type]
+    if licence_ids:
+        found |= set(session.exec(select(DataProduct.id).where(DataProduct.licence_id.in_(licence_ids))))  # type: ignore[attr-defined, arg-type]
+    if sector_ids:
+        found |= set(session.exec(select(ProductSector.product_id).where(ProductSector.sector_id.in_(sector_ids))))  # type: ignore[attr-defined]
+    if dataset_ids:
+        found |= set(session.exec(select(ProductSource.product_id).where(ProductSource.dataset_id.in_(dataset_ids))))  # type: ignore[attr-defined]
+    return found

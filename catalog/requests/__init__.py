@@ -1,0 +1,1 @@
+"""Access requests: from an enterprise's request to delivered data."""

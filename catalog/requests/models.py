@@ -1,0 +1,54 @@
+"""Access requests, their timeline events and their message thread."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel
+
+from catalog.models_base import utcnow
+
+
+class AccessRequest(SQLModel, table=True):
+    __tablename__ = "access_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="data_product.id", index=True)
+    requester_org_id: int = Field(foreign_key="organization.id", index=True)
+    requester_user_id: int = Field(foreign_key="user.id", index=True)
+    purpose: str = Field(default="")
+    scenario: str = Field(default="")
+    term_months: int = Field(default=12)
+    expected_volume: str = Field(default="", max_length=200)
+    contact: str = Field(default="", max_length=200)
+    licence_id: int = Field(foreign_key="licence.id")
+    licence_version: int = Field(default=1)  # the version of the terms the requester agreed to
+    status: str = Field(default="submitted", max_length=24, index=True)
+    due_at: dt.datetime | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RequestEvent(SQLModel, table=True):
+    """One step of a request's timeline."""
+
+    __tablename__ = "request_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True, ondelete="CASCADE")
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    reason: str = Field(default="")
+    at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RequestMessage(SQLModel, table=True):
+    __tablename__ = "request_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True, ondelete="CASCADE")
+    author_user_id: int = Field(foreign_key="user.id")
+    body: str
+    at: dt.datetime = Field(default_factory=utcnow)
+    read_at: dt.datetime | None = None

@@ -1,0 +1,97 @@
+"""One settings object, read from ``CATALOG_*`` environment variables (documented in README)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _date(env: dict[str, str], name: str, default: dt.date) -> dt.date:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date like 2027-12-31, got {raw!r}") from None
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Read the generated key kept under the data dir, creating it on first use."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service can be configured with; build it with :meth:`from_env`."""
+
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    target_products: int = 300
+    target_datasets: int = 50
+    target_deadline: dt.date = dt.date(2027, 12, 31)
+    default_language: str = "zh"
+    index_refresh_seconds: float = 2.0
+    templates_dir: Path = field(default=PROJECT_ROOT / "templates")
+    static_dir: Path = field(default=PROJECT_ROOT / "static")
+    seed_dir: Path = field(default=PROJECT_ROOT / "seed")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: the process environment)."""
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("CATALOG_DATA_DIR") or "./var").resolve()
+        database_url = env.get("CATALOG_DATABASE_URL") or f"sqlite:///{data_dir / 'catalog.sqlite3'}"
+        language = env.get("CATALOG_DEFAULT_LANGUAGE") or "zh"
+        if language not in ("zh", "en"):
+            raise SettingsError(f"CATALOG_DEFAULT_LANGUAGE must be zh or en, got {language!r}")
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            secret_key=env.get("CATALOG_SECRET_KEY") or _secret_key(data_dir),
+            target_products=_int(env, "CATALOG_TARGET_PRODUCTS", 300, minimum=1),
+            target_datasets=_int(env, "CATALOG_TARGET_DATASETS", 50, minimum=1),
+            target_deadline=_date(env, "CATALOG_TARGET_DEADLINE", dt.date(2027, 12, 31)),
+            default_language=language,
+            index_refresh_seconds=_int(env, "CATALOG_INDEX_REFRESH_SECONDS", 2, minimum=1),
+            seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
+        )

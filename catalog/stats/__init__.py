@@ -1,0 +1,1 @@
+"""Counts, targets and reports."""

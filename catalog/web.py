@@ -1,0 +1,138 @@
+"""Rendering pages and JSON: templates, language, errors, and running services off the event loop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from catalog import i18n
+from catalog.db import session_scope
+from catalog.errors import CatalogError, Invalid
+from catalog.listings.filters import MULTI_VALUED
+from catalog.permissions import ANONYMOUS, Actor
+from catalog.settings import Settings
+from catalog.vocabularies import label
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+def make_environment(settings: Settings) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(settings.templates_dir)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(
+        label=lambda vocabulary, value: label(vocabulary, value, i18n.current_language.get()),
+        pick=pick,
+        settings=settings,
+    )
+    env.filters["json_script"] = json_script
+    return env
+
+
+def pick(zh: str | None, en: str | None) -> str:
+    """The English text on English pages when there is one, else the Chinese."""
+    if i18n.current_language.get() == "en" and en:
+        return en
+    return zh or en or ""
+
+
+def json_script(value: Any) -> str:
+    """JSON safe to place inside a ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def actor_for(request: Request) -> Actor:
+    """The actor of a request (accounts come with the accounts issue: everyone is anonymous)."""
+    return ANONYMOUS
+
+
+async def call(request: Request, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``service(session, *args)`` in the thread pool inside one transaction."""
+    engine = request.app.state.engine
+
+    def run() -> T:
+        with session_scope(engine) as session:
+            return service(session, *args, **kwargs)
+
+    return await run_in_threadpool(run)
+
+
+def query_model(request: Request, model: type[M], **overrides: Any) -> M:
+    """Validate the query string into ``model``; repeated names become lists where the model takes one."""
+    data: dict[str, Any] = {}
+    for name in model.model_fields:
+        if name in MULTI_VALUED:
+            values = [v for v in request.query_params.getlist(name) if v]
+            if values:
+                data[name] = values
+        elif request.query_params.get(name) not in (None, ""):
+            data[name] = request.query_params[name]
+    data.update(overrides)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = {".".join(str(p) for p in e["loc"]) or "query": e["msg"] for e in exc.errors()}
+        raise Invalid("the query has invalid parameters: " + ", ".join(fields), fields=fields) from None
+
+
+def url_with(request: Request, **changes: Any) -> str:
+    """This page's URL with some query parameters changed (None removes one)."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        params.extend((key, v) for v in (value if isinstance(value, list | tuple) else [value]))
+    query = urlencode(params)
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Render a template in the request's language (remembering an explicit choice in a cookie)."""
+    settings: Settings = request.app.state.settings
+    language, explicit = i18n.requested_language(request, settings.default_language)
+    token = i18n.current_language.set(language)
+    try:
+        html = request.app.state.templates.get_template(name).render(
+            request=request, lang=language, url_with=lambda **c: url_with(request, **c), **context
+        )
+    finally:
+        i18n.current_language.reset(token)
+    response = HTMLResponse(html, status_code=status)
+    if explicit:
+        response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def json_response(data: Any, status: int = 200) -> JSONResponse:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    return JSONResponse(data, status_code=status)
+
+
+def error_body(error: CatalogError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if isinstance(error, Invalid) and error.fields:
+        body["fields"] = error.fields
+    if "allowed" in error.details:
+        body["allowed"] = error.details["allowed"]
+    return {"error": body}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+

@@ -1,0 +1,102 @@
+"""Analysis: Chinese word segmentation (rjieba), English stemming, pinyin for titles.
+
+Positions are word positions, and the sub-words of a long word share their containing word's
+position, so quoted phrases match in Chinese too (jieba's own whoosh analyzer uses character offsets
+as positions, which breaks every phrase query).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import rjieba
+from pypinyin import Style, lazy_pinyin
+from whoosh.analysis import Filter, LowercaseFilter, StemFilter, Token, Tokenizer
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"\w", re.UNICODE)
+
+
+def _is_word(text: str) -> bool:
+    return bool(_WORD.search(text))
+
+
+@lru_cache(maxsize=65536)
+def _sub_words(word: str) -> tuple[tuple[str, int, int], ...]:
+    """The dictionary words inside a Chinese word of three or more characters."""
+    if len(word) < 3 or not _HAN.search(word):
+        return ()
+    return tuple((w, s, e) for w, s, e in rjieba.tokenize(word, mode="search") if w != word and len(w) > 1)
+
+
+class ChineseTokenizer(Tokenizer):
+    """Segments mixed Chinese/English text into words with word positions."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        text = unicodedata.normalize("NFKC", value)
+        pos = start_pos
+        for word, start, end in rjieba.tokenize(text):
+            if not _is_word(word):
+                continue
+            for text_, s, e in ((word, start, end), *((w, start + a, start + b) for w, a, b in _sub_words(word))):
+                token.text = text_
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = text_
+                if positions:
+                    token.pos = pos
+                if chars:
+                    token.startchar = start_char + s
+                    token.endchar = start_char + e
+                yield token
+            pos += 1
+
+
+@lru_cache(maxsize=65536)
+def _pinyin(word: str) -> tuple[str, str]:
+    full = "".join(lazy_pinyin(word, errors="ignore"))
+    initials = "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
+    return full.lower(), initials.lower()
+
+
+class PinyinFilter(Filter):
+    """Replaces each Chinese word with its full pinyin and its initials, at the word's position."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
+        for token in tokens:
+            if not _HAN.search(token.text):
+                yield token
+                continue
+            full, initials = _pinyin(token.text)
+            for text in dict.fromkeys((full, initials)):
+                if text:
+                    token.text = text
+                    yield token
+
+
+def chinese_analyzer() -> Any:
+    """Chinese segmentation, lower-casing and English stemming (stems leave Chinese words alone)."""
+    return ChineseTokenizer() | LowercaseFilter() | StemFilter(cachesize=50000)
+
+
+def pinyin_analyzer() -> Any:
+    """Title words as full pinyin and initials, so ``jiaotong`` and ``jt`` both find 交通."""
+    return ChineseTokenizer() | LowercaseFilter() | PinyinFilter()
