@@ -98,7 +98,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        exception_handlers={CatalogError: _catalog_error, HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={
+            CatalogError: _catalog_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -34,8 +34,10 @@ def _engine(settings: Settings) -> Engine:
 
 def _seed(settings: Settings, engine: Engine) -> dict[str, int]:
     total = sum(seed_counts(settings.seed_dir).values())
-    with click.progressbar(length=total, label="Loading seed catalog", file=sys.stderr) as bar, \
-            db.session_scope(engine) as session:
+    with (
+        click.progressbar(length=total, label="Loading seed catalog", file=sys.stderr) as bar,
+        db.session_scope(engine) as session,
+    ):
         return load_seed(session, CLI_ACTOR, settings.seed_dir, progress=bar.update)
 
 

@@ -64,7 +64,9 @@ def seed_counts(seed_dir: Path) -> dict[str, int]:
     }
 
 
-def load_seed(session: Session, actor: Actor, seed_dir: Path, progress: Progress | None = None) -> dict[str, int]:
+def load_seed(
+    session: Session, actor: Actor, seed_dir: Path, progress: Progress | None = None
+) -> dict[str, int]:
     """Create every seed item that does not exist yet; the number created of each kind.
 
     Every item is validated before it is written; an invalid file raises :class:`Invalid` naming the
@@ -73,7 +75,9 @@ def load_seed(session: Session, actor: Actor, seed_dir: Path, progress: Progress
     tick = progress or (lambda _n: None)
     created = dict.fromkeys(("sectors", "licences", "organizations", "datasets", "products"), 0)
     for position, (source, item) in enumerate(_records(seed_dir, "sectors.yaml")):
-        created["sectors"] += import_sector(session, actor, _validated(SectorCreate, source, item, "slug"), position)
+        created["sectors"] += import_sector(
+            session, actor, _validated(SectorCreate, source, item, "slug"), position
+        )
         tick(1)
     for source, item in _records(seed_dir, "licences.yaml"):
         created["licences"] += import_licence(session, actor, _validated(LicenceCreate, source, item, "code"))
@@ -87,7 +91,8 @@ def load_seed(session: Session, actor: Actor, seed_dir: Path, progress: Progress
         created["datasets"] += import_dataset(session, actor, _validated(DatasetCreate, source, item, "code"))
         tick(1)
     products = [
-        _validated(ProductCreate, source, item, "slug") for source, item in _records(seed_dir, "products/*.yaml")
+        _validated(ProductCreate, source, item, "slug")
+        for source, item in _records(seed_dir, "products/*.yaml")
     ]
     # Listing numbers follow listing dates, so import in that order.
     products.sort(key=lambda p: (p.listed_at or dt.date.max, p.slug))

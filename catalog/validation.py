@@ -12,5 +12,8 @@ def _scalar_to_str(value: Any) -> Any:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-Word = Annotated[str, BeforeValidator(_scalar_to_str), StringConstraints(strip_whitespace=True, min_length=1,
-                                                                         max_length=100)]
+Word = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+]

@@ -114,7 +114,9 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         i18n.current_language.reset(token)
     response = HTMLResponse(html, status_code=status)
     if explicit:
-        response.set_cookie(i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+        )
     return response
 
 
@@ -135,4 +137,3 @@ def error_body(error: CatalogError) -> dict[str, Any]:
 
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
-

@@ -55,7 +55,10 @@ class ChineseTokenizer(Tokenizer):
         for word, start, end in rjieba.tokenize(text):
             if not _is_word(word):
                 continue
-            for text_, s, e in ((word, start, end), *((w, start + a, start + b) for w, a, b in _sub_words(word))):
+            for text_, s, e in (
+                (word, start, end),
+                *((w, start + a, start + b) for w, a, b in _sub_words(word)),
+            ):
                 token.text = text_
                 token.boost = 1.0
                 token.stopped = False

@@ -179,7 +179,9 @@ class SearchIndex:
 
     @staticmethod
     def _restrictions(kind: str | None, filters: Mapping[str, Sequence[str]] | None) -> list[Query]:
-        terms: list[Query] = [Term("kind", kind)] if kind else [Or([Term("kind", "product"), Term("kind", "dataset")])]
+        terms: list[Query] = (
+            [Term("kind", kind)] if kind else [Or([Term("kind", "product"), Term("kind", "dataset")])]
+        )
         for name, values in (filters or {}).items():
             if name not in FILTER_FIELDS:
                 raise ValueError(f"unknown filter {name!r}")

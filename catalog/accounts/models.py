@@ -99,5 +99,7 @@ class OrganizationCreate(SQLModel):
     def _valid_credit_code(cls, value: str) -> str:
         value = value.strip().upper()
         if not credit_code.is_valid(value):
-            raise ValueError("not a valid unified social credit code (统一社会信用代码): check the 18 characters")
+            raise ValueError(
+                "not a valid unified social credit code (统一社会信用代码): check the 18 characters"
+            )
         return value

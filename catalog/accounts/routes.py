@@ -30,11 +30,18 @@ async def detail(request: Request) -> Response:
     actor = actor_for(request)
     product_filters = query_model(request, ProductFilters, provider=[slug], sort="newest")
     product_page = await call(request, products.list_products, actor, product_filters)
-    dataset_page = await call(request, datasets.list_datasets, actor,
-                              DatasetFilters(provider=[slug], sort="newest", per_page=50))
-    return render(request, "organizations/detail.html", {
-        "organization": organization, "products": product_page, "datasets": dataset_page,
-    })
+    dataset_page = await call(
+        request, datasets.list_datasets, actor, DatasetFilters(provider=[slug], sort="newest", per_page=50)
+    )
+    return render(
+        request,
+        "organizations/detail.html",
+        {
+            "organization": organization,
+            "products": product_page,
+            "datasets": dataset_page,
+        },
+    )
 
 
 routes = [

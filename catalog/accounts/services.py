@@ -28,16 +28,26 @@ def import_organization(session: Session, actor: Actor, data: OrganizationCreate
 
 def _listed_counts(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[int, int]:
     rows = session.exec(
-        select(model.provider_id, func.count()).where(model.status == ListingStatus.LISTED).group_by(model.provider_id)
+        select(model.provider_id, func.count())
+        .where(model.status == ListingStatus.LISTED)
+        .group_by(model.provider_id)
     ).all()
     return dict(rows)
 
 
 def _public(org: Organization, products: dict[int, int], datasets: dict[int, int]) -> OrganizationPublic:
     return OrganizationPublic(
-        id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind, code=org.code,
-        short_name=org.short_name, description=org.description, region=org.region, website=org.website,
-        verified=org.verified, products_listed=products.get(org.id, 0),  # type: ignore[arg-type]
+        id=org.slug,
+        name=org.name,
+        name_en=org.name_en,
+        kind=org.kind,
+        code=org.code,
+        short_name=org.short_name,
+        description=org.description,
+        region=org.region,
+        website=org.website,
+        verified=org.verified,
+        products_listed=products.get(org.id, 0),  # type: ignore[arg-type]
         datasets_listed=datasets.get(org.id, 0),  # type: ignore[arg-type]
     )
 
@@ -48,10 +58,14 @@ def list_organizations(session: Session, kind: str | None, paging: PageParams) -
     if kind:
         query = query.where(Organization.kind == kind)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(Organization.kind, Organization.id).offset(paging.offset).limit(paging.per_page))
+    rows = session.exec(
+        query.order_by(Organization.kind, Organization.id).offset(paging.offset).limit(paging.per_page)
+    )
     products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
     return Page[OrganizationPublic](
-        total=total, page=paging.page, per_page=paging.per_page,
+        total=total,
+        page=paging.page,
+        per_page=paging.per_page,
         items=[_public(o, products, datasets) for o in rows],
     )
 

@@ -22,8 +22,14 @@ def record(
 ) -> AuditEvent:
     """Append one audit event in the caller's transaction."""
     event = AuditEvent(
-        actor_user_id=actor.user_id, actor_label=actor.label, action=action, target_type=target_type,
-        target_id=target_id, summary=summary, before=before, after=after,
+        actor_user_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        summary=summary,
+        before=before,
+        after=after,
     )
     session.add(event)
     session.flush()

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.listings.filters import DatasetFilters
 from catalog.datasets import services
+from catalog.listings.filters import DatasetFilters
 from catalog.web import actor_for, call, json_response, query_model
 
 
@@ -18,7 +18,9 @@ async def list_datasets(request: Request) -> Response:
 
 
 async def get_dataset(request: Request) -> Response:
-    return json_response(await call(request, services.get_dataset, actor_for(request), request.path_params["code"]))
+    return json_response(
+        await call(request, services.get_dataset, actor_for(request), request.path_params["code"])
+    )
 
 
 routes = [

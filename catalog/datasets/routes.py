@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.listings.filters import DatasetFilters
 from catalog.datasets import services
+from catalog.listings.filters import DatasetFilters
 from catalog.web import actor_for, call, query_model, render
 
 

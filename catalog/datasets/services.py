@@ -56,7 +56,9 @@ def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
         quality_rating=data.quality_rating or "",
         field_schema=[f.model_dump(exclude_none=True) for f in data.schema_fields],
         provider_id=provider.id,
-        listed_at=dt.datetime.combine(data.listed_at, dt.time(9, 0), tzinfo=dt.UTC) if data.listed_at else None,
+        listed_at=dt.datetime.combine(data.listed_at, dt.time(9, 0), tzinfo=dt.UTC)
+        if data.listed_at
+        else None,
     )
     session.add(dataset)
     session.flush()
@@ -93,8 +95,12 @@ def _facets(session: Session, ids: Select) -> dict[str, list[dict[str, Any]]]:
         "sector": queries.sector_facet(session, DatasetSector.dataset_id, DatasetSector.sector_id, ids),
         "provider": queries.organization_facet(session, Dataset.provider_id, Dataset.id, ids),
         "security": queries.column_facet(session, Dataset.security_grade, Dataset.id, ids, "security_grade"),
-        "sharing": queries.column_facet(session, Dataset.sharing_condition, Dataset.id, ids, "sharing_condition"),
-        "frequency": queries.column_facet(session, Dataset.update_frequency, Dataset.id, ids, "update_frequency"),
+        "sharing": queries.column_facet(
+            session, Dataset.sharing_condition, Dataset.id, ids, "sharing_condition"
+        ),
+        "frequency": queries.column_facet(
+            session, Dataset.update_frequency, Dataset.id, ids, "update_frequency"
+        ),
     }
 
 
@@ -119,7 +125,10 @@ def list_datasets(
         order = _ORDER.get(filters.sort, _ORDER["newest"])
         rows = list(session.exec(rows_query.order_by(*order).offset(filters.offset).limit(filters.per_page)))
     return Page[DatasetSummary](
-        total=total, page=filters.page, per_page=filters.per_page, items=summarize(session, rows),
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        items=summarize(session, rows),
         facets=_facets(session, ids),
     )
 
@@ -129,7 +138,12 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
     if not datasets:
         return []
     ids = [d.id for d in datasets]
-    orgs = {o.id: o for o in session.exec(select(Organization).where(Organization.id.in_({d.provider_id for d in datasets})))}  # type: ignore[union-attr]
+    orgs = {
+        o.id: o
+        for o in session.exec(
+            select(Organization).where(Organization.id.in_({d.provider_id for d in datasets}))
+        )
+    }  # type: ignore[union-attr]
     sectors: dict[int, list[SectorRef]] = {i: [] for i in ids if i is not None}
     for did, sector in session.exec(
         select(DatasetSector.dataset_id, Sector)
@@ -140,11 +154,20 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
         sectors[did].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
     return [
         DatasetSummary(
-            id=d.code, title=d.title, title_en=d.title_en, provider=_org_ref(orgs[d.provider_id]),
-            url=dataset_url(d.code), description=d.description, sectors=sectors[d.id],  # type: ignore[index]
-            security_grade=d.security_grade, sharing_condition=d.sharing_condition,
-            update_frequency=d.update_frequency, quality_rating=d.quality_rating, record_count=d.record_count,
-            status=d.status, listed_at=d.listed_at,
+            id=d.code,
+            title=d.title,
+            title_en=d.title_en,
+            provider=_org_ref(orgs[d.provider_id]),
+            url=dataset_url(d.code),
+            description=d.description,
+            sectors=sectors[d.id],  # type: ignore[index]
+            security_grade=d.security_grade,
+            sharing_condition=d.sharing_condition,
+            update_frequency=d.update_frequency,
+            quality_rating=d.quality_rating,
+            record_count=d.record_count,
+            status=d.status,
+            listed_at=d.listed_at,
         )
         for d in datasets
     ]
@@ -173,8 +196,9 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
         temporal_start=dataset.temporal_start,
         temporal_end=dataset.temporal_end,
         products=[
-            DatasetProductRef(id=p.slug, title=p.title, title_en=p.title_en, provider=_org_ref(o),
-                              url=f"/products/{p.slug}")
+            DatasetProductRef(
+                id=p.slug, title=p.title, title_en=p.title_en, provider=_org_ref(o), url=f"/products/{p.slug}"
+            )
             for p, o in products
         ],
         created_at=dataset.created_at,
@@ -182,7 +206,9 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
     )
 
 
-def search_documents(session: Session, dataset_ids: Sequence[int] | None = None) -> tuple[list[dict], list[str]]:
+def search_documents(
+    session: Session, dataset_ids: Sequence[int] | None = None
+) -> tuple[list[dict], list[str]]:
     """Index documents of the listed datasets among ``dataset_ids`` (all when None), and the ids of
     the others, which the index must not hold."""
     query = select(Dataset)
@@ -193,21 +219,36 @@ def search_documents(session: Session, dataset_ids: Sequence[int] | None = None)
     gone = [f"dataset:{d.id}" for d in datasets if d.status != ListingStatus.LISTED]
     docs = []
     for d, s in zip(listed, summarize(session, listed), strict=True):
-        docs.append({
-            "id": f"dataset:{d.id}", "kind": "dataset", "key": d.code, "title": d.title, "title_en": d.title_en,
-            "summary": d.description_en, "description": d.description, "tags": d.keywords,
-            "provider": f"{s.provider.name} {s.provider.name_en}", "sector": [x.id for x in s.sectors],
-            "provider_id": s.provider.id, "security_grade": d.security_grade,
-            "update_frequency": d.update_frequency, "listed_at": d.listed_at,
-        })
+        docs.append(
+            {
+                "id": f"dataset:{d.id}",
+                "kind": "dataset",
+                "key": d.code,
+                "title": d.title,
+                "title_en": d.title_en,
+                "summary": d.description_en,
+                "description": d.description,
+                "tags": d.keywords,
+                "provider": f"{s.provider.name} {s.provider.name_en}",
+                "sector": [x.id for x in s.sectors],
+                "provider_id": s.provider.id,
+                "security_grade": d.security_grade,
+                "update_frequency": d.update_frequency,
+                "listed_at": d.listed_at,
+            }
+        )
     return docs, gone
 
 
-def dataset_ids_for(session: Session, *, provider_ids: Sequence[int] = (), sector_ids: Sequence[int] = ()) -> set[int]:
+def dataset_ids_for(
+    session: Session, *, provider_ids: Sequence[int] = (), sector_ids: Sequence[int] = ()
+) -> set[int]:
     """Ids of datasets whose search documents show these organizations or sectors."""
     found: set[int] = set()
     if provider_ids:
         found |= set(session.exec(select(Dataset.id).where(Dataset.provider_id.in_(provider_ids))))  # type: ignore[attr-defined, arg-type]
     if sector_ids:
-        found |= set(session.exec(select(DatasetSector.dataset_id).where(DatasetSector.sector_id.in_(sector_ids))))  # type: ignore[attr-defined]
+        found |= set(
+            session.exec(select(DatasetSector.dataset_id).where(DatasetSector.sector_id.in_(sector_ids)))
+        )  # type: ignore[attr-defined]
     return found

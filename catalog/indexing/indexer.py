@@ -27,12 +27,19 @@ def _expand(session: Session, rows: Sequence[ChangeLog]) -> tuple[set[int], set[
     ids: dict[str, set[int]] = {}
     for row in rows:
         ids.setdefault(row.entity, set()).add(row.entity_id)
-    orgs, licences, sectors = ids.get("organization", set()), ids.get("licence", set()), ids.get("sector", set())
+    orgs, licences, sectors = (
+        ids.get("organization", set()),
+        ids.get("licence", set()),
+        ids.get("sector", set()),
+    )
     dataset_ids = ids.get("dataset", set()) | datasets.dataset_ids_for(
         session, provider_ids=list(orgs), sector_ids=list(sectors)
     )
     product_ids = ids.get("product", set()) | products.product_ids_for(
-        session, provider_ids=list(orgs), licence_ids=list(licences), sector_ids=list(sectors),
+        session,
+        provider_ids=list(orgs),
+        licence_ids=list(licences),
+        sector_ids=list(sectors),
         dataset_ids=list(ids.get("dataset", set())),  # source dataset titles are indexed with products
     )
     return product_ids, dataset_ids

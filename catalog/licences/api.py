@@ -12,8 +12,15 @@ from catalog.web import call, json_response
 
 async def list_licences(request: Request) -> Response:
     items = await call(request, services.list_licences)
-    return json_response({"total": len(items), "page": 1, "per_page": len(items),
-                          "items": [i.model_dump(mode="json") for i in items], "facets": {}})
+    return json_response(
+        {
+            "total": len(items),
+            "page": 1,
+            "per_page": len(items),
+            "items": [i.model_dump(mode="json") for i in items],
+            "facets": {},
+        }
+    )
 
 
 async def get_licence(request: Request) -> Response:

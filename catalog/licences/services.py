@@ -19,8 +19,9 @@ def import_licence(session: Session, actor: Actor, data: LicenceCreate) -> bool:
 
 
 def licence_ref(licence: Licence) -> LicenceRef:
-    return LicenceRef(code=licence.code, name=licence.name, name_en=licence.name_en, kind=licence.kind,
-                      url=licence.url)
+    return LicenceRef(
+        code=licence.code, name=licence.name, name_en=licence.name_en, kind=licence.kind, url=licence.url
+    )
 
 
 def licence_public(licence: Licence) -> LicencePublic:

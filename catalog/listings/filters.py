@@ -35,5 +35,6 @@ class DatasetFilters(ListingFilters):
 
 
 # Filter names that take several values (``?sector=a&sector=b``).
-MULTI_VALUED = frozenset({"sector", "provider", "license", "type", "delivery", "price_model", "security",
-                          "frequency", "sharing"})
+MULTI_VALUED = frozenset(
+    {"sector", "provider", "license", "type", "delivery", "price_model", "security", "frequency", "sharing"}
+)

@@ -25,8 +25,12 @@ def column_facet(session: Session, column: Any, id_column: Any, ids: Select, voc
         select(column, func.count()).where(id_column.in_(ids)).group_by(column).order_by(func.count().desc())
     ).all()
     return [
-        {"value": value, "label": label(vocabulary, value, "zh"), "label_en": label(vocabulary, value, "en"),
-         "count": count}
+        {
+            "value": value,
+            "label": label(vocabulary, value, "zh"),
+            "label_en": label(vocabulary, value, "en"),
+            "count": count,
+        }
         for value, count in rows
         if value is not None
     ]

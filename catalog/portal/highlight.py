@@ -21,7 +21,9 @@ def highlight(text: str, words: list[str], limit: int | None = None) -> Markup:
     if limit and len(text) > limit:
         first = min((i for i in (text.lower().find(w.lower()) for w in words) if i >= 0), default=0)
         start = max(0, first - limit // 4)
-        text = ("…" if start else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
+        text = (
+            ("…" if start else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
+        )
     if not words:
         return escape(text)
     pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)

@@ -36,14 +36,23 @@ async def search(request: Request) -> Response:
     if product_keys is not None and dataset_keys is not None:
         product_page = await call(request, products.list_products, actor, filters, product_keys)
         dataset_page = await call(
-            request, datasets.list_datasets, actor,
-            DatasetFilters(q=filters.q, per_page=SEARCH_PREVIEW, page=filters.page), dataset_keys,
+            request,
+            datasets.list_datasets,
+            actor,
+            DatasetFilters(q=filters.q, per_page=SEARCH_PREVIEW, page=filters.page),
+            dataset_keys,
         )
     words = query_words(filters.q)
-    return render(request, "portal/search.html", {
-        "filters": filters, "products": product_page, "datasets": dataset_page,
-        "mark": lambda value, limit=None: highlight(value or "", words, limit),
-    })
+    return render(
+        request,
+        "portal/search.html",
+        {
+            "filters": filters,
+            "products": product_page,
+            "datasets": dataset_page,
+            "mark": lambda value, limit=None: highlight(value or "", words, limit),
+        },
+    )
 
 
 async def healthz(request: Request) -> Response:

@@ -18,7 +18,9 @@ async def list_products(request: Request) -> Response:
 
 
 async def get_product(request: Request) -> Response:
-    return json_response(await call(request, services.get_product, actor_for(request), request.path_params["slug"]))
+    return json_response(
+        await call(request, services.get_product, actor_for(request), request.path_params["slug"])
+    )
 
 
 routes = [

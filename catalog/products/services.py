@@ -64,13 +64,21 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
         problems["source_datasets"] = f"unknown dataset in {data.source_datasets}"
     if problems or provider is None or licence is None:
         raise Invalid(f"product {data.slug} cannot be imported", fields=problems)
-    listed_at = (
-        dt.datetime.combine(data.listed_at, dt.time(9, 30), tzinfo=dt.UTC) if data.listed_at else None
-    )
+    listed_at = dt.datetime.combine(data.listed_at, dt.time(9, 30), tzinfo=dt.UTC) if data.listed_at else None
     product = DataProduct(
         **data.model_dump(
-            exclude={"provider", "license", "sectors", "source_datasets", "schema_fields", "listed_at",
-                     "deidentification", "other_restrictions", "extra_terms", "price_unit"}
+            exclude={
+                "provider",
+                "license",
+                "sectors",
+                "source_datasets",
+                "schema_fields",
+                "listed_at",
+                "deidentification",
+                "other_restrictions",
+                "extra_terms",
+                "price_unit",
+            }
         ),
         deidentification=data.deidentification or "",
         other_restrictions=data.other_restrictions or "",
@@ -146,9 +154,15 @@ def _facets(session: Session, ids: Select) -> dict[str, list[dict[str, Any]]]:
         "provider": queries.organization_facet(session, DataProduct.provider_id, DataProduct.id, ids),
         "license": [{"value": c, "label": n, "label_en": e, "count": k} for c, n, e, k in licences],
         "type": queries.column_facet(session, DataProduct.product_type, DataProduct.id, ids, "product_type"),
-        "delivery": queries.column_facet(session, DataProduct.delivery_mode, DataProduct.id, ids, "delivery_mode"),
-        "price_model": queries.column_facet(session, DataProduct.price_model, DataProduct.id, ids, "price_model"),
-        "security": queries.column_facet(session, DataProduct.security_grade, DataProduct.id, ids, "security_grade"),
+        "delivery": queries.column_facet(
+            session, DataProduct.delivery_mode, DataProduct.id, ids, "delivery_mode"
+        ),
+        "price_model": queries.column_facet(
+            session, DataProduct.price_model, DataProduct.id, ids, "price_model"
+        ),
+        "security": queries.column_facet(
+            session, DataProduct.security_grade, DataProduct.id, ids, "security_grade"
+        ),
         "frequency": queries.column_facet(
             session, DataProduct.update_frequency, DataProduct.id, ids, "update_frequency"
         ),
@@ -179,7 +193,10 @@ def list_products(
         order = _ORDER.get(filters.sort, _ORDER["newest"])
         rows = list(session.exec(rows_query.order_by(*order).offset(filters.offset).limit(filters.per_page)))
     return Page[ProductSummary](
-        total=total, page=filters.page, per_page=filters.per_page, items=summarize(session, rows),
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        items=summarize(session, rows),
         facets=_facets(session, ids),
     )
 
@@ -189,8 +206,16 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
     if not products:
         return []
     ids = [p.id for p in products]
-    orgs = {o.id: o for o in session.exec(select(Organization).where(Organization.id.in_({p.provider_id for p in products})))}  # type: ignore[union-attr]
-    licences = {lic.id: lic for lic in session.exec(select(Licence).where(Licence.id.in_({p.licence_id for p in products})))}  # type: ignore[union-attr]
+    orgs = {
+        o.id: o
+        for o in session.exec(
+            select(Organization).where(Organization.id.in_({p.provider_id for p in products}))
+        )
+    }  # type: ignore[union-attr]
+    licences = {
+        lic.id: lic
+        for lic in session.exec(select(Licence).where(Licence.id.in_({p.licence_id for p in products})))
+    }  # type: ignore[union-attr]
     sectors: dict[int, list[SectorRef]] = {pid: [] for pid in ids if pid is not None}
     for pid, sector in session.exec(
         select(ProductSector.product_id, Sector)
@@ -201,12 +226,23 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
         sectors[pid].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
     return [
         ProductSummary(
-            id=p.slug, listing_no=p.listing_no, title=p.title, title_en=p.title_en, summary=p.summary,
-            summary_en=p.summary_en, provider=_org_ref(orgs[p.provider_id]), sectors=sectors[p.id],  # type: ignore[index]
-            license=licence_ref(licences[p.licence_id]), product_type=p.product_type,
-            delivery_mode=p.delivery_mode, price_model=p.price_model,
-            price=float(p.price) if p.price is not None else None, price_unit=p.price_unit,
-            status=p.status, listed_at=p.listed_at, url=product_url(p.slug),
+            id=p.slug,
+            listing_no=p.listing_no,
+            title=p.title,
+            title_en=p.title_en,
+            summary=p.summary,
+            summary_en=p.summary_en,
+            provider=_org_ref(orgs[p.provider_id]),
+            sectors=sectors[p.id],  # type: ignore[index]
+            license=licence_ref(licences[p.licence_id]),
+            product_type=p.product_type,
+            delivery_mode=p.delivery_mode,
+            price_model=p.price_model,
+            price=float(p.price) if p.price is not None else None,
+            price_unit=p.price_unit,
+            status=p.status,
+            listed_at=p.listed_at,
+            url=product_url(p.slug),
         )
         for p in products
     ]
@@ -238,7 +274,9 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
         description=product.description,
         description_en=product.description_en,
         source_datasets=[
-            DatasetRef(id=d.code, title=d.title, title_en=d.title_en, provider=_org_ref(o), url=f"/datasets/{d.code}")
+            DatasetRef(
+                id=d.code, title=d.title, title_en=d.title_en, provider=_org_ref(o), url=f"/datasets/{d.code}"
+            )
             for d, o in sources
         ],
         tags=product.tags,
@@ -264,13 +302,18 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
     rows = session.exec(
-        select(DataProduct).where(DataProduct.status == ListingStatus.LISTED).order_by(*_ORDER["newest"]).limit(limit)
+        select(DataProduct)
+        .where(DataProduct.status == ListingStatus.LISTED)
+        .order_by(*_ORDER["newest"])
+        .limit(limit)
     ).all()
     return summarize(session, rows)
 
 
 # --- search documents -----------------------------------------------------------------------------
-def search_documents(session: Session, product_ids: Sequence[int] | None = None) -> tuple[list[dict], list[str]]:
+def search_documents(
+    session: Session, product_ids: Sequence[int] | None = None
+) -> tuple[list[dict], list[str]]:
     """Index documents of the listed products among ``product_ids`` (all when None), and the ids of
     the others, which the index must not hold."""
     query = select(DataProduct)
@@ -290,20 +333,41 @@ def search_documents(session: Session, product_ids: Sequence[int] | None = None)
     docs = []
     for p in listed:
         s = summaries[p.slug]
-        docs.append({
-            "id": f"product:{p.id}", "kind": "product", "key": p.slug, "title": p.title,
-            "title_en": p.title_en, "summary": f"{p.summary} {p.summary_en}", "description": p.description,
-            "tags": p.tags, "scenarios": p.scenarios, "provider": f"{s.provider.name} {s.provider.name_en}",
-            "sources": source_titles.get(p.id, []), "sector": [x.id for x in s.sectors],  # type: ignore[arg-type]
-            "provider_id": s.provider.id, "licence": s.license.code, "product_type": p.product_type,
-            "delivery_mode": p.delivery_mode, "price_model": p.price_model, "security_grade": p.security_grade,
-            "update_frequency": p.update_frequency, "listed_at": p.listed_at,
-        })
+        docs.append(
+            {
+                "id": f"product:{p.id}",
+                "kind": "product",
+                "key": p.slug,
+                "title": p.title,
+                "title_en": p.title_en,
+                "summary": f"{p.summary} {p.summary_en}",
+                "description": p.description,
+                "tags": p.tags,
+                "scenarios": p.scenarios,
+                "provider": f"{s.provider.name} {s.provider.name_en}",
+                "sources": source_titles.get(p.id, []),
+                "sector": [x.id for x in s.sectors],  # type: ignore[arg-type]
+                "provider_id": s.provider.id,
+                "licence": s.license.code,
+                "product_type": p.product_type,
+                "delivery_mode": p.delivery_mode,
+                "price_model": p.price_model,
+                "security_grade": p.security_grade,
+                "update_frequency": p.update_frequency,
+                "listed_at": p.listed_at,
+            }
+        )
     return docs, gone
 
 
-def product_ids_for(session: Session, *, provider_ids: Sequence[int] = (), licence_ids: Sequence[int] = (),
-                    sector_ids: Sequence[int] = (), dataset_ids: Sequence[int] = ()) -> set[int]:
+def product_ids_for(
+    session: Session,
+    *,
+    provider_ids: Sequence[int] = (),
+    licence_ids: Sequence[int] = (),
+    sector_ids: Sequence[int] = (),
+    dataset_ids: Sequence[int] = (),
+) -> set[int]:
     """Ids of products whose search documents show these organizations, licences, sectors or datasets."""
     found: set[int] = set()
     if provider_ids:
@@ -311,7 +375,11 @@ def product_ids_for(session: Session, *, provider_ids: Sequence[int] = (), licen
     if licence_ids:
         found |= set(session.exec(select(DataProduct.id).where(DataProduct.licence_id.in_(licence_ids))))  # type: ignore[attr-defined, arg-type]
     if sector_ids:
-        found |= set(session.exec(select(ProductSector.product_id).where(ProductSector.sector_id.in_(sector_ids))))  # type: ignore[attr-defined]
+        found |= set(
+            session.exec(select(ProductSector.product_id).where(ProductSector.sector_id.in_(sector_ids)))
+        )  # type: ignore[attr-defined]
     if dataset_ids:
-        found |= set(session.exec(select(ProductSource.product_id).where(ProductSource.dataset_id.in_(dataset_ids))))  # type: ignore[attr-defined]
+        found |= set(
+            session.exec(select(ProductSource.product_id).where(ProductSource.dataset_id.in_(dataset_ids)))
+        )  # type: ignore[attr-defined]
     return found

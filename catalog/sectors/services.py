@@ -43,9 +43,14 @@ def list_sectors(session: Session) -> list[SectorPublic]:
     sectors = session.exec(select(Sector).order_by(Sector.position, Sector.id)).all()
     return [
         SectorPublic(
-            id=s.slug, name=s.name, name_en=s.name_en, description=s.description,
-            description_en=s.description_en, task=s.task,
-            products_listed=products.get(s.id, 0), datasets_listed=datasets.get(s.id, 0),
+            id=s.slug,
+            name=s.name,
+            name_en=s.name_en,
+            description=s.description,
+            description_en=s.description_en,
+            task=s.task,
+            products_listed=products.get(s.id, 0),
+            datasets_listed=datasets.get(s.id, 0),
         )
         for s in sectors
     ]

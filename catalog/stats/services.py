@@ -48,8 +48,13 @@ def catalog_stats(session: Session, settings: Settings, today: dt.date | None = 
             session.exec(select(Organization.kind, func.count()).group_by(Organization.kind)).all()
         ),
         "by_sector": [
-            {"sector": s.id, "name": s.name, "name_en": s.name_en, "products": s.products_listed,
-             "datasets": s.datasets_listed}
+            {
+                "sector": s.id,
+                "name": s.name,
+                "name_en": s.name_en,
+                "products": s.products_listed,
+                "datasets": s.datasets_listed,
+            }
             for s in list_sectors(session)
         ],
     }

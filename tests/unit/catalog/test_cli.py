@@ -1,0 +1,38 @@
+"""The catalog command on a real data dir."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from catalog.cli import main
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("CATALOG_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("CATALOG_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def test_init_seed_stats_and_reindex(runner: CliRunner, tmp_path: Path) -> None:
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    seeded = runner.invoke(main, ["seed"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "products 3" in seeded.output
+    stats = json.loads(runner.invoke(main, ["stats", "--json"]).output)
+    assert stats["products"]["listed"] >= 250 and stats["datasets"]["listed"] >= 50
+    again = runner.invoke(main, ["seed"])
+    assert "products 0" in again.output
+    reindexed = runner.invoke(main, ["reindex"])
+    assert (
+        reindexed.exit_code == 0
+        and f"indexed {stats['products']['listed'] + stats['datasets']['listed']}" in (reindexed.output)
+    )
+
+
+def test_invalid_setting_is_a_usage_error(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CATALOG_TARGET_PRODUCTS", "lots")
+    result = runner.invoke(main, ["init"])
+    assert result.exit_code == 2 and "CATALOG_TARGET_PRODUCTS" in result.output

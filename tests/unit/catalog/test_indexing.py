@@ -1,0 +1,90 @@
+"""The ChangeLog hook and the indexer, on a real SQLite file and a real index."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from catalog import db
+from catalog.datasets.models import Dataset
+from catalog.indexing.indexer import Indexer
+from catalog.indexing.models import ChangeLog
+from catalog.listings.states import ListingStatus
+from catalog.products.models import DataProduct
+from catalog.settings import Settings
+
+
+def max_seq(session: Session) -> int:
+    return session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+
+
+def test_index_holds_exactly_the_listed_items_after_seeding(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    indexer = Indexer(seeded_engine, seeded_settings.index_dir)
+    with Session(seeded_engine) as session:
+        products = set(
+            session.exec(select(DataProduct.slug).where(DataProduct.status == ListingStatus.LISTED))
+        )
+        datasets = set(session.exec(select(Dataset.code).where(Dataset.status == ListingStatus.LISTED)))
+        assert indexer.index.last_applied_seq() == max_seq(session)
+    assert indexer.index.keys("product") == products
+    assert indexer.index.keys("dataset") == datasets
+
+
+def test_a_change_is_logged_in_its_transaction_and_reaches_the_index(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    indexer = Indexer(seeded_engine, seeded_settings.index_dir)
+    with db.session_scope(seeded_engine) as session:
+        before = max_seq(session)
+        product = session.exec(select(DataProduct).where(DataProduct.status == ListingStatus.LISTED)).first()
+        assert product is not None
+        product.status = ListingStatus.DELISTED
+        slug = product.slug
+    with Session(seeded_engine) as session:
+        assert max_seq(session) > before
+    assert slug in indexer.index.keys("product")
+    assert indexer.catch_up() >= 1
+    assert slug not in indexer.index.keys("product")
+    assert indexer.status()["lag"] == 0
+
+
+def test_a_rolled_back_change_leaves_no_log(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        before = max_seq(session)
+    with pytest.raises(RuntimeError), db.session_scope(seeded_engine) as session:
+        product = session.exec(select(DataProduct)).first()
+        assert product is not None
+        product.title = "改过但未提交的标题"
+        session.flush()
+        raise RuntimeError("abort")
+    with Session(seeded_engine) as session:
+        assert max_seq(session) == before
+
+
+def test_renaming_a_provider_reindexes_its_products(seeded_engine: Engine, seeded_settings: Settings) -> None:
+    from catalog.accounts.models import Organization
+
+    indexer = Indexer(seeded_engine, seeded_settings.index_dir)
+    assert indexer.index.search("云标", kind="product").total > 0
+    assert indexer.index.search("星河标注", kind="product").total == 0
+    with db.session_scope(seeded_engine) as session:
+        org = session.exec(select(Organization).where(Organization.slug == "ybbz")).one()
+        org.name = "淮安星河标注科技有限公司"
+    indexer.catch_up()
+    assert indexer.index.search("星河标注", kind="product").total > 0
+
+
+def test_rebuild_after_losing_the_index_restores_every_listed_item(
+    seeded_engine: Engine, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    fresh = Indexer(seeded_engine, tmp_path / "other-index")
+    assert fresh.index.keys("product") == set()
+    count = fresh.rebuild()
+    with Session(seeded_engine) as session:
+        listed = session.exec(
+            select(func.count()).select_from(DataProduct).where(DataProduct.status == ListingStatus.LISTED)
+        ).one()
+    assert len(fresh.index.keys("product")) == listed and count >= listed
