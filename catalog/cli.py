@@ -6,14 +6,14 @@ import json
 import sys
 
 import click
-from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from catalog import db
 from catalog.errors import CatalogError
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import Actor
-from catalog.seeding import load_seed, seed_counts
+from catalog.seeding import catalog_is_empty, load_seed, seed_counts
 from catalog.settings import Settings, SettingsError
 
 CLI_ACTOR = Actor(label="system:cli", is_admin=True)
@@ -113,13 +113,11 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Serve the catalog over HTTP."""
     import uvicorn
 
-    from catalog.datasets.models import Dataset
-
     settings = _settings()
     engine = _engine(settings)
     if demo:
         with Session(engine) as session:
-            empty = session.exec(select(func.count()).select_from(Dataset)).one() == 0
+            empty = catalog_is_empty(session)
         if empty:
             try:
                 created = _seed(settings, engine)

@@ -9,9 +9,10 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
-from catalog.accounts.models import OrganizationCreate
+from catalog.accounts.models import Organization, OrganizationCreate
 from catalog.accounts.services import import_organization
 from catalog.audit.services import record
 from catalog.datasets.models import DatasetCreate
@@ -62,6 +63,11 @@ def seed_counts(seed_dir: Path) -> dict[str, int]:
         "datasets": sum(1 for _ in _records(seed_dir, "datasets/*.yaml")),
         "products": sum(1 for _ in _records(seed_dir, "products/*.yaml")),
     }
+
+
+def catalog_is_empty(session: Session) -> bool:
+    """True before anything has been loaded (``catalog serve --demo`` seeds only then)."""
+    return session.exec(select(func.count()).select_from(Organization)).one() == 0
 
 
 def load_seed(

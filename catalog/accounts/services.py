@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from catalog.accounts.models import Organization, OrganizationCreate, OrganizationPublic
+from catalog.accounts.models import Organization, OrganizationCreate, OrganizationPublic, OrganizationRef
 from catalog.datasets.models import Dataset
 from catalog.errors import NotFound
 from catalog.listings.states import ListingStatus
@@ -24,6 +24,11 @@ def import_organization(session: Session, actor: Actor, data: OrganizationCreate
     session.add(Organization(**data.model_dump(), verified=True))
     session.flush()
     return True
+
+
+def organization_ref(org: Organization) -> OrganizationRef:
+    """How other items show an organization."""
+    return OrganizationRef(id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind)
 
 
 def _listed_counts(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[int, int]:

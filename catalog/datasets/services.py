@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, exists, func
+from sqlalchemy import Select, exists
 from sqlmodel import Session, select
 
-from catalog.accounts.models import Organization, OrganizationRef
+from catalog.accounts.models import Organization
+from catalog.accounts.services import organization_ref
 from catalog.datasets.models import (
     Dataset,
     DatasetCreate,
@@ -22,18 +23,11 @@ from catalog.errors import Invalid, NotFound
 from catalog.listings import queries
 from catalog.listings.filters import DatasetFilters
 from catalog.listings.states import ListingStatus
+from catalog.listings.urls import dataset_url, product_url
 from catalog.pagination import Page
 from catalog.permissions import Actor, can_import_catalog, can_view_listing
 from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector, SectorRef
-
-
-def dataset_url(code: str) -> str:
-    return f"/datasets/{code}"
-
-
-def _org_ref(org: Organization) -> OrganizationRef:
-    return OrganizationRef(id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind)
 
 
 def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
@@ -116,14 +110,7 @@ def list_datasets(
 ) -> Page[DatasetSummary]:
     """One page of public datasets matching ``filters``, with facet counts over all matches."""
     ids = _filtered_ids(session, filters, ranked_keys)
-    total = session.exec(select(func.count()).select_from(ids.subquery())).one()  # type: ignore[call-overload]
-    rows_query = select(Dataset).where(Dataset.id.in_(ids))  # type: ignore[union-attr]
-    if ranked_keys is not None and filters.sort == "relevance":
-        rows = queries.rank_order(ranked_keys, session.exec(rows_query).all(), "code")
-        rows = rows[filters.offset : filters.offset + filters.per_page]
-    else:
-        order = _ORDER.get(filters.sort, _ORDER["newest"])
-        rows = list(session.exec(rows_query.order_by(*order).offset(filters.offset).limit(filters.per_page)))
+    total, rows = queries.page_rows(session, Dataset, ids, filters, ranked_keys, "code", _ORDER)
     return Page[DatasetSummary](
         total=total,
         page=filters.page,
@@ -157,7 +144,7 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
             id=d.code,
             title=d.title,
             title_en=d.title_en,
-            provider=_org_ref(orgs[d.provider_id]),
+            provider=organization_ref(orgs[d.provider_id]),
             url=dataset_url(d.code),
             description=d.description,
             sectors=sectors[d.id],  # type: ignore[index]
@@ -197,7 +184,11 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
         temporal_end=dataset.temporal_end,
         products=[
             DatasetProductRef(
-                id=p.slug, title=p.title, title_en=p.title_en, provider=_org_ref(o), url=f"/products/{p.slug}"
+                id=p.slug,
+                title=p.title,
+                title_en=p.title_en,
+                provider=organization_ref(o),
+                url=product_url(p.slug),
             )
             for p, o in products
         ],

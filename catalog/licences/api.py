@@ -7,20 +7,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from catalog.licences import services
+from catalog.licences.models import LicencePublic
+from catalog.pagination import Page
 from catalog.web import call, json_response
 
 
 async def list_licences(request: Request) -> Response:
     items = await call(request, services.list_licences)
-    return json_response(
-        {
-            "total": len(items),
-            "page": 1,
-            "per_page": len(items),
-            "items": [i.model_dump(mode="json") for i in items],
-            "facets": {},
-        }
-    )
+    return json_response(Page[LicencePublic](total=len(items), page=1, per_page=len(items), items=items))
 
 
 async def get_licence(request: Request) -> Response:

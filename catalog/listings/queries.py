@@ -9,14 +9,35 @@ from sqlalchemy import Select, func, select
 from sqlmodel import Session
 
 from catalog.accounts.models import Organization
+from catalog.listings.filters import ListingFilters
 from catalog.sectors.models import Sector
 from catalog.vocabularies import label
 
 
-def rank_order(keys_in_rank: Sequence[str], rows: Sequence[Any], key: str) -> list[Any]:
-    """Order ``rows`` as their ``key`` attribute appears in ``keys_in_rank``."""
-    position = {k: i for i, k in enumerate(keys_in_rank)}
-    return sorted(rows, key=lambda row: position.get(getattr(row, key), len(position)))
+def page_rows(
+    session: Session,
+    model: Any,
+    ids: Select,
+    filters: ListingFilters,
+    ranked_keys: Sequence[str] | None,
+    key: str,
+    order: dict[str, tuple[Any, ...]],
+) -> tuple[int, list[Any]]:
+    """The number of rows ``ids`` selects and the rows of the requested page.
+
+    With ``ranked_keys`` (what a text search matched, best first) and relevance sorting, rows keep the
+    search's order; otherwise ``order[filters.sort]`` (default newest) orders them in SQL.
+    """
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    rows_query = select(model).where(model.id.in_(ids))
+    if ranked_keys is not None and filters.sort == "relevance":
+        position = {k: i for i, k in enumerate(ranked_keys)}
+        rows = sorted(
+            session.scalars(rows_query), key=lambda row: position.get(getattr(row, key), len(position))
+        )
+        return total, rows[filters.offset : filters.offset + filters.per_page]
+    query = rows_query.order_by(*order.get(filters.sort, order["newest"]))
+    return total, list(session.scalars(query.offset(filters.offset).limit(filters.per_page)))
 
 
 def column_facet(session: Session, column: Any, id_column: Any, ids: Select, vocabulary: str) -> list[dict]:

@@ -12,7 +12,6 @@ from catalog.datasets import services as datasets
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.portal.highlight import highlight, query_words
 from catalog.products import services as products
-from catalog.sectors.services import list_sectors
 from catalog.stats.services import catalog_stats
 from catalog.web import actor_for, call, query_model, render
 
@@ -22,9 +21,8 @@ SEARCH_PREVIEW = 10
 async def home(request: Request) -> Response:
     settings = request.app.state.settings
     stats = await call(request, catalog_stats, settings)
-    sectors = await call(request, list_sectors)
     newest = await call(request, products.newest_products, 6)
-    return render(request, "portal/home.html", {"stats": stats, "sectors": sectors, "newest": newest})
+    return render(request, "portal/home.html", {"stats": stats, "newest": newest})
 
 
 async def search(request: Request) -> Response:

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Select, exists, func
 from sqlmodel import Session, select
 
-from catalog.accounts.models import Organization, OrganizationRef
+from catalog.accounts.models import Organization
+from catalog.accounts.services import organization_ref
 from catalog.datasets.models import Dataset, DatasetRef
 from catalog.errors import Invalid, NotFound
 from catalog.licences.models import Licence
@@ -17,6 +18,7 @@ from catalog.licences.services import licence_public, licence_ref
 from catalog.listings import queries
 from catalog.listings.filters import ProductFilters
 from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.listings.urls import dataset_url, product_url
 from catalog.pagination import Page
 from catalog.permissions import Actor, can_import_catalog, can_view_listing
 from catalog.products.models import (
@@ -28,14 +30,6 @@ from catalog.products.models import (
     ProductSummary,
 )
 from catalog.sectors.models import Sector, SectorRef
-
-
-def product_url(slug: str) -> str:
-    return f"/products/{slug}"
-
-
-def _org_ref(org: Organization) -> OrganizationRef:
-    return OrganizationRef(id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind)
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -184,14 +178,7 @@ def list_products(
     ``ranked_keys`` are the slugs a full-text search matched, best first; None means no text query.
     """
     ids = _filtered_ids(session, filters, ranked_keys)
-    total = session.exec(select(func.count()).select_from(ids.subquery())).one()  # type: ignore[call-overload]
-    rows_query = select(DataProduct).where(DataProduct.id.in_(ids))  # type: ignore[union-attr]
-    if ranked_keys is not None and filters.sort == "relevance":
-        rows = queries.rank_order(ranked_keys, session.exec(rows_query).all(), "slug")
-        rows = rows[filters.offset : filters.offset + filters.per_page]
-    else:
-        order = _ORDER.get(filters.sort, _ORDER["newest"])
-        rows = list(session.exec(rows_query.order_by(*order).offset(filters.offset).limit(filters.per_page)))
+    total, rows = queries.page_rows(session, DataProduct, ids, filters, ranked_keys, "slug", _ORDER)
     return Page[ProductSummary](
         total=total,
         page=filters.page,
@@ -232,7 +219,7 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
             title_en=p.title_en,
             summary=p.summary,
             summary_en=p.summary_en,
-            provider=_org_ref(orgs[p.provider_id]),
+            provider=organization_ref(orgs[p.provider_id]),
             sectors=sectors[p.id],  # type: ignore[index]
             license=licence_ref(licences[p.licence_id]),
             product_type=p.product_type,
@@ -275,7 +262,11 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
         description_en=product.description_en,
         source_datasets=[
             DatasetRef(
-                id=d.code, title=d.title, title_en=d.title_en, provider=_org_ref(o), url=f"/datasets/{d.code}"
+                id=d.code,
+                title=d.title,
+                title_en=d.title_en,
+                provider=organization_ref(o),
+                url=dataset_url(d.code),
             )
             for d, o in sources
         ],

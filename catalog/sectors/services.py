@@ -6,7 +6,6 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from catalog.datasets.models import Dataset, DatasetSector
-from catalog.errors import NotFound
 from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor
 from catalog.products.models import DataProduct, ProductSector
@@ -54,10 +53,3 @@ def list_sectors(session: Session) -> list[SectorPublic]:
         )
         for s in sectors
     ]
-
-
-def get_sector(session: Session, slug: str) -> SectorPublic:
-    for sector in list_sectors(session):
-        if sector.id == slug:
-            return sector
-    raise NotFound(f"no sector {slug!r}")
