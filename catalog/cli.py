@@ -81,7 +81,7 @@ def reindex() -> None:
     """Build a fresh search index from the database and swap it in."""
     settings = _settings()
     count = _reindex(settings, _engine(settings))
-    click.echo(f"indexed {count} listed items")
+    click.echo(f"indexed {count} public items (listed or in publicity)")
 
 
 @main.command()
@@ -124,7 +124,7 @@ def serve(host: str, port: int, demo: bool) -> None:
             except CatalogError as exc:
                 raise click.ClickException(f"seed not loaded: {exc.message}") from None
             click.echo("demo catalog loaded: " + ", ".join(f"{k} {v}" for k, v in created.items()))
-            click.echo(f"indexed {_reindex(settings, engine)} listed items")
+            click.echo(f"indexed {_reindex(settings, engine)} public items (listed or in publicity)")
     engine.dispose()
     click.echo(f"serving on http://{host}:{port}/")
     uvicorn.run("catalog.app:create_app", factory=True, host=host, port=port, log_level="info")

@@ -27,6 +27,8 @@ class Page(BaseModel, Generic[T]):
     per_page: int
     items: list[T]
     facets: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    suggestion: str | None = None  # "did you mean", when a search found nothing
+    simplified: bool = False  # the search ignored query syntax it could not read
 
     @property
     def pages(self) -> int:

@@ -2,7 +2,8 @@
 
 Positions are word positions, and the sub-words of a long word share their containing word's
 position, so quoted phrases match in Chinese too (jieba's own whoosh analyzer uses character offsets
-as positions, which breaks every phrase query).
+as positions, which breaks every phrase query). Sub-words are indexed, not queried: a query word is
+looked up as the whole word, which the index holds whether it stood alone or inside a longer word.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import rjieba
 from pypinyin import Style, lazy_pinyin
 from whoosh.analysis import Filter, LowercaseFilter, StemFilter, Token, Tokenizer
 
+from search_index import synonyms  # noqa: F401  (adds the synonym words to the segmenter's dictionary)
+
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"\w", re.UNICODE)
 
@@ -30,7 +33,12 @@ def _sub_words(word: str) -> tuple[tuple[str, int, int], ...]:
     """The dictionary words inside a Chinese word of three or more characters."""
     if len(word) < 3 or not _HAN.search(word):
         return ()
-    return tuple((w, s, e) for w, s, e in rjieba.tokenize(word, mode="search") if w != word and len(w) > 1)
+    return tuple(
+        (word[start:end], start, end)
+        for start in range(len(word) - 1)
+        for end in range(start + 2, min(len(word), start + 8) + 1)
+        if end - start < len(word) and rjieba.has_word(word[start:end])
+    )
 
 
 class ChineseTokenizer(Tokenizer):
@@ -52,12 +60,13 @@ class ChineseTokenizer(Tokenizer):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         text = unicodedata.normalize("NFKC", value)
         pos = start_pos
+        querying = mode == "query"
         for word, start, end in rjieba.tokenize(text):
             if not _is_word(word):
                 continue
             for text_, s, e in (
                 (word, start, end),
-                *((w, start + a, start + b) for w, a, b in _sub_words(word)),
+                *(() if querying else ((w, start + a, start + b) for w, a, b in _sub_words(word))),
             ):
                 token.text = text_
                 token.boost = 1.0
@@ -89,7 +98,8 @@ class PinyinFilter(Filter):
                 yield token
                 continue
             full, initials = _pinyin(token.text)
-            for text in dict.fromkeys((full, initials)):
+            # the index holds both forms at one position; a query word needs only its full pinyin
+            for text in (full,) if token.mode == "query" else dict.fromkeys((full, initials)):
                 if text:
                     token.text = text
                     yield token

@@ -3,29 +3,31 @@
 The index folder holds generations (``gen-<n>/``) and a ``CURRENT`` file naming the live one; a
 rebuild writes a new generation and swaps ``CURRENT`` atomically. The last applied change-log
 sequence number is stored as a meta document in the same commit as the changes it covers.
+
+A search matches documents with set operations over posting lists, filters and counts facets over
+in-memory columns (``columns.py``), and asks whoosh to score only the documents that survive the
+filters, for the first page.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.qparser import MultifieldParser
-from whoosh.query import And, NullQuery, Or, Query, Term
+from whoosh.searching import Searcher
 
-from search_index.schema import FILTER_FIELDS, META_ID, SEARCH_FIELDS, build_schema
+from search_index.analysis import ChineseTokenizer
+from search_index.columns import Columns, SegmentColumns, pack
+from search_index.query import QueryParser, clean_query, matching_docs, suggest
+from search_index.schema import FILTER_FIELDS, META_ID, SEARCH_FIELDS, SORTS, SUGGEST_FIELDS, build_schema
 
-MAX_QUERY_CHARS = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SYNTAX = re.compile(r"[()\[\]{}:^~*?\"'+\-!/\\]|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b")
+__all__ = ["SearchHit", "SearchIndex", "SearchResult", "clean_query"]
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,14 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchResult:
+    """One page of hits, the total, facet counts ``{field: [(value, count), …]}`` and query notes."""
+
     total: int
     hits: list[SearchHit] = field(default_factory=list)
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     query: str = ""
-
-
-def clean_query(text: str) -> str:
-    """Normalize user text: NFKC, no control characters, bounded length."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return _CONTROL.sub(" ", text)[:MAX_QUERY_CHARS].strip()
+    simplified: bool = False  # syntax the parser could not read was ignored
+    suggestion: str | None = None  # "did you mean", offered when nothing matched
 
 
 class SearchIndex:
@@ -56,7 +57,12 @@ class SearchIndex:
         self.generation = generation
         self._ix = whoosh_index.open_dir(str(root / generation))
         self._write_lock = threading.Lock()
-        self._parser = MultifieldParser(list(SEARCH_FIELDS), self._ix.schema)
+        self._read_lock = threading.Lock()
+        self._parser = QueryParser(SEARCH_FIELDS, self._ix.schema)
+        self._words = ChineseTokenizer()
+        self._searcher: Searcher | None = None
+        self._columns: Columns | None = None
+        self._segments: dict[str, SegmentColumns] = {}
 
     # --- opening -------------------------------------------------------------------------------
     @classmethod
@@ -150,57 +156,109 @@ class SearchIndex:
 
     def search(
         self,
-        text: str,
+        text: str = "",
+        *,
         kind: str | None = None,
         filters: Mapping[str, Sequence[str]] | None = None,
-        limit: int | None = None,
+        facets: Sequence[str] = (),
+        sort: str = "relevance",
+        offset: int = 0,
+        limit: int | None = 20,
     ) -> SearchResult:
-        """Documents matching ``text`` (every word, in any searched field), best first."""
-        cleaned = clean_query(text)
-        query = self._parse(cleaned)
-        if query is None:
-            return SearchResult(total=0, query=cleaned)
-        query = And([query, *self._restrictions(kind, filters)])
-        with self._ix.searcher() as searcher:
-            results = searcher.search(query, limit=limit)
-            hits = [SearchHit(r["kind"], r["key"], float(r.score or 0.0)) for r in results]
-            total = len(results) if limit is None else results.estimated_length()
-        return SearchResult(total=total, hits=hits, query=cleaned)
+        """Documents of ``kind`` matching every word of ``text`` (all of them when it is empty) and
+        ``filters``, in ``sort`` order, from ``offset``; with counts per value of each ``facets`` field.
 
-    def _parse(self, text: str) -> Query | None:
-        """Parse user text; syntax the parser rejects is dropped rather than answered with an error."""
-        if not text:
-            return None
-        try:
-            query = self._parser.parse(text)
-        except Exception:  # whoosh raises many types on odd input; fall back to plain words
-            query = self._parser.parse(_SYNTAX.sub(" ", text))
-        return None if query is None or query is NullQuery else query
-
-    @staticmethod
-    def _restrictions(kind: str | None, filters: Mapping[str, Sequence[str]] | None) -> list[Query]:
-        terms: list[Query] = (
-            [Term("kind", kind)] if kind else [Or([Term("kind", "product"), Term("kind", "dataset")])]
-        )
-        for name, values in (filters or {}).items():
+        Facet counts of a field ignore that field's own filter (so its other values stay choosable)
+        and apply all the others: filtering by a value returns exactly the count shown for it.
+        """
+        filters = {name: list(values) for name, values in (filters or {}).items() if values}
+        for name in (*filters, *facets):
             if name not in FILTER_FIELDS:
                 raise ValueError(f"unknown filter {name!r}")
-            if values:
-                terms.append(Or([Term(name, v) for v in values]))
-        return terms
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}")
+        cleaned = clean_query(text)
+        query, simplified = self._parser.parse(cleaned)
+        with self._read_lock:
+            searcher, columns = self._view()
+            universe = columns.universe(kind)
+            if query is not None:
+                matched = matching_docs(query, searcher, universe)
+            else:
+                matched = set() if cleaned else universe
+                simplified = simplified or bool(cleaned)
+            passing = {name: columns.passing(name, values, matched) for name, values in filters.items()}
+            final = _intersect(matched, passing.values())
+            counts = {
+                name: sorted(
+                    columns.count(
+                        name, _intersect(matched, (p for n, p in passing.items() if n != name))
+                    ).items(),
+                    key=lambda item: (-item[1], item[0]),
+                )
+                for name in facets
+            }
+            stop = None if limit is None else offset + limit
+            if query is not None and sort == "relevance":
+                ranked = searcher.search(query, filter=final, limit=stop) if final else []
+                page = [(hit.docnum, float(hit.score or 0.0)) for hit in ranked][offset:stop]
+            else:
+                order = "newest" if sort == "relevance" else sort
+                page = [(doc, 0.0) for doc in columns.top(final, order, stop or len(final))][offset:stop]
+            hits = [SearchHit(columns.kind(doc), columns.key(doc), score) for doc, score in page]
+            suggestion = None
+            if not final and query is not None:
+                suggestion = self._suggest(cleaned, searcher, universe)
+        return SearchResult(len(final), hits, counts, cleaned, simplified, suggestion)
+
+    def _view(self) -> tuple[Searcher, Columns]:
+        """The searcher on the latest commit and its columns (reopened only after a write)."""
+        if self._searcher is None:
+            self._searcher = self._ix.searcher()
+        elif not self._searcher.up_to_date():
+            # the new searcher reuses the readers of unchanged segments: the old one must not close them
+            self._searcher = self._searcher.refresh()
+            self._columns = None
+        if self._columns is None:
+            self._columns = Columns(self._searcher, self._segments)
+        return self._searcher, self._columns
+
+    def _suggest(self, text: str, searcher: Searcher, universe: set[int]) -> str | None:
+        """A corrected query that has hits, for a query that has none."""
+        words = list(dict.fromkeys(t.text.lower() for t in self._words(text, mode="query")))
+
+        def misses(word: str) -> bool:
+            query, _ = self._parser.parse(word)
+            return query is None or not matching_docs(query, searcher, universe)
+
+        corrected = suggest(text.lower(), [w for w in words if misses(w)], searcher.reader(), SUGGEST_FIELDS)
+        if corrected is None:
+            return None
+        query, _ = self._parser.parse(corrected)
+        return corrected if query is not None and matching_docs(query, searcher, universe) else None
+
+    def close(self) -> None:
+        with self._read_lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher, self._columns = None, None
+
+
+def _intersect(docs: set[int], others: Iterable[set[int]]) -> set[int]:
+    result = docs
+    for other in sorted(others, key=len):
+        result = result & other
+    return result
 
 
 def _prepare(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn a plain document into whoosh field values (lists become text or comma keywords)."""
-    out: dict[str, Any] = {}
-    for name, value in doc.items():
-        if value is None:
-            continue
-        if name == "sector":
-            out[name] = ",".join(value)
-        elif isinstance(value, list | tuple):
-            out[name] = " ".join(str(v) for v in value)
-        else:
+    """Turn a plain document into whoosh field values: text fields, and the packed row of the rest."""
+    out: dict[str, Any] = {"id": doc["id"], "kind": doc["kind"], "key": doc["key"], "row": pack(doc)}
+    for name in SEARCH_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, list | tuple):
+            value = " ".join(str(v) for v in value)
+        if value:
             out[name] = value
     if "title" in out and "title_pinyin" not in out:
         out["title_pinyin"] = out["title"]

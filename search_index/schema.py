@@ -1,8 +1,9 @@
-"""The index schema: searchable text fields with boosts, and stored keyword fields for filters."""
+"""The index schema: searched text fields with boosts, and one packed column for filters and sorting."""
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, NUMERIC, TEXT, Schema
 
 from search_index.analysis import chinese_analyzer, pinyin_analyzer
 
@@ -19,8 +20,12 @@ SEARCH_FIELDS: dict[str, float] = {
     "description": 1.0,
 }
 
-# Filters: each is a stored keyword field holding one value, or several for ``sector``.
+# Fields whose words "did you mean" draws its corrections from.
+SUGGEST_FIELDS = ("title", "title_en", "title_pinyin", "tags")
+
+# Filters and facets: each holds one value per document, or several (a list) for ``sector``.
 FILTER_FIELDS = (
+    "status",
     "sector",
     "provider_id",
     "licence",
@@ -29,7 +34,10 @@ FILTER_FIELDS = (
     "price_model",
     "security_grade",
     "update_frequency",
+    "sharing",
 )
+
+SORTS = ("relevance", "newest", "oldest", "title", "requests")
 
 META_ID = "__meta__"
 
@@ -37,28 +45,13 @@ META_ID = "__meta__"
 def build_schema() -> Schema:
     """A new schema instance (analyzers are pickled into the index, so they live in this package)."""
     cn = chinese_analyzer()
+    text = {name: TEXT(analyzer=cn, field_boost=boost) for name, boost in SEARCH_FIELDS.items()}
+    text["title_pinyin"] = TEXT(analyzer=pinyin_analyzer(), field_boost=SEARCH_FIELDS["title_pinyin"])
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),
         key=ID(stored=True),
-        title=TEXT(analyzer=cn, stored=True, field_boost=SEARCH_FIELDS["title"]),
-        title_en=TEXT(analyzer=cn, stored=True, field_boost=SEARCH_FIELDS["title_en"]),
-        title_pinyin=TEXT(analyzer=pinyin_analyzer(), field_boost=SEARCH_FIELDS["title_pinyin"]),
-        summary=TEXT(analyzer=cn, stored=True, field_boost=SEARCH_FIELDS["summary"]),
-        description=TEXT(analyzer=cn, stored=True, field_boost=SEARCH_FIELDS["description"]),
-        tags=TEXT(analyzer=cn, field_boost=SEARCH_FIELDS["tags"]),
-        scenarios=TEXT(analyzer=cn, field_boost=SEARCH_FIELDS["scenarios"]),
-        provider=TEXT(analyzer=cn, field_boost=SEARCH_FIELDS["provider"]),
-        sources=TEXT(analyzer=cn, field_boost=SEARCH_FIELDS["sources"]),
-        sector=KEYWORD(stored=True, commas=True),
-        provider_id=ID(stored=True),
-        licence=ID(stored=True),
-        product_type=ID(stored=True),
-        delivery_mode=ID(stored=True),
-        price_model=ID(stored=True),
-        security_grade=ID(stored=True),
-        update_frequency=ID(stored=True),
-        listed_at=DATETIME(stored=True, sortable=True),
         seq=NUMERIC(stored=True, bits=64),
-        extra=STORED(),
+        row=COLUMN(VarBytesColumn()),
+        **text,
     )

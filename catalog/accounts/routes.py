@@ -29,10 +29,12 @@ async def detail(request: Request) -> Response:
     organization = await call(request, services.get_organization, slug)
     actor = actor_for(request)
     product_filters = query_model(request, ProductFilters, provider=[slug], sort="newest")
-    product_page = await call(request, products.list_products, actor, product_filters)
-    dataset_page = await call(
-        request, datasets.list_datasets, actor, DatasetFilters(provider=[slug], sort="newest", per_page=50)
-    )
+    dataset_filters = DatasetFilters(provider=[slug], sort="newest", per_page=50)
+    search = request.app.state.search
+    found_products = await search.find("product", product_filters, facets=False)
+    found_datasets = await search.find("dataset", dataset_filters, facets=False)
+    product_page = await call(request, products.list_products, actor, product_filters, found_products)
+    dataset_page = await call(request, datasets.list_datasets, actor, dataset_filters, found_datasets)
     return render(
         request,
         "organizations/detail.html",

@@ -13,8 +13,8 @@ from catalog.web import actor_for, call, json_response, query_model
 
 async def list_datasets(request: Request) -> Response:
     filters = query_model(request, DatasetFilters)
-    ranked = await request.app.state.search.ranked_keys(filters.q, "dataset")
-    return json_response(await call(request, services.list_datasets, actor_for(request), filters, ranked))
+    found = await request.app.state.search.find("dataset", filters)
+    return json_response(await call(request, services.list_datasets, actor_for(request), filters, found))
 
 
 async def get_dataset(request: Request) -> Response:

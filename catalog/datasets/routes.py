@@ -13,8 +13,8 @@ from catalog.web import actor_for, call, query_model, render
 
 async def browse(request: Request) -> Response:
     filters = query_model(request, DatasetFilters)
-    ranked = await request.app.state.search.ranked_keys(filters.q, "dataset")
-    page = await call(request, services.list_datasets, actor_for(request), filters, ranked)
+    found = await request.app.state.search.find("dataset", filters)
+    page = await call(request, services.list_datasets, actor_for(request), filters, found)
     return render(request, "datasets/list.html", {"page": page, "filters": filters})
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select, exists
 from sqlmodel import Session, select
 
 from catalog.accounts.models import Organization
@@ -20,14 +18,16 @@ from catalog.datasets.models import (
     DatasetSummary,
 )
 from catalog.errors import Invalid, NotFound
-from catalog.listings import queries
+from catalog.listings import search
 from catalog.listings.filters import DatasetFilters
-from catalog.listings.states import ListingStatus
+from catalog.listings.sorting import sort_key
+from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.pagination import Page
 from catalog.permissions import Actor, can_import_catalog, can_view_listing
 from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector, SectorRef
+from search_index import SearchResult
 
 
 def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
@@ -61,62 +61,19 @@ def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
     return True
 
 
-def _filtered_ids(session: Session, filters: DatasetFilters, ranked_keys: Sequence[str] | None) -> Select:
-    query = select(Dataset.id).where(Dataset.status == filters.status)
-    if ranked_keys is not None:
-        query = query.where(Dataset.code.in_(ranked_keys))  # type: ignore[attr-defined]
-    if filters.sector:
-        query = query.where(
-            exists().where(
-                DatasetSector.dataset_id == Dataset.id,
-                DatasetSector.sector_id.in_(queries.sector_ids(session, filters.sector)),  # type: ignore[attr-defined]
-            )
-        )
-    if filters.provider:
-        query = query.where(Dataset.provider_id.in_(queries.organization_ids(session, filters.provider)))  # type: ignore[attr-defined]
-    for column, values in (
-        (Dataset.security_grade, filters.security),
-        (Dataset.sharing_condition, filters.sharing),
-        (Dataset.update_frequency, filters.frequency),
-    ):
-        if values:
-            query = query.where(column.in_(values))  # type: ignore[attr-defined]
-    return query
-
-
-def _facets(session: Session, ids: Select) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "sector": queries.sector_facet(session, DatasetSector.dataset_id, DatasetSector.sector_id, ids),
-        "provider": queries.organization_facet(session, Dataset.provider_id, Dataset.id, ids),
-        "security": queries.column_facet(session, Dataset.security_grade, Dataset.id, ids, "security_grade"),
-        "sharing": queries.column_facet(
-            session, Dataset.sharing_condition, Dataset.id, ids, "sharing_condition"
-        ),
-        "frequency": queries.column_facet(
-            session, Dataset.update_frequency, Dataset.id, ids, "update_frequency"
-        ),
-    }
-
-
-_ORDER = {
-    "newest": (Dataset.listed_at.desc(), Dataset.id.desc()),  # type: ignore[union-attr]
-    "oldest": (Dataset.listed_at.asc(), Dataset.id.asc()),  # type: ignore[union-attr]
-    "title": (Dataset.title.asc(), Dataset.id.asc()),  # type: ignore[attr-defined]
-}
-
-
 def list_datasets(
-    session: Session, actor: Actor, filters: DatasetFilters, ranked_keys: Sequence[str] | None = None
+    session: Session, actor: Actor, filters: DatasetFilters, found: SearchResult
 ) -> Page[DatasetSummary]:
-    """One page of public datasets matching ``filters``, with facet counts over all matches."""
-    ids = _filtered_ids(session, filters, ranked_keys)
-    total, rows = queries.page_rows(session, Dataset, ids, filters, ranked_keys, "code", _ORDER)
+    """One page of public datasets: what the index ``found`` for ``filters``, loaded from the database."""
+    rows = search.rows_in_order(session, Dataset.code, [hit.key for hit in found.hits], filters.status)
     return Page[DatasetSummary](
-        total=total,
+        total=found.total,
         page=filters.page,
         per_page=filters.per_page,
         items=summarize(session, rows),
-        facets=_facets(session, ids),
+        facets=search.label_facets(session, "dataset", found.facets),
+        suggestion=found.suggestion,
+        simplified=found.simplified,
     )
 
 
@@ -200,14 +157,14 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
 def search_documents(
     session: Session, dataset_ids: Sequence[int] | None = None
 ) -> tuple[list[dict], list[str]]:
-    """Index documents of the listed datasets among ``dataset_ids`` (all when None), and the ids of
-    the others, which the index must not hold."""
+    """Index documents of the public (listed or in publicity) datasets among ``dataset_ids`` (all when
+    None), and the ids of the others, which the index must not hold."""
     query = select(Dataset)
     if dataset_ids is not None:
         query = query.where(Dataset.id.in_(dataset_ids))  # type: ignore[union-attr]
     datasets = session.exec(query).all()
-    listed = [d for d in datasets if d.status == ListingStatus.LISTED]
-    gone = [f"dataset:{d.id}" for d in datasets if d.status != ListingStatus.LISTED]
+    listed = [d for d in datasets if d.status in PUBLIC_STATES]
+    gone = [f"dataset:{d.id}" for d in datasets if d.status not in PUBLIC_STATES]
     docs = []
     for d, s in zip(listed, summarize(session, listed), strict=True):
         docs.append(
@@ -221,11 +178,14 @@ def search_documents(
                 "description": d.description,
                 "tags": d.keywords,
                 "provider": f"{s.provider.name} {s.provider.name_en}",
+                "status": d.status,
                 "sector": [x.id for x in s.sectors],
                 "provider_id": s.provider.id,
                 "security_grade": d.security_grade,
+                "sharing": d.sharing_condition,
                 "update_frequency": d.update_frequency,
                 "listed_at": d.listed_at,
+                "title_sort": sort_key(d.title),
             }
         )
     return docs, gone

@@ -17,6 +17,7 @@ from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
 from catalog.models_base import utcnow
 from catalog.products.models import DataProduct, ProductSector, ProductSource
+from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
 
 # model -> (ChangeLog.entity, attribute holding that entity's id)
@@ -24,6 +25,7 @@ TRACKED: dict[type, tuple[str, str]] = {
     DataProduct: ("product", "id"),
     ProductSector: ("product", "product_id"),
     ProductSource: ("product", "product_id"),
+    AccessRequest: ("product", "product_id"),  # request counts sort "most requested"
     Dataset: ("dataset", "id"),
     DatasetSector: ("dataset", "dataset_id"),
     Organization: ("organization", "id"),

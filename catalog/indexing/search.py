@@ -8,6 +8,9 @@ import anyio
 import anyio.to_thread
 
 from catalog.indexing.indexer import Indexer
+from catalog.listings.filters import ListingFilters
+from catalog.listings.search import index_query
+from search_index import SearchResult
 
 
 class CatalogSearch:
@@ -17,10 +20,7 @@ class CatalogSearch:
         self.indexer = indexer
         self.limiter = anyio.CapacityLimiter(1)
 
-    async def ranked_keys(self, text: str, kind: str) -> list[str] | None:
-        """Keys of ``kind`` documents matching ``text``, best first; None when there is no text."""
-        if not text or not text.strip():
-            return None
-        search = partial(self.indexer.index.search, text, kind=kind)
-        result = await anyio.to_thread.run_sync(search, limiter=self.limiter)
-        return [hit.key for hit in result.hits]
+    async def find(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> SearchResult:
+        """One page of the public ``kind`` catalog (``product`` or ``dataset``) for ``filters``."""
+        search = partial(self.indexer.index.search, **index_query(kind, filters, facets=facets))
+        return await anyio.to_thread.run_sync(search, limiter=self.limiter)

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from catalog.pagination import PageParams
 
-SortOrder = Literal["relevance", "newest", "oldest", "title"]
+SortOrder = Literal["relevance", "newest", "oldest", "title", "requests"]
 
 
 class ListingFilters(PageParams):

@@ -9,11 +9,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from catalog.datasets import services as datasets
+from catalog.errors import BadRequest
 from catalog.listings.filters import DatasetFilters, ProductFilters
+from catalog.pagination import Page
 from catalog.portal.highlight import highlight, query_words
 from catalog.products import services as products
 from catalog.stats.services import catalog_stats
-from catalog.web import actor_for, call, query_model, render
+from catalog.web import actor_for, call, json_response, query_model, render
 
 SEARCH_PREVIEW = 10
 
@@ -25,21 +27,24 @@ async def home(request: Request) -> Response:
     return render(request, "portal/home.html", {"stats": stats, "newest": newest})
 
 
+async def _search_both(request: Request, **overrides: int) -> tuple[ProductFilters, Page | None, Page | None]:
+    """The product and dataset pages of one query (None for both when there is no query)."""
+    filters = query_model(request, ProductFilters, **overrides)
+    if not filters.q.strip():
+        return filters, None, None
+    dataset_filters = DatasetFilters(
+        q=filters.q, per_page=filters.per_page, page=filters.page, sort=filters.sort
+    )
+    search, actor = request.app.state.search, actor_for(request)
+    found_products = await search.find("product", filters)
+    found_datasets = await search.find("dataset", dataset_filters)
+    product_page = await call(request, products.list_products, actor, filters, found_products)
+    dataset_page = await call(request, datasets.list_datasets, actor, dataset_filters, found_datasets)
+    return filters, product_page, dataset_page
+
+
 async def search(request: Request) -> Response:
-    filters = query_model(request, ProductFilters, per_page=SEARCH_PREVIEW)
-    actor = actor_for(request)
-    product_keys = await request.app.state.search.ranked_keys(filters.q, "product")
-    dataset_keys = await request.app.state.search.ranked_keys(filters.q, "dataset")
-    product_page = dataset_page = None
-    if product_keys is not None and dataset_keys is not None:
-        product_page = await call(request, products.list_products, actor, filters, product_keys)
-        dataset_page = await call(
-            request,
-            datasets.list_datasets,
-            actor,
-            DatasetFilters(q=filters.q, per_page=SEARCH_PREVIEW, page=filters.page),
-            dataset_keys,
-        )
+    filters, product_page, dataset_page = await _search_both(request, per_page=SEARCH_PREVIEW)
     words = query_words(filters.q)
     return render(
         request,
@@ -50,6 +55,21 @@ async def search(request: Request) -> Response:
             "datasets": dataset_page,
             "mark": lambda value, limit=None: highlight(value or "", words, limit),
         },
+    )
+
+
+async def api_search(request: Request) -> Response:
+    """Both catalogs at once: ``{"query", "products": <list>, "datasets": <list>}``."""
+    filters, product_page, dataset_page = await _search_both(request)
+    if product_page is None:
+        raise BadRequest("the search needs a query: ?q=…")
+    assert dataset_page is not None
+    return json_response(
+        {
+            "query": filters.q,
+            "products": product_page.model_dump(mode="json"),
+            "datasets": dataset_page.model_dump(mode="json"),
+        }
     )
 
 
@@ -82,6 +102,7 @@ async def favicon(request: Request) -> Response:
 routes = [
     Route("/", home, name="portal.home"),
     Route("/search", search, name="portal.search"),
+    Route("/api/v1/search", api_search, name="api.search"),
     Route("/healthz", healthz, name="portal.healthz"),
     Route("/favicon.ico", favicon, name="portal.favicon"),
 ]

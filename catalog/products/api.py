@@ -13,8 +13,8 @@ from catalog.web import actor_for, call, json_response, query_model
 
 async def list_products(request: Request) -> Response:
     filters = query_model(request, ProductFilters)
-    ranked = await request.app.state.search.ranked_keys(filters.q, "product")
-    return json_response(await call(request, services.list_products, actor_for(request), filters, ranked))
+    found = await request.app.state.search.find("product", filters)
+    return json_response(await call(request, services.list_products, actor_for(request), filters, found))
 
 
 async def get_product(request: Request) -> Response:

@@ -13,8 +13,8 @@ from catalog.web import actor_for, call, query_model, render
 
 async def browse(request: Request) -> Response:
     filters = query_model(request, ProductFilters)
-    ranked = await request.app.state.search.ranked_keys(filters.q, "product")
-    page = await call(request, services.list_products, actor_for(request), filters, ranked)
+    found = await request.app.state.search.find("product", filters)
+    page = await call(request, services.list_products, actor_for(request), filters, found)
     return render(request, "products/list.html", {"page": page, "filters": filters})
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select, exists, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from catalog.accounts.models import Organization
@@ -15,9 +14,10 @@ from catalog.datasets.models import Dataset, DatasetRef
 from catalog.errors import Invalid, NotFound
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
-from catalog.listings import queries
+from catalog.listings import search
 from catalog.listings.filters import ProductFilters
-from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.listings.sorting import sort_key
+from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.pagination import Page
 from catalog.permissions import Actor, can_import_catalog, can_view_listing
@@ -29,7 +29,9 @@ from catalog.products.models import (
     ProductSource,
     ProductSummary,
 )
+from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector, SectorRef
+from search_index import SearchResult
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -106,85 +108,22 @@ def next_listing_no(session: Session, year: int) -> str:
 
 
 # --- reading --------------------------------------------------------------------------------------
-def _filtered_ids(session: Session, filters: ProductFilters, ranked_keys: Sequence[str] | None) -> Select:
-    query = select(DataProduct.id).where(DataProduct.status == filters.status)
-    if ranked_keys is not None:
-        query = query.where(DataProduct.slug.in_(ranked_keys))  # type: ignore[attr-defined]
-    if filters.sector:
-        query = query.where(
-            exists().where(
-                ProductSector.product_id == DataProduct.id,
-                ProductSector.sector_id.in_(queries.sector_ids(session, filters.sector)),  # type: ignore[attr-defined]
-            )
-        )
-    if filters.provider:
-        query = query.where(DataProduct.provider_id.in_(queries.organization_ids(session, filters.provider)))  # type: ignore[attr-defined]
-    if filters.license:
-        query = query.where(
-            DataProduct.licence_id.in_(select(Licence.id).where(Licence.code.in_(filters.license)))  # type: ignore[attr-defined]
-        )
-    for column, values in (
-        (DataProduct.product_type, filters.type),
-        (DataProduct.delivery_mode, filters.delivery),
-        (DataProduct.price_model, filters.price_model),
-        (DataProduct.security_grade, filters.security),
-        (DataProduct.update_frequency, filters.frequency),
-    ):
-        if values:
-            query = query.where(column.in_(values))  # type: ignore[attr-defined]
-    return query
-
-
-def _facets(session: Session, ids: Select) -> dict[str, list[dict[str, Any]]]:
-    licences = session.exec(  # type: ignore[call-overload]
-        select(Licence.code, Licence.name, Licence.name_en, func.count())
-        .join(DataProduct, DataProduct.licence_id == Licence.id)
-        .where(DataProduct.id.in_(ids))  # type: ignore[union-attr]
-        .group_by(Licence.code, Licence.name, Licence.name_en)
-        .order_by(func.count().desc())
-    ).all()
-    return {
-        "sector": queries.sector_facet(session, ProductSector.product_id, ProductSector.sector_id, ids),
-        "provider": queries.organization_facet(session, DataProduct.provider_id, DataProduct.id, ids),
-        "license": [{"value": c, "label": n, "label_en": e, "count": k} for c, n, e, k in licences],
-        "type": queries.column_facet(session, DataProduct.product_type, DataProduct.id, ids, "product_type"),
-        "delivery": queries.column_facet(
-            session, DataProduct.delivery_mode, DataProduct.id, ids, "delivery_mode"
-        ),
-        "price_model": queries.column_facet(
-            session, DataProduct.price_model, DataProduct.id, ids, "price_model"
-        ),
-        "security": queries.column_facet(
-            session, DataProduct.security_grade, DataProduct.id, ids, "security_grade"
-        ),
-        "frequency": queries.column_facet(
-            session, DataProduct.update_frequency, DataProduct.id, ids, "update_frequency"
-        ),
-    }
-
-
-_ORDER = {
-    "newest": (DataProduct.listed_at.desc(), DataProduct.id.desc()),  # type: ignore[union-attr]
-    "oldest": (DataProduct.listed_at.asc(), DataProduct.id.asc()),  # type: ignore[union-attr]
-    "title": (DataProduct.title.asc(), DataProduct.id.asc()),  # type: ignore[attr-defined]
-}
+_NEWEST = (DataProduct.listed_at.desc(), DataProduct.id.desc())  # type: ignore[union-attr]
 
 
 def list_products(
-    session: Session, actor: Actor, filters: ProductFilters, ranked_keys: Sequence[str] | None = None
+    session: Session, actor: Actor, filters: ProductFilters, found: SearchResult
 ) -> Page[ProductSummary]:
-    """One page of public products matching ``filters``, with facet counts over all matches.
-
-    ``ranked_keys`` are the slugs a full-text search matched, best first; None means no text query.
-    """
-    ids = _filtered_ids(session, filters, ranked_keys)
-    total, rows = queries.page_rows(session, DataProduct, ids, filters, ranked_keys, "slug", _ORDER)
+    """One page of public products: what the index ``found`` for ``filters``, loaded from the database."""
+    rows = search.rows_in_order(session, DataProduct.slug, [hit.key for hit in found.hits], filters.status)
     return Page[ProductSummary](
-        total=total,
+        total=found.total,
         page=filters.page,
         per_page=filters.per_page,
         items=summarize(session, rows),
-        facets=_facets(session, ids),
+        facets=search.label_facets(session, "product", found.facets),
+        suggestion=found.suggestion,
+        simplified=found.simplified,
     )
 
 
@@ -293,10 +232,7 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
     rows = session.exec(
-        select(DataProduct)
-        .where(DataProduct.status == ListingStatus.LISTED)
-        .order_by(*_ORDER["newest"])
-        .limit(limit)
+        select(DataProduct).where(DataProduct.status == ListingStatus.LISTED).order_by(*_NEWEST).limit(limit)
     ).all()
     return summarize(session, rows)
 
@@ -305,24 +241,32 @@ def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
 def search_documents(
     session: Session, product_ids: Sequence[int] | None = None
 ) -> tuple[list[dict], list[str]]:
-    """Index documents of the listed products among ``product_ids`` (all when None), and the ids of
-    the others, which the index must not hold."""
+    """Index documents of the public (listed or in publicity) products among ``product_ids`` (all when
+    None), and the ids of the others, which the index must not hold."""
     query = select(DataProduct)
     if product_ids is not None:
         query = query.where(DataProduct.id.in_(product_ids))  # type: ignore[union-attr]
     products = session.exec(query).all()
-    listed = [p for p in products if p.status == ListingStatus.LISTED]
-    gone = [f"product:{p.id}" for p in products if p.status != ListingStatus.LISTED]
-    summaries = {s.id: s for s in summarize(session, listed)}
+    public = [p for p in products if p.status in PUBLIC_STATES]
+    gone = [f"product:{p.id}" for p in products if p.status not in PUBLIC_STATES]
+    public_ids = [p.id for p in public]
+    summaries = {s.id: s for s in summarize(session, public)}
     source_titles: dict[int, list[str]] = {}
     for pid, title in session.exec(
         select(ProductSource.product_id, Dataset.title)
         .join(Dataset, Dataset.id == ProductSource.dataset_id)
-        .where(ProductSource.product_id.in_([p.id for p in listed]))  # type: ignore[attr-defined]
+        .where(ProductSource.product_id.in_(public_ids))  # type: ignore[attr-defined]
     ):
         source_titles.setdefault(pid, []).append(title)
+    requests = dict(
+        session.exec(  # type: ignore[call-overload]
+            select(AccessRequest.product_id, func.count())
+            .where(AccessRequest.product_id.in_(public_ids))  # type: ignore[attr-defined]
+            .group_by(AccessRequest.product_id)
+        ).all()
+    )
     docs = []
-    for p in listed:
+    for p in public:
         s = summaries[p.slug]
         docs.append(
             {
@@ -336,7 +280,8 @@ def search_documents(
                 "tags": p.tags,
                 "scenarios": p.scenarios,
                 "provider": f"{s.provider.name} {s.provider.name_en}",
-                "sources": source_titles.get(p.id, []),
+                "sources": source_titles.get(p.id, []),  # type: ignore[call-overload]
+                "status": p.status,
                 "sector": [x.id for x in s.sectors],  # type: ignore[arg-type]
                 "provider_id": s.provider.id,
                 "licence": s.license.code,
@@ -346,6 +291,8 @@ def search_documents(
                 "security_grade": p.security_grade,
                 "update_frequency": p.update_frequency,
                 "listed_at": p.listed_at,
+                "requests": requests.get(p.id, 0),
+                "title_sort": sort_key(p.title),
             }
         )
     return docs, gone

@@ -21,7 +21,7 @@ SUMMARY_FIELDS = {
 
 def test_products_list_has_the_documented_shape(client: TestClient) -> None:
     body = client.get("/api/v1/products").json()
-    assert set(body) == {"total", "page", "per_page", "items", "facets"}
+    assert set(body) == {"total", "page", "per_page", "items", "facets", "suggestion", "simplified"}
     assert body["total"] >= 250 and body["page"] == 1 and len(body["items"]) == body["per_page"]
     assert set(body["items"][0]) >= SUMMARY_FIELDS
     assert {"sector", "provider", "license", "type"} <= set(body["facets"])

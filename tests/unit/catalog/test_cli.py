@@ -26,10 +26,12 @@ def test_init_seed_stats_and_reindex(runner: CliRunner, tmp_path: Path) -> None:
     again = runner.invoke(main, ["seed"])
     assert "products 0" in again.output
     reindexed = runner.invoke(main, ["reindex"])
-    assert (
-        reindexed.exit_code == 0
-        and f"indexed {stats['products']['listed'] + stats['datasets']['listed']}" in (reindexed.output)
+    public = sum(
+        stats[kind]["by_status"].get(s, 0)
+        for kind in ("products", "datasets")
+        for s in ("listed", "publicity")
     )
+    assert reindexed.exit_code == 0 and f"indexed {public} public items" in reindexed.output
 
 
 def test_invalid_setting_is_a_usage_error(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from catalog import db
 from catalog.datasets.models import Dataset
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.models import ChangeLog
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 
@@ -19,15 +19,13 @@ def max_seq(session: Session) -> int:
     return session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
 
 
-def test_index_holds_exactly_the_listed_items_after_seeding(
+def test_index_holds_exactly_the_public_items_after_seeding(
     seeded_engine: Engine, seeded_settings: Settings
 ) -> None:
     indexer = Indexer(seeded_engine, seeded_settings.index_dir)
     with Session(seeded_engine) as session:
-        products = set(
-            session.exec(select(DataProduct.slug).where(DataProduct.status == ListingStatus.LISTED))
-        )
-        datasets = set(session.exec(select(Dataset.code).where(Dataset.status == ListingStatus.LISTED)))
+        products = set(session.exec(select(DataProduct.slug).where(DataProduct.status.in_(PUBLIC_STATES))))  # type: ignore[attr-defined]
+        datasets = set(session.exec(select(Dataset.code).where(Dataset.status.in_(PUBLIC_STATES))))  # type: ignore[attr-defined]
         assert indexer.index.last_applied_seq() == max_seq(session)
     assert indexer.index.keys("product") == products
     assert indexer.index.keys("dataset") == datasets
@@ -77,14 +75,14 @@ def test_renaming_a_provider_reindexes_its_products(seeded_engine: Engine, seede
     assert indexer.index.search("星河标注", kind="product").total > 0
 
 
-def test_rebuild_after_losing_the_index_restores_every_listed_item(
+def test_rebuild_after_losing_the_index_restores_every_public_item(
     seeded_engine: Engine, seeded_settings: Settings, tmp_path: Path
 ) -> None:
     fresh = Indexer(seeded_engine, tmp_path / "other-index")
     assert fresh.index.keys("product") == set()
     count = fresh.rebuild()
     with Session(seeded_engine) as session:
-        listed = session.exec(
-            select(func.count()).select_from(DataProduct).where(DataProduct.status == ListingStatus.LISTED)
+        public = session.exec(
+            select(func.count()).select_from(DataProduct).where(DataProduct.status.in_(PUBLIC_STATES))  # type: ignore[attr-defined]
         ).one()
-    assert len(fresh.index.keys("product")) == listed and count >= listed
+    assert len(fresh.index.keys("product")) == public and count >= public

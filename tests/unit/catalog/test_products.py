@@ -1,40 +1,81 @@
-"""Product services on the seeded catalog: filters, facets, visibility, detail."""
+"""Product services on the seeded catalog and its index: filters, facets, visibility, sorting, detail."""
+
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from catalog.errors import NotFound
+from catalog.indexing.indexer import Indexer
 from catalog.listings.filters import ProductFilters
+from catalog.listings.search import index_query
 from catalog.listings.states import ListingStatus
+from catalog.pagination import Page
 from catalog.permissions import ANONYMOUS, Actor
 from catalog.products import services
-from catalog.products.models import DataProduct
+from catalog.products.models import DataProduct, ProductSummary
+from catalog.settings import Settings
+
+Listing = Callable[..., Page[ProductSummary]]
 
 
-def test_every_facet_count_matches_the_filtered_total(seeded_engine: Engine) -> None:
+@pytest.fixture
+def listing(seeded_engine: Engine, seeded_settings: Settings) -> Listing:
+    """The public product list for filters, as the pages get it: index query, then database rows."""
+    index = Indexer(seeded_engine, seeded_settings.index_dir).index
+
+    def run(**filters: object) -> Page[ProductSummary]:
+        chosen = ProductFilters(**filters)  # type: ignore[arg-type]
+        with Session(seeded_engine) as session:
+            return services.list_products(
+                session, ANONYMOUS, chosen, index.search(**index_query("product", chosen))
+            )
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "base", [{}, {"q": "数据"}, {"sector": ["transport"]}, {"q": "淮安", "type": ["api"]}]
+)
+def test_every_facet_count_matches_the_filtered_total(listing: Listing, base: dict) -> None:
+    page = listing(**base)
+    assert page.total > 0
+    for name, values in page.facets.items():
+        assert values, name
+        for value in values:
+            chosen = {**base, name: [value["value"]]}
+            assert listing(**chosen).total == value["count"], (base, name, value)
+
+
+def test_a_facet_keeps_its_other_values_choosable_while_filtered(listing: Listing) -> None:
+    everything = {v["value"]: v["count"] for v in listing().facets["type"]}
+    filtered = listing(type=["api"])
+    assert {v["value"]: v["count"] for v in filtered.facets["type"]} == everything
+    assert filtered.total == everything["api"] and {i.product_type for i in filtered.items} == {"api"}
+
+
+def test_public_list_holds_listed_products_only(listing: Listing, seeded_engine: Engine) -> None:
+    page = listing(per_page=100)
     with Session(seeded_engine) as session:
-        page = services.list_products(session, ANONYMOUS, ProductFilters())
-        for name, values in page.facets.items():
-            for value in values:
-                filtered = services.list_products(
-                    session, ANONYMOUS, ProductFilters(**{name: [value["value"]]})
-                )
-                assert filtered.total == value["count"], (name, value)
-
-
-def test_public_list_holds_listed_products_only(seeded_engine: Engine) -> None:
-    with Session(seeded_engine) as session:
-        page = services.list_products(session, ANONYMOUS, ProductFilters(per_page=100, page=1))
         listed = session.exec(select(DataProduct).where(DataProduct.status == ListingStatus.LISTED)).all()
     assert page.total == len(listed)
     assert {item.status for item in page.items} == {"listed"}
 
 
-def test_publicity_list_holds_products_in_their_notice_period(seeded_engine: Engine) -> None:
-    with Session(seeded_engine) as session:
-        page = services.list_products(session, ANONYMOUS, ProductFilters(status="publicity"))
+def test_publicity_list_holds_products_in_their_notice_period(listing: Listing) -> None:
+    page = listing(status="publicity")
     assert page.total > 0 and {item.status for item in page.items} == {"publicity"}
+
+
+def test_a_text_search_never_shows_unlisted_products(listing: Listing, seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        hidden = session.exec(
+            select(DataProduct).where(DataProduct.status.in_(["draft", "submitted", "rejected", "delisted"]))  # type: ignore[attr-defined]
+        ).all()
+    assert hidden
+    for product in hidden[:10]:
+        assert product.slug not in {item.id for item in listing(q=product.title, per_page=100).items}
 
 
 def test_a_draft_is_invisible_to_the_public_but_not_to_its_owner(seeded_engine: Engine) -> None:
@@ -56,17 +97,21 @@ def test_detail_carries_lineage_and_licence(seeded_engine: Engine) -> None:
     assert detail.license.code == detail.license_detail.code and detail.license_detail.terms
 
 
-def test_ranked_keys_keep_search_order(seeded_engine: Engine) -> None:
-    with Session(seeded_engine) as session:
-        slugs = list(
-            session.exec(select(DataProduct.slug).where(DataProduct.status == ListingStatus.LISTED).limit(3))
-        )
-        page = services.list_products(session, ANONYMOUS, ProductFilters(q="x"), ranked_keys=slugs[::-1])
-    assert [item.id for item in page.items] == slugs[::-1]
+@pytest.mark.parametrize("sort", ["newest", "oldest", "title", "requests"])
+def test_sorting_orders_every_page(listing: Listing, sort: str) -> None:
+    first, second = listing(sort=sort, per_page=30).items, listing(sort=sort, per_page=30, page=2).items
+    items = first + second
+    assert len({i.id for i in items}) == 60
+    if sort in ("newest", "requests"):
+        assert [i.listed_at for i in items] == sorted((i.listed_at for i in items), reverse=True)
+    elif sort == "oldest":
+        assert [i.listed_at for i in items] == sorted(i.listed_at for i in items)
+    else:
+        from catalog.listings.sorting import sort_key
+
+        assert [sort_key(i.title) for i in items] == sorted(sort_key(i.title) for i in items)
 
 
-def test_sorting_newest_puts_latest_listing_first(seeded_engine: Engine) -> None:
-    with Session(seeded_engine) as session:
-        items = services.list_products(session, ANONYMOUS, ProductFilters(sort="newest", per_page=50)).items
-    dates = [item.listed_at for item in items]
-    assert dates == sorted(dates, reverse=True)
+def test_relevance_puts_a_title_match_first(listing: Listing) -> None:
+    top = listing(q="公交车辆实时到站预测").items[0]
+    assert top.id == "bus-realtime-arrival-api"

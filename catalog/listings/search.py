@@ -1,0 +1,114 @@
+"""Public catalog lists come from the search index: filters, facets, sorting and paging in one query.
+
+This module maps the filter names of pages and the API (``?license=…``) to index fields, labels the
+index's facet counts for people, and loads the page's rows from the database in the index's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from catalog.accounts.models import Organization
+from catalog.licences.models import Licence
+from catalog.listings.filters import ListingFilters
+from catalog.sectors.models import Sector
+from catalog.vocabularies import label
+
+# Filter name (URL and API) -> index field, per catalog; facets are reported under the filter name.
+FIELDS: dict[str, dict[str, str]] = {
+    "product": {
+        "sector": "sector",
+        "provider": "provider_id",
+        "license": "licence",
+        "type": "product_type",
+        "delivery": "delivery_mode",
+        "price_model": "price_model",
+        "security": "security_grade",
+        "frequency": "update_frequency",
+    },
+    "dataset": {
+        "sector": "sector",
+        "provider": "provider_id",
+        "security": "security_grade",
+        "sharing": "sharing",
+        "frequency": "update_frequency",
+    },
+}
+
+# Index field -> vocabulary of its labels (fields not here are labelled from their own tables).
+VOCABULARIES = {
+    "product_type": "product_type",
+    "delivery_mode": "delivery_mode",
+    "price_model": "price_model",
+    "security_grade": "security_grade",
+    "update_frequency": "update_frequency",
+    "sharing": "sharing_condition",
+}
+
+
+def index_query(kind: str, filters: ListingFilters, *, facets: bool = True) -> dict[str, Any]:
+    """Keyword arguments of ``SearchIndex.search`` for one page of ``filters`` in catalog ``kind``."""
+    fields = FIELDS[kind]
+    chosen = {fields[name]: getattr(filters, name) for name in fields}
+    return {
+        "text": filters.q,
+        "kind": kind,
+        "filters": {"status": [filters.status], **chosen},
+        "facets": list(fields.values()) if facets else [],
+        "sort": filters.sort,
+        "offset": filters.offset,
+        "limit": filters.per_page,
+    }
+
+
+def label_facets(session: Session, kind: str, counts: dict[str, list[tuple[str, int]]]) -> dict[str, list]:
+    """The index's ``{field: [(value, count)]}`` as ``{filter name: [{value, label, label_en, count}]}``."""
+    names = {field: name for name, field in FIELDS[kind].items()}
+    labels = _labels(session, counts)
+    return {
+        names[field]: [
+            {
+                "value": value,
+                "label": labels.get((field, value), (value, value))[0],
+                "label_en": labels.get((field, value), (value, value))[1],
+                "count": count,
+            }
+            for value, count in values
+        ]
+        for field, values in counts.items()
+    }
+
+
+def _labels(session: Session, counts: dict[str, list[tuple[str, int]]]) -> dict[tuple[str, str], tuple]:
+    """(field, value) -> (Chinese label, English label) for every value in ``counts``."""
+    wanted = {field: [value for value, _ in values] for field, values in counts.items()}
+    labels: dict[tuple[str, str], tuple] = {}
+    for field, model, column in (
+        ("sector", Sector, Sector.slug),
+        ("provider_id", Organization, Organization.slug),
+        ("licence", Licence, Licence.code),
+    ):
+        if wanted.get(field):
+            rows = session.execute(
+                select(column, model.name, model.name_en).where(column.in_(wanted[field]))  # type: ignore[attr-defined]
+            )
+            labels.update({(field, value): (name, name_en) for value, name, name_en in rows})
+    for field, vocabulary in VOCABULARIES.items():
+        for value in wanted.get(field, []):
+            labels[(field, value)] = (label(vocabulary, value, "zh"), label(vocabulary, value, "en"))
+    return labels
+
+
+def rows_in_order(session: Session, key_column: Any, keys: Sequence[str], status: str) -> list[Any]:
+    """The rows whose ``key_column`` is in ``keys``, in that order, still in ``status`` in the database
+    (the index may be a moment behind a change)."""
+    if not keys:
+        return []
+    model = key_column.class_
+    rows = session.scalars(select(model).where(key_column.in_(keys), model.status == status))
+    by_key = {getattr(row, key_column.key): row for row in rows}
+    return [by_key[k] for k in keys if k in by_key]
