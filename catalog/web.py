@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from catalog import i18n
 from catalog.db import session_scope
 from catalog.errors import CatalogError, Invalid
+from catalog.indexing.hooks import CHANGES_LOGGED
 from catalog.listings.filters import MULTI_VALUED
 from catalog.permissions import ANONYMOUS, Actor
 from catalog.settings import Settings
@@ -65,11 +66,15 @@ async def call(request: Request, service: Callable[..., T], *args: Any, **kwargs
     """Run ``service(session, *args)`` in the thread pool inside one transaction."""
     engine = request.app.state.engine
 
-    def run() -> T:
+    def run() -> tuple[T, bool]:
         with session_scope(engine) as session:
-            return service(session, *args, **kwargs)
+            result = service(session, *args, **kwargs)
+        return result, bool(session.info.get(CHANGES_LOGGED))
 
-    return await run_in_threadpool(run)
+    result, changed = await run_in_threadpool(run)
+    if changed:  # a write to searchable data: bring this process's index up to date before answering
+        await run_in_threadpool(request.app.state.indexer.catch_up)
+    return result
 
 
 def query_model(request: Request, model: type[M], **overrides: Any) -> M:

@@ -20,6 +20,9 @@ from catalog.products.models import DataProduct, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
 
+# Set in ``session.info`` when a flush of the session wrote ChangeLog rows.
+CHANGES_LOGGED = "catalog.changes_logged"
+
 # model -> (ChangeLog.entity, attribute holding that entity's id)
 TRACKED: dict[type, tuple[str, str]] = {
     DataProduct: ("product", "id"),
@@ -44,6 +47,7 @@ def record_changes(session: Session, _flush_context: Any) -> None:
             continue
         changed.add((spec[0], getattr(obj, spec[1])))
     if changed:
+        session.info[CHANGES_LOGGED] = True
         now = utcnow()
         session.connection().execute(
             insert(ChangeLog.__table__),  # type: ignore[attr-defined]

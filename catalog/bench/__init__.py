@@ -1,0 +1,1 @@
+"""Synthetic catalogs for ``catalog bench``: deterministic, realistic, bilingual data products."""
