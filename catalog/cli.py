@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import Engine
@@ -44,9 +46,14 @@ def _seed(settings: Settings, engine: Engine) -> dict[str, int]:
 def _reindex(settings: Settings, engine: Engine) -> int:
     indexer = Indexer(engine, settings.index_dir)
     with click.progressbar(length=1, label="Building search index", file=sys.stderr) as bar:
-        count = indexer.rebuild()
-        bar.update(1)
-    return count
+
+        def advance(n: int) -> None:
+            if n < 0:  # the size of the job
+                bar.length = max(1, -n)
+            else:
+                bar.update(n)
+
+        return indexer.rebuild(advance)
 
 
 @click.group()
@@ -128,3 +135,88 @@ def serve(host: str, port: int, demo: bool) -> None:
     engine.dispose()
     click.echo(f"serving on http://{host}:{port}/")
     uvicorn.run("catalog.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@main.command()
+@click.option("--sizes", default="300,10000,100000", show_default=True, help="Catalog sizes to generate.")
+@click.option("--rounds", default=5, show_default=True, type=int, help="Passes over the query set.")
+@click.option("--work", type=click.Path(path_type=Path), help="Where to build the catalogs [data dir/bench].")
+@click.option("--http", "url", help="Load a running server at this URL (127.0.0.1 only) instead.")
+@click.option("--datasette", help="With --http: also load this Datasette table URL, the peer.")
+@click.option("--clients", default=32, show_default=True, type=int, help="Concurrent HTTP clients.")
+@click.option("--seconds", default=10.0, show_default=True, type=float, help="Seconds of HTTP load.")
+@click.option("--compare", is_flag=True, help="Also load our server and Datasette on each catalog built.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench(
+    sizes: str,
+    rounds: int,
+    work: Path | None,
+    url: str | None,
+    datasette: str | None,
+    clients: int,
+    seconds: float,
+    compare: bool,
+    as_json: bool,
+) -> None:
+    """Measure search: build generated catalogs and time the query set, or load a running server."""
+    from catalog.bench import report
+
+    if url:
+        figures = _bench_http(url, datasette, clients, seconds)
+        click.echo(
+            json.dumps(figures, ensure_ascii=False, indent=2) if as_json else report.http_table(figures)
+        )
+        return
+    try:
+        counts = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter("whole numbers separated by commas", param_hint="--sizes") from None
+    results = _bench_engine(counts, work or _settings().data_dir / "bench", rounds)
+    if compare:
+        from catalog.bench.compare import compare as compare_servers
+
+        for size, figures in results.items():
+            click.echo(f"HTTP load on the catalog of {size} …", err=True)
+            figures["http"] = compare_servers(Path(figures["data_dir"]), clients, seconds)
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    click.echo(report.engine_table(results))
+    for size, figures in results.items():
+        if "http" in figures:
+            click.echo(f"\nsearch page under load, {size:,} products, {clients} clients × {seconds:g} s")
+            click.echo(report.http_table(figures["http"]))
+
+
+def _bench_http(url: str, datasette: str | None, clients: int, seconds: float) -> dict:
+    from catalog.bench.http import catalog_paths, datasette_paths, run_load
+
+    try:
+        figures = {"catalog": run_load(url, catalog_paths(), clients, seconds)}
+        if datasette:
+            figures["datasette"] = run_load(datasette, datasette_paths(""), clients, seconds)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    return figures
+
+
+def _bench_engine(counts: list[int], work: Path, rounds: int) -> dict:
+    """Each size in its own process, so that each peak memory figure is its own."""
+    results = {}
+    for size in counts:
+        click.echo(f"catalog of {size} products …", err=True)
+        command = [
+            "-m",
+            "catalog.bench.engine",
+            "--size",
+            str(size),
+            "--work",
+            str(work),
+            "--rounds",
+            str(rounds),
+        ]
+        done = subprocess.run([sys.executable, *command], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise click.ClickException(f"benchmark of {size} failed:\n{done.stderr[-2000:]}")
+        results[size] = json.loads(done.stdout)
+    return results

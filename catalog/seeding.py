@@ -71,9 +71,17 @@ def catalog_is_empty(session: Session) -> bool:
 
 
 def load_seed(
-    session: Session, actor: Actor, seed_dir: Path, progress: Progress | None = None
+    session: Session,
+    actor: Actor,
+    seed_dir: Path,
+    progress: Progress | None = None,
+    *,
+    with_products: bool = True,
 ) -> dict[str, int]:
     """Create every seed item that does not exist yet; the number created of each kind.
+
+    ``with_products=False`` loads only what products refer to (sectors, licences, organizations,
+    datasets), as the benchmark does before it adds its own generated products.
 
     Every item is validated before it is written; an invalid file raises :class:`Invalid` naming the
     item, and the caller's transaction rolls back, so nothing is half-loaded.
@@ -98,7 +106,7 @@ def load_seed(
         tick(1)
     products = [
         _validated(ProductCreate, source, item, "slug")
-        for source, item in _records(seed_dir, "products/*.yaml")
+        for source, item in (_records(seed_dir, "products/*.yaml") if with_products else ())
     ]
     # Listing numbers follow listing dates, so import in that order.
     products.sort(key=lambda p: (p.listed_at or dt.date.max, p.slug))

@@ -16,7 +16,8 @@ from typing import Any
 
 import rjieba
 from pypinyin import Style, lazy_pinyin
-from whoosh.analysis import Filter, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.analysis import Filter, LowercaseFilter, Token, Tokenizer
+from whoosh.lang.porter import stem
 
 from search_index import synonyms  # noqa: F401  (adds the synonym words to the segmenter's dictionary)
 
@@ -89,6 +90,16 @@ def _pinyin(word: str) -> tuple[str, str]:
     return full.lower(), initials.lower()
 
 
+@lru_cache(maxsize=65536)
+def _syllables(word: str) -> str:
+    return " ".join(lazy_pinyin(word)).lower()
+
+
+def title_sort_key(title: str) -> str:
+    """Chinese titles sort by pinyin, as Chinese readers expect: ``淮安公交`` -> ``huai an gong jiao``."""
+    return " ".join(_syllables(word) for word in rjieba.cut(unicodedata.normalize("NFKC", title).strip()))
+
+
 class PinyinFilter(Filter):
     """Replaces each Chinese word with its full pinyin and its initials, at the word's position."""
 
@@ -105,9 +116,22 @@ class PinyinFilter(Filter):
                     yield token
 
 
+_stem = lru_cache(maxsize=100000)(stem)
+
+
+class EnglishStemFilter(Filter):
+    """Porter-stems Latin words; Chinese words and numbers pass through at no cost."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
+        for token in tokens:
+            if token.text.isascii() and not token.text.isdigit():
+                token.text = _stem(token.text)
+            yield token
+
+
 def chinese_analyzer() -> Any:
-    """Chinese segmentation, lower-casing and English stemming (stems leave Chinese words alone)."""
-    return ChineseTokenizer() | LowercaseFilter() | StemFilter(cachesize=50000)
+    """Chinese segmentation, lower-casing and English stemming."""
+    return ChineseTokenizer() | LowercaseFilter() | EnglishStemFilter()
 
 
 def pinyin_analyzer() -> Any:

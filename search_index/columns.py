@@ -1,27 +1,32 @@
-"""Per-document values for filtering, facet counting and sorting, held in memory per segment.
+"""Per-document values for filtering, facet counting, scoring and sorting, held in memory as arrays.
 
-Each document carries one packed ``row`` column (kind, status, key, listed time, request count, title
-sort key, then every filter field). Whoosh segments never change once written, so a segment's rows
-are decoded once and kept while the segment lives; a write only adds the small new segment. Facet
-counts are then a ``Counter`` over the values of the matched documents — no stored field is read and
-no hit is rescanned.
+Each document carries one packed ``row`` column (kind, key, listed time, request count, title sort
+key, then every filter field). Whoosh segments never change once written, so a segment's rows and
+the documents of a word in it are decoded once and kept while the segment lives: a write only adds
+a small new segment. A search is then array arithmetic over every document of the index: a boolean
+mask per word, ``bincount`` per facet, one score array — no stored field read, no hit rescanned.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+from whoosh.matching import wrappers
 from whoosh.searching import Searcher
 
+from search_index.analysis import title_sort_key
 from search_index.schema import FILTER_FIELDS
 
 FIELD_SEP = "\x1f"
 VALUE_SEP = "\x1e"
 FIXED = ("kind", "key", "listed", "requests", "title_sort")
 COLUMNS = FIXED + FILTER_FIELDS
+CODED = ("kind", *FILTER_FIELDS)  # columns held as integer codes of their (packed) values
+TERM_CACHE_SIZE = 8192  # (segment, field, word) posting lists kept decoded
 
 
 def pack(doc: Mapping[str, Any]) -> bytes:
@@ -31,8 +36,10 @@ def pack(doc: Mapping[str, Any]) -> bytes:
         value = doc.get(name)
         if name == "listed":
             value = _epoch(doc.get("listed_at"))
+        elif name == "title_sort" and not value:
+            value = title_sort_key(doc.get("title") or "")
         elif isinstance(value, list | tuple | set):
-            value = VALUE_SEP.join(str(v) for v in value)
+            value = VALUE_SEP.join(sorted(str(v) for v in value))
         values.append("" if value is None else str(value).replace(FIELD_SEP, " "))
     return FIELD_SEP.join(values).encode("utf-8")
 
@@ -46,108 +53,203 @@ def _epoch(value: Any) -> int:
     return 0
 
 
+class Codes:
+    """Grow-only dictionaries from each coded column's (packed) values to small integers.
+
+    Shared by every segment of an index, so codes mean the same in every segment and view.
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[str, dict[str, int]] = {name: {"": 0} for name in CODED}
+        self.values: dict[str, list[str]] = {name: [""] for name in CODED}
+
+    def code(self, column: str, packed: str) -> int:
+        codes = self.codes[column]
+        found = codes.get(packed)
+        if found is None:
+            found = codes[packed] = len(codes)
+            self.values[column].append(packed)
+        return found
+
+    def table(self, column: str, wanted: Sequence[str]) -> np.ndarray:
+        """A lookup table over ``column``'s codes: True for the packed values holding any of ``wanted``."""
+        wanted_set = set(wanted)
+        return np.array(
+            [bool(v) and not wanted_set.isdisjoint(v.split(VALUE_SEP)) for v in self.values[column]],
+            dtype=bool,
+        )
+
+
 class SegmentColumns:
-    """The decoded rows of one segment: one list per column, indexed by the segment's doc numbers."""
+    """The decoded rows of one segment, indexed by the segment's own document numbers."""
 
-    def __init__(self, raw_rows: Iterable[bytes]) -> None:
-        columns: list[list[Any]] = [[] for _ in COLUMNS]
-        intern: dict[str, str] = {}
+    def __init__(self, raw_rows: Any, size: int, codes: Codes) -> None:
+        columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        names = list(COLUMNS)
         for raw in raw_rows:
-            parts = raw.decode("utf-8").split(FIELD_SEP) if raw else [""] * len(COLUMNS)
-            parts += [""] * (len(COLUMNS) - len(parts))
-            for column, part in zip(columns, parts, strict=False):
-                column.append(intern.setdefault(part, part))
-        self.columns = dict(zip(COLUMNS, columns, strict=True))
-        self.columns["listed"] = [int(v or 0) for v in self.columns["listed"]]
-        self.columns["requests"] = [int(v or 0) for v in self.columns["requests"]]
+            parts = raw.decode("utf-8").split(FIELD_SEP) if raw else []
+            parts += [""] * (len(names) - len(parts))
+            for name, part in zip(names, parts, strict=False):
+                columns[name].append(part)
+        for name in COLUMNS:  # a segment without the column (the meta document only) reads as empty
+            columns[name] += [""] * (size - len(columns[name]))
+        self.keys: list[str] = columns["key"]
+        self.titles: list[str] = columns["title_sort"]
+        self.listed = np.array([int(v or 0) for v in columns["listed"]], dtype=np.int64)
+        self.requests = np.array([int(v or 0) for v in columns["requests"]], dtype=np.int64)
+        self.coded = {
+            name: np.array([codes.code(name, v) for v in columns[name]], dtype=np.int32) for name in CODED
+        }
 
 
-class Columns:
-    """The rows of every segment of one searcher, addressed by global document number."""
+class TermCache:
+    """Decoded posting lists per (segment, field, word), least recently used dropped first."""
 
-    def __init__(self, searcher: Searcher, cache: dict[str, SegmentColumns]) -> None:
+    def __init__(self, size: int = TERM_CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
+
+    def ids(self, segid: str, leaf: Any, field: str, text: str) -> np.ndarray:
+        key = (segid, field, text)
+        found = self._entries.get(key)
+        if found is None:
+            found = self._entries[key] = _posting_ids(leaf, field, text)
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        else:
+            self._entries.move_to_end(key)
+        return found
+
+    def forget(self, segids: set[str]) -> None:
+        for key in [k for k in self._entries if k[0] in segids]:
+            del self._entries[key]
+
+
+def _posting_ids(leaf: Any, field: str, text: str) -> np.ndarray:
+    """The local document numbers of ``text`` in ``field`` of one segment (deleted ones included)."""
+    try:
+        matcher = leaf.postings(field, text)
+    except Exception:  # TermNotFound, or a field this segment does not have
+        return np.empty(0, dtype=np.int64)
+    while isinstance(matcher, wrappers.WrappingMatcher):
+        matcher = matcher.child
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        blocks = []
+        while not matcher._atend:  # read whole blocks: far cheaper than one id at a time
+            matcher._read_ids()
+            blocks.append(np.asarray(matcher._ids, dtype=np.int64))
+            matcher._next_block()
+        return np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64)
+    return np.fromiter(matcher.all_ids(), dtype=np.int64)
+
+
+class View:
+    """Every document of one searcher as arrays, addressed by global document number."""
+
+    def __init__(
+        self, searcher: Searcher, segments: dict[str, SegmentColumns], codes: Codes, terms: TermCache
+    ):
         reader = searcher.reader()
         leaves = reader.leaf_readers() if reader.doc_count_all() else []
-        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
-        live: list[int] = []
-        seen = set()
+        self.codes, self.terms = codes, terms
+        self.leaves: list[tuple[str, Any, int]] = []
+        parts: list[SegmentColumns] = []
+        live: list[np.ndarray] = []
         for leaf, offset in leaves:
-            segid = leaf.segment().segment_id() if leaf.segment() is not None else str(id(leaf))
-            seen.add(segid)
-            if segid not in cache:
+            segid = leaf.segment().segment_id()
+            if segid not in segments:
                 rows = leaf.column_reader("row") if leaf.has_column("row") else []
-                cache[segid] = SegmentColumns(rows)
-            segment = cache[segid]
-            for name in COLUMNS:
-                self.columns[name].extend(segment.columns[name])
-            live.extend(offset + d for d in leaf.all_doc_ids())
-        for segid in set(cache) - seen:  # segments merged away
-            del cache[segid]
-        self.live = live
-        self._universes: dict[str | None, set[int]] = {}
-        self._orders: dict[str, list[int]] = {}
+                segments[segid] = SegmentColumns(rows, leaf.doc_count_all(), codes)
+            parts.append(segments[segid])
+            self.leaves.append((segid, leaf, offset))
+            alive = np.ones(leaf.doc_count_all(), dtype=bool)
+            deleted = list(leaf.deleted_docs_set) if leaf.has_deletions() else []
+            alive[deleted] = False
+            live.append(alive)
+        gone = set(segments) - {segid for segid, _, _ in self.leaves}
+        for segid in gone:  # segments merged away
+            del segments[segid]
+        terms.forget(gone)
+        self.size = sum(len(p.keys) for p in parts)
+        self.keys = [k for p in parts for k in p.keys]
+        self._titles = [t for p in parts for t in p.titles]
+        self.listed = _join([p.listed for p in parts], np.int64)
+        self.requests = _join([p.requests for p in parts], np.int64)
+        self.coded = {name: _join([p.coded[name] for p in parts], np.int32) for name in CODED}
+        self.live = _join(live, bool)
+        self._universes: dict[str | None, np.ndarray] = {}
+        self._title_rank: np.ndarray | None = None
 
-    def universe(self, kind: str | None) -> set[int]:
-        """Live documents of ``kind`` (of every kind when None; the meta document has none)."""
+    def universe(self, kind: str | None) -> np.ndarray:
+        """Mask of the live documents of ``kind`` (of every kind when None; the meta document has none)."""
         if kind not in self._universes:
-            kinds = self.columns["kind"]
+            kinds = self.coded["kind"]
             if kind is None:
-                self._universes[kind] = {d for d in self.live if kinds[d]}
+                self._universes[kind] = self.live & (kinds != 0)
             else:
-                self._universes[kind] = {d for d in self.live if kinds[d] == kind}
+                code = self.codes.codes["kind"].get(kind, -1)
+                self._universes[kind] = self.live & (kinds == code)
         return self._universes[kind]
 
-    def passing(self, field: str, values: Sequence[str], docs: set[int]) -> set[int]:
-        """Those of ``docs`` holding at least one of ``values`` in ``field``."""
-        column, wanted = self.columns[field], set(values)
-        allowed = {
-            packed
-            for packed in set(map(column.__getitem__, docs))
-            if packed in wanted or not wanted.isdisjoint(packed.split(VALUE_SEP))
-        }
-        return {d for d in docs if column[d] in allowed}
+    def term_ids(self, field: str, text: str) -> np.ndarray:
+        """Global document numbers holding ``text`` in ``field``."""
+        parts = [self.terms.ids(segid, leaf, field, text) + offset for segid, leaf, offset in self.leaves]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
-    def count(self, field: str, docs: set[int]) -> Counter[str]:
-        """How many of ``docs`` hold each value of ``field`` (a document with two values counts in both)."""
-        packed_counts = Counter(map(self.columns[field].__getitem__, docs))
+    def mask(self, ids: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[ids] = True
+        return mask
+
+    def passing(self, field: str, values: Sequence[str]) -> np.ndarray:
+        """Mask of the documents holding at least one of ``values`` in ``field``."""
+        return self.codes.table(field, values)[self.coded[field]]
+
+    def count(self, field: str, mask: np.ndarray) -> Counter[str]:
+        """How many documents of ``mask`` hold each value of ``field`` (two values: counted in both)."""
+        packed_counts = np.bincount(self.coded[field][mask], minlength=len(self.codes.values[field]))
         counts: Counter[str] = Counter()
-        for packed, n in packed_counts.items():
-            if not packed:
-                continue
-            for value in packed.split(VALUE_SEP) if VALUE_SEP in packed else (packed,):
-                counts[value] += n
+        for code in np.flatnonzero(packed_counts):
+            packed = self.codes.values[field][code]
+            for value in packed.split(VALUE_SEP) if packed else ():
+                counts[value] += int(packed_counts[code])
         return counts
 
-    def key(self, doc: int) -> str:
-        return self.columns["key"][doc]
-
     def kind(self, doc: int) -> str:
-        return self.columns["kind"][doc]
+        return self.codes.values["kind"][self.coded["kind"][doc]]
 
-    def order(self, sort: str) -> list[int]:
-        """Every live document in ``sort`` order (computed once per searcher)."""
-        if sort not in self._orders:
-            self._orders[sort] = sorted(self.live, key=self.sort_key(sort))
-        return self._orders[sort]
+    def top(self, mask: np.ndarray, sort: str, stop: int, scores: np.ndarray | None = None) -> np.ndarray:
+        """The first ``stop`` documents of ``mask`` in ``sort`` order (``relevance`` uses ``scores``);
+        ties go to the newest listing, then the latest document."""
+        docs = np.flatnonzero(mask)
+        primary = self._primary(sort, scores)
+        if len(docs) > stop > 0:
+            keys = primary[docs]
+            kth = np.partition(keys, stop - 1)[stop - 1]
+            docs = docs[keys <= kth]  # every document tied with the last one kept, then ordered below
+        order = np.lexsort((-docs, -self.listed[docs], primary[docs]))
+        return docs[order][:stop]
 
-    def sort_key(self, sort: str) -> Callable[[int], tuple]:
-        listed, requests, title = self.columns["listed"], self.columns["requests"], self.columns["title_sort"]
+    def _primary(self, sort: str, scores: np.ndarray | None) -> np.ndarray:
+        """An ascending sort key per document."""
+        if sort == "relevance" and scores is not None:
+            return -scores
         if sort == "oldest":
-            return lambda d: (listed[d], d)
+            return self.listed
         if sort == "title":
-            return lambda d: (title[d], d)
+            return self.title_rank()
         if sort == "requests":
-            return lambda d: (-requests[d], -listed[d], -d)
-        return lambda d: (-listed[d], -d)  # newest
+            return -self.requests
+        return -self.listed  # newest
 
-    def top(self, docs: set[int], sort: str, stop: int) -> list[int]:
-        """The first ``stop`` of ``docs`` in ``sort`` order."""
-        if len(docs) * 16 < len(self.live):
-            return sorted(docs, key=self.sort_key(sort))[:stop]
-        found = []
-        for doc in self.order(sort):
-            if doc in docs:
-                found.append(doc)
-                if len(found) >= stop:
-                    break
-        return found
+    def title_rank(self) -> np.ndarray:
+        if self._title_rank is None:
+            order = sorted(range(self.size), key=self._titles.__getitem__)
+            rank = np.empty(self.size, dtype=np.int64)
+            rank[order] = np.arange(self.size)
+            self._title_rank = rank
+        return self._title_rank
+
+
+def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)

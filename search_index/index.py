@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search_index.analysis import ChineseTokenizer
-from search_index.columns import Columns, SegmentColumns, pack
-from search_index.query import QueryParser, clean_query, matching_docs, suggest
+from search_index.columns import Codes, SegmentColumns, TermCache, View, pack
+from search_index.query import Evaluation, QueryParser, clean_query, suggest
 from search_index.schema import FILTER_FIELDS, META_ID, SEARCH_FIELDS, SORTS, SUGGEST_FIELDS, build_schema
 
 __all__ = ["SearchHit", "SearchIndex", "SearchResult", "clean_query"]
@@ -61,8 +62,10 @@ class SearchIndex:
         self._parser = QueryParser(SEARCH_FIELDS, self._ix.schema)
         self._words = ChineseTokenizer()
         self._searcher: Searcher | None = None
-        self._columns: Columns | None = None
+        self._view_cache: View | None = None
         self._segments: dict[str, SegmentColumns] = {}
+        self._codes = Codes()
+        self._terms = TermCache()
 
     # --- opening -------------------------------------------------------------------------------
     @classmethod
@@ -119,11 +122,14 @@ class SearchIndex:
                 raise
             writer.commit()
 
-    def rebuild(self, docs: Iterable[Mapping[str, Any]], seq: int) -> SearchIndex:
-        """Build a fresh generation from ``docs``, swap it in, and return the index opened on it."""
+    def rebuild(self, docs: Iterable[Mapping[str, Any]], seq: int, procs: int = 1) -> SearchIndex:
+        """Build a fresh generation from ``docs``, swap it in, and return the index opened on it.
+
+        ``procs`` > 1 analyzes in that many processes, each writing its own segment.
+        """
         generation = self._new_generation(self.root)
         ix = whoosh_index.open_dir(str(self.root / generation))
-        writer = ix.writer(timeout=30)
+        writer = ix.writer(timeout=30, procs=procs, multisegment=procs > 1, limitmb=256)
         for doc in docs:
             writer.add_document(**_prepare(doc))
         writer.add_document(id=META_ID, kind="meta", seq=seq)
@@ -180,75 +186,79 @@ class SearchIndex:
         cleaned = clean_query(text)
         query, simplified = self._parser.parse(cleaned)
         with self._read_lock:
-            searcher, columns = self._view()
-            universe = columns.universe(kind)
+            searcher, view = self._view()
+            universe = view.universe(kind)
+            evaluation = Evaluation(view, searcher, SEARCH_FIELDS, universe)
             if query is not None:
-                matched = matching_docs(query, searcher, universe)
+                matched = universe & evaluation.mask(query)
             else:
-                matched = set() if cleaned else universe
-                simplified = simplified or bool(cleaned)
-            passing = {name: columns.passing(name, values, matched) for name, values in filters.items()}
+                matched = universe if not cleaned else np.zeros(view.size, dtype=bool)
+                simplified = simplified or bool(text.strip())  # nothing in it could be searched
+            passing = {name: view.passing(name, values) for name, values in filters.items()}
             final = _intersect(matched, passing.values())
             counts = {
                 name: sorted(
-                    columns.count(
+                    view.count(
                         name, _intersect(matched, (p for n, p in passing.items() if n != name))
                     ).items(),
                     key=lambda item: (-item[1], item[0]),
                 )
                 for name in facets
             }
-            stop = None if limit is None else offset + limit
-            if query is not None and sort == "relevance":
-                ranked = searcher.search(query, filter=final, limit=stop) if final else []
-                page = [(hit.docnum, float(hit.score or 0.0)) for hit in ranked][offset:stop]
-            else:
-                order = "newest" if sort == "relevance" else sort
-                page = [(doc, 0.0) for doc in columns.top(final, order, stop or len(final))][offset:stop]
-            hits = [SearchHit(columns.kind(doc), columns.key(doc), score) for doc, score in page]
+            total = int(final.sum())
+            stop = total if limit is None else min(total, offset + limit)
+            relevance = query is not None and sort == "relevance"
+            order = sort if relevance or sort != "relevance" else "newest"
+            page = view.top(final, order, stop, evaluation.scores if relevance else None)[offset:]
+            hits = [
+                SearchHit(view.kind(doc), view.keys[doc], float(evaluation.scores[doc]) if relevance else 0.0)
+                for doc in page
+            ]
             suggestion = None
-            if not final and query is not None:
-                suggestion = self._suggest(cleaned, searcher, universe)
-        return SearchResult(len(final), hits, counts, cleaned, simplified, suggestion)
+            if not total and query is not None:
+                suggestion = self._suggest(cleaned, searcher, view, universe)
+        return SearchResult(total, hits, counts, cleaned, simplified, suggestion)
 
-    def _view(self) -> tuple[Searcher, Columns]:
-        """The searcher on the latest commit and its columns (reopened only after a write)."""
+    def _view(self) -> tuple[Searcher, View]:
+        """The searcher on the latest commit and its arrays (rebuilt only after a write)."""
         if self._searcher is None:
             self._searcher = self._ix.searcher()
         elif not self._searcher.up_to_date():
-            # the new searcher reuses the readers of unchanged segments: the old one must not close them
-            self._searcher = self._searcher.refresh()
-            self._columns = None
-        if self._columns is None:
-            self._columns = Columns(self._searcher, self._segments)
-        return self._searcher, self._columns
+            # A fresh searcher, not ``refresh()``: whoosh's refresh reuses the reader of a segment whose
+            # id is unchanged even when documents of it were deleted since, so deletions would not show.
+            self._searcher.close()
+            self._searcher = self._ix.searcher()
+            self._view_cache = None
+        if self._view_cache is None:
+            self._view_cache = View(self._searcher, self._segments, self._codes, self._terms)
+        return self._searcher, self._view_cache
 
-    def _suggest(self, text: str, searcher: Searcher, universe: set[int]) -> str | None:
+    def _suggest(self, text: str, searcher: Searcher, view: View, universe: np.ndarray) -> str | None:
         """A corrected query that has hits, for a query that has none."""
         words = list(dict.fromkeys(t.text.lower() for t in self._words(text, mode="query")))
 
-        def misses(word: str) -> bool:
-            query, _ = self._parser.parse(word)
-            return query is None or not matching_docs(query, searcher, universe)
+        def hits(candidate: str) -> bool:
+            query, _ = self._parser.parse(candidate)
+            return query is not None and bool(
+                (universe & Evaluation(view, searcher, SEARCH_FIELDS, universe).mask(query)).any()
+            )
 
-        corrected = suggest(text.lower(), [w for w in words if misses(w)], searcher.reader(), SUGGEST_FIELDS)
-        if corrected is None:
-            return None
-        query, _ = self._parser.parse(corrected)
-        return corrected if query is not None and matching_docs(query, searcher, universe) else None
+        corrected = suggest(
+            text.lower(), [w for w in words if not hits(w)], searcher.reader(), SUGGEST_FIELDS
+        )
+        return corrected if corrected is not None and hits(corrected) else None
 
     def close(self) -> None:
         with self._read_lock:
             if self._searcher is not None:
                 self._searcher.close()
-                self._searcher, self._columns = None, None
+                self._searcher, self._view_cache = None, None
 
 
-def _intersect(docs: set[int], others: Iterable[set[int]]) -> set[int]:
-    result = docs
-    for other in sorted(others, key=len):
-        result = result & other
-    return result
+def _intersect(mask: np.ndarray, others: Iterable[np.ndarray]) -> np.ndarray:
+    for other in others:
+        mask = mask & other
+    return mask
 
 
 def _prepare(doc: Mapping[str, Any]) -> dict[str, Any]:

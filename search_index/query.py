@@ -6,18 +6,20 @@ and dangling operators (``OR 公交``, ``公交 AND``) are dropped before parsin
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import reduce
-from typing import Any
 
+import numpy as np
 from pypinyin import lazy_pinyin
 from whoosh.qparser import MultifieldParser
-from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Query, Require, Term
+from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Query, Require, Term
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search_index.columns import View
 from search_index.synonyms import synonym_map
 
 MAX_QUERY_CHARS = 200
@@ -41,6 +43,7 @@ class QueryParser:
     def __init__(self, fields: Iterable[str], schema) -> None:
         self._parser = MultifieldParser(list(fields), schema)
         self._synonyms = synonym_map()
+        self._positional = {name for name in fields if schema[name].format.supports("positions")}
 
     def parse(self, text: str) -> tuple[Query | None, bool]:
         """The query for ``text`` and whether it had to be simplified (syntax the parser rejected)."""
@@ -56,55 +59,56 @@ class QueryParser:
         return query.accept(self._expand), simplified
 
     def _expand(self, query: Query) -> Query:
+        if isinstance(query, Phrase) and query.fieldname not in self._positional:
+            return NullQuery  # a field without word positions cannot tell a phrase from scattered words
         if isinstance(query, Term) and isinstance(query.text, str) and query.text in self._synonyms:
             words = self._synonyms[query.text]
             return Or([Term(query.fieldname, w, boost=query.boost) for w in words])
         return query
 
 
-def matching_docs(query: Query, searcher: Searcher, universe: set[int]) -> set[int]:
-    """The document numbers ``query`` matches among ``universe``, without scoring.
+class Evaluation:
+    """Evaluates a parsed query over a view's arrays: which documents match, and how well.
 
-    Boolean structure is evaluated with set operations over posting lists, which is several times
-    cheaper than walking whoosh's scoring matchers for words that match many documents.
+    Boolean structure becomes mask arithmetic over cached posting lists. Each positive word (not under
+    a NOT) adds its field's boost times the word's rarity (BM25's idf) to the documents holding it, so
+    a document scores by how many of the query's words it holds, in how important fields, weighted by
+    how rare they are. Term frequency and length are left out: catalog texts are short, and this way
+    scoring costs one array addition per word and field however many documents match.
     """
-    for kinds, evaluate in _EVALUATORS:
-        if isinstance(query, kinds):
-            return evaluate(query, searcher, universe)
-    if query is NullQuery:
-        return set()
-    return set(query.docs(searcher)) & universe  # phrases, prefixes, wildcards, ranges
 
+    def __init__(self, view: View, searcher: Searcher, boosts: dict[str, float], universe: np.ndarray):
+        self.view, self.searcher, self.boosts = view, searcher, boosts
+        self.documents = max(1, int(universe.sum()))
+        self.scores = np.zeros(view.size, dtype=np.float64)
 
-def _term(query: Term, searcher: Searcher, universe: set[int]) -> set[int]:
-    try:
-        return set(searcher.postings(query.fieldname, query.text).all_ids()) & universe
-    except Exception:  # TermNotFound, or a field the index does not have
-        return set()
+    def mask(self, query: Query, positive: bool = True) -> np.ndarray:
+        view = self.view
+        if isinstance(query, Term):
+            return self._leaf(query.fieldname, view.term_ids(query.fieldname, query.text), positive)
+        if isinstance(query, And | Require):
+            return reduce(np.logical_and, (self.mask(q, positive) for q in query.children()))
+        if isinstance(query, Or):
+            return reduce(np.logical_or, (self.mask(q, positive) for q in query.children()))
+        if isinstance(query, AndNot):
+            return self.mask(query.a, positive) & ~self.mask(query.b, not positive)
+        if isinstance(query, AndMaybe):
+            return self.mask(query.a, positive)
+        if isinstance(query, Not):
+            return ~self.mask(query.query, not positive)
+        if isinstance(query, Every):
+            return np.ones(view.size, dtype=bool)
+        if query is NullQuery:
+            return np.zeros(view.size, dtype=bool)
+        # phrases, prefixes, wildcards, ranges: whoosh finds their documents
+        ids = np.fromiter(query.docs(self.searcher), dtype=np.int64)
+        return self._leaf(getattr(query, "fieldname", None), ids, positive)
 
-
-def _and(query: And | Require, searcher: Searcher, universe: set[int]) -> set[int]:
-    result = universe
-    for part in sorted(query.children(), key=lambda q: not isinstance(q, Term)):
-        result = matching_docs(part, searcher, result)
-        if not result:
-            break
-    return result
-
-
-def _or(query: Or, searcher: Searcher, universe: set[int]) -> set[int]:
-    return reduce(set.union, (matching_docs(q, searcher, universe) for q in query.children()), set())
-
-
-_EVALUATORS: tuple[tuple[type | tuple[type, ...], Callable[[Any, Searcher, set[int]], set[int]]], ...] = (
-    (Term, _term),
-    ((And, Require), _and),
-    (Or, _or),
-    (AndNot, lambda q, s, u: matching_docs(q.a, s, u) - matching_docs(q.b, s, u)),
-    (AndMaybe, lambda q, s, u: matching_docs(q.a, s, u)),
-    (Not, lambda q, s, u: u - matching_docs(q.query, s, u)),
-    (Every, lambda q, s, u: set(u)),
-)
+    def _leaf(self, field: str | None, ids: np.ndarray, positive: bool) -> np.ndarray:
+        if positive and len(ids):
+            rarity = math.log(1 + (self.documents - len(ids) + 0.5) / (len(ids) + 0.5))
+            self.scores[ids] += self.boosts.get(field or "", 1.0) * max(rarity, 0.05)
+        return self.view.mask(ids)
 
 
 def suggest(text: str, words: list[str], reader: IndexReader, fields: Iterable[str]) -> str | None:

@@ -20,6 +20,9 @@ SEARCH_FIELDS: dict[str, float] = {
     "description": 1.0,
 }
 
+# Fields that keep word positions, so quoted phrases match in them (positions cost index time).
+PHRASE_FIELDS = ("title", "title_en", "summary", "description")
+
 # Fields whose words "did you mean" draws its corrections from.
 SUGGEST_FIELDS = ("title", "title_en", "title_pinyin", "tags")
 
@@ -45,8 +48,13 @@ META_ID = "__meta__"
 def build_schema() -> Schema:
     """A new schema instance (analyzers are pickled into the index, so they live in this package)."""
     cn = chinese_analyzer()
-    text = {name: TEXT(analyzer=cn, field_boost=boost) for name, boost in SEARCH_FIELDS.items()}
-    text["title_pinyin"] = TEXT(analyzer=pinyin_analyzer(), field_boost=SEARCH_FIELDS["title_pinyin"])
+    text = {
+        name: TEXT(analyzer=cn, field_boost=boost, phrase=name in PHRASE_FIELDS)
+        for name, boost in SEARCH_FIELDS.items()
+    }
+    text["title_pinyin"] = TEXT(
+        analyzer=pinyin_analyzer(), field_boost=SEARCH_FIELDS["title_pinyin"], phrase=False
+    )
     return Schema(
         id=ID(stored=True, unique=True),
         kind=ID(stored=True),

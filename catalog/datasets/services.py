@@ -20,7 +20,6 @@ from catalog.datasets.models import (
 from catalog.errors import Invalid, NotFound
 from catalog.listings import search
 from catalog.listings.filters import DatasetFilters
-from catalog.listings.sorting import sort_key
 from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.pagination import Page
@@ -185,7 +184,6 @@ def search_documents(
                 "sharing": d.sharing_condition,
                 "update_frequency": d.update_frequency,
                 "listed_at": d.listed_at,
-                "title_sort": sort_key(d.title),
             }
         )
     return docs, gone

@@ -6,8 +6,9 @@ write loses nothing: the next run applies what the index has not recorded.
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,14 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from catalog.datasets import services as datasets
+from catalog.datasets.models import Dataset
 from catalog.indexing.models import ChangeLog
 from catalog.products import services as products
+from catalog.products.models import DataProduct
 from search_index import SearchIndex
 
 BATCH = 2000
+PARALLEL_FROM = 5000  # items; below this, starting writer processes costs more than it saves
 
 
 def _expand(session: Session, rows: Sequence[ChangeLog]) -> tuple[set[int], set[int]]:
@@ -91,15 +95,40 @@ class Indexer:
                 self.index.apply(docs, deletes, seq=rows[-1].seq)
                 applied += len(rows)
 
-    def rebuild(self, progress: Callable[[int], Any] | None = None) -> int:
-        """Build a fresh index of every listed item beside the old one and swap it in; the doc count."""
+    def rebuild(self, progress: Callable[[int], Any] | None = None, procs: int | None = None) -> int:
+        """Build a fresh index of every public item beside the old one and swap it in; the doc count.
+
+        Documents are read in batches and streamed to the writer; ``progress`` is told the size of the
+        job (a negative number) first, then each batch's count. ``procs`` defaults to two analysing
+        processes for large catalogs on machines with two or more cores.
+        """
         with self._lock, Session(self.engine) as session:
             seq = session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
-            docs, _ = _documents(session, None, None)
+            product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
+            dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
+            total = len(product_ids) + len(dataset_ids)
             if progress:
-                progress(len(docs))
-            self.index = self.index.rebuild(docs, seq=seq)
-            return len(docs)
+                progress(-total)
+            if procs is None:
+                procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+            counted = [0]
+
+            def stream() -> Iterator[dict]:
+                for ids, build in (
+                    (product_ids, products.search_documents),
+                    (dataset_ids, datasets.search_documents),
+                ):
+                    for start in range(0, len(ids), BATCH):
+                        batch = ids[start : start + BATCH]
+                        docs, _ = build(session, batch)
+                        counted[0] += len(docs)
+                        yield from docs
+                        if progress:
+                            progress(len(batch))
+                        session.expunge_all()
+
+            self.index = self.index.rebuild(stream(), seq=seq, procs=procs)
+            return counted[0]
 
     def status(self) -> dict[str, Any]:
         """Index health: documents held, sequence applied, and how far behind the database it is."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -16,7 +17,6 @@ from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
 from catalog.listings import search
 from catalog.listings.filters import ProductFilters
-from catalog.listings.sorting import sort_key
 from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.pagination import Page
@@ -60,33 +60,8 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
         problems["source_datasets"] = f"unknown dataset in {data.source_datasets}"
     if problems or provider is None or licence is None:
         raise Invalid(f"product {data.slug} cannot be imported", fields=problems)
-    listed_at = dt.datetime.combine(data.listed_at, dt.time(9, 30), tzinfo=dt.UTC) if data.listed_at else None
-    product = DataProduct(
-        **data.model_dump(
-            exclude={
-                "provider",
-                "license",
-                "sectors",
-                "source_datasets",
-                "schema_fields",
-                "listed_at",
-                "deidentification",
-                "other_restrictions",
-                "extra_terms",
-                "price_unit",
-            }
-        ),
-        deidentification=data.deidentification or "",
-        other_restrictions=data.other_restrictions or "",
-        extra_terms=data.extra_terms or "",
-        price_unit=data.price_unit or "",
-        field_schema=[f.model_dump(exclude_none=True) for f in data.schema_fields],
-        provider_id=provider.id,
-        licence_id=licence.id,
-        listed_at=listed_at,
-    )
-    product.input_fields = [f.model_dump(exclude_none=True) for f in data.input_fields]
-    product.output_fields = [f.model_dump(exclude_none=True) for f in data.output_fields]
+    product = DataProduct(**product_values(data, provider.id, licence.id))  # type: ignore[arg-type]
+    listed_at = product.listed_at
     if data.status in REVIEWED_STATES and listed_at is not None:
         product.listing_no = next_listing_no(session, listed_at.year)
     session.add(product)
@@ -95,6 +70,39 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
     session.add_all([ProductSource(product_id=product.id, dataset_id=d.id) for d in sources])  # type: ignore[arg-type]
     session.flush()
     return True
+
+
+def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> dict[str, Any]:
+    """The column values of a new ``data_product`` row for validated ``data``."""
+    listed_at = dt.datetime.combine(data.listed_at, dt.time(9, 30), tzinfo=dt.UTC) if data.listed_at else None
+    return {
+        **data.model_dump(
+            exclude={
+                "provider",
+                "license",
+                "sectors",
+                "source_datasets",
+                "schema_fields",
+                "input_fields",
+                "output_fields",
+                "listed_at",
+                "deidentification",
+                "other_restrictions",
+                "extra_terms",
+                "price_unit",
+            }
+        ),
+        "deidentification": data.deidentification or "",
+        "other_restrictions": data.other_restrictions or "",
+        "extra_terms": data.extra_terms or "",
+        "price_unit": data.price_unit or "",
+        "field_schema": [f.model_dump(exclude_none=True) for f in data.schema_fields],
+        "input_fields": [f.model_dump(exclude_none=True) for f in data.input_fields],
+        "output_fields": [f.model_dump(exclude_none=True) for f in data.output_fields],
+        "provider_id": provider_id,
+        "licence_id": licence_id,
+        "listed_at": listed_at,
+    }
 
 
 def next_listing_no(session: Session, year: int) -> str:
@@ -292,7 +300,6 @@ def search_documents(
                 "update_frequency": p.update_frequency,
                 "listed_at": p.listed_at,
                 "requests": requests.get(p.id, 0),
-                "title_sort": sort_key(p.title),
             }
         )
     return docs, gone

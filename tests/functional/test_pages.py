@@ -111,3 +111,26 @@ def test_pages_load_nothing_from_other_origins(client: TestClient) -> None:
 def test_favicon_is_served(client: TestClient) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.content[:4] == b"\x00\x00\x01\x00"
+
+
+def test_a_search_with_no_hits_offers_a_correction_that_finds_something(client: TestClient) -> None:
+    html = client.get("/products", params={"q": "gongjaio"}).text
+    assert "您是不是要找" in html and "q=gongjiao" in html
+    assert client.get("/api/v1/products", params={"q": "gongjiao"}).json()["total"] > 0
+
+
+def test_ignored_query_syntax_is_explained_on_the_page(client: TestClient) -> None:
+    html = client.get("/search", params={"q": "((("}).text
+    assert "无法识别的检索符号" in html
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "oldest", "title", "requests"])
+def test_every_sort_order_is_offered_and_accepted(client: TestClient, sort: str) -> None:
+    response = client.get("/products", params={"q": "数据", "sort": sort})
+    assert response.status_code == 200 and f'value="{sort}" selected' in response.text
+
+
+def test_search_api_answers_both_catalogs(client: TestClient) -> None:
+    body = client.get("/api/v1/search", params={"q": "公交"}).json()
+    assert body["query"] == "公交" and body["products"]["total"] > 0 and body["datasets"]["total"] > 0
+    assert client.get("/api/v1/search").json()["error"]["code"] == "bad_request"

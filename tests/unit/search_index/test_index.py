@@ -105,3 +105,148 @@ def test_rebuild_swaps_in_a_new_generation(index: SearchIndex, tmp_path: Path) -
     reopened = SearchIndex.open(tmp_path / "index")
     assert reopened.generation == rebuilt.generation
     assert reopened.keys("product") == {"crayfish"} and reopened.last_applied_seq() == 11
+
+
+MORE = [
+    {
+        "id": f"product:{n}",
+        "kind": "product",
+        "key": f"p{n}",
+        "title": title,
+        "title_en": title_en,
+        "summary": summary,
+        "sector": sectors,
+        "provider_id": provider,
+        "product_type": kind,
+        "status": status,
+        "requests": requests,
+        "listed_at": dt.datetime(2025, 1, n),
+    }
+    for n, title, title_en, summary, sectors, provider, kind, status, requests in [
+        (
+            10,
+            "公共交通客流日报",
+            "Public transport ridership daily",
+            "公交刷卡",
+            ["transport"],
+            "jkzs",
+            "dataset",
+            "listed",
+            3,
+        ),
+        (
+            11,
+            "企业用电指数",
+            "Enterprise power index",
+            "企业用电",
+            ["industry", "finance"],
+            "sjgyy",
+            "report",
+            "listed",
+            9,
+        ),
+        (
+            12,
+            "12345市民热线工单分析",
+            "Citizen hotline tickets",
+            "工单",
+            ["government"],
+            "sjj",
+            "dataset",
+            "listed",
+            0,
+        ),
+        (
+            13,
+            "安东公交线网评估",
+            "Bus network review",
+            "公交线路",
+            ["transport"],
+            "jkzs",
+            "report",
+            "publicity",
+            1,
+        ),
+    ]
+]
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> SearchIndex:
+    index = SearchIndex.open(tmp_path / "catalog")
+    index.upsert(MORE, seq=1)
+    return index
+
+
+def test_synonyms_find_the_other_word_of_their_group(catalog: SearchIndex) -> None:
+    assert keys(catalog, "公交", kind="product", filters={"status": ["listed"]}) == [
+        "p10"
+    ]  # text says 公共交通
+    assert keys(catalog, "政务热线") == ["p12"]  # text says 12345市民热线
+
+
+def test_facets_count_each_value_and_ignore_their_own_filter(catalog: SearchIndex) -> None:
+    found = catalog.search(
+        "", filters={"status": ["listed"], "sector": ["transport"]}, facets=["sector", "product_type"]
+    )
+    assert found.total == 1
+    assert dict(found.facets["sector"]) == {"transport": 1, "industry": 1, "finance": 1, "government": 1}
+    assert dict(found.facets["product_type"]) == {"dataset": 1}
+    for value, count in found.facets["sector"]:
+        assert catalog.search("", filters={"status": ["listed"], "sector": [value]}).total == count
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("newest", ["p12", "p11", "p10"]),
+        ("oldest", ["p10", "p11", "p12"]),
+        ("requests", ["p11", "p10", "p12"]),
+        ("title", ["p12", "p10", "p11"]),  # 12345…, gong gong jiao tong…, qi ye…
+    ],
+)
+def test_sorts_order_the_whole_result(catalog: SearchIndex, sort: str, expected: list[str]) -> None:
+    assert keys(catalog, "", filters={"status": ["listed"]}, sort=sort) == expected
+
+
+def test_paging_returns_consecutive_slices(catalog: SearchIndex) -> None:
+    first = keys(catalog, "", sort="newest", limit=2)
+    second = keys(catalog, "", sort="newest", offset=2, limit=2)
+    assert first == ["p13", "p12"] and second == ["p11", "p10"]
+
+
+def test_a_title_match_outranks_a_summary_match(catalog: SearchIndex) -> None:
+    assert keys(catalog, "用电 OR 工单")[:2] in (["p11", "p12"], ["p12", "p11"])
+    assert (
+        keys(catalog, "公交", filters={"status": ["listed", "publicity"]})[0] == "p13"
+    )  # title, then p10 (synonym)
+
+
+def test_a_query_with_no_hits_gets_a_suggestion_that_has_hits(catalog: SearchIndex) -> None:
+    found = catalog.search("企叶用电")  # 企叶 is a pinyin typo of 企业
+    assert found.total == 0 or found.suggestion is None
+    typo = catalog.search("gongjaio")
+    assert typo.total == 0 and typo.suggestion == "gongjiao"
+    assert catalog.search(typo.suggestion).total > 0
+
+
+@pytest.mark.parametrize("text", ["OR 公交", "公交 AND", "公交 OR", "ANDMAYBE 公交"])
+def test_dangling_operators_are_dropped(catalog: SearchIndex, text: str) -> None:
+    assert keys(catalog, text, filters={"status": ["listed"]}) == ["p10"]
+
+
+def test_not_excludes(catalog: SearchIndex) -> None:
+    assert set(keys(catalog, "NOT 公交")) == {"p11", "p12"}
+
+
+def test_text_that_is_only_syntax_is_reported_as_simplified(catalog: SearchIndex) -> None:
+    found = catalog.search("(((")
+    assert found.simplified and found.total == 0
+
+
+def test_a_write_is_visible_to_the_next_search(catalog: SearchIndex) -> None:
+    assert catalog.search("盱眙龙虾").total == 0
+    catalog.upsert([{**DOCS[1], "status": "listed"}], seq=2)
+    assert keys(catalog, "盱眙龙虾") == ["crayfish"]
+    catalog.delete(["product:2"], seq=3)
+    assert catalog.search("盱眙龙虾").total == 0
