@@ -24,6 +24,7 @@ from catalog.errors import CatalogError, NotFound
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.licences import api as licences_api
+from catalog.listings.filters import ProductFilters
 from catalog.portal import routes as portal_routes
 from catalog.products import api as products_api
 from catalog.products import routes as products_routes
@@ -48,6 +49,8 @@ async def _refresh_index(app: Starlette) -> None:
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await run_in_threadpool(app.state.indexer.catch_up)
+    # decode the index's columns now, so that the first visitor does not wait for it
+    await app.state.search.find("product", ProductFilters(per_page=1), facets=False)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_refresh_index, app)
         yield
@@ -108,5 +111,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_environment(settings)
     app.state.indexer = Indexer(engine, settings.index_dir)
-    app.state.search = CatalogSearch(app.state.indexer)
+    app.state.search = CatalogSearch(app.state.indexer, engine, settings.search_cache_size)
     return app

@@ -63,6 +63,7 @@ class Settings:
     target_deadline: dt.date = dt.date(2027, 12, 31)
     default_language: str = "zh"
     index_refresh_seconds: float = 2.0
+    search_cache_size: int = 512
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     static_dir: Path = field(default=PROJECT_ROOT / "static")
     seed_dir: Path = field(default=PROJECT_ROOT / "seed")
@@ -93,5 +94,6 @@ class Settings:
             target_deadline=_date(env, "CATALOG_TARGET_DEADLINE", dt.date(2027, 12, 31)),
             default_language=language,
             index_refresh_seconds=_int(env, "CATALOG_INDEX_REFRESH_SECONDS", 2, minimum=1),
+            search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),
             seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ FIXED = ("kind", "key", "listed", "requests", "title_sort")
 COLUMNS = FIXED + FILTER_FIELDS
 CODED = ("kind", *FILTER_FIELDS)  # columns held as integer codes of their (packed) values
 TERM_CACHE_SIZE = 8192  # (segment, field, word) posting lists kept decoded
+QUERY_CACHE_SIZE = 1024  # phrase and prefix results kept per view (until the next write)
 
 
 def pack(doc: Mapping[str, Any]) -> bytes:
@@ -179,6 +180,7 @@ class View:
         self.live = _join(live, bool)
         self._universes: dict[str | None, np.ndarray] = {}
         self._title_rank: np.ndarray | None = None
+        self._queries: dict[Any, np.ndarray] = {}
 
     def universe(self, kind: str | None) -> np.ndarray:
         """Mask of the live documents of ``kind`` (of every kind when None; the meta document has none)."""
@@ -195,6 +197,15 @@ class View:
         """Global document numbers holding ``text`` in ``field``."""
         parts = [self.terms.ids(segid, leaf, field, text) + offset for segid, leaf, offset in self.leaves]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def cached(self, query: Any, find: Callable[[], np.ndarray]) -> np.ndarray:
+        """The documents of a costly query (a phrase, a prefix), found once while this view lives."""
+        found = self._queries.get(query)
+        if found is None:
+            if len(self._queries) >= QUERY_CACHE_SIZE:
+                self._queries.clear()
+            found = self._queries[query] = find()
+        return found
 
     def mask(self, ids: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)

@@ -129,7 +129,7 @@ class SearchIndex:
         """
         generation = self._new_generation(self.root)
         ix = whoosh_index.open_dir(str(self.root / generation))
-        writer = ix.writer(timeout=30, procs=procs, multisegment=procs > 1, limitmb=256)
+        writer = ix.writer(timeout=30, procs=procs, multisegment=procs > 1, limitmb=2048)
         for doc in docs:
             writer.add_document(**_prepare(doc))
         writer.add_document(id=META_ID, kind="meta", seq=seq)

@@ -100,8 +100,8 @@ class Evaluation:
             return np.ones(view.size, dtype=bool)
         if query is NullQuery:
             return np.zeros(view.size, dtype=bool)
-        # phrases, prefixes, wildcards, ranges: whoosh finds their documents
-        ids = np.fromiter(query.docs(self.searcher), dtype=np.int64)
+        # phrases, prefixes, wildcards, ranges: whoosh finds their documents, once per view
+        ids = view.cached(query, lambda: np.fromiter(query.docs(self.searcher), dtype=np.int64))
         return self._leaf(getattr(query, "fieldname", None), ids, positive)
 
     def _leaf(self, field: str | None, ids: np.ndarray, positive: bool) -> np.ndarray:

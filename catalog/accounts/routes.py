@@ -7,12 +7,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from catalog.accounts import services
-from catalog.datasets import services as datasets
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.pagination import PageParams
-from catalog.products import services as products
 from catalog.vocabularies import OrganizationKind
-from catalog.web import actor_for, call, query_model, render
+from catalog.web import call, query_model, render
 
 
 async def browse(request: Request) -> Response:
@@ -27,14 +25,11 @@ async def browse(request: Request) -> Response:
 async def detail(request: Request) -> Response:
     slug = request.path_params["slug"]
     organization = await call(request, services.get_organization, slug)
-    actor = actor_for(request)
     product_filters = query_model(request, ProductFilters, provider=[slug], sort="newest")
     dataset_filters = DatasetFilters(provider=[slug], sort="newest", per_page=50)
     search = request.app.state.search
-    found_products = await search.find("product", product_filters, facets=False)
-    found_datasets = await search.find("dataset", dataset_filters, facets=False)
-    product_page = await call(request, products.list_products, actor, product_filters, found_products)
-    dataset_page = await call(request, datasets.list_datasets, actor, dataset_filters, found_datasets)
+    product_page = await search.page("product", product_filters, facets=False)
+    dataset_page = await search.page("dataset", dataset_filters, facets=False)
     return render(
         request,
         "organizations/detail.html",

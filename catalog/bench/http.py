@@ -91,6 +91,7 @@ def run_load(url: str, paths: list[str], clients: int, seconds: float) -> dict:
     prefix = urlsplit(url).path.rstrip("/")
     result = LoadResult()
     lock = threading.Lock()
+    _warm(host, port, prefix, paths)
     deadline = time.perf_counter() + seconds
 
     def client(offset: int) -> None:
@@ -117,7 +118,6 @@ def run_load(url: str, paths: list[str], clients: int, seconds: float) -> dict:
                     result.first_error = result.first_error or f"{status} on {path}"
         connection.close()
 
-    _warm(host, port, prefix, paths)
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i * 7 % len(paths),)) for i in range(clients)]
     for thread in threads:

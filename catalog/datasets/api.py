@@ -13,8 +13,7 @@ from catalog.web import actor_for, call, json_response, query_model
 
 async def list_datasets(request: Request) -> Response:
     filters = query_model(request, DatasetFilters)
-    found = await request.app.state.search.find("dataset", filters)
-    return json_response(await call(request, services.list_datasets, actor_for(request), filters, found))
+    return json_response(await request.app.state.search.page("dataset", filters))
 
 
 async def get_dataset(request: Request) -> Response:

@@ -13,8 +13,7 @@ from catalog.web import actor_for, call, query_model, render
 
 async def browse(request: Request) -> Response:
     filters = query_model(request, DatasetFilters)
-    found = await request.app.state.search.find("dataset", filters)
-    page = await call(request, services.list_datasets, actor_for(request), filters, found)
+    page = await request.app.state.search.page("dataset", filters)
     return render(request, "datasets/list.html", {"page": page, "filters": filters})
 
 

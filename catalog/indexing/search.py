@@ -1,26 +1,85 @@
-"""Searching the index from the web: one search thread per process, as STACK.md measured."""
+"""The public catalog lists, from the index: one search thread per process, and a result cache.
+
+Whoosh searchers are not thread-safe and sharing Starlette's thread pool made them 8× slower
+(STACK.md), so searches run on one dedicated thread slot. A page of results — index hits loaded from
+the database and labelled — is kept until this process's index changes (a ChangeLog row applied, or a
+new generation swapped in), so a popular query costs one dictionary lookup until the catalog changes.
+"""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import anyio
 import anyio.to_thread
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
+from catalog.datasets import services as datasets
+from catalog.db import session_scope
 from catalog.indexing.indexer import Indexer
 from catalog.listings.filters import ListingFilters
 from catalog.listings.search import index_query
+from catalog.pagination import Page
+from catalog.permissions import ANONYMOUS
+from catalog.products import services as products
 from search_index import SearchResult
+
+LISTS: dict[str, Callable[..., Page]] = {"product": products.list_products, "dataset": datasets.list_datasets}
 
 
 class CatalogSearch:
-    """Runs whoosh searches on one dedicated thread slot (whoosh searchers are not thread-safe)."""
+    """Pages of the public product and dataset catalogs for filters, searched and cached."""
 
-    def __init__(self, indexer: Indexer) -> None:
+    def __init__(self, indexer: Indexer, engine: Engine, cache_size: int = 512) -> None:
         self.indexer = indexer
+        self.engine = engine
         self.limiter = anyio.CapacityLimiter(1)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple, Page] = OrderedDict()
+        self._cache_state: tuple[str, int] | None = None
+        self._cache_lock = threading.Lock()
 
     async def find(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> SearchResult:
-        """One page of the public ``kind`` catalog (``product`` or ``dataset``) for ``filters``."""
+        """What the index holds for ``filters`` in the public ``kind`` catalog (``product``, ``dataset``)."""
         search = partial(self.indexer.index.search, **index_query(kind, filters, facets=facets))
         return await anyio.to_thread.run_sync(search, limiter=self.limiter)
+
+    async def page(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> Page:
+        """One page of the public ``kind`` catalog: hits, their summaries, labelled facets."""
+        key = (kind, facets, filters.model_dump_json())
+        state = self.indexer.state
+        cached = self._cached(key, state)
+        if cached is not None:
+            return cached
+        found = await self.find(kind, filters, facets=facets)
+        page = await run_in_threadpool(self._load, kind, filters, found)
+        self._keep(key, state, page)
+        return page
+
+    def _load(self, kind: str, filters: ListingFilters, found: SearchResult) -> Page:
+        with session_scope(self.engine) as session:
+            return LISTS[kind](session, ANONYMOUS, filters, found)
+
+    def _cached(self, key: tuple, state: tuple[str, int]) -> Page | None:
+        with self._cache_lock:
+            if state != self._cache_state:
+                self._cache.clear()
+                self._cache_state = state
+                return None
+            page = self._cache.get(key)
+            if page is not None:
+                self._cache.move_to_end(key)
+            return page
+
+    def _keep(self, key: tuple, state: tuple[str, int], page: Any) -> None:
+        with self._cache_lock:
+            if state != self._cache_state or self.cache_size == 0:
+                return  # the index changed while this page was built: it may already be stale
+            self._cache[key] = page
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)

@@ -109,6 +109,7 @@ def rows_in_order(session: Session, key_column: Any, keys: Sequence[str], status
     if not keys:
         return []
     model = key_column.class_
-    rows = session.scalars(select(model).where(key_column.in_(keys), model.status == status))
-    by_key = {getattr(row, key_column.key): row for row in rows}
+    # by key alone: with the status in the WHERE clause SQLite walks the status index instead
+    rows = session.scalars(select(model).where(key_column.in_(keys)))
+    by_key = {getattr(row, key_column.key): row for row in rows if row.status == status}
     return [by_key[k] for k in keys if k in by_key]

@@ -8,14 +8,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from catalog.datasets import services as datasets
 from catalog.errors import BadRequest
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.pagination import Page
 from catalog.portal.highlight import highlight, query_words
 from catalog.products import services as products
 from catalog.stats.services import catalog_stats
-from catalog.web import actor_for, call, json_response, query_model, render
+from catalog.web import call, json_response, query_model, render
 
 SEARCH_PREVIEW = 10
 
@@ -35,11 +34,9 @@ async def _search_both(request: Request, **overrides: int) -> tuple[ProductFilte
     dataset_filters = DatasetFilters(
         q=filters.q, per_page=filters.per_page, page=filters.page, sort=filters.sort
     )
-    search, actor = request.app.state.search, actor_for(request)
-    found_products = await search.find("product", filters)
-    found_datasets = await search.find("dataset", dataset_filters)
-    product_page = await call(request, products.list_products, actor, filters, found_products)
-    dataset_page = await call(request, datasets.list_datasets, actor, dataset_filters, found_datasets)
+    search = request.app.state.search
+    product_page = await search.page("product", filters, facets=False)
+    dataset_page = await search.page("dataset", dataset_filters, facets=False)
     return filters, product_page, dataset_page
 
 

@@ -13,8 +13,7 @@ from catalog.web import actor_for, call, json_response, query_model
 
 async def list_products(request: Request) -> Response:
     filters = query_model(request, ProductFilters)
-    found = await request.app.state.search.find("product", filters)
-    return json_response(await call(request, services.list_products, actor_for(request), filters, found))
+    return json_response(await request.app.state.search.page("product", filters))
 
 
 async def get_product(request: Request) -> Response:

@@ -13,8 +13,7 @@ from catalog.web import actor_for, call, query_model, render
 
 async def browse(request: Request) -> Response:
     filters = query_model(request, ProductFilters)
-    found = await request.app.state.search.find("product", filters)
-    page = await call(request, services.list_products, actor_for(request), filters, found)
+    page = await request.app.state.search.page("product", filters)
     return render(request, "products/list.html", {"page": page, "filters": filters})
 
 

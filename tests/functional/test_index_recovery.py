@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -71,3 +72,20 @@ def test_restart_after_a_kill_between_commit_and_index_write_loses_nothing(seede
         assert search(client, "星链冷链") == {second.slug}
         health = client.get("/healthz").json()
         assert health["index"]["lag"] == 0 and health["status"] == "ok"
+
+
+def test_a_change_from_another_process_reaches_cached_search_pages(seeded_settings: Settings) -> None:
+    with TestClient(create_app(seeded_settings)) as client:
+        assert search(client, "星链冷链") == set()
+        assert search(client, "星链冷链") == set()  # now answered from the result cache
+        engine = db.make_engine(seeded_settings.database_url)
+        with db.session_scope(engine) as session:  # a write that this server did not make
+            product = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
+            assert product is not None
+            product.title = "运河星链冷链溯源数据服务"
+            slug = product.slug
+        engine.dispose()
+        deadline = time.monotonic() + 10  # the refresh timer runs every CATALOG_INDEX_REFRESH_SECONDS
+        while search(client, "星链冷链") != {slug}:
+            assert time.monotonic() < deadline, "the change never reached the search pages"
+            time.sleep(0.2)
