@@ -55,6 +55,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks.start_soon(_refresh_index, app)
         yield
         tasks.cancel_scope.cancel()
+    app.state.indexer.index.close()
 
 
 async def _catalog_error(request: Request, exc: Exception) -> Response:

@@ -177,7 +177,11 @@ def bench(
 
         for size, figures in results.items():
             click.echo(f"HTTP load on the catalog of {size} …", err=True)
-            figures["http"] = compare_servers(Path(figures["data_dir"]), clients, seconds)
+            try:
+                figures["http"] = compare_servers(Path(figures["data_dir"]), clients, seconds)
+            except RuntimeError as exc:
+                hint = "is Datasette installed? pip install -e '.[bench]'"
+                raise click.ClickException(f"{exc} ({hint})") from None
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
         return

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ class SearchIndex:
         self._parser = QueryParser(SEARCH_FIELDS, self._ix.schema)
         self._words = ChineseTokenizer()
         self._searcher: Searcher | None = None
+        self._closer: weakref.finalize | None = None
         self._view_cache: View | None = None
         self._segments: dict[str, SegmentColumns] = {}
         self._codes = Codes()
@@ -109,7 +111,7 @@ class SearchIndex:
     def apply(self, upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str], seq: int | None) -> None:
         """Upsert and delete in one commit."""
         with self._write_lock:
-            writer = self._ix.writer(timeout=30)
+            writer = self._ix.writer(timeout=30, compound=False)
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("id", doc_id)
@@ -129,7 +131,7 @@ class SearchIndex:
         """
         generation = self._new_generation(self.root)
         ix = whoosh_index.open_dir(str(self.root / generation))
-        writer = ix.writer(timeout=30, procs=procs, multisegment=procs > 1, limitmb=2048)
+        writer = ix.writer(timeout=30, procs=procs, multisegment=procs > 1, limitmb=2048, compound=False)
         for doc in docs:
             writer.add_document(**_prepare(doc))
         writer.add_document(id=META_ID, kind="meta", seq=seq)
@@ -221,13 +223,14 @@ class SearchIndex:
 
     def _view(self) -> tuple[Searcher, View]:
         """The searcher on the latest commit and its arrays (rebuilt only after a write)."""
-        if self._searcher is None:
-            self._searcher = self._ix.searcher()
-        elif not self._searcher.up_to_date():
+        if self._searcher is not None and not self._searcher.up_to_date():
             # A fresh searcher, not ``refresh()``: whoosh's refresh reuses the reader of a segment whose
             # id is unchanged even when documents of it were deleted since, so deletions would not show.
-            self._searcher.close()
+            self._close_searcher()
+        if self._searcher is None:
             self._searcher = self._ix.searcher()
+            # its files are closed when this object goes, even if nobody calls close()
+            self._closer = weakref.finalize(self, self._searcher.close)
             self._view_cache = None
         if self._view_cache is None:
             self._view_cache = View(self._searcher, self._segments, self._codes, self._terms)
@@ -250,9 +253,12 @@ class SearchIndex:
 
     def close(self) -> None:
         with self._read_lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher, self._view_cache = None, None
+            self._close_searcher()
+
+    def _close_searcher(self) -> None:
+        if self._closer is not None:
+            self._closer()  # closes the searcher, once
+        self._searcher, self._closer, self._view_cache = None, None, None
 
 
 def _intersect(mask: np.ndarray, others: Iterable[np.ndarray]) -> np.ndarray:

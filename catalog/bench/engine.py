@@ -91,6 +91,7 @@ def run(size: int, work: Path, rounds: int) -> dict[str, Any]:
         "searches": len(samples),
         "update": _update(engine, indexer),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_writer_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "hits": hits,
         "data_dir": str(data_dir),
     }

@@ -15,7 +15,8 @@ def machine() -> str:
 def engine_table(results: dict[int, dict[str, Any]]) -> str:
     lines = [
         f"machine: {machine()}",
-        "| products | load | index build | index size | peak RSS | first search | search p50 / p95 / p99"
+        "| products | load | index build | index size | peak RSS (writer process) | first search"
+        " | search p50 / p95 / p99"
         " | update → visible |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -23,7 +24,8 @@ def engine_table(results: dict[int, dict[str, Any]]) -> str:
         s, u = r["search_ms"], r["update"]
         lines.append(
             f"| {size:,} | {r['load_seconds']} s | {r['build_seconds']} s | {r['index_mb']} MB"
-            f" | {r['peak_rss_mb']} MB | {r['first_search_ms']} ms | {s['p50']} / {s['p95']} / {s['p99']} ms"
+            f" | {r['peak_rss_mb']} MB ({r.get('peak_rss_writer_mb', 0)} MB) | {r['first_search_ms']} ms"
+            f" | {s['p50']} / {s['p95']} / {s['p99']} ms"
             f" | {u['catch_up_ms']} → {u['visible_ms']} ms |"
         )
     return "\n".join(lines)

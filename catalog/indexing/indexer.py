@@ -82,7 +82,8 @@ class Indexer:
         """Reopen the index when another process (``catalog reindex``) swapped in a new generation."""
         current = self.root / "CURRENT"
         if current.exists() and current.read_text(encoding="utf-8").strip() != self.index.generation:
-            self.index = SearchIndex.open(self.root)
+            old, self.index = self.index, SearchIndex.open(self.root)
+            old.close()  # a search still holding it reopens its searcher
 
     def catch_up(self) -> int:
         """Apply every ChangeLog row past the index's sequence number; the number of rows applied."""
@@ -135,7 +136,9 @@ class Indexer:
                             progress(len(batch))
                         session.expunge_all()
 
-            self.index = self.index.rebuild(stream(), seq=seq, procs=procs)
+            old = self.index
+            self.index = old.rebuild(stream(), seq=seq, procs=procs)
+            old.close()
             self.applied_seq = seq
             return counted[0]
 

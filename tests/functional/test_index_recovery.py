@@ -89,3 +89,30 @@ def test_a_change_from_another_process_reaches_cached_search_pages(seeded_settin
         while search(client, "星链冷链") != {slug}:
             assert time.monotonic() < deadline, "the change never reached the search pages"
             time.sleep(0.2)
+
+
+def test_reindex_in_another_process_swaps_while_the_server_answers(seeded_settings: Settings) -> None:
+    env = {**os.environ, "CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    with TestClient(create_app(seeded_settings)) as client:
+        before = client.get("/healthz").json()["index"]["generation"]
+        expected = search(client, "公交")
+        reindex = subprocess.Popen(
+            [sys.executable, "-c", "from catalog.cli import main; main()", "reindex"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        answered = 0
+        while reindex.poll() is None:  # searches keep being answered, from the old generation
+            assert search(client, "公交") == expected
+            answered += 1
+        _, errors = reindex.communicate()
+        assert reindex.returncode == 0, errors
+        assert answered > 0
+        deadline = time.monotonic() + 10
+        while client.get("/healthz").json()["index"]["generation"] == before:
+            assert time.monotonic() < deadline, "the server never followed the new generation"
+            time.sleep(0.2)
+        assert search(client, "公交") == expected

@@ -11,7 +11,18 @@ from starlette.testclient import TestClient
 ROOT = Path(__file__).resolve().parents[2]
 RELEVANCE = ROOT / "tests" / "data" / "relevance.yaml"
 SEED_PRODUCTS = ROOT / "seed" / "products"
-KINDS = {"title", "rare-word", "pinyin", "initials", "english", "synonym", "provider", "source", "phrase"}
+KINDS = {
+    "title",
+    "rare-word",
+    "pinyin",
+    "initials",
+    "english",
+    "synonym",
+    "provider",
+    "source",
+    "phrase",
+    "ranking",
+}
 PAGE = 20
 
 CASES: list[dict] = yaml.safe_load(RELEVANCE.read_text(encoding="utf-8"))
