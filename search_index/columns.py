@@ -254,11 +254,9 @@ class View:
         return -self.listed  # newest
 
     def title_rank(self) -> np.ndarray:
-        if self._title_rank is None:
-            order = sorted(range(self.size), key=self._titles.__getitem__)
-            rank = np.empty(self.size, dtype=np.int64)
-            rank[order] = np.arange(self.size)
-            self._title_rank = rank
+        if self._title_rank is None:  # equal titles share a rank, so the newest of them comes first
+            position = {title: i for i, title in enumerate(sorted(set(self._titles)))}
+            self._title_rank = np.array([position[t] for t in self._titles], dtype=np.int64)
         return self._title_rank
 
 

@@ -31,6 +31,8 @@ from search_index.schema import FILTER_FIELDS, META_ID, SEARCH_FIELDS, SORTS, SU
 
 __all__ = ["SearchHit", "SearchIndex", "SearchResult", "clean_query"]
 
+KEPT_GENERATIONS = 3  # the live generation and the two before it
+
 
 @dataclass(frozen=True)
 class SearchHit:
@@ -137,13 +139,17 @@ class SearchIndex:
         writer.add_document(id=META_ID, kind="meta", seq=seq)
         writer.commit()
         self._swap(self.root, generation)
-        # keep the generation just replaced: a running server may still be reading it until it follows
-        for old in self.root.glob("gen-*"):
-            if old.name not in (generation, self.generation):
-                shutil.rmtree(old, ignore_errors=True)
+        # keep the two generations before it: running servers may still read them until they follow
+        kept = sorted(self.root.glob("gen-*"), key=lambda p: int(p.name[4:]) if p.name[4:].isdigit() else 0)
+        for old in kept[:-KEPT_GENERATIONS]:
+            shutil.rmtree(old, ignore_errors=True)
         return SearchIndex(self.root, generation)
 
     # --- reading -------------------------------------------------------------------------------
+    def version(self) -> tuple[str, int]:
+        """Changes with every commit to this index, by any process: generation and commit number."""
+        return self.generation, self._ix.latest_generation()
+
     def last_applied_seq(self) -> int:
         """The change-log sequence number the index has applied up to (0 when new)."""
         with self._ix.searcher() as searcher:
@@ -194,7 +200,7 @@ class SearchIndex:
             if query is not None:
                 matched = universe & evaluation.mask(query)
             else:
-                matched = universe if not cleaned else np.zeros(view.size, dtype=bool)
+                matched = universe if not text.strip() else np.zeros(view.size, dtype=bool)
                 simplified = simplified or bool(text.strip())  # nothing in it could be searched
             passing = {name: view.passing(name, values) for name, values in filters.items()}
             final = _intersect(matched, passing.values())

@@ -23,6 +23,8 @@ from search_index.columns import View
 from search_index.synonyms import synonym_map
 
 MAX_QUERY_CHARS = 200
+MAX_SUGGEST_WORDS = 3  # words "did you mean" tries to correct
+MAX_SUGGEST_WORD = 20  # characters; longer words are not corrected
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BINARY = r"(?:AND|OR|ANDNOT|ANDMAYBE)"
 _DANGLING = re.compile(rf"^(?:\s*{_BINARY}\b\s*)+|(?:\s*\b(?:{_BINARY}|NOT))+\s*$")
@@ -118,7 +120,8 @@ def suggest(text: str, words: list[str], reader: IndexReader, fields: Iterable[s
     fields = list(fields)
     corrected = text
     changed = False
-    for word in words:
+    # bounded work: a long query of nonsense must not hold the search thread
+    for word in [w for w in words if 2 <= len(w) <= MAX_SUGGEST_WORD][:MAX_SUGGEST_WORDS]:
         if any((field, word) in reader for field in fields):
             continue
         best = _closest(word, reader, fields)
@@ -133,7 +136,8 @@ def _closest(word: str, reader: IndexReader, fields: list[str]) -> str | None:
     sound = "".join(lazy_pinyin(word)) if _HAN.search(word) else None
     ranked: list[tuple[bool, int, str]] = []
     for field in fields:
-        for candidate in reader.terms_within(field, word, maxdist):
+        # candidates share the first character: the lexicon walk stays within one branch
+        for candidate in reader.terms_within(field, word, maxdist, prefix=1):
             if _HAN.search(word) and not _HAN.search(candidate):
                 continue
             homophone = sound is not None and "".join(lazy_pinyin(candidate)) == sound

@@ -71,12 +71,11 @@ class Indexer:
         self.root = index_root
         self.index = SearchIndex.open(index_root)
         self._lock = threading.Lock()
-        self.applied_seq = self.index.last_applied_seq()  # in memory: what this process has applied
 
     @property
     def state(self) -> tuple[str, int]:
-        """Changes whenever this process's index does: its generation and the sequence applied."""
-        return self.index.generation, self.applied_seq
+        """Changes whenever the index this process reads does, whoever wrote to it."""
+        return self.index.version()
 
     def _follow_swap(self) -> None:
         """Reopen the index when another process (``catalog reindex``) swapped in a new generation."""
@@ -97,11 +96,9 @@ class Indexer:
                         select(ChangeLog).where(ChangeLog.seq > last).order_by(ChangeLog.seq).limit(BATCH)  # type: ignore[operator, arg-type]
                     ).all()
                     if not rows:
-                        self.applied_seq = last
                         return applied
                     docs, deletes = _documents(session, *_expand(session, rows))
                 self.index.apply(docs, deletes, seq=rows[-1].seq)
-                self.applied_seq = rows[-1].seq
                 applied += len(rows)
 
     def rebuild(self, progress: Callable[[int], Any] | None = None, procs: int | None = None) -> int:
@@ -139,7 +136,6 @@ class Indexer:
             old = self.index
             self.index = old.rebuild(stream(), seq=seq, procs=procs)
             old.close()
-            self.applied_seq = seq
             return counted[0]
 
     def status(self) -> dict[str, Any]:

@@ -26,22 +26,22 @@ async def home(request: Request) -> Response:
     return render(request, "portal/home.html", {"stats": stats, "newest": newest})
 
 
-async def _search_both(request: Request, **overrides: int) -> tuple[ProductFilters, Page | None, Page | None]:
+async def _search_both(
+    request: Request, facets: bool, **overrides: int
+) -> tuple[ProductFilters, Page | None, Page | None]:
     """The product and dataset pages of one query (None for both when there is no query)."""
     filters = query_model(request, ProductFilters, **overrides)
     if not filters.q.strip():
         return filters, None, None
-    dataset_filters = DatasetFilters(
-        q=filters.q, per_page=filters.per_page, page=filters.page, sort=filters.sort
-    )
+    dataset_filters = query_model(request, DatasetFilters, **overrides)  # the filters datasets have
     search = request.app.state.search
-    product_page = await search.page("product", filters, facets=False)
-    dataset_page = await search.page("dataset", dataset_filters, facets=False)
+    product_page = await search.page("product", filters, facets=facets)
+    dataset_page = await search.page("dataset", dataset_filters, facets=facets)
     return filters, product_page, dataset_page
 
 
 async def search(request: Request) -> Response:
-    filters, product_page, dataset_page = await _search_both(request, per_page=SEARCH_PREVIEW)
+    filters, product_page, dataset_page = await _search_both(request, facets=False, per_page=SEARCH_PREVIEW)
     words = query_words(filters.q)
     return render(
         request,
@@ -57,7 +57,7 @@ async def search(request: Request) -> Response:
 
 async def api_search(request: Request) -> Response:
     """Both catalogs at once: ``{"query", "products": <list>, "datasets": <list>}``."""
-    filters, product_page, dataset_page = await _search_both(request)
+    filters, product_page, dataset_page = await _search_both(request, facets=True)
     if product_page is None:
         raise BadRequest("the search needs a query: ?q=…")
     assert dataset_page is not None

@@ -134,3 +134,17 @@ def test_search_api_answers_both_catalogs(client: TestClient) -> None:
     body = client.get("/api/v1/search", params={"q": "公交"}).json()
     assert body["query"] == "公交" and body["products"]["total"] > 0 and body["datasets"]["total"] > 0
     assert client.get("/api/v1/search").json()["error"]["code"] == "bad_request"
+
+
+def test_search_api_applies_the_filters_to_both_catalogs(client: TestClient) -> None:
+    everything = client.get("/api/v1/search", params={"q": "数据"}).json()
+    sector = everything["datasets"]["facets"]["sector"][0]
+    body = client.get("/api/v1/search", params={"q": "数据", "sector": sector["value"]}).json()
+    assert body["datasets"]["total"] == sector["count"] < everything["datasets"]["total"]
+    assert all(sector["value"] in {s["id"] for s in d["sectors"]} for d in body["datasets"]["items"])
+
+
+@pytest.mark.parametrize("q", ["OR", "AND", "NOT", "(((", "!!!"])
+def test_a_query_of_nothing_but_syntax_finds_nothing_and_says_so(client: TestClient, q: str) -> None:
+    body = client.get("/api/v1/products", params={"q": q}).json()
+    assert body["total"] == 0 and body["simplified"] is True

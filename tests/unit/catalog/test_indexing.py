@@ -86,3 +86,22 @@ def test_rebuild_after_losing_the_index_restores_every_public_item(
             select(func.count()).select_from(DataProduct).where(DataProduct.status.in_(PUBLIC_STATES))  # type: ignore[attr-defined]
         ).one()
     assert len(fresh.index.keys("product")) == public and count >= public
+
+
+def test_the_index_state_changes_with_every_commit_and_swap(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    """The search result cache is keyed on this state: any commit to the index, by any process, moves it."""
+    indexer = Indexer(seeded_engine, seeded_settings.index_dir)
+    first = indexer.state
+    other = Indexer(seeded_engine, seeded_settings.index_dir)  # another process's writer, same index
+    with db.session_scope(seeded_engine) as session:
+        product = session.exec(select(DataProduct).where(DataProduct.status == ListingStatus.LISTED)).first()
+        assert product is not None
+        product.title = "状态测试标题"
+    assert other.catch_up() >= 1
+    assert indexer.state != first  # seen without this process applying anything
+    second = indexer.state
+    other.rebuild()
+    indexer.catch_up()  # follows the swapped-in generation
+    assert indexer.state != second and indexer.state[0] == other.index.generation
