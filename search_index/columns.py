@@ -26,7 +26,8 @@ VALUE_SEP = "\x1e"
 FIXED = ("kind", "key", "listed", "requests", "title_sort")
 COLUMNS = FIXED + FILTER_FIELDS
 CODED = ("kind", *FILTER_FIELDS)  # columns held as integer codes of their (packed) values
-TERM_CACHE_SIZE = 8192  # (segment, field, word) posting lists kept decoded
+TERM_CACHE_SIZE = 8192  # (segment, field, word) posting lists kept decoded …
+TERM_CACHE_BYTES = 256 * 2**20  # … in at most this much memory
 QUERY_CACHE_SIZE = 1024  # phrase and prefix results kept per view (until the next write)
 
 
@@ -104,26 +105,28 @@ class SegmentColumns:
 
 
 class TermCache:
-    """Decoded posting lists per (segment, field, word), least recently used dropped first."""
+    """Decoded posting lists per (segment, field, word), least recently used dropped first once
+    there are more than ``size`` of them or they hold more than ``budget`` bytes."""
 
-    def __init__(self, size: int = TERM_CACHE_SIZE) -> None:
-        self.size = size
+    def __init__(self, size: int = TERM_CACHE_SIZE, budget: int = TERM_CACHE_BYTES) -> None:
+        self.size, self.budget, self.nbytes = size, budget, 0
         self._entries: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
 
     def ids(self, segid: str, leaf: Any, field: str, text: str) -> np.ndarray:
         key = (segid, field, text)
         found = self._entries.get(key)
         if found is None:
-            found = self._entries[key] = _posting_ids(leaf, field, text)
-            if len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+            found = self._entries[key] = _posting_ids(leaf, field, text).astype(np.int32)
+            self.nbytes += found.nbytes
+            while len(self._entries) > 1 and (len(self._entries) > self.size or self.nbytes > self.budget):
+                self.nbytes -= self._entries.popitem(last=False)[1].nbytes
         else:
             self._entries.move_to_end(key)
         return found
 
     def forget(self, segids: set[str]) -> None:
         for key in [k for k in self._entries if k[0] in segids]:
-            del self._entries[key]
+            self.nbytes -= self._entries.pop(key).nbytes
 
 
 def _posting_ids(leaf: Any, field: str, text: str) -> np.ndarray:
@@ -195,7 +198,10 @@ class View:
 
     def term_ids(self, field: str, text: str) -> np.ndarray:
         """Global document numbers holding ``text`` in ``field``."""
-        parts = [self.terms.ids(segid, leaf, field, text) + offset for segid, leaf, offset in self.leaves]
+        parts = [
+            self.terms.ids(segid, leaf, field, text).astype(np.int64) + offset
+            for segid, leaf, offset in self.leaves
+        ]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     def cached(self, query: Any, find: Callable[[], np.ndarray]) -> np.ndarray:

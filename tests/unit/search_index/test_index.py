@@ -250,3 +250,14 @@ def test_a_write_is_visible_to_the_next_search(catalog: SearchIndex) -> None:
     assert keys(catalog, "盱眙龙虾") == ["crayfish"]
     catalog.delete(["product:2"], seq=3)
     assert catalog.search("盱眙龙虾").total == 0
+
+
+def test_the_posting_cache_stays_within_its_memory_budget(tmp_path: Path) -> None:
+    from search_index.columns import TermCache
+
+    index = SearchIndex.open(tmp_path / "budget")
+    index.upsert([{**MORE[0], "id": f"product:{n}", "key": f"k{n}"} for n in range(500)], seq=1)
+    index._terms = cache = TermCache(budget=3000)  # room for about one word's 500 ids
+    for word in ("公共交通", "客流", "日报", "公交", "transport"):
+        assert index.search(word).total == 500
+        assert cache.nbytes <= 3000 or len(cache._entries) == 1
