@@ -28,7 +28,8 @@ COLUMNS = FIXED + FILTER_FIELDS
 CODED = ("kind", *FILTER_FIELDS)  # columns held as integer codes of their (packed) values
 TERM_CACHE_SIZE = 8192  # (segment, field, word) posting lists kept decoded …
 TERM_CACHE_BYTES = 256 * 2**20  # … in at most this much memory
-QUERY_CACHE_SIZE = 1024  # phrase and prefix results kept per view (until the next write)
+QUERY_CACHE_SIZE = 1024  # phrase and prefix results kept per view (until the next write) …
+QUERY_CACHE_BYTES = 64 * 2**20  # … in at most this much memory
 
 
 def pack(doc: Mapping[str, Any]) -> bytes:
@@ -184,6 +185,7 @@ class View:
         self._universes: dict[str | None, np.ndarray] = {}
         self._title_rank: np.ndarray | None = None
         self._queries: dict[Any, np.ndarray] = {}
+        self._queries_bytes = 0
 
     def universe(self, kind: str | None) -> np.ndarray:
         """Mask of the live documents of ``kind`` (of every kind when None; the meta document has none)."""
@@ -208,9 +210,15 @@ class View:
         """The documents of a costly query (a phrase, a prefix), found once while this view lives."""
         found = self._queries.get(query)
         if found is None:
-            if len(self._queries) >= QUERY_CACHE_SIZE:
+            found = find()
+            if (
+                len(self._queries) >= QUERY_CACHE_SIZE
+                or self._queries_bytes + found.nbytes > QUERY_CACHE_BYTES
+            ):
                 self._queries.clear()
-            found = self._queries[query] = find()
+                self._queries_bytes = 0
+            self._queries[query] = found
+            self._queries_bytes += found.nbytes
         return found
 
     def mask(self, ids: np.ndarray) -> np.ndarray:
