@@ -43,17 +43,16 @@ def _seed(settings: Settings, engine: Engine) -> dict[str, int]:
         return load_seed(session, CLI_ACTOR, settings.seed_dir, progress=bar.update)
 
 
-def _reindex(settings: Settings, engine: Engine) -> int:
+def _reindex(settings: Settings, engine: Engine) -> None:
     indexer = Indexer(engine, settings.index_dir)
     with click.progressbar(length=1, label="Building search index", file=sys.stderr) as bar:
 
-        def advance(n: int) -> None:
-            if n < 0:  # the size of the job
-                bar.length = max(1, -n)
-            else:
-                bar.update(n)
+        def advance(done: int, total: int) -> None:
+            bar.length = max(1, total)
+            bar.update(done)
 
-        return indexer.rebuild(advance)
+        count = indexer.rebuild(advance)
+    click.echo(f"indexed {count} public items (listed or in publicity)")
 
 
 @click.group()
@@ -87,8 +86,7 @@ def seed() -> None:
 def reindex() -> None:
     """Build a fresh search index from the database and swap it in."""
     settings = _settings()
-    count = _reindex(settings, _engine(settings))
-    click.echo(f"indexed {count} public items (listed or in publicity)")
+    _reindex(settings, _engine(settings))
 
 
 @main.command()
@@ -131,7 +129,7 @@ def serve(host: str, port: int, demo: bool) -> None:
             except CatalogError as exc:
                 raise click.ClickException(f"seed not loaded: {exc.message}") from None
             click.echo("demo catalog loaded: " + ", ".join(f"{k} {v}" for k, v in created.items()))
-            click.echo(f"indexed {_reindex(settings, engine)} public items (listed or in publicity)")
+            _reindex(settings, engine)
     engine.dispose()
     click.echo(f"serving on http://{host}:{port}/")
     uvicorn.run("catalog.app:create_app", factory=True, host=host, port=port, log_level="info")

@@ -204,19 +204,11 @@ class SearchIndex:
                 simplified = simplified or bool(text.strip())  # nothing in it could be searched
             passing = {name: view.passing(name, values) for name, values in filters.items()}
             final = _intersect(matched, passing.values())
-            counts = {
-                name: sorted(
-                    view.count(
-                        name, _intersect(matched, (p for n, p in passing.items() if n != name))
-                    ).items(),
-                    key=lambda item: (-item[1], item[0]),
-                )
-                for name in facets
-            }
+            counts = {name: _facet(view, name, matched, passing) for name in facets}
             total = int(final.sum())
             stop = total if limit is None else min(total, offset + limit)
             relevance = query is not None and sort == "relevance"
-            order = sort if relevance or sort != "relevance" else "newest"
+            order = "newest" if sort == "relevance" and not relevance else sort
             page = view.top(final, order, stop, evaluation.scores if relevance else None)[offset:]
             hits = [
                 SearchHit(view.kind(doc), view.keys[doc], float(evaluation.scores[doc]) if relevance else 0.0)
@@ -265,6 +257,14 @@ class SearchIndex:
         if self._closer is not None:
             self._closer()  # closes the searcher, once
         self._searcher, self._closer, self._view_cache = None, None, None
+
+
+def _facet(
+    view: View, name: str, matched: np.ndarray, passing: dict[str, np.ndarray]
+) -> list[tuple[str, int]]:
+    """Counts per value of ``name`` over the matches that pass every filter but ``name``'s own."""
+    counts = view.count(name, _intersect(matched, (p for n, p in passing.items() if n != name)))
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _intersect(mask: np.ndarray, others: Iterable[np.ndarray]) -> np.ndarray:

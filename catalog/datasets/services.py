@@ -64,15 +64,8 @@ def list_datasets(
     session: Session, actor: Actor, filters: DatasetFilters, found: SearchResult
 ) -> Page[DatasetSummary]:
     """One page of public datasets: what the index ``found`` for ``filters``, loaded from the database."""
-    rows = search.rows_in_order(session, Dataset.code, [hit.key for hit in found.hits], filters.status)
-    return Page[DatasetSummary](
-        total=found.total,
-        page=filters.page,
-        per_page=filters.per_page,
-        items=summarize(session, rows),
-        facets=search.label_facets(session, "dataset", found.facets),
-        suggestion=found.suggestion,
-        simplified=found.simplified,
+    return search.result_page(
+        session, "dataset", Page[DatasetSummary], Dataset.code, summarize, filters, found
     )
 
 

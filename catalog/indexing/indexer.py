@@ -101,11 +101,11 @@ class Indexer:
                 self.index.apply(docs, deletes, seq=rows[-1].seq)
                 applied += len(rows)
 
-    def rebuild(self, progress: Callable[[int], Any] | None = None, procs: int | None = None) -> int:
+    def rebuild(self, progress: Callable[[int, int], Any] | None = None, procs: int | None = None) -> int:
         """Build a fresh index of every public item beside the old one and swap it in; the doc count.
 
-        Documents are read in batches and streamed to the writer; ``progress`` is told the size of the
-        job (a negative number) first, then each batch's count. ``procs`` defaults to two analysing
+        Documents are read in batches and streamed to the writer; ``progress(done, total)`` is told each
+        batch's item count and the size of the job. ``procs`` defaults to two analysing
         processes for large catalogs on machines with two or more cores.
         """
         with self._lock, Session(self.engine) as session:
@@ -113,13 +113,12 @@ class Indexer:
             product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
             dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
             total = len(product_ids) + len(dataset_ids)
-            if progress:
-                progress(-total)
             if procs is None:
                 procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
-            counted = [0]
+            counted = 0
 
             def stream() -> Iterator[dict]:
+                nonlocal counted
                 for ids, build in (
                     (product_ids, products.search_documents),
                     (dataset_ids, datasets.search_documents),
@@ -127,16 +126,16 @@ class Indexer:
                     for start in range(0, len(ids), BATCH):
                         batch = ids[start : start + BATCH]
                         docs, _ = build(session, batch)
-                        counted[0] += len(docs)
+                        counted += len(docs)
                         yield from docs
                         if progress:
-                            progress(len(batch))
+                            progress(len(batch), total)
                         session.expunge_all()
 
             old = self.index
             self.index = old.rebuild(stream(), seq=seq, procs=procs)
             old.close()
-            return counted[0]
+            return counted
 
     def status(self) -> dict[str, Any]:
         """Index health: documents held, sequence applied, and how far behind the database it is."""

@@ -6,7 +6,7 @@ index's facet counts for people, and loads the page's rows from the database in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlmodel import Session
 from catalog.accounts.models import Organization
 from catalog.licences.models import Licence
 from catalog.listings.filters import ListingFilters
+from catalog.pagination import Page
 from catalog.sectors.models import Sector
 from catalog.vocabularies import label
 
@@ -101,6 +102,29 @@ def _labels(session: Session, counts: dict[str, list[tuple[str, int]]]) -> dict[
         for value in wanted.get(field, []):
             labels[(field, value)] = (label(vocabulary, value, "zh"), label(vocabulary, value, "en"))
     return labels
+
+
+def result_page(
+    session: Session,
+    kind: str,
+    page_type: type[Page],
+    key_column: Any,
+    summarize: Callable[[Session, list[Any]], list[Any]],
+    filters: ListingFilters,
+    found: Any,
+) -> Page:
+    """One page of a public catalog: what the index ``found`` for ``filters``, loaded from the database
+    in the index's order, summarized, with the facets labelled."""
+    rows = rows_in_order(session, key_column, [hit.key for hit in found.hits], filters.status)
+    return page_type(
+        total=found.total,
+        page=filters.page,
+        per_page=filters.per_page,
+        items=summarize(session, rows),
+        facets=label_facets(session, kind, found.facets),
+        suggestion=found.suggestion,
+        simplified=found.simplified,
+    )
 
 
 def rows_in_order(session: Session, key_column: Any, keys: Sequence[str], status: str) -> list[Any]:

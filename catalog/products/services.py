@@ -123,15 +123,8 @@ def list_products(
     session: Session, actor: Actor, filters: ProductFilters, found: SearchResult
 ) -> Page[ProductSummary]:
     """One page of public products: what the index ``found`` for ``filters``, loaded from the database."""
-    rows = search.rows_in_order(session, DataProduct.slug, [hit.key for hit in found.hits], filters.status)
-    return Page[ProductSummary](
-        total=found.total,
-        page=filters.page,
-        per_page=filters.per_page,
-        items=summarize(session, rows),
-        facets=search.label_facets(session, "product", found.facets),
-        suggestion=found.suggestion,
-        simplified=found.simplified,
+    return search.result_page(
+        session, "product", Page[ProductSummary], DataProduct.slug, summarize, filters, found
     )
 
 

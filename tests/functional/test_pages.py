@@ -115,7 +115,7 @@ def test_favicon_is_served(client: TestClient) -> None:
 
 def test_a_search_with_no_hits_offers_a_correction_that_finds_something(client: TestClient) -> None:
     html = client.get("/products", params={"q": "gongjaio"}).text
-    assert "您是不是要找：<a href=\"/products?q=gongjiao\">gongjiao</a>？" in html
+    assert '您是不是要找：<a href="/products?q=gongjiao">gongjiao</a>？' in html
     assert client.get("/api/v1/products", params={"q": "gongjiao"}).json()["total"] > 0
 
 
