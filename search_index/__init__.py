@@ -9,6 +9,7 @@ It takes plain documents (dicts) and returns plain results, and imports nothing 
                          facets=["sector"], sort="relevance", offset=0, limit=20)
     found.total, found.hits, found.facets["sector"], found.suggestion
     index.rebuild(all_docs, seq=43)         # build a fresh index beside the old one, swap it atomically
+    index.rebuild(seq=43, parts=[read_a, read_b])  # the same, one process per picklable document source
     index.last_applied_seq()
 
 A document has ``id``, ``kind`` and ``key``; text in the fields of ``schema.SEARCH_FIELDS``; values of

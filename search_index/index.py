@@ -15,8 +15,9 @@ import os
 import shutil
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,18 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from search_index.analysis import ChineseTokenizer
+from search_index.bulk import Source, build_segments
 from search_index.columns import Codes, SegmentColumns, TermCache, View, pack
 from search_index.query import Evaluation, QueryParser, clean_query, suggest
-from search_index.schema import FILTER_FIELDS, META_ID, SEARCH_FIELDS, SORTS, SUGGEST_FIELDS, build_schema
+from search_index.schema import (
+    FILTER_FIELDS,
+    META_ID,
+    SEARCH_FIELDS,
+    SORTS,
+    SUGGEST_FIELDS,
+    Codec,
+    build_schema,
+)
 
 __all__ = ["SearchHit", "SearchIndex", "SearchResult", "clean_query"]
 
@@ -113,7 +123,7 @@ class SearchIndex:
     def apply(self, upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str], seq: int | None) -> None:
         """Upsert and delete in one commit."""
         with self._write_lock:
-            writer = self._ix.writer(timeout=30, compound=False)
+            writer = self._ix.writer(timeout=30, compound=False, codec=Codec())
             try:
                 for doc_id in deletes:
                     writer.delete_by_term("id", doc_id)
@@ -126,18 +136,34 @@ class SearchIndex:
                 raise
             writer.commit()
 
-    def rebuild(self, docs: Iterable[Mapping[str, Any]], seq: int, procs: int = 1) -> SearchIndex:
-        """Build a fresh generation from ``docs``, swap it in, and return the index opened on it.
+    def rebuild(
+        self,
+        docs: Iterable[Mapping[str, Any]] = (),
+        seq: int = 0,
+        *,
+        parts: Sequence[Source] = (),
+        progress: Callable[[int], Any] | None = None,
+    ) -> SearchIndex:
+        """Build a fresh generation, swap it in, and return the index opened on it.
 
-        ``procs`` > 1 analyzes in that many processes, each writing its own segment.
+        ``docs`` are written by this process. Each of ``parts`` (a picklable callable returning
+        documents, that reads them itself) is written by a process of its own when there are two or
+        more, as a segment of its own, so a large catalog builds on every core; ``progress(n)`` hears
+        of every ``n`` documents they write.
         """
         generation = self._new_generation(self.root)
-        ix = whoosh_index.open_dir(str(self.root / generation))
-        writer = ix.writer(timeout=30, procs=procs, multisegment=procs > 1, limitmb=2048, compound=False)
-        for doc in docs:
-            writer.add_document(**_prepare(doc))
-        writer.add_document(id=META_ID, kind="meta", seq=seq)
-        writer.commit()
+        meta = {"id": META_ID, "kind": "meta", "seq": seq}
+        try:
+            build_segments(
+                str(self.root / generation),
+                parts,
+                _prepare,
+                extra=chain(map(_prepare, docs), [meta]),
+                progress=progress,
+            )
+        except BaseException:
+            shutil.rmtree(self.root / generation, ignore_errors=True)
+            raise
         self._swap(self.root, generation)
         # keep the two generations before it: running servers may still read them until they follow
         kept = sorted(self.root.glob("gen-*"), key=lambda p: int(p.name[4:]) if p.name[4:].isdigit() else 0)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
+from catalog import db
 from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset
 from catalog.indexing.models import ChangeLog
@@ -63,6 +65,41 @@ def _documents(session: Session, product_ids: set[int] | None, dataset_ids: set[
     return pdocs + ddocs, deletes
 
 
+def read_documents(url: str, product_ids: list[int], dataset_ids: list[int]) -> Iterator[dict]:
+    """The search documents of these items (the public ones), read in batches from the database at
+    ``url``; runs in an index-building process of its own."""
+    engine = db.make_engine(url)
+    try:
+        yield from _public_documents(engine, product_ids, dataset_ids)
+    finally:
+        engine.dispose()
+
+
+def _public_documents(engine: Engine, product_ids: list[int], dataset_ids: list[int]) -> Iterator[dict]:
+    with Session(engine) as session:
+        for ids, build in (
+            (product_ids, products.search_documents),
+            (dataset_ids, datasets.search_documents),
+        ):
+            for start in range(0, len(ids), BATCH):
+                docs, _ = build(session, ids[start : start + BATCH])
+                yield from docs
+                session.expunge_all()
+
+
+def _share(ids: list[int], parts: int, n: int) -> list[int]:
+    """The ``n``th of ``parts`` contiguous, near-equal shares of ``ids``."""
+    size = -(-len(ids) // parts)
+    return ids[n * size : (n + 1) * size]
+
+
+def _counting(docs: Iterable[dict], advance: Callable[[int], Any]) -> Iterator[dict]:
+    for count, doc in enumerate(docs, 1):
+        yield doc
+        if count % BATCH == 0:
+            advance(BATCH)
+
+
 class Indexer:
     """Keeps one process's index replica in step with the database's ChangeLog."""
 
@@ -104,38 +141,41 @@ class Indexer:
     def rebuild(self, progress: Callable[[int, int], Any] | None = None, procs: int | None = None) -> int:
         """Build a fresh index of every public item beside the old one and swap it in; the doc count.
 
-        Documents are read in batches and streamed to the writer; ``progress(done, total)`` is told each
-        batch's item count and the size of the job. ``procs`` defaults to two analysing
-        processes for large catalogs on machines with two or more cores.
+        ``procs`` processes (default: two for large catalogs on machines with two or more cores) each
+        read and index a share of the items; ``progress(done, total)`` is told of items as they are
+        done, against the size of the job.
         """
-        with self._lock, Session(self.engine) as session:
-            seq = session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
-            product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
-            dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
+        with self._lock:
+            with Session(self.engine) as session:
+                seq = session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+                product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
+                dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
             total = len(product_ids) + len(dataset_ids)
             if procs is None:
                 procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
-            counted = 0
+            told = 0
 
-            def stream() -> Iterator[dict]:
-                nonlocal counted
-                for ids, build in (
-                    (product_ids, products.search_documents),
-                    (dataset_ids, datasets.search_documents),
-                ):
-                    for start in range(0, len(ids), BATCH):
-                        batch = ids[start : start + BATCH]
-                        docs, _ = build(session, batch)
-                        counted += len(docs)
-                        yield from docs
-                        if progress:
-                            progress(len(batch), total)
-                        session.expunge_all()
+            def advance(done: int) -> None:
+                nonlocal told
+                told += done
+                if progress:
+                    progress(done, total)
 
             old = self.index
-            self.index = old.rebuild(stream(), seq=seq, procs=procs)
+            if procs > 1:
+                url = self.engine.url.render_as_string(hide_password=False)
+                shares = [
+                    partial(read_documents, url, _share(product_ids, procs, n), _share(dataset_ids, procs, n))
+                    for n in range(procs)
+                ]
+                self.index = old.rebuild(seq=seq, parts=shares, progress=advance)
+            else:
+                docs = _public_documents(self.engine, product_ids, dataset_ids)
+                self.index = old.rebuild(_counting(docs, advance), seq=seq)
             old.close()
-            return counted
+            if progress and total > told:
+                progress(total - told, total)  # items that had no public document
+            return self.index.doc_count()
 
     def status(self) -> dict[str, Any]:
         """Index health: documents held, sequence applied, and how far behind the database it is."""

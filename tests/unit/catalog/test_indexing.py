@@ -105,3 +105,20 @@ def test_the_index_state_changes_with_every_commit_and_swap(
     other.rebuild()
     indexer.catch_up()  # follows the swapped-in generation
     assert indexer.state != second and indexer.state[0] == other.index.generation
+
+
+def test_a_parallel_rebuild_indexes_what_one_process_does(seeded_engine: Engine, tmp_path: Path) -> None:
+    """Two processes, each reading its share of the catalog from the database, build the same index."""
+    one = Indexer(seeded_engine, tmp_path / "one")
+    two = Indexer(seeded_engine, tmp_path / "two")
+    told: list[tuple[int, int]] = []
+    assert one.rebuild(procs=1) == two.rebuild(lambda done, total: told.append((done, total)), procs=2)
+    for kind in ("product", "dataset"):
+        assert two.index.keys(kind) == one.index.keys(kind) != set()
+    with Session(seeded_engine) as session:
+        items = session.exec(select(func.count()).select_from(DataProduct)).one()
+    assert sum(done for done, _ in told) == told[-1][1] > items  # every product and dataset counted once
+    for text in ("公交", "gongjiao", "淮安"):
+        assert [h.key for h in two.index.search(text, kind="product", limit=None).hits] == [
+            h.key for h in one.index.search(text, kind="product", limit=None).hits
+        ]
