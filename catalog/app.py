@@ -17,7 +17,9 @@ from starlette.staticfiles import StaticFiles
 
 from catalog import db
 from catalog.accounts import api as organizations_api
+from catalog.accounts import mail as outbox
 from catalog.accounts import routes as organizations_routes
+from catalog.audit import routes as audit_routes
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
 from catalog.errors import CatalogError, NotFound
@@ -25,6 +27,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.licences import api as licences_api
 from catalog.listings.filters import ProductFilters
+from catalog.middleware import stack
 from catalog.portal import routes as portal_routes
 from catalog.products import api as products_api
 from catalog.products import routes as products_routes
@@ -46,6 +49,17 @@ async def _refresh_index(app: Starlette) -> None:
             log.exception("index refresh failed")
 
 
+async def _send_mail(app: Starlette) -> None:
+    """Send the mail outbox every minute, when an SMTP server is configured."""
+    settings: Settings = app.state.settings
+    while True:
+        try:
+            await run_in_threadpool(outbox.send_pending, app.state.engine, settings)
+        except Exception:  # the rows record their errors; keep going
+            log.exception("sending mail failed")
+        await anyio.sleep(60)
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await run_in_threadpool(app.state.indexer.catch_up)
@@ -53,6 +67,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.search.find("product", ProductFilters(per_page=1), facets=False)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_refresh_index, app)
+        if app.state.settings.smtp_host:
+            tasks.start_soon(_send_mail, app)
         yield
         tasks.cancel_scope.cancel()
     app.state.indexer.index.close()
@@ -97,11 +113,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *organizations_api.routes,
         *licences_api.routes,
         *stats_api.routes,
+        *audit_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=stack(settings),
         exception_handlers={
             CatalogError: _catalog_error,
             HTTPException: _http_error,

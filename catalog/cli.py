@@ -1,4 +1,4 @@
-"""The ``catalog`` command: init, seed, serve, reindex, stats."""
+"""The ``catalog`` command: init, seed, serve, reindex, stats, user, token, mail, bench."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from catalog import db
+from catalog.accounts import auth
+from catalog.accounts import mail as outbox
+from catalog.accounts.models import User
 from catalog.errors import CatalogError
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import Actor
@@ -87,6 +90,89 @@ def reindex() -> None:
     """Build a fresh search index from the database and swap it in."""
     settings = _settings()
     _reindex(settings, _engine(settings))
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when left out."
+)
+@click.option("--admin", is_flag=True, help="A site administrator (everything, users and roles included).")
+@click.option("--reviewer", is_flag=True, help="A reviewer of listings.")
+@click.option("--org", "org_code", help="Member of the organization with this unified social credit code.")
+@click.option("--role", type=click.Choice(["member", "owner"]), default="member", show_default=True)
+def user_create(
+    email: str, password: str, admin: bool, reviewer: bool, org_code: str | None, role: str
+) -> None:
+    """Create an account (the first administrator: catalog user create EMAIL --admin)."""
+    engine = _engine(_settings())
+    try:
+        with db.session_scope(engine) as session:
+            created = auth.create_user(
+                session,
+                CLI_ACTOR,
+                email,
+                password,
+                admin=admin,
+                reviewer=reviewer,
+                organization_code=org_code,
+                role=role,
+            )
+            user_id = created.id
+    except CatalogError as exc:
+        raise click.ClickException(_explain(exc)) from None
+    click.echo(f"created user {user_id}: {email.strip().lower()}")
+
+
+@main.group()
+def token() -> None:
+    """Personal API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--scope", type=click.Choice(auth.TOKEN_SCOPES), default="read", show_default=True)
+@click.option(
+    "--days", type=click.IntRange(1, 366), default=90, show_default=True, help="Days until it expires."
+)
+def token_create(email: str, name: str, scope: str, days: int) -> None:
+    """Create a token for EMAIL's account and print it (once: only its hash is kept)."""
+    engine = _engine(_settings())
+    try:
+        with db.session_scope(engine) as session:
+            account = session.exec(select(User).where(User.email == email.strip().lower())).first()
+            if account is None:
+                raise click.ClickException(f"no account {email!r}")
+            actor = auth.actor_for_user(session, account)
+            secret, _ = auth.create_token(session, actor, auth.TokenCreate(name=name, scope=scope, days=days))
+    except CatalogError as exc:
+        raise click.ClickException(_explain(exc)) from None
+    click.echo(secret)
+
+
+@main.group()
+def mail() -> None:
+    """The mail outbox."""
+
+
+@mail.command("send")
+def mail_send() -> None:
+    """Send the outbox's unsent mails by SMTP (CATALOG_SMTP_HOST); the server also does this every minute."""
+    settings = _settings()
+    if not settings.smtp_host:
+        raise click.ClickException("CATALOG_SMTP_HOST is not set: mails stay in the outbox table")
+    click.echo(f"sent {outbox.send_pending(_engine(settings), settings)} mails")
+
+
+def _explain(exc: CatalogError) -> str:
+    fields = getattr(exc, "fields", None) or {}
+    return exc.message + "".join(f"\n  {name}: {message}" for name, message in fields.items())
 
 
 @main.command()

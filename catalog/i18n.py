@@ -31,6 +31,11 @@ def messages(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
+def N_(message: str) -> str:
+    """Marks a message in Python code for translation where it is shown (templates translate it)."""
+    return message
+
+
 def gettext(message: str) -> str:
     return messages(current_language.get()).get(message, message)
 

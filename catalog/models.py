@@ -1,6 +1,6 @@
 """Every table model, imported in one place for migrations and metadata."""
 
-from catalog.accounts.models import Membership, Organization, User
+from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMail, User
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
@@ -11,6 +11,7 @@ from catalog.sectors.models import Sector
 
 __all__ = [
     "AccessRequest",
+    "ApiToken",
     "AuditEvent",
     "ChangeLog",
     "DataProduct",
@@ -19,6 +20,7 @@ __all__ = [
     "Licence",
     "Membership",
     "Organization",
+    "OutboxMail",
     "ProductSector",
     "ProductSource",
     "RequestEvent",

@@ -64,6 +64,17 @@ class Settings:
     default_language: str = "zh"
     index_refresh_seconds: float = 2.0
     search_cache_size: int = 512
+    session_hours: int = 12  # a session ends this long after the last request
+    login_max_failures: int = 5  # consecutive failed logins that lock an account
+    login_lock_minutes: int = 15
+    reset_link_hours: int = 2
+    max_body_kb: int = 10240  # request bodies (forms, uploads, API calls)
+    base_url: str = "http://127.0.0.1:8000"  # for links in mails
+    smtp_host: str = ""  # empty: mails stay in the outbox table
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "noreply@localhost"
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     static_dir: Path = field(default=PROJECT_ROOT / "static")
     seed_dir: Path = field(default=PROJECT_ROOT / "seed")
@@ -96,4 +107,15 @@ class Settings:
             index_refresh_seconds=_int(env, "CATALOG_INDEX_REFRESH_SECONDS", 2, minimum=1),
             search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),
             seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
+            session_hours=_int(env, "CATALOG_SESSION_HOURS", 12, minimum=1),
+            login_max_failures=_int(env, "CATALOG_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_lock_minutes=_int(env, "CATALOG_LOGIN_LOCK_MINUTES", 15, minimum=1),
+            reset_link_hours=_int(env, "CATALOG_RESET_LINK_HOURS", 2, minimum=1),
+            max_body_kb=_int(env, "CATALOG_MAX_BODY_KB", 10240, minimum=16),
+            base_url=(env.get("CATALOG_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            smtp_host=env.get("CATALOG_SMTP_HOST", ""),
+            smtp_port=_int(env, "CATALOG_SMTP_PORT", 587, minimum=1),
+            smtp_user=env.get("CATALOG_SMTP_USER", ""),
+            smtp_password=env.get("CATALOG_SMTP_PASSWORD", ""),
+            smtp_from=env.get("CATALOG_SMTP_FROM") or "noreply@localhost",
         )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BeforeValidator, StringConstraints
+from pydantic import BaseModel, BeforeValidator, StringConstraints, ValidationError
+
+from catalog.errors import Invalid
+from catalog.i18n import N_
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _scalar_to_str(value: Any) -> Any:
@@ -17,3 +22,30 @@ Word = Annotated[
     BeforeValidator(_scalar_to_str),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
 ]
+
+
+# Pydantic's error types as messages a person can act on (translated where they are shown).
+FIELD_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("This is too short."),
+    "string_too_long": N_("This is too long."),
+    "string_pattern_mismatch": N_("This is not in the expected format."),
+    "int_parsing": N_("Enter a whole number."),
+    "greater_than_equal": N_("This number is too small."),
+    "less_than_equal": N_("This number is too large."),
+    "string_type": N_("Enter text here."),
+}
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate form or JSON input into ``model``; ``Invalid`` with a message per field on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = {
+            ".".join(str(p) for p in e["loc"]) or "body": FIELD_MESSAGES.get(
+                e["type"], e["msg"].removeprefix("Value error, ")
+            )
+            for e in exc.errors()
+        }
+        raise Invalid(N_("Please correct the marked fields."), fields=fields) from None

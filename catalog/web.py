@@ -11,11 +11,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from catalog import i18n
 from catalog.db import session_scope
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import BadRequest, CatalogError, Invalid
 from catalog.indexing.hooks import CHANGES_LOGGED
 from catalog.listings.filters import MULTI_VALUED
 from catalog.permissions import ANONYMOUS, Actor
@@ -58,8 +58,14 @@ def json_script(value: Any) -> str:
 
 
 def actor_for(request: Request) -> Actor:
-    """The actor of a request (accounts come with the accounts issue: everyone is anonymous)."""
-    return ANONYMOUS
+    """The actor of a request, found by the ``Authentication`` middleware (anonymous without one)."""
+    return getattr(request.state, "actor", ANONYMOUS)
+
+
+def csrf_token(request: Request) -> str:
+    """The token every state-changing form carries (as the ``csrftoken`` field)."""
+    make = request.scope.get("csrftoken")
+    return make() if make else ""
 
 
 async def call(request: Request, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -95,6 +101,25 @@ def query_model(request: Request, model: type[M], **overrides: Any) -> M:
         raise Invalid("the query has invalid parameters: " + ", ".join(fields), fields=fields) from None
 
 
+async def form_data(request: Request) -> dict[str, str]:
+    """A submitted form as single values (the body size is limited by the ``BodyLimit`` middleware)."""
+    async with request.form(max_files=0, max_fields=200) as form:
+        return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
+
+
+async def json_body(request: Request) -> Any:
+    """The request's JSON body; 400 ``bad_request`` when it is not JSON."""
+    try:
+        return json.loads(await request.body() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the request body is not valid JSON") from None
+
+
+def redirect(url: str) -> Response:
+    """See other: after a successful POST, the browser GETs ``url``."""
+    return RedirectResponse(url, status_code=303)
+
+
 def url_with(request: Request, **changes: Any) -> str:
     """This page's URL with some query parameters changed (None removes one)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
@@ -113,7 +138,12 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     token = i18n.current_language.set(language)
     try:
         html = request.app.state.templates.get_template(name).render(
-            request=request, lang=language, url_with=lambda **c: url_with(request, **c), **context
+            request=request,
+            lang=language,
+            url_with=lambda **c: url_with(request, **c),
+            actor=actor_for(request),
+            csrf_token=lambda: csrf_token(request),
+            **context,
         )
     finally:
         i18n.current_language.reset(token)

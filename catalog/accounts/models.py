@@ -45,6 +45,42 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
     last_login_at: dt.datetime | None = None
+    failed_logins: int = Field(default=0)  # consecutive failures since the last success
+    locked_until: dt.datetime | None = None
+    # bumped by a password change or reset: sessions and reset links issued before it stop working
+    auth_version: int = Field(default=1)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token: shown once, stored as its SHA-256 (tokens are random, so no salt)."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)  # the token's first characters, to recognize it in lists
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    scope: str = Field(default="read", max_length=10)  # read | write
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    last_used_at: dt.datetime | None = None
+
+
+class OutboxMail(SQLModel, table=True):
+    """A mail to send: written in the transaction that causes it, sent by SMTP when configured."""
+
+    __tablename__ = "outbox_mail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    to: str = Field(max_length=254, index=True)
+    subject: str = Field(max_length=300)
+    body: str
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    sent_at: dt.datetime | None = None
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=500)
 
 
 class Membership(SQLModel, table=True):

@@ -1,16 +1,22 @@
-"""Organization pages (login, registration and account pages come with the accounts issue)."""
+"""Organization pages, and the account pages: sign-in, registration, passwords, API tokens."""
 
 from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.accounts import services
+from catalog.accounts import auth, services
+from catalog.errors import CatalogError, Invalid
+from catalog.i18n import N_
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.pagination import PageParams
+from catalog.validation import parse
 from catalog.vocabularies import OrganizationKind
-from catalog.web import call, query_model, render
+from catalog.web import actor_for, call, form_data, query_model, redirect, render
 
 
 async def browse(request: Request) -> Response:
@@ -41,7 +47,166 @@ async def detail(request: Request) -> Response:
     )
 
 
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/account"
+
+
+def sign_in_url(request: Request) -> str:
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(path, safe="")
+
+
+def _form_page(
+    request: Request, name: str, context: dict[str, Any], error: CatalogError | None = None, status: int = 200
+) -> Response:
+    fields = error.fields if isinstance(error, Invalid) else {}
+    message = error.message if error is not None else None
+    return render(
+        request,
+        name,
+        {"errors": fields, "message": message, **context},
+        status=error.status if error is not None else status,
+    )
+
+
+async def login(request: Request) -> Response:
+    next_url = _safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        if actor_for(request).user_id is not None:
+            return redirect(next_url)
+        return _form_page(request, "accounts/login.html", {"values": {}, "next": next_url})
+    data = await form_data(request)
+    next_url = _safe_next(data.get("next"))
+    settings = request.app.state.settings
+    result = await call(request, auth.authenticate, settings, data.get("email", ""), data.get("password", ""))
+    if isinstance(result, CatalogError):
+        values = {"email": data.get("email", "")}
+        return _form_page(request, "accounts/login.html", {"values": values, "next": next_url}, result)
+    request.session.clear()
+    request.session["user"] = [result.user_id, result.auth_version]
+    return redirect(next_url)
+
+
+async def logout(request: Request) -> Response:
+    await call(request, auth.record_logout, actor_for(request))
+    request.session.clear()
+    return redirect("/")
+
+
+async def register(request: Request) -> Response:
+    if request.method == "GET":
+        return _form_page(request, "accounts/register.html", {"values": {}})
+    data = await form_data(request)
+    try:
+        registration = parse(auth.Registration, data)
+        user = await call(request, auth.register, registration)
+    except Invalid as error:
+        values = {k: v for k, v in data.items() if k != "password"}
+        return _form_page(request, "accounts/register.html", {"values": values}, error)
+    request.session.clear()
+    request.session["user"] = [user.id, user.auth_version]
+    return redirect("/account?registered=1")
+
+
+async def account(
+    request: Request, *, new_token: str | None = None, error: CatalogError | None = None
+) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    overview = await call(request, auth.account, actor)
+    notes = {key: request.query_params.get(key) for key in ("registered", "password_changed", "revoked")}
+    return _form_page(
+        request, "accounts/account.html", {"account": overview, "new_token": new_token, "notes": notes}, error
+    )
+
+
+async def change_password(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    data = await form_data(request)
+    try:
+        signed = await call(
+            request,
+            auth.change_password,
+            actor,
+            data.get("current_password", ""),
+            data.get("new_password", ""),
+        )
+    except Invalid as error:
+        return await account(request, error=error)
+    request.session["user"] = [signed.user_id, signed.auth_version]  # this session goes on; others end
+    return redirect("/account?password_changed=1")
+
+
+async def create_token(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    data = await form_data(request)
+    try:
+        secret, _ = await call(request, auth.create_token, actor, parse(auth.TokenCreate, data))
+    except Invalid as error:
+        return await account(request, error=error)
+    return await account(request, new_token=secret)  # shown this once, never stored
+
+
+async def revoke_token(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    await call(request, auth.revoke_token, actor, request.path_params["token_id"])
+    return redirect("/account?revoked=1")
+
+
+async def password_reset_request(request: Request) -> Response:
+    if request.method == "GET":
+        return _form_page(request, "accounts/password_reset_request.html", {"values": {}, "sent": False})
+    data = await form_data(request)
+    email = data.get("email", "").strip()
+    if not email:
+        error = Invalid(
+            N_("Please correct the marked fields."), fields={"email": N_("This field is required.")}
+        )
+        return _form_page(
+            request, "accounts/password_reset_request.html", {"values": {}, "sent": False}, error
+        )
+    await call(request, auth.request_password_reset, request.app.state.settings, email)
+    return _form_page(request, "accounts/password_reset_request.html", {"values": {}, "sent": True})
+
+
+async def password_reset(request: Request) -> Response:
+    token = request.path_params["token"]
+    settings = request.app.state.settings
+    context = {"values": {}, "token": token}
+    try:
+        if request.method == "GET":
+            await call(request, auth.check_reset_token, settings, token)
+            return _form_page(request, "accounts/password_reset.html", context)
+        data = await form_data(request)
+        await call(request, auth.reset_password, settings, token, data.get("new_password", ""))
+    except Invalid as error:
+        return _form_page(request, "accounts/password_reset.html", context, error)
+    request.session.clear()
+    return redirect("/login?reset=1")
+
+
 routes = [
     Route("/organizations", browse, name="organizations.list"),
     Route("/organizations/{slug}", detail, name="organizations.detail"),
+    Route("/login", login, methods=["GET", "POST"], name="accounts.login"),
+    Route("/logout", logout, methods=["POST"], name="accounts.logout"),
+    Route("/register", register, methods=["GET", "POST"], name="accounts.register"),
+    Route("/account", account, name="accounts.account"),
+    Route("/account/password", change_password, methods=["POST"], name="accounts.password"),
+    Route("/account/tokens", create_token, methods=["POST"], name="accounts.tokens.create"),
+    Route(
+        "/account/tokens/{token_id:int}/revoke", revoke_token, methods=["POST"], name="accounts.tokens.revoke"
+    ),
+    Route("/password-reset", password_reset_request, methods=["GET", "POST"], name="accounts.reset_request"),
+    Route("/password-reset/{token}", password_reset, methods=["GET", "POST"], name="accounts.reset"),
 ]

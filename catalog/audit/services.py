@@ -1,13 +1,18 @@
-"""Writing audit events. The log is append-only: nothing here updates or deletes."""
+"""Writing and reading audit events. The log is append-only: nothing here updates or deletes, and no
+page or API offers a way to."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlmodel import Session
+from pydantic import BaseModel, Field
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from catalog.audit.models import AuditEvent
-from catalog.permissions import Actor
+from catalog.pagination import Page, PageParams
+from catalog.permissions import Actor, can_administer, require
 
 
 def record(
@@ -34,3 +39,62 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+class AuditFilters(PageParams):
+    target: str = Field(default="", max_length=160)  # "user:12", or a type ("user") or id alone
+    actor: str = Field(default="", max_length=254)  # e-mail address or part of it
+    action: str = Field(default="", max_length=64)  # exact, or a prefix ending in "." ("token.")
+    per_page: int = Field(default=50, ge=1, le=100)
+
+
+class AuditEventPublic(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target: str
+    summary: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+def list_events(session: Session, actor: Actor, filters: AuditFilters) -> Page[AuditEventPublic]:
+    """The audit log, newest first, for administrators."""
+    require(can_administer(actor), actor, "only administrators read the audit log")
+    query = select(AuditEvent)
+    if filters.target:
+        kind, _, ident = filters.target.partition(":")
+        if ident:
+            query = query.where(AuditEvent.target_type == kind, AuditEvent.target_id == ident)
+        else:
+            query = query.where((AuditEvent.target_type == kind) | (AuditEvent.target_id == kind))
+    if filters.actor:
+        query = query.where(col(AuditEvent.actor_label).contains(filters.actor.strip().lower()))
+    if filters.action:
+        if filters.action.endswith("."):
+            query = query.where(col(AuditEvent.action).startswith(filters.action))
+        else:
+            query = query.where(AuditEvent.action == filters.action)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(AuditEvent.id).desc()).offset(filters.offset).limit(filters.per_page)
+    )
+    return Page[AuditEventPublic](
+        total=total,
+        page=filters.page,
+        per_page=filters.per_page,
+        items=[
+            AuditEventPublic(
+                id=e.id,  # type: ignore[arg-type]
+                at=e.at,
+                actor=e.actor_label,
+                action=e.action,
+                target=f"{e.target_type}:{e.target_id}",
+                summary=e.summary,
+                before=e.before,
+                after=e.after,
+            )
+            for e in rows
+        ],
+    )

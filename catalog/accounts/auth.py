@@ -1,0 +1,473 @@
+"""Accounts use cases: registration, sign-in with lockout, passwords, reset links, API tokens, actors.
+
+Passwords are argon2id hashes (argon2-cffi). Reset links are signed, time-limited and single-use: they
+carry the account's ``auth_version``, which every password change bumps (ending other sessions too).
+API tokens are random; the database keeps only their SHA-256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session, col, select
+
+from catalog.accounts import credit_code, mail
+from catalog.accounts.models import ApiToken, Membership, Organization, User
+from catalog.audit import services as audit
+from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
+from catalog.i18n import N_
+from catalog.models_base import utcnow
+from catalog.permissions import Actor, require_user
+from catalog.settings import Settings
+
+HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
+TOKEN_PREFIX = "hdp_"
+TOKEN_SCOPES = ("read", "write")
+MIN_PASSWORD = 10
+# verified against when the e-mail is unknown, so a sign-in takes as long for any address
+_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+class Locked(CatalogError):
+    code = "locked"
+    status = 429
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def _password_ok(user: User | None, password: str) -> bool:
+    """Check ``password``; as slow for an unknown account or one without a password as for any other."""
+    stored = user.password_hash if user is not None else None
+    try:
+        return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password_rules(password: str, email: str, field: str = "password") -> None:
+    if not MIN_PASSWORD <= len(password) <= 256 or password.isdigit() or password.lower() == email.lower():
+        raise Invalid(
+            N_("Choose a stronger password."),
+            fields={field: N_("Use 10 to 256 characters, not only digits, and not your e-mail address.")},
+        )
+
+
+# --- actors ----------------------------------------------------------------------------------------
+def actor_for_user(session: Session, user: User, can_write: bool = True) -> Actor:
+    """The actor a signed-in user (or their token) acts as."""
+    rows = session.exec(
+        select(Membership.organization_id, Membership.role)
+        .join(Organization, Organization.id == Membership.organization_id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user.id, Organization.suspended == False)  # noqa: E712
+    ).all()
+    return Actor(
+        user_id=user.id,
+        label=user.email,
+        is_admin=user.is_admin,
+        is_reviewer=user.is_reviewer,
+        owner_of=frozenset(org for org, role in rows if role == "owner"),
+        member_of=frozenset(org for org, role in rows if role != "owner"),
+        can_write=can_write,
+    )
+
+
+def session_actor(session: Session, user_id: int, auth_version: int) -> Actor | None:
+    """The actor of a session cookie, or None when the account is gone, disabled or changed since."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active or user.auth_version != auth_version:
+        return None
+    return actor_for_user(session, user)
+
+
+def token_actor(session: Session, token: str) -> Actor:
+    """The actor of a bearer token; 401 for an unknown, expired or revoked one."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token))).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthorized("this API token is unknown, expired or revoked", reason="invalid_token")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("the account of this API token is disabled", reason="invalid_token")
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
+        row.last_used_at = now  # coarse, so that reads do not write on every call
+    return actor_for_user(session, user, can_write=row.scope == "write")
+
+
+# --- registration --------------------------------------------------------------------------------
+class Registration(BaseModel):
+    """An enterprise and its first user, as the registration form gives them."""
+
+    organization_name: str = Field(min_length=2, max_length=200)
+    credit_code: str
+    contact_name: str = Field(min_length=1, max_length=100)
+    contact_phone: str = Field(min_length=5, max_length=40, pattern=r"^[0-9+\-() ]+$")
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    password: str
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("credit_code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not credit_code.is_valid(value):  # 18 characters ending in the GB 32100 check digit
+            raise ValueError(N_("This is not a valid unified social credit code: check the 18 characters."))
+        return value
+
+
+def register(session: Session, data: Registration) -> User:
+    """Create an enterprise (unverified) and its first user as its owner; errors name the field."""
+    _check_password_rules(data.password, data.email)
+    if session.exec(select(User).where(User.email == data.email)).first():
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            fields={"email": N_("This e-mail address has an account: sign in, or reset the password.")},
+        )
+    if session.exec(select(Organization).where(Organization.code == data.credit_code)).first():
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            fields={"credit_code": N_("This organization has an account: ask its owner to add you.")},
+        )
+    org = Organization(
+        slug=f"org-{data.credit_code.lower()}",
+        code=data.credit_code,
+        name=data.organization_name.strip(),
+        kind="enterprise",
+        contact_phone=data.contact_phone,
+        verified=False,
+    )
+    user = User(
+        email=data.email, display_name=data.contact_name.strip(), password_hash=hash_password(data.password)
+    )
+    session.add(org)
+    session.add(user)
+    session.flush()
+    session.add(Membership(user_id=user.id, organization_id=org.id, role="owner"))  # type: ignore[arg-type]
+    session.flush()
+    actor = actor_for_user(session, user)
+    audit.record(
+        session,
+        actor,
+        "account.register",
+        "user",
+        str(user.id),
+        f"{user.email} registered {org.name}",
+        after={"email": user.email, "organization": org.code},
+    )
+    return user
+
+
+def create_user(
+    session: Session,
+    actor: Actor,
+    email: str,
+    password: str,
+    *,
+    admin: bool = False,
+    reviewer: bool = False,
+    organization_code: str | None = None,
+    role: str = "member",
+) -> User:
+    """An account made by an administrator or the CLI, optionally a member of an organization."""
+    if not actor.is_admin:
+        raise Forbidden("only administrators create accounts")
+    email = email.strip().lower()
+    _check_password_rules(password, email)
+    if session.exec(select(User).where(User.email == email)).first():
+        raise Invalid("this e-mail address has an account", fields={"email": "Choose another address."})
+    user = User(email=email, password_hash=hash_password(password), is_admin=admin, is_reviewer=reviewer)
+    session.add(user)
+    session.flush()
+    after: dict[str, object] = {"email": email, "admin": admin, "reviewer": reviewer}
+    if organization_code:
+        if role not in ("member", "owner"):
+            raise Invalid("unknown role", fields={"role": "Use member or owner."})
+        org = session.exec(select(Organization).where(Organization.code == organization_code.upper())).first()
+        if org is None:
+            raise NotFound(f"no organization with credit code {organization_code!r}")
+        session.add(Membership(user_id=user.id, organization_id=org.id, role=role))  # type: ignore[arg-type]
+        after.update(organization=org.code, role=role)
+    audit.record(session, actor, "user.create", "user", str(user.id), f"account {email} created", after=after)
+    return user
+
+
+# --- signing in ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    auth_version: int
+
+
+def authenticate(session: Session, settings: Settings, email: str, password: str) -> SignedIn | CatalogError:
+    """Check a sign-in; count failures and lock the account after too many in a row.
+
+    A failure is returned, not raised, so that the caller's transaction commits the failure count:
+    ``Unauthorized`` (wrong e-mail or password, without saying which) or ``Locked``."""
+    email = email.strip().lower()
+    user = session.exec(select(User).where(User.email == email)).first()
+    now = utcnow()
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        minutes = max(1, round((user.locked_until - now).total_seconds() / 60))
+        return Locked(
+            N_("Too many failed sign-ins: the account is locked for now. Try later or reset the password."),
+            minutes=minutes,
+        )
+    if user is None or not _password_ok(user, password) or not user.is_active:
+        if user is None:
+            _password_ok(None, password)
+        else:
+            user.failed_logins += 1
+            if user.failed_logins >= settings.login_max_failures:
+                user.locked_until = now + dt.timedelta(minutes=settings.login_lock_minutes)
+                user.failed_logins = 0
+                audit.record(
+                    session,
+                    Actor(label=email),
+                    "account.locked",
+                    "user",
+                    str(user.id),
+                    f"locked for {settings.login_lock_minutes} minutes after repeated failed sign-ins",
+                )
+        return Unauthorized(N_("The e-mail address or the password is wrong."))
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if HASHER.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    audit.record(session, actor_for_user(session, user), "account.login", "user", str(user.id), "signed in")
+    return SignedIn(user.id, user.auth_version)  # type: ignore[arg-type]
+
+
+def record_logout(session: Session, actor: Actor) -> None:
+    if actor.user_id is not None:
+        audit.record(session, actor, "account.logout", "user", str(actor.user_id), "signed out")
+
+
+def change_password(session: Session, actor: Actor, current: str, new: str) -> SignedIn:
+    """Change the signed-in user's password; every other session of the account ends."""
+    require_user(actor)
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise Unauthorized("sign in again")
+    if not _password_ok(user, current):
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            fields={"current_password": N_("This is not your current password.")},
+        )
+    _check_password_rules(new, user.email, field="new_password")
+    _set_password(user, new)
+    audit.record(session, actor, "account.password_change", "user", str(user.id), "password changed")
+    return SignedIn(user.id, user.auth_version)  # type: ignore[arg-type]
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.auth_version += 1
+    user.failed_logins, user.locked_until = 0, None
+
+
+def _reset_serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="password-reset")
+
+
+def request_password_reset(session: Session, settings: Settings, email: str) -> None:
+    """Mail a reset link to the account of ``email``, if there is one (the answer is the same either way)."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.is_active:
+        return
+    token = _reset_serializer(settings).dumps({"u": user.id, "v": user.auth_version})
+    link = f"{settings.base_url}/password-reset/{token}"
+    mail.queue(
+        session,
+        user.email,
+        "淮安市数据港：重设密码 / Huai'an Data Port: reset your password",
+        f"请在 {settings.reset_link_hours} 小时内打开以下链接重设密码（只能使用一次）：\n{link}\n\n"
+        f"Open this link within {settings.reset_link_hours} hours to choose a new password (it works once):\n"
+        f"{link}\n\n如果您没有申请重设密码，请忽略本邮件。If you did not ask for this, ignore this mail.\n",
+    )
+    audit.record(
+        session,
+        Actor(label=user.email),
+        "account.password_reset_request",
+        "user",
+        str(user.id),
+        "reset link mailed",
+    )
+
+
+def reset_password(session: Session, settings: Settings, token: str, new: str) -> None:
+    """Set a new password through a reset link: valid for ``reset_link_hours``, once."""
+    user = _reset_user(session, settings, token)
+    _check_password_rules(new, user.email, field="new_password")
+    _set_password(user, new)  # bumps auth_version: the link stops working
+    audit.record(
+        session,
+        Actor(user_id=user.id, label=user.email),
+        "account.password_reset",
+        "user",
+        str(user.id),
+        "password reset through a mailed link",
+    )
+
+
+def check_reset_token(session: Session, settings: Settings, token: str) -> None:
+    _reset_user(session, settings, token)
+
+
+def _reset_user(session: Session, settings: Settings, token: str) -> User:
+    try:
+        data = _reset_serializer(settings).loads(token, max_age=settings.reset_link_hours * 3600)
+    except SignatureExpired:
+        raise Invalid(N_("This reset link has expired: ask for a new one.")) from None
+    except BadSignature:
+        raise Invalid(N_("This reset link is not valid: ask for a new one.")) from None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or user.auth_version != data.get("v"):
+        raise Invalid(N_("This reset link has been used or replaced: ask for a new one."))
+    return user
+
+
+# --- API tokens ----------------------------------------------------------------------------------
+class TokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    scope: str = "read"
+    days: int = Field(default=90, ge=1, le=366)
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, value: str) -> str:
+        if value not in TOKEN_SCOPES:
+            raise ValueError("scope must be read or write")
+        return value
+
+
+class TokenPublic(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > utcnow()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[str, TokenPublic]:
+    """A new token for the actor's own account: the secret (shown once) and its public record.
+    A token cannot make tokens, so one leaked token cannot mint more."""
+    require_user(actor)
+    if not actor.can_write:
+        raise Forbidden("a read-scoped token cannot create tokens")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=actor.user_id,  # type: ignore[arg-type]
+        name=data.name.strip(),
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_hash=_digest(secret),
+        scope=data.scope,
+        expires_at=utcnow() + dt.timedelta(days=data.days),
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        "api_token",
+        str(row.id),
+        f"token {row.name!r} ({row.scope})",
+        after={"name": row.name, "scope": row.scope, "expires_at": row.expires_at.isoformat()},
+    )
+    return secret, TokenPublic.model_validate(row, from_attributes=True)
+
+
+def list_tokens(session: Session, actor: Actor) -> list[TokenPublic]:
+    require_user(actor)
+    rows = session.exec(
+        select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(col(ApiToken.created_at).desc())
+    )
+    return [TokenPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
+    """Revoke one of the actor's own tokens (administrators: anyone's)."""
+    require_user(actor)
+    row = session.get(ApiToken, token_id)
+    if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("no such token")
+    if not actor.can_write:
+        raise Forbidden("a read-scoped token cannot revoke tokens")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            "api_token",
+            str(row.id),
+            f"token {row.name!r} revoked",
+            before={"revoked": False},
+            after={"revoked": True},
+        )
+
+
+# --- the account page ----------------------------------------------------------------------------
+class MembershipPublic(BaseModel):
+    organization: str
+    organization_slug: str
+    role: str
+    verified: bool
+
+
+class AccountPublic(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    is_admin: bool
+    is_reviewer: bool
+    memberships: list[MembershipPublic]
+    tokens: list[TokenPublic]
+
+
+def account(session: Session, actor: Actor) -> AccountPublic:
+    """The signed-in user's account: roles, organizations and API tokens."""
+    require_user(actor)
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise Unauthorized(N_("Sign in again."))
+    rows = session.exec(
+        select(Organization, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user.id)
+        .order_by(col(Organization.name))
+    ).all()
+    return AccountPublic(
+        id=user.id,  # type: ignore[arg-type]
+        email=user.email,
+        display_name=user.display_name,
+        is_admin=user.is_admin,
+        is_reviewer=user.is_reviewer,
+        memberships=[
+            MembershipPublic(organization=o.name, organization_slug=o.slug, role=role, verified=o.verified)
+            for o, role in rows
+        ],
+        tokens=list_tokens(session, actor),
+    )

@@ -1,0 +1,232 @@
+"""The ASGI layers around the routes, outermost first: security headers (and Secure cookies over
+HTTPS), the request-body limit, CSRF (asgi-csrf), signed sessions (Starlette), and the actor of the
+request (session or bearer token)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from asgi_csrf import asgi_csrf
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+
+from catalog import db
+from catalog.accounts import auth
+from catalog.errors import CatalogError, Unauthorized
+from catalog.permissions import ANONYMOUS
+from catalog.settings import Settings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSRF_COOKIE = "csrftoken"
+SESSION_COOKIE = "session"
+
+# Everything the pages need ships with the service: no other origin is allowed for anything.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, and ``Secure`` to cookies sent over HTTPS."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        https = scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v + b"; Secure" if https and k == b"set-cookie" and b"secure" not in v.lower() else v)
+                    for k, v in message.get("headers", [])
+                ]
+                present = {k for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                if https:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimit:
+    """Refuses request bodies over ``limit`` bytes with 413, by Content-Length or as they stream in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await _send_error(scope, send, 413, "too_large", self._message())
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await _send_error(scope, send, 413, "too_large", self._message())
+
+    def _message(self) -> str:
+        return f"the request body is larger than the limit of {self.limit // 1024} KB"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class Authentication:
+    """Puts the request's actor in ``request.state.actor``: from ``Authorization: Bearer`` (an API
+    token) or the signed session; anonymous otherwise. A bad token answers 401 at once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        engine = scope["app"].state.engine
+        state = scope.setdefault("state", {})
+        state["actor"] = ANONYMOUS
+        header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
+        session = scope.get("session", {})
+        try:
+            if header:
+                scheme, _, token = header.partition(" ")
+                if scheme.lower() != "bearer" or not token.strip():
+                    raise Unauthorized("send the API token as 'Authorization: Bearer <token>'")
+                state["actor"] = await run_in_threadpool(
+                    _in_transaction, engine, auth.token_actor, token.strip()
+                )
+            elif "user" in session:
+                user_id, version = session["user"]
+                actor = await run_in_threadpool(_in_transaction, engine, auth.session_actor, user_id, version)
+                if actor is None:  # disabled, or the password changed since: the session is over
+                    session.clear()
+                else:
+                    state["actor"] = actor
+        except CatalogError as error:
+            await _send_error(scope, send, error.status, error.code, error.message)
+            return
+        await self.app(scope, receive, send)
+
+
+def _in_transaction(engine: Any, service: Callable[..., Any], *args: Any) -> Any:
+    with db.session_scope(engine) as session:
+        return service(session, *args)
+
+
+async def _send_error(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+    """A JSON error for the API, a short page otherwise (these answer before any route runs)."""
+    if scope["path"].startswith("/api/"):
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        content_type = b"application/json"
+    else:
+        body = _PAGE.format(message=_escape(message)).encode()
+        content_type = b"text/html; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+_PAGE = """<!doctype html>
+<html lang="zh-Hans"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>请求未能完成 · Request refused</title><link rel="stylesheet" href="/static/css/site.css"></head>
+<body><main id="main" class="wrap"><h1>请求未能完成 <span lang="en">Request refused</span></h1>
+<p lang="en">{message}</p><p><a href="/">首页 / Home</a></p>
+</main></body></html>"""
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+async def _csrf_failed(scope: Scope, send: Send, message_id: Any) -> None:
+    await _send_error(
+        scope,
+        send,
+        403,
+        "csrf_failed",
+        "the form's security token is missing or out of date (CSRF): reload the page and submit it again",
+    )
+
+
+def _csrf(app: ASGIApp, secret: str) -> ASGIApp:
+    return asgi_csrf(
+        app,
+        signing_secret=secret,
+        cookie_name=CSRF_COOKIE,
+        always_protect={"/login", "/register", "/password-reset"},
+        send_csrf_failed=_csrf_failed,
+    )
+
+
+class CSRF:
+    """asgi-csrf as a Starlette middleware class: a ``csrftoken`` form field (or ``X-CSRFToken``
+    header) must match the signed cookie on every unsafe request that carries cookies; requests with
+    ``Authorization: Bearer`` are exempt (they carry no ambient credentials)."""
+
+    def __init__(self, app: ASGIApp, secret: str) -> None:
+        self.app = _csrf(app, secret)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+def stack(settings: Settings) -> list[Middleware]:
+    """The middleware list for Starlette, outermost first."""
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(BodyLimit, limit=settings.max_body_kb * 1024),
+        Middleware(CSRF, secret=settings.secret_key),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=settings.session_hours * 3600,
+            same_site="lax",
+            https_only=False,  # SecurityHeaders adds Secure on HTTPS requests
+        ),
+        Middleware(Authentication),
+    ]
