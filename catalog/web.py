@@ -102,9 +102,10 @@ def query_model(request: Request, model: type[M], **overrides: Any) -> M:
 
 
 async def form_data(request: Request) -> dict[str, str]:
-    """A submitted form as single values (the body size is limited by the ``BodyLimit`` middleware)."""
+    """A submitted form as single values; empty fields are left out, so they count as missing (the
+    body size is limited by the ``BodyLimit`` middleware)."""
     async with request.form(max_files=0, max_fields=200) as form:
-        return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
+        return {k: v for k, v in form.items() if isinstance(v, str) and v.strip() and k != "csrftoken"}
 
 
 async def json_body(request: Request) -> Any:

@@ -1,0 +1,406 @@
+"""Accounts and security over HTTP, as an outsider would try them: sign-in, lockout, CSRF, sessions,
+tokens, escaping, limits and the audit log. Each test has its own copy of the seeded catalog."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from base64 import b64encode
+from collections.abc import Iterator
+
+import pytest
+from itsdangerous import TimestampSigner
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from catalog import db
+from catalog.accounts import auth, credit_code
+from catalog.accounts.models import ApiToken, Organization, OutboxMail, User
+from catalog.app import create_app
+from catalog.audit.models import AuditEvent
+from catalog.permissions import SYSTEM
+from catalog.settings import Settings
+from tests.conftest import make_settings
+
+PASSWORD = "淮安数据港-test-2026"
+SCRIPT = "<script>alert('x')</script>"
+
+
+@pytest.fixture
+def app_settings(seeded_settings: Settings) -> Settings:
+    return make_settings(seeded_settings.data_dir, CATALOG_LOGIN_MAX_FAILURES="3")
+
+
+@pytest.fixture
+def web(app_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def engine(app_settings: Settings) -> Iterator[Engine]:
+    engine = db.make_engine(app_settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+def make_user(engine: Engine, email: str, **roles: object) -> int:
+    with db.session_scope(engine) as session:
+        return auth.create_user(session, SYSTEM, email, PASSWORD, **roles).id  # type: ignore[arg-type, return-value]
+
+
+def csrf_from(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
+    assert found, f"no CSRF field on {path}"
+    return found.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> object:
+    token = csrf_from(client, "/login")
+    return client.post(
+        "/login", data={"csrftoken": token, "email": email, "password": password}, follow_redirects=False
+    )
+
+
+def events(engine: Engine, action: str) -> list[AuditEvent]:
+    with Session(engine) as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def new_code(body: str) -> str:
+    return credit_code.make("91", "320800", body)
+
+
+# --- registration and sign-in ---------------------------------------------------------------------
+def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
+    web: TestClient, engine: Engine
+) -> None:
+    token = csrf_from(web, "/register")
+    code = new_code("MA1XYE12")
+    answer = web.post(
+        "/register",
+        data={
+            "csrftoken": token,
+            "organization_name": "淮安云帆数据科技有限公司",
+            "credit_code": code,
+            "contact_name": "王晓",
+            "contact_phone": "0517-83600000",
+            "email": "Wang@YunFan.cn",
+            "password": PASSWORD,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/account")
+    account = web.get("/account")
+    assert "wang@yunfan.cn" in account.text and "淮安云帆数据科技有限公司" in account.text
+    with Session(engine) as session:
+        org = session.exec(select(Organization).where(Organization.code == code)).one()
+        user = session.exec(select(User).where(User.email == "wang@yunfan.cn")).one()
+    assert org.kind == "enterprise" and not org.verified
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash  # type: ignore[union-attr]
+    assert events(engine, "account.register")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("credit_code", "91320800MA1XYE1200", "不是有效的统一社会信用代码"),  # wrong check digit
+        ("email", "not-an-address", "格式不正确"),
+        ("password", "1234567890123", "不能全是数字"),
+        ("organization_name", "", "此项必填"),
+    ],
+)
+def test_invalid_registration_answers_the_form_with_a_message_on_the_field(
+    web: TestClient, engine: Engine, field: str, value: str, message: str
+) -> None:
+    data = {
+        "organization_name": "淮安某某科技有限公司",
+        "credit_code": new_code("MA1XYF34"),
+        "contact_name": "李明",
+        "contact_phone": "13800000000",
+        "email": "li@example.cn",
+        "password": PASSWORD,
+        field: value,
+    }
+    answer = web.post("/register", data={"csrftoken": csrf_from(web, "/register"), **data})
+    assert answer.status_code == 422
+    assert re.search(rf'id="f-{field}-error">[^<]*{message}', answer.text), answer.text
+    assert 'aria-invalid="true"' in answer.text
+    with Session(engine) as session:  # nothing half-written
+        assert session.exec(select(User).where(User.email == "li@example.cn")).first() is None
+
+
+def test_sign_in_and_out(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "reader@example.cn")
+    answer = sign_in(web, "reader@example.cn")
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    cookie = answer.headers["set-cookie"]  # type: ignore[attr-defined]
+    assert "session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert "reader@example.cn" in web.get("/").text
+    token = csrf_from(web, "/account")
+    assert web.post("/logout", data={"csrftoken": token}, follow_redirects=False).status_code == 303
+    assert web.get("/account", follow_redirects=False).headers["location"].startswith("/login")
+    assert events(engine, "account.login") and events(engine, "account.logout")
+
+
+def test_the_next_address_after_sign_in_stays_on_this_site(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "next@example.cn")
+    token = csrf_from(web, "/login")
+    answer = web.post(
+        "/login",
+        data={
+            "csrftoken": token,
+            "email": "next@example.cn",
+            "password": PASSWORD,
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/account"
+
+
+def test_repeated_bad_sign_ins_lock_the_account(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "target@example.cn")
+    for _ in range(3):  # CATALOG_LOGIN_MAX_FAILURES=3 in these tests
+        wrong = sign_in(web, "target@example.cn", "wrong password!")
+        assert wrong.status_code == 401  # type: ignore[attr-defined]
+        assert "电子邮箱或密码错误" in wrong.text  # type: ignore[attr-defined]
+    locked = sign_in(web, "target@example.cn")  # even the right password is refused now
+    assert locked.status_code == 429 and "锁定" in locked.text  # type: ignore[attr-defined]
+    assert "session=" not in locked.headers.get("set-cookie", "")  # type: ignore[attr-defined]
+    assert events(engine, "account.locked")
+
+
+def test_an_unknown_address_and_a_wrong_password_get_the_same_answer(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "known@example.cn")
+    unknown = sign_in(web, "nobody@example.cn", "some password!")
+    wrong = sign_in(web, "known@example.cn", "some password!")
+    assert unknown.status_code == wrong.status_code == 401  # type: ignore[attr-defined]
+
+
+# --- CSRF, sessions, headers, limits ------------------------------------------------------------
+def test_forms_without_or_with_a_forged_csrf_token_are_refused(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "csrf@example.cn")
+    assert sign_in(web, "csrf@example.cn").status_code == 303  # type: ignore[attr-defined]
+    for data in ({}, {"csrftoken": "forged.token"}):
+        answer = web.post(
+            "/account/password", data={**data, "current_password": PASSWORD, "new_password": "x" * 12}
+        )
+        assert answer.status_code == 403 and "CSRF" in answer.text
+    assert web.post("/login", data={"email": "csrf@example.cn", "password": PASSWORD}).status_code == 403
+    # the password is unchanged: signing in with it still works
+    fresh = TestClient(web.app)
+    assert sign_in(fresh, "csrf@example.cn").status_code == 303  # type: ignore[attr-defined]
+
+
+def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "two@example.cn")
+    other = TestClient(web.app)
+    sign_in(web, "two@example.cn")
+    sign_in(other, "two@example.cn")
+    token = csrf_from(web, "/account")
+    changed = web.post(
+        "/account/password",
+        data={"csrftoken": token, "current_password": PASSWORD, "new_password": "a new password 2027"},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    assert web.get("/account").status_code == 200  # this session goes on
+    assert other.get("/account", follow_redirects=False).status_code == 303  # the other one is over
+    assert events(engine, "account.password_change")
+
+
+def test_an_expired_session_cookie_is_not_accepted(
+    web: TestClient, app_settings: Settings, engine: Engine
+) -> None:
+    user_id = make_user(engine, "old@example.cn")
+    payload = b64encode(json.dumps({"user": [user_id, 1]}).encode())
+
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - (app_settings.session_hours * 3600 + 60)
+
+    stale = Then(app_settings.secret_key).sign(payload).decode()
+    fresh = TimestampSigner(app_settings.secret_key).sign(payload).decode()
+    web.cookies.set("session", fresh)
+    assert web.get("/account").status_code == 200  # the forged-by-us cookie works when in date
+    web.cookies.set("session", stale)
+    assert web.get("/account", follow_redirects=False).status_code == 303
+
+
+def test_security_headers_allow_no_other_origin(web: TestClient) -> None:
+    for path in ("/", "/products", "/login", "/api/v1/products", "/no-such-page"):
+        headers = web.get(path).headers
+        policy = headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "http" not in policy and "unsafe-inline" not in policy
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "same-origin"
+
+
+def test_cookies_are_secure_over_https(app_settings: Settings, engine: Engine) -> None:
+    make_user(engine, "tls@example.cn")
+    with TestClient(create_app(app_settings), base_url="https://testserver") as client:
+        answer = sign_in(client, "tls@example.cn")
+    assert "secure" in answer.headers["set-cookie"].lower()  # type: ignore[attr-defined]
+    assert "strict-transport-security" in answer.headers  # type: ignore[attr-defined]
+
+
+def test_a_body_over_the_limit_answers_413(web: TestClient) -> None:
+    big = b"x" * (web.app.state.settings.max_body_kb * 1024 + 1)  # type: ignore[attr-defined]
+    answer = web.post("/api/v1/tokens", content=big, headers={"content-type": "application/json"})
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "too_large"
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+def create_token_on_page(client: TestClient, scope: str) -> str:
+    token = csrf_from(client, "/account")
+    page = client.post(
+        "/account/tokens", data={"csrftoken": token, "name": f"{scope} script", "scope": scope, "days": "30"}
+    )
+    found = re.search(r'id="new-token">([^<]+)<', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revocable(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "script@example.cn")
+    sign_in(web, "script@example.cn")
+    secret = create_token_on_page(web, "read")
+    assert secret not in web.get("/account").text  # shown once
+    with Session(engine) as session:
+        stored = session.exec(select(ApiToken)).one()
+    assert secret not in stored.token_hash and stored.token_hash == auth._digest(secret)
+    api = TestClient(web.app)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/v1/me", headers=bearer).json()["email"] == "script@example.cn"
+    token = csrf_from(web, "/account")
+    web.post(f"/account/tokens/{stored.id}/revoke", data={"csrftoken": token})
+    refused = api.get("/api/v1/me", headers=bearer)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
+    assert events(engine, "token.create") and events(engine, "token.revoke")
+
+
+def test_writes_need_a_token_with_the_write_scope(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "scoped@example.cn")
+    sign_in(web, "scoped@example.cn")
+    read, write = create_token_on_page(web, "read"), create_token_on_page(web, "write")
+    api = TestClient(web.app)
+    body = {"name": "from a script", "scope": "read"}
+    assert api.post("/api/v1/tokens", json=body).status_code == 401
+    forbidden = api.post("/api/v1/tokens", json=body, headers={"Authorization": f"Bearer {read}"})
+    assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+    created = api.post("/api/v1/tokens", json=body, headers={"Authorization": f"Bearer {write}"})
+    assert created.status_code == 201 and created.json()["token"].startswith("hdp_")
+    invalid = api.post(
+        "/api/v1/tokens", json={"name": "", "scope": "admin"}, headers={"Authorization": f"Bearer {write}"}
+    )
+    assert invalid.status_code == 422 and set(invalid.json()["error"]["fields"]) == {"name", "scope"}
+    assert api.get("/api/v1/me", headers={"Authorization": "Bearer hdp_made-up"}).status_code == 401
+    assert api.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from catalog.cli import main
+
+    env = {"CATALOG_DATA_DIR": str(app_settings.data_dir)}
+    runner = CliRunner()
+    made = runner.invoke(
+        main, ["user", "create", "chief@sjj.huaian.gov.cn", "--password", PASSWORD, "--admin"], env=env
+    )
+    assert made.exit_code == 0, made.output
+    printed = runner.invoke(main, ["token", "create", "chief@sjj.huaian.gov.cn", "--scope", "read"], env=env)
+    assert printed.exit_code == 0, printed.output
+    secret = printed.output.strip()
+    with TestClient(create_app(app_settings)) as api:
+        me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
+        assert me["is_admin"] is True
+        assert api.get("/api/v1/audit", headers={"Authorization": f"Bearer {secret}"}).json()["total"] >= 2
+    weak = runner.invoke(main, ["user", "create", "weak@example.cn", "--password", "123"], env=env)
+    assert weak.exit_code != 0 and "password" in weak.output
+
+
+# --- password reset -------------------------------------------------------------------------------
+def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "forgot@example.cn")
+    sent = web.post(
+        "/password-reset", data={"csrftoken": csrf_from(web, "/password-reset"), "email": "forgot@example.cn"}
+    )
+    assert sent.status_code == 200 and "已发送" in sent.text
+    nobody = web.post(
+        "/password-reset", data={"csrftoken": csrf_from(web, "/password-reset"), "email": "no@example.cn"}
+    )
+    assert nobody.text.count("已发送") == sent.text.count("已发送")  # the same answer for unknown addresses
+    with Session(engine) as session:
+        mails = list(session.exec(select(OutboxMail)))
+    assert [m.to for m in mails] == ["forgot@example.cn"]
+    link = re.search(r"http\S+/password-reset/(\S+)", mails[0].body)
+    assert link
+    path = f"/password-reset/{link.group(1)}"
+    token = csrf_from(web, path)
+    done = web.post(
+        path, data={"csrftoken": token, "new_password": "brand new password"}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert sign_in(TestClient(web.app), "forgot@example.cn", "brand new password").status_code == 303  # type: ignore[attr-defined]
+    again = web.get(path)
+    assert again.status_code == 422 and "已使用" in again.text
+    tampered = web.get(path[:-3] + "abc")
+    assert tampered.status_code == 422
+    assert events(engine, "account.password_reset")
+
+
+# --- escaping, roles and the audit log ------------------------------------------------------------
+def test_script_in_user_text_is_shown_escaped(web: TestClient, engine: Engine) -> None:
+    token = csrf_from(web, "/register")
+    data = {
+        "csrftoken": token,
+        "organization_name": f"淮安{SCRIPT}公司",
+        "credit_code": new_code("MA1XYG56"),
+        "contact_name": SCRIPT,
+        "contact_phone": "13900000000",
+        "email": "xss@example.cn",
+        "password": PASSWORD,
+    }
+    assert web.post("/register", data=data, follow_redirects=False).status_code == 303
+    created = create_token_on_page(web, "read")
+    assert created
+    page = web.get("/account").text
+    assert SCRIPT not in page and "&lt;script&gt;" in page
+    failed = web.post("/register", data={**data, "csrftoken": csrf_from(web, "/register"), "email": "bad"})
+    assert SCRIPT not in failed.text  # values sent back into the form are escaped too
+    admin = TestClient(web.app)
+    make_user(engine, "auditor@example.cn", admin=True)
+    sign_in(admin, "auditor@example.cn")
+    assert SCRIPT not in admin.get("/admin/audit").text
+
+
+def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "plain@example.cn")
+    make_user(engine, "boss@example.cn", admin=True)
+    assert web.get("/api/v1/audit").status_code == 401
+    assert web.get("/admin/audit", follow_redirects=False).headers["location"].startswith("/login")
+    sign_in(web, "plain@example.cn")
+    assert web.get("/admin/audit").status_code == 403
+    boss = TestClient(web.app)
+    sign_in(boss, "boss@example.cn")
+    log = boss.get("/api/v1/audit", params={"action": "account."}).json()
+    actions = {item["action"] for item in log["items"]}
+    assert {"account.login"} <= actions and all(a.startswith("account.") for a in actions)
+    mine = boss.get("/api/v1/audit", params={"actor": "plain@"}).json()
+    assert mine["total"] >= 1 and all("plain@" in item["actor"] for item in mine["items"])
+    page = boss.get("/admin/audit")
+    assert page.status_code == 200 and "account.login" in page.text
+    # no way to change it: the API has no write method for it (and a cookie-borne write fails CSRF first)
+    before = boss.get("/api/v1/audit").json()["total"]
+    for method in ("DELETE", "PUT", "PATCH", "POST"):
+        answer = boss.request(method, "/api/v1/audit", headers={"x-csrftoken": csrf_from(boss, "/account")})
+        assert answer.status_code == 405
+    assert boss.get("/api/v1/audit").json()["total"] == before
