@@ -404,3 +404,40 @@ def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engin
         answer = boss.request(method, "/api/v1/audit", headers={"x-csrftoken": csrf_from(boss, "/account")})
         assert answer.status_code == 405
     assert boss.get("/api/v1/audit").json()["total"] == before
+
+
+# --- who sees drafts ------------------------------------------------------------------------------
+def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient, engine: Engine) -> None:
+    from catalog.listings.states import ListingStatus
+    from catalog.products.models import DataProduct
+
+    with Session(engine) as session:
+        draft = session.exec(select(DataProduct).where(DataProduct.status == ListingStatus.DRAFT)).first()
+        assert draft is not None, "the seed has drafts"
+        own = session.get(Organization, draft.provider_id)
+        other = session.exec(select(Organization).where(Organization.id != draft.provider_id)).first()
+        assert own is not None and other is not None
+        slug, own_code, other_code = draft.slug, own.code, other.code
+    make_user(engine, "owner@example.cn", organization_code=own_code, role="owner")
+    make_user(engine, "outsider@example.cn", organization_code=other_code, role="owner")
+    make_user(engine, "reviewer@example.cn", reviewer=True)
+    page, api = f"/products/{slug}", f"/api/v1/products/{slug}"
+    assert web.get(page).status_code == 404 and web.get(api).status_code == 404
+    for email, seen in (
+        ("owner@example.cn", True),
+        ("outsider@example.cn", False),
+        ("reviewer@example.cn", True),
+    ):
+        client = TestClient(web.app)
+        sign_in(client, email)
+        assert client.get(page).status_code == (200 if seen else 404), email
+        with db.session_scope(engine) as session:
+            account = session.exec(select(User).where(User.email == email)).one()
+            secret, _ = auth.create_token(
+                session, auth.actor_for_user(session, account), auth.TokenCreate(name="t", scope="read")
+            )
+        assert client.get(api, headers={"Authorization": f"Bearer {secret}"}).status_code == (
+            200 if seen else 404
+        )
+    # and never in public search or lists
+    assert slug not in web.get("/api/v1/products", params={"per_page": 100}).text
