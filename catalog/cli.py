@@ -129,6 +129,42 @@ def user_create(
     click.echo(f"created user {user_id}: {email.strip().lower()}")
 
 
+@user.command("roles")
+@click.argument("email")
+@click.option("--admin/--no-admin", default=None, help="Grant or remove the administrator role.")
+@click.option("--reviewer/--no-reviewer", default=None, help="Grant or remove the reviewer role.")
+@click.option("--active/--disabled", default=None, help="Enable or disable the account.")
+@click.option("--org", "org_code", help="With --role: the organization's unified social credit code.")
+@click.option("--role", type=click.Choice(["member", "owner", "none"]), help="Role in --org (none removes).")
+def user_roles(
+    email: str,
+    admin: bool | None,
+    reviewer: bool | None,
+    active: bool | None,
+    org_code: str | None,
+    role: str | None,
+) -> None:
+    """Change an account's roles; prints them afterwards."""
+    if (org_code is None) != (role is None):
+        raise click.UsageError("--org and --role go together")
+    engine = _engine(_settings())
+    try:
+        with db.session_scope(engine) as session:
+            roles = auth.set_roles(
+                session,
+                CLI_ACTOR,
+                email,
+                admin=admin,
+                reviewer=reviewer,
+                active=active,
+                organization_code=org_code,
+                role=role,
+            )
+    except CatalogError as exc:
+        raise click.ClickException(_explain(exc)) from None
+    click.echo(json.dumps(roles, ensure_ascii=False))
+
+
 @main.group()
 def token() -> None:
     """Personal API tokens."""

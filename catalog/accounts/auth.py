@@ -24,7 +24,7 @@ from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
 from catalog.models_base import utcnow
-from catalog.permissions import Actor, require_user
+from catalog.permissions import Actor, can_administer, require, require_user
 from catalog.settings import Settings
 
 HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
@@ -190,17 +190,90 @@ def create_user(
     user = User(email=email, password_hash=hash_password(password), is_admin=admin, is_reviewer=reviewer)
     session.add(user)
     session.flush()
-    after: dict[str, object] = {"email": email, "admin": admin, "reviewer": reviewer}
     if organization_code:
-        if role not in ("member", "owner"):
-            raise Invalid("unknown role", fields={"role": "Use member or owner."})
-        org = session.exec(select(Organization).where(Organization.code == organization_code.upper())).first()
-        if org is None:
-            raise NotFound(f"no organization with credit code {organization_code!r}")
-        session.add(Membership(user_id=user.id, organization_id=org.id, role=role))  # type: ignore[arg-type]
-        after.update(organization=org.code, role=role)
+        _set_membership(session, user, organization_code, role)
+        session.flush()
+    after = {"email": email, **_roles(session, user)}
     audit.record(session, actor, "user.create", "user", str(user.id), f"account {email} created", after=after)
     return user
+
+
+def set_roles(
+    session: Session,
+    actor: Actor,
+    email: str,
+    *,
+    admin: bool | None = None,
+    reviewer: bool | None = None,
+    active: bool | None = None,
+    organization_code: str | None = None,
+    role: str | None = None,
+) -> dict[str, object]:
+    """Change an account's site roles, its standing, or its role in one organization (``none``
+    removes the membership); administrators only. The audit event holds before and after."""
+    require(can_administer(actor), actor, N_("Only administrators change roles."))
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"no account {email!r}")
+    before = _roles(session, user)
+    if user.id == actor.user_id and (admin is False or active is False):
+        raise Forbidden(N_("You cannot remove your own administrator role or disable your own account."))
+    for name, value in (("is_admin", admin), ("is_reviewer", reviewer), ("is_active", active)):
+        if value is not None:
+            setattr(user, name, value)
+    if organization_code is not None:
+        _set_membership(session, user, organization_code, role)
+    session.flush()
+    after = _roles(session, user)
+    if after != before:
+        if before["is_active"] and not after["is_active"]:
+            user.auth_version += 1  # a disabled account's sessions end at once
+        audit.record(
+            session,
+            actor,
+            "user.roles",
+            "user",
+            str(user.id),
+            f"roles of {user.email} changed",
+            before=before,
+            after=after,
+        )
+    return after
+
+
+def _set_membership(session: Session, user: User, organization_code: str, role: str | None) -> None:
+    if role not in ("member", "owner", "none"):
+        raise Invalid(
+            N_("Please correct the marked fields."), fields={"role": N_("Use member, owner or none.")}
+        )
+    org = session.exec(select(Organization).where(Organization.code == organization_code.upper())).first()
+    if org is None:
+        raise NotFound(f"no organization with credit code {organization_code!r}")
+    membership = session.exec(
+        select(Membership).where(Membership.user_id == user.id, Membership.organization_id == org.id)
+    ).first()
+    if role == "none":
+        if membership is not None:
+            session.delete(membership)
+    elif membership is None:
+        session.add(Membership(user_id=user.id, organization_id=org.id, role=role))  # type: ignore[arg-type]
+    else:
+        membership.role = role
+
+
+def _roles(session: Session, user: User) -> dict[str, object]:
+    rows = session.exec(
+        select(Organization.code, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user.id)
+        .order_by(Organization.code)
+    ).all()
+    return {
+        "is_admin": user.is_admin,
+        "is_reviewer": user.is_reviewer,
+        "is_active": user.is_active,
+        "organizations": dict(rows),
+    }
 
 
 # --- signing in ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from catalog.accounts import auth, credit_code
 from catalog.accounts.models import ApiToken, Organization, OutboxMail, User
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
+from catalog.errors import Forbidden
 from catalog.permissions import SYSTEM
 from catalog.settings import Settings
 from tests.conftest import make_settings
@@ -323,6 +324,8 @@ def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Setti
         me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
         assert me["is_admin"] is True
         assert api.get("/api/v1/audit", headers={"Authorization": f"Bearer {secret}"}).json()["total"] >= 2
+    roles = runner.invoke(main, ["user", "roles", "chief@sjj.huaian.gov.cn", "--reviewer"], env=env)
+    assert roles.exit_code == 0 and json.loads(roles.output)["is_reviewer"] is True
     weak = runner.invoke(main, ["user", "create", "weak@example.cn", "--password", "123"], env=env)
     assert weak.exit_code != 0 and "password" in weak.output
 
@@ -441,3 +444,45 @@ def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient,
         )
     # and never in public search or lists
     assert slug not in web.get("/api/v1/products", params={"per_page": 100}).text
+
+
+def test_role_changes_are_for_administrators_and_audited_with_before_and_after(
+    web: TestClient, engine: Engine
+) -> None:
+    make_user(engine, "staff@example.cn")
+    make_user(engine, "plain2@example.cn")
+    with Session(engine) as session:
+        org_code = session.exec(select(Organization.code)).first()
+        assert org_code is not None
+        plain = auth.actor_for_user(
+            session, session.exec(select(User).where(User.email == "plain2@example.cn")).one()
+        )
+    with db.session_scope(engine) as session, pytest.raises(Forbidden):
+        auth.set_roles(session, plain, "staff@example.cn", admin=True)
+    with db.session_scope(engine) as session:
+        after = auth.set_roles(
+            session, SYSTEM, "staff@example.cn", reviewer=True, organization_code=org_code, role="owner"
+        )
+    assert after == {
+        "is_admin": False,
+        "is_reviewer": True,
+        "is_active": True,
+        "organizations": {org_code: "owner"},
+    }
+    (event,) = events(engine, "user.roles")
+    assert event.before["is_reviewer"] is False and event.after["organizations"] == {org_code: "owner"}  # type: ignore[index]
+    # disabling an account ends its sessions at once
+    sign_in(web, "staff@example.cn")
+    assert web.get("/account").status_code == 200
+    with db.session_scope(engine) as session:
+        auth.set_roles(session, SYSTEM, "staff@example.cn", active=False)
+    assert web.get("/account", follow_redirects=False).status_code == 303
+    assert sign_in(TestClient(web.app), "staff@example.cn").status_code == 401  # type: ignore[attr-defined]
+
+
+def test_json_in_a_script_element_cannot_close_it() -> None:
+    from catalog.web import json_script
+
+    text = json_script({"name": "</script><script>alert(1)</script>", "and": "a & b"})
+    assert "</script" not in text.lower() and "<" not in text
+    assert json.loads(text) == {"name": "</script><script>alert(1)</script>", "and": "a & b"}
