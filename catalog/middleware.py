@@ -111,7 +111,7 @@ class _TooLarge(Exception):
 
 class Authentication:
     """Puts the request's actor in ``request.state.actor``: from ``Authorization: Bearer`` (an API
-    token) or the signed session; anonymous otherwise. A bad token answers 401 at once."""
+    token) or the signed session; anonymous otherwise. A bad bearer token answers 401 at once."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -126,9 +126,9 @@ class Authentication:
         header = dict(scope.get("headers", [])).get(b"authorization", b"").decode("latin-1")
         session = scope.get("session", {})
         try:
-            if header:
-                scheme, _, token = header.partition(" ")
-                if scheme.lower() != "bearer" or not token.strip():
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() == "bearer":  # other schemes (a proxy's Basic auth) are not ours to read
+                if not token.strip():
                     raise Unauthorized("send the API token as 'Authorization: Bearer <token>'")
                 state["actor"] = await run_in_threadpool(
                     _in_transaction, engine, auth.token_actor, token.strip()

@@ -303,7 +303,10 @@ def test_writes_need_a_token_with_the_write_scope(web: TestClient, engine: Engin
     )
     assert invalid.status_code == 422 and set(invalid.json()["error"]["fields"]) == {"name", "scope"}
     assert api.get("/api/v1/me", headers={"Authorization": "Bearer hdp_made-up"}).status_code == 401
+    assert api.get("/api/v1/me", headers={"Authorization": "Bearer "}).status_code == 401
+    # another scheme (a proxy's Basic auth) is not ours: the caller is anonymous, pages still work
     assert api.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    assert api.get("/products", headers={"Authorization": "Basic abc"}).status_code == 200
 
 
 def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Settings) -> None:
