@@ -42,6 +42,20 @@ def _sub_words(word: str) -> tuple[tuple[str, int, int], ...]:
     )
 
 
+def split_word(word: str) -> list[str]:
+    """A long Chinese query word as the dictionary words that cover it, longest first from the left
+    (交易价格 -> 交易, 价格): for a query word the documents segmented differently (交易 / 价格指数).
+    Empty when the word has no smaller dictionary words."""
+    pieces: list[str] = []
+    inside = _sub_words(word)
+    start = 0
+    while start < len(word):
+        longest = max((w for w, a, _ in inside if a == start), key=len, default=word[start])
+        pieces.append(longest)
+        start += len(longest)
+    return pieces if len(pieces) > 1 and any(len(p) > 1 for p in pieces) else []
+
+
 class ChineseTokenizer(Tokenizer):
     """Segments mixed Chinese/English text into words with word positions."""
 

@@ -19,6 +19,7 @@ from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phras
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from search_index.analysis import split_word
 from search_index.columns import View
 from search_index.synonyms import synonym_map
 
@@ -91,7 +92,13 @@ class Evaluation:
         if isinstance(query, And | Require):
             return reduce(np.logical_and, (self.mask(q, positive) for q in query.children()))
         if isinstance(query, Or):
-            return reduce(np.logical_or, (self.mask(q, positive) for q in query.children()))
+            found = reduce(np.logical_or, (self.mask(q, positive) for q in query.children()))
+            one = _one_word(query)
+            if one and not found.any() and (pieces := split_word(one[0])):
+                # no document holds the query's word as a word: try its parts (交易价格 -> 交易 价格)
+                parts = And([Or([Term(f, piece, boost=b) for f, b in one[1]]) for piece in pieces])
+                return self.mask(parts, positive)
+            return found
         if isinstance(query, AndNot):
             return self.mask(query.a, positive) & ~self.mask(query.b, not positive)
         if isinstance(query, AndMaybe):
@@ -111,6 +118,19 @@ class Evaluation:
             rarity = math.log(1 + (self.documents - len(ids) + 0.5) / (len(ids) + 0.5))
             self.scores[ids] += self.boosts.get(field or "", 1.0) * max(rarity, 0.05)
         return self.view.mask(ids)
+
+
+def _one_word(query: Or) -> tuple[str, list[tuple[str, float]]] | None:
+    """The word of a query that looks for one Chinese word of three or more characters in each field
+    (and for its pinyin in the pinyin field), with the fields and boosts it looks in."""
+    children = list(query.children())
+    if not all(isinstance(c, Term) and isinstance(c.text, str) for c in children):
+        return None
+    chinese = [c for c in children if _HAN.search(c.text)]
+    texts = {c.text for c in chinese}
+    if len(texts) != 1 or len(next(iter(texts))) < 3:
+        return None
+    return next(iter(texts)), [(c.fieldname, c.boost) for c in chinese]
 
 
 def suggest(text: str, words: list[str], reader: IndexReader, fields: Iterable[str]) -> str | None:

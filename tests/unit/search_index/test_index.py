@@ -261,3 +261,18 @@ def test_the_posting_cache_stays_within_its_memory_budget(tmp_path: Path) -> Non
     for word in ("公共交通", "客流", "日报", "公交", "transport"):
         assert index.search(word).total == 500
         assert cache.nbytes <= 3000 or len(cache._entries) == 1
+
+
+def test_a_query_word_the_documents_split_differently_finds_them_by_its_parts(tmp_path: Path) -> None:
+    """jieba reads 交易价格 as one word in a query but 交易 / 价格指数 in 盱眙龙虾交易价格指数."""
+    index = SearchIndex.open(tmp_path / "split")
+    index.upsert(
+        [
+            {"id": "product:1", "kind": "product", "key": "xuyi", "title": "盱眙龙虾交易价格指数"},
+            {"id": "product:2", "kind": "product", "key": "other", "title": "淮安大米交易量统计"},
+        ],
+        seq=1,
+    )
+    assert keys(index, "交易价格") == ["xuyi"]  # both parts, so not the rice volumes
+    assert keys(index, "NOT 交易价格") == ["other"]
+    assert keys(index, "龙虾") == ["xuyi"]  # a word the documents hold is looked up as it is
