@@ -19,6 +19,7 @@ from catalog import db
 from catalog.accounts import api as organizations_api
 from catalog.accounts import mail as outbox
 from catalog.accounts import routes as organizations_routes
+from catalog.accounts.throttle import Throttle
 from catalog.audit import routes as audit_routes
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
@@ -27,7 +28,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.licences import api as licences_api
 from catalog.listings.filters import ProductFilters
-from catalog.middleware import stack
+from catalog.middleware import SECURITY_HEADERS, stack
 from catalog.portal import routes as portal_routes
 from catalog.products import api as products_api
 from catalog.products import routes as products_routes
@@ -95,8 +96,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     error = CatalogError("the server failed to answer this request; it has been logged")
     error.code, error.status = "server_error", 500
     if is_api(request):
-        return json_response(error_body(error), status=500)
-    return render(request, "errors/error.html", {"error": error}, status=500)
+        response = json_response(error_body(error), status=500)
+    else:
+        response = render(request, "errors/error.html", {"error": error}, status=500)
+    # this answer comes from outside the middleware stack: give it the same headers
+    for name, value in SECURITY_HEADERS:
+        response.headers[name.decode()] = value.decode()
+    return response
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -130,5 +136,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_environment(settings)
     app.state.indexer = Indexer(engine, settings.index_dir)
+    # per client: sign-in failures (beyond the per-account lockout) and password-reset requests
+    app.state.login_throttle = Throttle(limit=settings.login_max_failures * 4, window=15 * 60)
+    app.state.reset_throttle = Throttle(limit=5, window=15 * 60)
     app.state.search = CatalogSearch(app.state.indexer, engine, settings.search_cache_size)
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import CookieError
 from typing import Any
 
 from asgi_csrf import asgi_csrf
@@ -134,9 +135,14 @@ class Authentication:
                     _in_transaction, engine, auth.token_actor, token.strip()
                 )
             elif "user" in session:
-                user_id, version = session["user"]
-                actor = await run_in_threadpool(_in_transaction, engine, auth.session_actor, user_id, version)
-                if actor is None:  # disabled, or the password changed since: the session is over
+                user_id, raw = _pair(session["user"])
+                hours = scope["app"].state.settings.session_hours
+                actor = None
+                if isinstance(user_id, int) and isinstance(raw, str):
+                    actor = await run_in_threadpool(
+                        _in_transaction, engine, auth.session_actor, hours, user_id, raw
+                    )
+                if actor is None:  # ended, expired, or the account disabled: the session is over
                     session.clear()
                 else:
                     state["actor"] = actor
@@ -144,6 +150,10 @@ class Authentication:
             await _send_error(scope, send, error.status, error.code, error.message)
             return
         await self.app(scope, receive, send)
+
+
+def _pair(value: Any) -> tuple[Any, Any]:
+    return (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else (None, None)
 
 
 def _in_transaction(engine: Any, service: Callable[..., Any], *args: Any) -> Any:
@@ -211,7 +221,23 @@ class CSRF:
         self.app = _csrf(app, secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except (UnicodeDecodeError, IndexError, KeyError, ValueError, CookieError):
+            # asgi-csrf reading a malformed cookie header, form body or multipart boundary: the
+            # request is bad, not the server (an error from the routes, after answering, is re-raised)
+            if started or scope["type"] != "http":
+                raise
+            await _send_error(
+                scope, send, 400, "bad_request", "the request's cookies or form body could not be read"
+            )
 
 
 def stack(settings: Settings) -> list[Middleware]:

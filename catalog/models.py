@@ -1,6 +1,6 @@
 """Every table model, imported in one place for migrations and metadata."""
 
-from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMail, User
+from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMail, User, UserSession
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
@@ -27,4 +27,5 @@ __all__ = [
     "RequestMessage",
     "Sector",
     "User",
+    "UserSession",
 ]

@@ -25,6 +25,8 @@ class Actor:
     owner_of: frozenset[int] = field(default_factory=frozenset)  # organization ids
     member_of: frozenset[int] = field(default_factory=frozenset)
     can_write: bool = True  # False for a read-scoped API token
+    via_token: bool = False  # acting through an API token, not a signed-in browser
+    session_id: str | None = None  # the signed-in browser's session (its stored digest)
 
     @property
     def is_authenticated(self) -> bool:

@@ -28,6 +28,13 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name) or choices[0]
+    if raw not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
 def _date(env: dict[str, str], name: str, default: dt.date) -> dt.date:
     raw = env.get(name)
     if not raw:
@@ -64,7 +71,7 @@ class Settings:
     default_language: str = "zh"
     index_refresh_seconds: float = 2.0
     search_cache_size: int = 512
-    session_hours: int = 12  # a session ends this long after the last request
+    session_hours: int = 12  # a session ends this long after signing in
     login_max_failures: int = 5  # consecutive failed logins that lock an account
     login_lock_minutes: int = 15
     reset_link_hours: int = 2
@@ -75,6 +82,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_from: str = "noreply@localhost"
+    smtp_security: str = "starttls"  # starttls | tls | none (none: a relay on this machine only)
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     static_dir: Path = field(default=PROJECT_ROOT / "static")
     seed_dir: Path = field(default=PROJECT_ROOT / "seed")
@@ -118,4 +126,5 @@ class Settings:
             smtp_user=env.get("CATALOG_SMTP_USER", ""),
             smtp_password=env.get("CATALOG_SMTP_PASSWORD", ""),
             smtp_from=env.get("CATALOG_SMTP_FROM") or "noreply@localhost",
+            smtp_security=_choice(env, "CATALOG_SMTP_SECURITY", ("starttls", "tls", "none")),
         )

@@ -39,6 +39,9 @@ def make_environment(settings: Settings) -> Environment:
         label=lambda vocabulary, value: label(vocabulary, value, i18n.current_language.get()),
         pick=pick,
         settings=settings,
+        # for messages that are data (errors, field messages): a plain string, escaped like any other
+        # (``_()`` in a template marks its result as safe HTML, so it is only for literal text)
+        translate=i18n.gettext,
     )
     env.filters["json_script"] = json_script
     return env

@@ -1,8 +1,11 @@
-"""Accounts use cases: registration, sign-in with lockout, passwords, reset links, API tokens, actors.
+"""Accounts use cases: registration, sign-in with lockout, sessions, passwords, reset links, API
+tokens, actors.
 
-Passwords are argon2id hashes (argon2-cffi). Reset links are signed, time-limited and single-use: they
-carry the account's ``auth_version``, which every password change bumps (ending other sessions too).
-API tokens are random; the database keeps only their SHA-256.
+Passwords are argon2id hashes (argon2-cffi). A signed-in browser holds a random session id (in the
+signed cookie); the database keeps its SHA-256, so signing out, a password change or disabling the
+account ends sessions whatever copy of the cookie survives. Reset links are signed, time-limited and
+single-use: they carry the account's ``auth_version``, which every password change bumps. API tokens
+are random; the database keeps only their SHA-256.
 """
 
 from __future__ import annotations
@@ -10,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from catalog.accounts import credit_code, mail
-from catalog.accounts.models import ApiToken, Membership, Organization, User
+from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMail, User, UserSession
 from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
@@ -31,13 +35,9 @@ HASHER = PasswordHasher()  # argon2id, the library's current recommended paramet
 TOKEN_PREFIX = "hdp_"
 TOKEN_SCOPES = ("read", "write")
 MIN_PASSWORD = 10
+RESETS_PER_HOUR = 3  # reset mails to one address
 # verified against when the e-mail is unknown, so a sign-in takes as long for any address
 _DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
-
-
-class Locked(CatalogError):
-    code = "locked"
-    status = 429
 
 
 def hash_password(password: str) -> str:
@@ -80,12 +80,41 @@ def actor_for_user(session: Session, user: User, can_write: bool = True) -> Acto
     )
 
 
-def session_actor(session: Session, user_id: int, auth_version: int) -> Actor | None:
-    """The actor of a session cookie, or None when the account is gone, disabled or changed since."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active or user.auth_version != auth_version:
+def start_session(session: Session, user_id: int) -> str:
+    """A new signed-in session for the user; the random id for the cookie (only its digest is kept)."""
+    raw = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_digest(raw), user_id=user_id))
+    session.flush()
+    return raw
+
+
+def session_actor(session: Session, hours: int, user_id: int, raw: str) -> Actor | None:
+    """The actor of a session cookie, or None when the session has ended or expired, or the account is
+    gone or disabled."""
+    row = session.get(UserSession, _digest(raw)) if isinstance(raw, str) else None
+    now = utcnow()
+    if row is None or row.user_id != user_id or row.ended_at is not None:
         return None
-    return actor_for_user(session, user)
+    if now - row.created_at > dt.timedelta(hours=hours):
+        row.ended_at = now
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - row.last_seen_at > dt.timedelta(minutes=5):
+        row.last_seen_at = now  # coarse, so that reading pages does not write on every request
+    return replace(actor_for_user(session, user), session_id=row.id)
+
+
+def end_sessions(session: Session, user_id: int, keep: str | None = None) -> None:
+    """End every session of the account (but ``keep``, the digest of the current one)."""
+    query = update(UserSession).where(
+        UserSession.user_id == user_id,  # type: ignore[arg-type]
+        UserSession.ended_at == None,  # type: ignore[arg-type]  # noqa: E711
+    )
+    if keep is not None:
+        query = query.where(UserSession.id != keep)  # type: ignore[arg-type]
+    session.execute(query.values(ended_at=utcnow()))
 
 
 def token_actor(session: Session, token: str) -> Actor:
@@ -99,7 +128,7 @@ def token_actor(session: Session, token: str) -> Actor:
         raise Unauthorized("the account of this API token is disabled", reason="invalid_token")
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
         row.last_used_at = now  # coarse, so that reads do not write on every call
-    return actor_for_user(session, user, can_write=row.scope == "write")
+    return replace(actor_for_user(session, user, can_write=row.scope == "write"), via_token=True)
 
 
 # --- registration --------------------------------------------------------------------------------
@@ -127,8 +156,9 @@ class Registration(BaseModel):
         return value
 
 
-def register(session: Session, data: Registration) -> User:
-    """Create an enterprise (unverified) and its first user as its owner; errors name the field."""
+def register(session: Session, data: Registration) -> tuple[int, str]:
+    """Create an enterprise (unverified) and its first user as its owner, signed in: the user id and
+    the session id for the cookie. Errors name the field."""
     _check_password_rules(data.password, data.email)
     if session.exec(select(User).where(User.email == data.email)).first():
         raise Invalid(
@@ -166,7 +196,7 @@ def register(session: Session, data: Registration) -> User:
         f"{user.email} registered {org.name}",
         after={"email": user.email, "organization": org.code},
     )
-    return user
+    return user.id, start_session(session, user.id)  # type: ignore[arg-type, return-value]
 
 
 def create_user(
@@ -227,7 +257,7 @@ def set_roles(
     after = _roles(session, user)
     if after != before:
         if before["is_active"] and not after["is_active"]:
-            user.auth_version += 1  # a disabled account's sessions end at once
+            end_sessions(session, user.id)  # type: ignore[arg-type]  # a disabled account's end at once
         audit.record(
             session,
             actor,
@@ -277,61 +307,83 @@ def _roles(session: Session, user: User) -> dict[str, object]:
 
 
 # --- signing in ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SignedIn:
-    user_id: int
-    auth_version: int
+GENERIC_FAILURE = N_(
+    "The e-mail address or the password is wrong, or the account is locked after repeated failures: "
+    "try again later or reset the password."
+)
 
 
-def authenticate(session: Session, settings: Settings, email: str, password: str) -> SignedIn | CatalogError:
-    """Check a sign-in; count failures and lock the account after too many in a row.
+def authenticate(
+    session: Session, settings: Settings, email: str, password: str
+) -> tuple[int, str] | CatalogError:
+    """Check a sign-in and start a session (its id for the cookie); count failures and lock the
+    account after too many in a row.
 
-    A failure is returned, not raised, so that the caller's transaction commits the failure count:
-    ``Unauthorized`` (wrong e-mail or password, without saying which) or ``Locked``."""
+    Every failure gets the same answer and takes as long (unknown address, wrong password, locked or
+    disabled account), so the answer tells an attacker nothing. It is returned, not raised, so that
+    the caller's transaction commits the failure count."""
     email = email.strip().lower()
     user = session.exec(select(User).where(User.email == email)).first()
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        minutes = max(1, round((user.locked_until - now).total_seconds() / 60))
-        return Locked(
-            N_("Too many failed sign-ins: the account is locked for now. Try later or reset the password."),
-            minutes=minutes,
-        )
-    if user is None or not _password_ok(user, password) or not user.is_active:
-        if user is None:
-            _password_ok(None, password)
-        else:
-            user.failed_logins += 1
-            if user.failed_logins >= settings.login_max_failures:
-                user.locked_until = now + dt.timedelta(minutes=settings.login_lock_minutes)
-                user.failed_logins = 0
-                audit.record(
-                    session,
-                    Actor(label=email),
-                    "account.locked",
-                    "user",
-                    str(user.id),
-                    f"locked for {settings.login_lock_minutes} minutes after repeated failed sign-ins",
-                )
-        return Unauthorized(N_("The e-mail address or the password is wrong."))
+    right = _password_ok(user, password)  # always hashed, whatever the account's state
+    if user is None:
+        return Unauthorized(GENERIC_FAILURE)
+    if (user.locked_until is not None and user.locked_until > now) or not user.is_active:
+        return Unauthorized(GENERIC_FAILURE)
+    if not right:
+        _count_failure(session, settings, user)
+        return Unauthorized(GENERIC_FAILURE)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if HASHER.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
+    raw = start_session(session, user.id)  # type: ignore[arg-type]
     audit.record(session, actor_for_user(session, user), "account.login", "user", str(user.id), "signed in")
-    return SignedIn(user.id, user.auth_version)  # type: ignore[arg-type]
+    return user.id, raw  # type: ignore[return-value]
 
 
-def record_logout(session: Session, actor: Actor) -> None:
-    if actor.user_id is not None:
+def _count_failure(session: Session, settings: Settings, user: User) -> None:
+    """One more failed sign-in, counted in the database (parallel guesses cannot overwrite each
+    other's counts); the one that reaches the limit locks the account."""
+    failures = session.execute(
+        update(User)
+        .where(User.id == user.id)  # type: ignore[arg-type]
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    ).scalar_one()
+    if failures == settings.login_max_failures:
+        until = utcnow() + dt.timedelta(minutes=settings.login_lock_minutes)
+        session.execute(
+            update(User).where(User.id == user.id).values(locked_until=until, failed_logins=0)  # type: ignore[arg-type]
+        )
+        audit.record(
+            session,
+            Actor(label=user.email),
+            "account.locked",
+            "user",
+            str(user.id),
+            f"locked for {settings.login_lock_minutes} minutes after repeated failed sign-ins",
+        )
+    session.expire(user)
+
+
+def end_session(session: Session, actor: Actor) -> None:
+    """Sign out: the browser's session ends here, whatever copy of its cookie survives."""
+    if actor.user_id is not None and actor.session_id is not None:
+        row = session.get(UserSession, actor.session_id)
+        if row is not None and row.ended_at is None:
+            row.ended_at = utcnow()
         audit.record(session, actor, "account.logout", "user", str(actor.user_id), "signed out")
 
 
-def change_password(session: Session, actor: Actor, current: str, new: str) -> SignedIn:
-    """Change the signed-in user's password; every other session of the account ends."""
+def change_password(session: Session, actor: Actor, current: str, new: str) -> None:
+    """Change the signed-in user's password; every other session of the account ends. Only from a
+    signed-in browser: an API token cannot change its account's password."""
     require_user(actor)
+    if actor.via_token or actor.session_id is None:
+        raise Forbidden(N_("Change the password on the account page, signed in."))
     user = session.get(User, actor.user_id)
     if user is None:
-        raise Unauthorized("sign in again")
+        raise Unauthorized(N_("Sign in again."))
     if not _password_ok(user, current):
         raise Invalid(
             N_("Please correct the marked fields."),
@@ -339,8 +391,8 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> S
         )
     _check_password_rules(new, user.email, field="new_password")
     _set_password(user, new)
+    end_sessions(session, user.id, keep=actor.session_id)  # type: ignore[arg-type]
     audit.record(session, actor, "account.password_change", "user", str(user.id), "password changed")
-    return SignedIn(user.id, user.auth_version)  # type: ignore[arg-type]
 
 
 def _set_password(user: User, password: str) -> None:
@@ -357,6 +409,13 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     """Mail a reset link to the account of ``email``, if there is one (the answer is the same either way)."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.is_active:
+        return
+    recent = session.exec(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(OutboxMail.to == user.email, OutboxMail.created_at > utcnow() - dt.timedelta(hours=1))
+    ).one()
+    if recent >= RESETS_PER_HOUR:  # the links already sent still work: no flood of mails
         return
     token = _reset_serializer(settings).dumps({"u": user.id, "v": user.auth_version})
     link = f"{settings.base_url}/password-reset/{token}"
@@ -383,6 +442,13 @@ def reset_password(session: Session, settings: Settings, token: str, new: str) -
     user = _reset_user(session, settings, token)
     _check_password_rules(new, user.email, field="new_password")
     _set_password(user, new)  # bumps auth_version: the link stops working
+    # someone else may have had the account: end its sessions and revoke its tokens
+    end_sessions(session, user.id)  # type: ignore[arg-type]
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at == None)  # type: ignore[arg-type]  # noqa: E711
+        .values(revoked_at=utcnow())
+    )
     audit.record(
         session,
         Actor(user_id=user.id, label=user.email),
@@ -447,8 +513,8 @@ def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[str
     """A new token for the actor's own account: the secret (shown once) and its public record.
     A token cannot make tokens, so one leaked token cannot mint more."""
     require_user(actor)
-    if not actor.can_write:
-        raise Forbidden("a read-scoped token cannot create tokens")
+    if actor.via_token:
+        raise Forbidden(N_("An API token cannot create tokens: create them signed in, or with the CLI."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         user_id=actor.user_id,  # type: ignore[arg-type]
@@ -483,7 +549,7 @@ def list_tokens(session: Session, actor: Actor) -> list[TokenPublic]:
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     """Revoke one of the actor's own tokens (administrators: anyone's)."""
     require_user(actor)
-    row = session.get(ApiToken, token_id)
+    row = session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
     if row is None or (row.user_id != actor.user_id and not actor.is_admin):
         raise NotFound("no such token")
     if not actor.can_write:

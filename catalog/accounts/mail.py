@@ -1,9 +1,12 @@
 """The mail outbox: mails are rows written in the transaction that causes them, then sent by SMTP
-when ``CATALOG_SMTP_HOST`` is set (otherwise they wait in the table, where operators can read them)."""
+when ``CATALOG_SMTP_HOST`` is set (otherwise they wait in the table, where operators can read them).
+Reset links are as good as a password, so the connection is encrypted and the server's certificate
+checked unless ``CATALOG_SMTP_SECURITY=none`` (for a relay on the same machine)."""
 
 from __future__ import annotations
 
 import smtplib
+import ssl
 from collections.abc import Sequence
 from email.message import EmailMessage
 
@@ -54,9 +57,7 @@ def _deliver(rows: Sequence[OutboxMail], settings: Settings) -> int:
     sent = 0
     for row in rows:
         row.attempts += 1
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-        if smtp.has_extn("starttls"):
-            smtp.starttls()
+    with _connect(settings) as smtp:
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password)
         for row in rows:
@@ -68,6 +69,23 @@ def _deliver(rows: Sequence[OutboxMail], settings: Settings) -> int:
                 row.sent_at, row.last_error = utcnow(), ""
                 sent += 1
     return sent
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    """An SMTP connection with the certificate checked: STARTTLS (required, not merely offered), TLS
+    from the start, or ``none`` for a relay on this machine."""
+    if settings.smtp_security == "tls":
+        return smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=20, context=ssl.create_default_context()
+        )
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20)
+    if settings.smtp_security == "starttls":
+        try:
+            smtp.starttls(context=ssl.create_default_context())  # raises when the server does not offer it
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
 
 
 def _message(row: OutboxMail, settings: Settings) -> EmailMessage:

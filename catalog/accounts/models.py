@@ -51,6 +51,19 @@ class User(SQLModel, table=True):
     auth_version: int = Field(default=1)
 
 
+class UserSession(SQLModel, table=True):
+    """A signed-in browser: the cookie names it, so signing out or a password change ends it here,
+    whatever copy of the cookie survives."""
+
+    __tablename__ = "user_session"
+
+    id: str = Field(primary_key=True, max_length=64)  # SHA-256 of the random id in the cookie
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow)
+    ended_at: dt.datetime | None = None
+
+
 class ApiToken(SQLModel, table=True):
     """A personal API token: shown once, stored as its SHA-256 (tokens are random, so no salt)."""
 

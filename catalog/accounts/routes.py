@@ -13,6 +13,7 @@ from catalog.accounts import auth, services
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings.filters import DatasetFilters, ProductFilters
+from catalog.middleware import CSRF_COOKIE
 from catalog.pagination import PageParams
 from catalog.validation import parse
 from catalog.vocabularies import OrganizationKind
@@ -64,12 +65,24 @@ def _form_page(
 ) -> Response:
     fields = error.fields if isinstance(error, Invalid) else {}
     message = error.message if error is not None else None
-    return render(
+    response = render(
         request,
         name,
         {"errors": fields, "message": message, **context},
         status=error.status if error is not None else status,
     )
+    response.headers["cache-control"] = "no-store"  # account pages (a new token) stay out of caches
+    return response
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _too_many(request: Request) -> CatalogError:
+    error = CatalogError(N_("Too many attempts from your network: wait a few minutes and try again."))
+    error.code, error.status = "too_many_requests", 429
+    return error
 
 
 async def login(request: Request) -> Response:
@@ -80,18 +93,31 @@ async def login(request: Request) -> Response:
         return _form_page(request, "accounts/login.html", {"values": {}, "next": next_url})
     data = await form_data(request)
     next_url = _safe_next(data.get("next"))
+    values = {"email": data.get("email", "")}
+    throttle = request.app.state.login_throttle
+    if throttle.blocked(_client(request)):
+        return _form_page(
+            request, "accounts/login.html", {"values": values, "next": next_url}, _too_many(request)
+        )
     settings = request.app.state.settings
     result = await call(request, auth.authenticate, settings, data.get("email", ""), data.get("password", ""))
     if isinstance(result, CatalogError):
-        values = {"email": data.get("email", "")}
+        throttle.hit(_client(request))
         return _form_page(request, "accounts/login.html", {"values": values, "next": next_url}, result)
+    return _signed_in(request, result, next_url)
+
+
+def _signed_in(request: Request, user_session: tuple[int, str], next_url: str) -> Response:
+    """Start the browser's session; a fresh CSRF token comes with the next page."""
     request.session.clear()
-    request.session["user"] = [result.user_id, result.auth_version]
-    return redirect(next_url)
+    request.session["user"] = list(user_session)
+    response = redirect(next_url)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
 
 
 async def logout(request: Request) -> Response:
-    await call(request, auth.record_logout, actor_for(request))
+    await call(request, auth.end_session, actor_for(request))
     request.session.clear()
     return redirect("/")
 
@@ -102,13 +128,11 @@ async def register(request: Request) -> Response:
     data = await form_data(request)
     try:
         registration = parse(auth.Registration, data)
-        user = await call(request, auth.register, registration)
+        signed = await call(request, auth.register, registration)
     except Invalid as error:
         values = {k: v for k, v in data.items() if k != "password"}
         return _form_page(request, "accounts/register.html", {"values": values}, error)
-    request.session.clear()
-    request.session["user"] = [user.id, user.auth_version]
-    return redirect("/account?registered=1")
+    return _signed_in(request, signed, "/account?registered=1")
 
 
 async def account(
@@ -130,7 +154,7 @@ async def change_password(request: Request) -> Response:
         return redirect(sign_in_url(request))
     data = await form_data(request)
     try:
-        signed = await call(
+        await call(
             request,
             auth.change_password,
             actor,
@@ -139,8 +163,7 @@ async def change_password(request: Request) -> Response:
         )
     except Invalid as error:
         return await account(request, error=error)
-    request.session["user"] = [signed.user_id, signed.auth_version]  # this session goes on; others end
-    return redirect("/account?password_changed=1")
+    return redirect("/account?password_changed=1")  # this session goes on; the account's others end
 
 
 async def create_token(request: Request) -> Response:
@@ -175,6 +198,11 @@ async def password_reset_request(request: Request) -> Response:
         return _form_page(
             request, "accounts/password_reset_request.html", {"values": {}, "sent": False}, error
         )
+    throttle = request.app.state.reset_throttle
+    if throttle.blocked(_client(request)):
+        context = {"values": {"email": email}, "sent": False}
+        return _form_page(request, "accounts/password_reset_request.html", context, _too_many(request))
+    throttle.hit(_client(request))
     await call(request, auth.request_password_reset, request.app.state.settings, email)
     return _form_page(request, "accounts/password_reset_request.html", {"values": {}, "sent": True})
 

@@ -54,23 +54,28 @@ def queue_reset(engine: Engine, settings: Settings) -> None:
 
 def test_outbox_mail_is_sent_by_smtp(seeded_settings: Settings, smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
-    settings = make_settings(
-        seeded_settings.data_dir,
-        CATALOG_SMTP_HOST="127.0.0.1",
-        CATALOG_SMTP_PORT=str(port),
-        CATALOG_SMTP_FROM="noreply@sjj.huaian.gov.cn",
-    )
+    env = {
+        "CATALOG_SMTP_HOST": "127.0.0.1",
+        "CATALOG_SMTP_PORT": str(port),
+        "CATALOG_SMTP_FROM": "noreply@sjj.huaian.gov.cn",
+    }
+    settings = make_settings(seeded_settings.data_dir, **env)
     engine = db.make_engine(settings.database_url)
     queue_reset(engine, settings)
-    assert mail.send_pending(engine, settings) == 1
-    assert mail.send_pending(engine, settings) == 0  # sent once
+    # this test server offers no STARTTLS: by default a reset link never goes out in the clear
+    assert mail.send_pending(engine, settings) == 0 and inbox.messages == []
+    with Session(engine) as session:
+        assert "STARTTLS" in session.exec(select(OutboxMail)).one().last_error
+    plain = make_settings(seeded_settings.data_dir, **env, CATALOG_SMTP_SECURITY="none")  # a local relay
+    assert mail.send_pending(engine, plain) == 1
+    assert mail.send_pending(engine, plain) == 0  # sent once
     sender, recipients, content = inbox.messages[0]
     assert sender == "noreply@sjj.huaian.gov.cn" and recipients == ["mailme@example.cn"]
     message = email.message_from_bytes(content, policy=email.policy.default)
     assert "重设密码" in message["Subject"] and "/password-reset/" in message.get_content()
     with Session(engine) as session:
         row = session.exec(select(OutboxMail)).one()
-    assert row.sent_at is not None and row.attempts == 1 and row.last_error == ""
+    assert row.sent_at is not None and row.attempts == 2 and row.last_error == ""
 
 
 def test_an_unreachable_smtp_server_leaves_the_mail_queued_with_the_error(seeded_settings: Settings) -> None:
