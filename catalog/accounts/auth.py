@@ -168,7 +168,12 @@ def register(session: Session, data: Registration) -> tuple[int, str]:
     if session.exec(select(Organization).where(Organization.code == data.credit_code)).first():
         raise Invalid(
             N_("Please correct the marked fields."),
-            fields={"credit_code": N_("This organization has an account: ask its owner to add you.")},
+            fields={
+                "credit_code": N_(
+                    "This organization has an account: ask its owner to add you, "
+                    "or the Data Bureau if nobody there registered it."
+                )
+            },
         )
     org = Organization(
         slug=f"org-{data.credit_code.lower()}",
