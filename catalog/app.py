@@ -136,8 +136,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.engine = engine
     app.state.templates = make_environment(settings)
     app.state.indexer = Indexer(engine, settings.index_dir)
-    # per client: sign-in failures (beyond the per-account lockout) and password-reset requests
+    # per client: sign-in failures (beyond the per-account lockout), reset requests, registrations
     app.state.login_throttle = Throttle(limit=settings.login_max_failures * 4, window=15 * 60)
     app.state.reset_throttle = Throttle(limit=5, window=15 * 60)
+    app.state.register_throttle = Throttle(limit=10, window=15 * 60)
     app.state.search = CatalogSearch(app.state.indexer, engine, settings.search_cache_size)
     return app

@@ -218,26 +218,39 @@ class CSRF:
     ``Authorization: Bearer`` are exempt (they carry no ambient credentials)."""
 
     def __init__(self, app: ASGIApp, secret: str) -> None:
-        self.app = _csrf(app, secret)
+        async def reached(scope: Scope, receive: Receive, send: Send) -> None:
+            if _PASSED in scope:
+                scope[_PASSED].append(True)  # the check passed: what follows is the application's own
+            await app(scope, receive, send)
+
+        self.app = _csrf(reached, secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope.get("headers", [])
+        cookie = next((v for k, v in headers if k == b"cookie"), b"")
         try:
-            await self.app(scope, receive, tracking_send)
-        except (UnicodeDecodeError, IndexError, KeyError, ValueError, CookieError):
-            # asgi-csrf reading a malformed cookie header, form body or multipart boundary: the
-            # request is bad, not the server (an error from the routes, after answering, is re-raised)
-            if started or scope["type"] != "http":
+            cookie.decode("utf-8")
+        except UnicodeDecodeError:
+            if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+                await _send_error(scope, send, 400, "bad_request", "the request's cookies could not be read")
+                return
+            # reading a page: ignore the unreadable cookies (one planted by a sibling domain, say)
+            scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"cookie"]}
+        passed: list[bool] = []
+        try:
+            await self.app({**scope, _PASSED: passed}, receive, send)
+        except (UnicodeDecodeError, IndexError, ValueError, CookieError):
+            # asgi-csrf could not read the form body or multipart boundary: the request is bad, not
+            # the server. An error raised once the check passed is the application's: re-raised.
+            if passed:
                 raise
-            await _send_error(
-                scope, send, 400, "bad_request", "the request's cookies or form body could not be read"
-            )
+            await _send_error(scope, send, 400, "bad_request", "the request's form body could not be read")
+
+
+_PASSED = "catalog.csrf_passed"
 
 
 def stack(settings: Settings) -> list[Middleware]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -318,27 +318,58 @@ GENERIC_FAILURE = N_(
 )
 
 
-def authenticate(
-    session: Session, settings: Settings, email: str, password: str
-) -> tuple[int, str] | CatalogError:
-    """Check a sign-in and start a session (its id for the cookie); count failures and lock the
-    account after too many in a row.
+@dataclass(frozen=True)
+class Attempt:
+    """One sign-in attempt, between taking one of the account's tries and knowing the answer."""
 
-    Every failure gets the same answer and takes as long (unknown address, wrong password, locked or
-    disabled account), so the answer tells an attacker nothing. It is returned, not raised, so that
-    the caller's transaction commits the failure count."""
+    email: str
+    user_id: int | None = None
+    password_hash: str | None = None  # None: the password is not checked (unknown, locked, disabled)
+
+
+def reserve_attempt(session: Session, settings: Settings, email: str) -> Attempt:
+    """Take one of the account's tries before its password is checked, in a transaction of its own:
+    parallel guesses each take one, so no more than ``login_max_failures`` are ever checked before
+    the account locks. A locked or disabled account gives none."""
     email = email.strip().lower()
     user = session.exec(select(User).where(User.email == email)).first()
+    if user is None or not user.is_active:
+        return Attempt(email)
     now = utcnow()
-    right = _password_ok(user, password)  # always hashed, whatever the account's state
-    if user is None:
+    tries = session.execute(
+        update(User)
+        .where(User.id == user.id, (User.locked_until == None) | (User.locked_until <= now))  # type: ignore[arg-type, operator]  # noqa: E711
+        .values(failed_logins=User.failed_logins + 1)
+        .returning(User.failed_logins)
+    ).scalar_one_or_none()
+    if tries is None or tries > settings.login_max_failures:
+        return Attempt(email, user.id)  # locked, or the tries are all taken by attempts in flight
+    return Attempt(email, user.id, user.password_hash)
+
+
+def check_password(attempt: Attempt, password: str) -> bool:
+    """The argon2 check, outside any transaction; as slow whether or not there is a hash to check."""
+    try:
+        return (
+            HASHER.verify(attempt.password_hash or _DUMMY_HASH, password)
+            and attempt.password_hash is not None
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def finish_sign_in(
+    session: Session, settings: Settings, attempt: Attempt, right: bool, password: str
+) -> tuple[int, str] | CatalogError:
+    """Sign in (the user id and a new session id for the cookie) or fail. Every failure gets the
+    same answer — unknown address, wrong password, locked or disabled account — so the answer tells
+    an attacker nothing; it is returned, not raised, so that the transaction commits."""
+    user = session.get(User, attempt.user_id) if attempt.user_id is not None else None
+    if user is None or not right or not user.is_active:
+        if user is not None and attempt.password_hash is not None:
+            _lock_when_spent(session, settings, user)
         return Unauthorized(GENERIC_FAILURE)
-    if (user.locked_until is not None and user.locked_until > now) or not user.is_active:
-        return Unauthorized(GENERIC_FAILURE)
-    if not right:
-        _count_failure(session, settings, user)
-        return Unauthorized(GENERIC_FAILURE)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
     if HASHER.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     raw = start_session(session, user.id)  # type: ignore[arg-type]
@@ -346,20 +377,16 @@ def authenticate(
     return user.id, raw  # type: ignore[return-value]
 
 
-def _count_failure(session: Session, settings: Settings, user: User) -> None:
-    """One more failed sign-in, counted in the database (parallel guesses cannot overwrite each
-    other's counts); the one that reaches the limit locks the account."""
-    failures = session.execute(
+def _lock_when_spent(session: Session, settings: Settings, user: User) -> None:
+    """After a wrong password: lock the account once its tries are spent (one audit event per lock)."""
+    until = utcnow() + dt.timedelta(minutes=settings.login_lock_minutes)
+    locked = session.execute(
         update(User)
-        .where(User.id == user.id)  # type: ignore[arg-type]
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-    ).scalar_one()
-    if failures == settings.login_max_failures:
-        until = utcnow() + dt.timedelta(minutes=settings.login_lock_minutes)
-        session.execute(
-            update(User).where(User.id == user.id).values(locked_until=until, failed_logins=0)  # type: ignore[arg-type]
-        )
+        .where(User.id == user.id, User.failed_logins >= settings.login_max_failures)  # type: ignore[arg-type]
+        .values(locked_until=until, failed_logins=0)
+        .returning(User.id)
+    ).first()
+    if locked is not None:
         audit.record(
             session,
             Actor(label=user.email),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from catalog.accounts import auth, services
+from catalog.accounts.throttle import client_key
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings.filters import DatasetFilters, ProductFilters
@@ -76,7 +78,7 @@ def _form_page(
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    return client_key(request.client.host if request.client else None)
 
 
 def _too_many(request: Request) -> CatalogError:
@@ -95,20 +97,27 @@ async def login(request: Request) -> Response:
     next_url = _safe_next(data.get("next"))
     values = {"email": data.get("email", "")}
     throttle = request.app.state.login_throttle
-    if throttle.blocked(_client(request)):
+    stamp = throttle.acquire(_client(request))  # counted before checking: parallel tries count too
+    if stamp is None:
         return _form_page(
             request, "accounts/login.html", {"values": values, "next": next_url}, _too_many(request)
         )
     settings = request.app.state.settings
-    result = await call(request, auth.authenticate, settings, data.get("email", ""), data.get("password", ""))
+    password = data.get("password", "")
+    attempt = await call(request, auth.reserve_attempt, settings, data.get("email", ""))
+    right = await run_in_threadpool(auth.check_password, attempt, password)
+    result = await call(request, auth.finish_sign_in, settings, attempt, right, password)
     if isinstance(result, CatalogError):
-        throttle.hit(_client(request))
         return _form_page(request, "accounts/login.html", {"values": values, "next": next_url}, result)
-    return _signed_in(request, result, next_url)
+    throttle.release(_client(request), stamp)  # only failures count against the client
+    return await _signed_in(request, result, next_url)
 
 
-def _signed_in(request: Request, user_session: tuple[int, str], next_url: str) -> Response:
-    """Start the browser's session; a fresh CSRF token comes with the next page."""
+async def _signed_in(request: Request, user_session: tuple[int, str], next_url: str) -> Response:
+    """Start the browser's session (ending the one it had); a fresh CSRF token comes with the next page."""
+    previous = actor_for(request)
+    if previous.session_id is not None:
+        await call(request, auth.end_session, previous)
     request.session.clear()
     request.session["user"] = list(user_session)
     response = redirect(next_url)
@@ -126,13 +135,16 @@ async def register(request: Request) -> Response:
     if request.method == "GET":
         return _form_page(request, "accounts/register.html", {"values": {}})
     data = await form_data(request)
+    if request.app.state.register_throttle.acquire(_client(request)) is None:
+        values = {k: v for k, v in data.items() if k != "password"}
+        return _form_page(request, "accounts/register.html", {"values": values}, _too_many(request))
     try:
         registration = parse(auth.Registration, data)
         signed = await call(request, auth.register, registration)
     except Invalid as error:
         values = {k: v for k, v in data.items() if k != "password"}
         return _form_page(request, "accounts/register.html", {"values": values}, error)
-    return _signed_in(request, signed, "/account?registered=1")
+    return await _signed_in(request, signed, "/account?registered=1")
 
 
 async def account(
@@ -198,11 +210,9 @@ async def password_reset_request(request: Request) -> Response:
         return _form_page(
             request, "accounts/password_reset_request.html", {"values": {}, "sent": False}, error
         )
-    throttle = request.app.state.reset_throttle
-    if throttle.blocked(_client(request)):
+    if request.app.state.reset_throttle.acquire(_client(request)) is None:
         context = {"values": {"email": email}, "sent": False}
         return _form_page(request, "accounts/password_reset_request.html", context, _too_many(request))
-    throttle.hit(_client(request))
     await call(request, auth.request_password_reset, request.app.state.settings, email)
     return _form_page(request, "accounts/password_reset_request.html", {"values": {}, "sent": True})
 

@@ -7,6 +7,7 @@ keeps its own counts (a node restart forgets them): a bound on one client's pace
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import OrderedDict, deque
@@ -22,18 +23,25 @@ class Throttle:
         self._events: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def blocked(self, key: str) -> bool:
-        """True when ``key`` has used up its events in the current window."""
+    def acquire(self, key: str) -> float | None:
+        """Count an attempt before it is made (parallel attempts cannot all pass the check first);
+        None when ``key`` has used up its events. ``release`` takes back one that went well."""
         with self._lock:
-            return len(self._recent(key)) >= self.limit
-
-    def hit(self, key: str) -> None:
-        """Count one event for ``key``."""
-        with self._lock:
-            self._recent(key).append(time.monotonic())
+            events = self._recent(key)
+            if len(events) >= self.limit:
+                return None
+            stamp = time.monotonic()
+            events.append(stamp)
             self._events.move_to_end(key)
             while len(self._events) > MAX_CLIENTS:
                 self._events.popitem(last=False)
+            return stamp
+
+    def release(self, key: str, stamp: float) -> None:
+        with self._lock:
+            events = self._events.get(key)
+            if events is not None and stamp in events:
+                events.remove(stamp)
 
     def _recent(self, key: str) -> deque[float]:
         events = self._events.setdefault(key, deque())
@@ -41,3 +49,18 @@ class Throttle:
         while events and events[0] < cutoff:
             events.popleft()
         return events
+
+
+def client_key(host: str | None) -> str:
+    """Whom to count: the client's address, or its /64 network for IPv6 (one subscriber's many
+    addresses). Behind a proxy this is only right when uvicorn trusts that proxy's forwarded header
+    (``--forwarded-allow-ips``) and no other."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6 and not address.ipv4_mapped:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped or address) if address.version == 6 else str(address)

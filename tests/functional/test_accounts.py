@@ -19,7 +19,7 @@ from catalog.accounts import auth, credit_code
 from catalog.accounts.models import ApiToken, Organization, OutboxMail, User, UserSession
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
-from catalog.errors import Forbidden
+from catalog.errors import CatalogError, Forbidden
 from catalog.permissions import SYSTEM
 from catalog.settings import Settings
 from tests.conftest import make_settings
@@ -197,6 +197,45 @@ def test_parallel_bad_sign_ins_are_all_counted(web: TestClient, engine: Engine) 
     with ThreadPoolExecutor(3) as pool:
         assert list(pool.map(guess, range(3))) == [401, 401, 401]
     assert locked_until(engine, "raced@example.cn") is not None
+
+
+def test_tries_are_taken_before_passwords_are_checked(app_settings: Settings, engine: Engine) -> None:
+    """However many guesses are in flight at once, only the account's tries get a password check:
+    the right password in the fourth parallel guess does not sign in (the limit is 3 here)."""
+    make_user(engine, "burst@example.cn")
+    attempts = []
+    for _ in range(4):  # four sign-ins reach the database before any of them is answered
+        with db.session_scope(engine) as session:
+            attempts.append(auth.reserve_attempt(session, app_settings, "burst@example.cn"))
+    assert [a.password_hash is not None for a in attempts] == [True, True, True, False]
+    assert not auth.check_password(attempts[3], PASSWORD)  # not even checked
+    with db.session_scope(engine) as session:
+        wrong = [auth.finish_sign_in(session, app_settings, a, False, "x") for a in attempts[:3]]
+    assert all(isinstance(w, CatalogError) for w in wrong)
+    assert locked_until(engine, "burst@example.cn") is not None
+    assert len(events(engine, "account.locked")) == 1
+
+
+def test_signing_in_as_someone_else_ends_the_first_session(web: TestClient, engine: Engine) -> None:
+    make_user(engine, "first@example.cn")
+    make_user(engine, "second@example.cn")
+    sign_in(web, "first@example.cn")
+    first = web.cookies.get("session")
+    sign_in(web, "second@example.cn")
+    other = TestClient(web.app)
+    other.cookies.set("session", first)
+    assert other.get("/api/v1/me").status_code == 401
+    assert web.get("/api/v1/me").json()["email"] == "second@example.cn"
+
+
+def test_registrations_from_one_client_are_limited(web: TestClient) -> None:
+    limit = web.app.state.register_throttle.limit  # type: ignore[attr-defined]
+    token = csrf_from(web, "/register")
+    for _ in range(limit):
+        assert (
+            web.post("/register", data={"csrftoken": token, "email": "probe@example.cn"}).status_code == 422
+        )
+    assert web.post("/register", data={"csrftoken": token, "email": "probe@example.cn"}).status_code == 429
 
 
 def test_every_failure_gets_the_same_answer(web: TestClient, engine: Engine) -> None:

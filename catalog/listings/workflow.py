@@ -1,0 +1,80 @@
+"""The listing lifecycle, shared by products and datasets: one transition table, who may make each
+transition, and what it needs (a reason, a completed checklist).
+
+    draft ─► submitted ─► in_review ─► publicity ─► listed ─► delisted
+      ▲          │            │  │          │                    │
+      └──────────┘ (withdraw) │  │          └─► changes_requested (objection upheld)
+      changes_requested ◄─────┘  └─► rejected ─► draft (rework)   └─► submitted (relist, reviewed again)
+
+The national registration procedure reads 申请 → 受理 → 形式审核 → 公示 → 赋码: submitting is the
+application, a reviewer taking it is acceptance, the checklist is the formal review, publicity is the
+notice period (公示期) and listing assigns the registration code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from catalog.i18n import N_
+from catalog.listings.states import ListingStatus as S
+
+
+class Role(StrEnum):
+    OWNER = "owner"  # an owner member of the listing's organization (or an administrator)
+    REVIEWER = "reviewer"  # a reviewer (or an administrator)
+    SYSTEM = "system"  # the service itself: the end of the publicity period
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    role: Role
+    needs_reason: bool = False
+    needs_checklist: bool = False
+    label: str = ""
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(S.DRAFT, S.SUBMITTED, Role.OWNER, label=N_("Submit for review")),
+    Transition(S.CHANGES_REQUESTED, S.SUBMITTED, Role.OWNER, label=N_("Submit again")),
+    Transition(S.SUBMITTED, S.DRAFT, Role.OWNER, label=N_("Withdraw")),
+    Transition(S.REJECTED, S.DRAFT, Role.OWNER, label=N_("Rework as a draft")),
+    Transition(S.SUBMITTED, S.IN_REVIEW, Role.REVIEWER, label=N_("Start the review")),
+    Transition(
+        S.IN_REVIEW, S.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True, label=N_("Request changes")
+    ),
+    Transition(S.IN_REVIEW, S.REJECTED, Role.REVIEWER, needs_reason=True, label=N_("Reject")),
+    Transition(S.IN_REVIEW, S.PUBLICITY, Role.REVIEWER, needs_checklist=True, label=N_("Approve")),
+    Transition(
+        S.PUBLICITY,
+        S.CHANGES_REQUESTED,
+        Role.REVIEWER,
+        needs_reason=True,
+        label=N_("Withdraw from publicity"),
+    ),
+    Transition(S.PUBLICITY, S.LISTED, Role.SYSTEM, label=N_("List")),
+    Transition(S.LISTED, S.DELISTED, Role.OWNER, needs_reason=True, label=N_("Delist")),
+    Transition(S.DELISTED, S.SUBMITTED, Role.OWNER, label=N_("Submit to list again")),
+)
+
+# The compliance checklist a reviewer completes to approve (形式审核), with what to check for each.
+CHECKLIST: dict[str, str] = {
+    "source_authorized": N_("Every source dataset is in the authorized-operation catalog."),
+    "not_core_data": N_("The security grade is not core data."),
+    "personal_info_deidentified": N_("Personal information is absent or de-identified as stated."),
+    "licence_and_price_stated": N_("The licence, its terms and the price are stated."),
+    "description_complete": N_(
+        "The description says what the data is, where it comes from and how to use it."
+    ),
+}
+
+
+def find(source: str, target: str) -> Transition | None:
+    return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
+
+
+def from_state(source: str) -> list[Transition]:
+    """The transitions out of ``source``, in table order."""
+    return [t for t in TRANSITIONS if t.source == source]
