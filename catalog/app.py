@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import anyio
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -27,6 +28,8 @@ from catalog.errors import CatalogError, NotFound
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.licences import api as licences_api
+from catalog.listings import api as listings_api
+from catalog.listings import services as listings
 from catalog.listings.filters import ProductFilters
 from catalog.middleware import SECURITY_HEADERS, stack
 from catalog.portal import routes as portal_routes
@@ -50,6 +53,23 @@ async def _refresh_index(app: Starlette) -> None:
             log.exception("index refresh failed")
 
 
+def _promote_due(engine: Engine) -> int:
+    with db.session_scope(engine) as session:
+        return listings.promote_due(session)
+
+
+async def _end_publicity(app: Starlette) -> None:
+    """List what has finished its publicity period, at start-up and every minute."""
+    while True:
+        try:
+            listed = await run_in_threadpool(_promote_due, app.state.engine)
+            if listed:
+                await run_in_threadpool(app.state.indexer.catch_up)
+        except Exception:  # try again next minute; nothing is half-done (one transaction)
+            log.exception("ending publicity periods failed")
+        await anyio.sleep(60)
+
+
 async def _send_mail(app: Starlette) -> None:
     """Send the mail outbox every minute, when an SMTP server is configured."""
     settings: Settings = app.state.settings
@@ -68,6 +88,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await app.state.search.find("product", ProductFilters(per_page=1), facets=False)
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_refresh_index, app)
+        tasks.start_soon(_end_publicity, app)
         if app.state.settings.smtp_host:
             tasks.start_soon(_send_mail, app)
         yield
@@ -114,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *products_routes.routes,
         *datasets_routes.routes,
         *organizations_routes.routes,
+        *listings_api.routes,
         *products_api.routes,
         *datasets_api.routes,
         *organizations_api.routes,

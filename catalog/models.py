@@ -5,6 +5,7 @@ from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
+from catalog.listings.models import ListingEvent, Notification
 from catalog.products.models import DataProduct, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
@@ -18,7 +19,9 @@ __all__ = [
     "Dataset",
     "DatasetSector",
     "Licence",
+    "ListingEvent",
     "Membership",
+    "Notification",
     "Organization",
     "OutboxMail",
     "ProductSector",

@@ -38,6 +38,8 @@ class Dataset(SQLModel, table=True):
     quality_rating: str = Field(default="", max_length=2)
     status: str = Field(default="draft", max_length=20, index=True)
     listed_at: dt.datetime | None = Field(default=None, index=True)
+    submitted_at: dt.datetime | None = Field(default=None, index=True)  # waiting for review since
+    publicity_ends_at: dt.datetime | None = Field(default=None, index=True)  # 公示期 ends
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

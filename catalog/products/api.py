@@ -1,4 +1,4 @@
-"""JSON API v1 for products (reads; writes come with the listing workflow)."""
+"""JSON API v1 for products: reads, and writes with a token (drafts, edits, lifecycle transitions)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,55 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from catalog.errors import Invalid
 from catalog.listings.filters import ProductFilters
+from catalog.permissions import require_write
 from catalog.products import services
-from catalog.web import actor_for, call, json_response, query_model
+from catalog.products.models import ProductCreate
+from catalog.validation import parse
+from catalog.web import actor_for, call, json_body, json_response, query_model
+
+IDEMPOTENCY_KEY = "idempotency-key"
 
 
 async def list_products(request: Request) -> Response:
+    if request.method == "POST":
+        return await create_product(request)
     filters = query_model(request, ProductFilters)
     return json_response(await request.app.state.search.page("product", filters))
 
 
+async def create_product(request: Request) -> Response:
+    """A new draft; the same ``Idempotency-Key`` gives back the same draft (200 instead of 201)."""
+    actor = actor_for(request)
+    require_write(actor)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Invalid("send the product as a JSON object", fields={"body": "expected an object"})
+    data = parse(ProductCreate, {k: v for k, v in body.items() if k not in ("status", "listed_at")})
+    key = request.headers.get(IDEMPOTENCY_KEY, "").strip()[:100] or None
+    product, created = await call(request, services.create_draft, actor, data, key)
+    return json_response(product, status=201 if created else 200)
+
+
+async def edit_product(request: Request) -> Response:
+    actor = actor_for(request)
+    require_write(actor)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Invalid("send the changes as a JSON object", fields={"body": "expected an object"})
+    return json_response(await call(request, services.update_draft, actor, request.path_params["slug"], body))
+
+
 async def get_product(request: Request) -> Response:
+    if request.method == "PATCH":
+        return await edit_product(request)
     return json_response(
         await call(request, services.get_product, actor_for(request), request.path_params["slug"])
     )
 
 
 routes = [
-    Route("/api/v1/products", list_products, name="api.products.list"),
-    Route("/api/v1/products/{slug}", get_product, name="api.products.detail"),
+    Route("/api/v1/products", list_products, methods=["GET", "POST"], name="api.products.list"),
+    Route("/api/v1/products/{slug}", get_product, methods=["GET", "PATCH"], name="api.products.detail"),
 ]

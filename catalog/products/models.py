@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import model_validator
-from sqlalchemy import JSON
+from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
@@ -29,6 +29,7 @@ from catalog.vocabularies import (
 
 class DataProduct(SQLModel, table=True):
     __tablename__ = "data_product"
+    __table_args__ = (UniqueConstraint("provider_id", "creation_key", name="uq_data_product_creation_key"),)
 
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=120, unique=True, index=True)
@@ -64,6 +65,9 @@ class DataProduct(SQLModel, table=True):
     version: str = Field(default="1.0", max_length=20)
     status: str = Field(default="draft", max_length=20, index=True)
     listed_at: dt.datetime | None = Field(default=None, index=True)
+    submitted_at: dt.datetime | None = Field(default=None, index=True)  # waiting for review since
+    publicity_ends_at: dt.datetime | None = Field(default=None, index=True)  # 公示期 ends
+    creation_key: str | None = Field(default=None, max_length=100)  # the Idempotency-Key it was made with
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

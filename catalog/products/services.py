@@ -11,16 +11,25 @@ from sqlmodel import Session, select
 
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
+from catalog.audit import services as audit
 from catalog.datasets.models import Dataset, DatasetRef
-from catalog.errors import Invalid, NotFound
+from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
 from catalog.listings import search
 from catalog.listings.filters import ProductFilters
 from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
+from catalog.models_base import utcnow
 from catalog.pagination import Page
-from catalog.permissions import Actor, can_import_catalog, can_view_listing
+from catalog.permissions import (
+    Actor,
+    can_import_catalog,
+    can_manage_listings_of,
+    can_view_listing,
+    require_write,
+)
 from catalog.products.models import (
     DataProduct,
     ProductCreate,
@@ -31,6 +40,7 @@ from catalog.products.models import (
 )
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector, SectorRef
+from catalog.validation import parse
 from search_index import SearchResult
 
 
@@ -45,10 +55,23 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
         raise Invalid("only administrators may import products")
     if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
         return False
+    provider, licence, sectors, sources = _resolve(session, data)
+    product = DataProduct(**product_values(data, provider.id, licence.id))  # type: ignore[arg-type]
+    listed_at = product.listed_at
+    if data.status in REVIEWED_STATES and listed_at is not None:
+        product.listing_no = next_listing_no(session, listed_at.year)
+    _save(session, product, sectors, sources)
+    return True
+
+
+def _resolve(
+    session: Session, data: ProductCreate
+) -> tuple[Organization, Licence, list[Sector], list[Dataset]]:
+    """The rows a product's input names; 422 naming each field that names something unknown."""
     provider = session.exec(select(Organization).where(Organization.slug == data.provider)).first()
     licence = session.exec(select(Licence).where(Licence.code == data.license)).first()
-    sectors = session.exec(select(Sector).where(Sector.slug.in_(data.sectors))).all()  # type: ignore[attr-defined]
-    sources = session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))).all()  # type: ignore[attr-defined]
+    sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
+    sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
     problems = {}
     if provider is None:
         problems["provider"] = f"no organization {data.provider!r}"
@@ -59,17 +82,146 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
     if len(sources) != len(set(data.source_datasets)):
         problems["source_datasets"] = f"unknown dataset in {data.source_datasets}"
     if problems or provider is None or licence is None:
-        raise Invalid(f"product {data.slug} cannot be imported", fields=problems)
-    product = DataProduct(**product_values(data, provider.id, licence.id))  # type: ignore[arg-type]
-    listed_at = product.listed_at
-    if data.status in REVIEWED_STATES and listed_at is not None:
-        product.listing_no = next_listing_no(session, listed_at.year)
+        raise Invalid(f"product {data.slug} names what the catalog does not have", fields=problems)
+    return provider, licence, sectors, sources
+
+
+def _save(session: Session, product: DataProduct, sectors: list[Sector], sources: list[Dataset]) -> None:
+    """Write the product with exactly these sectors and source datasets."""
     session.add(product)
+    session.flush()
+    for model in (ProductSector, ProductSource):
+        for row in session.exec(select(model).where(model.product_id == product.id)):
+            session.delete(row)
     session.flush()
     session.add_all([ProductSector(product_id=product.id, sector_id=s.id) for s in sectors])  # type: ignore[arg-type]
     session.add_all([ProductSource(product_id=product.id, dataset_id=d.id) for d in sources])  # type: ignore[arg-type]
     session.flush()
-    return True
+
+
+# States in which the owner edits the product itself (a listed product's edits become a new version,
+# which comes later: until then it is delisted to be edited).
+EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
+
+
+def create_draft(
+    session: Session, actor: Actor, data: ProductCreate, key: str | None = None
+) -> tuple[ProductDetail, bool]:
+    """A new draft of an organization the actor owns; with an idempotency ``key``, the same key
+    gives back the same draft. The draft and whether it was created now."""
+    require_write(actor)
+    provider, licence, sectors, sources = _resolve(session, data)
+    if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
+        raise Forbidden(N_("Only owners of the organization list its products."))
+    if key:
+        existing = session.exec(
+            select(DataProduct).where(DataProduct.provider_id == provider.id, DataProduct.creation_key == key)
+        ).first()
+        if existing is not None:
+            return get_product(session, actor, existing.slug), False
+    if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
+        raise Invalid(N_("Please correct the marked fields."), fields={"slug": N_("This address is taken.")})
+    values = product_values(data, provider.id, licence.id)  # type: ignore[arg-type]
+    product = DataProduct(**{**values, "status": ListingStatus.DRAFT, "listed_at": None}, creation_key=key)
+    _save(session, product, sectors, sources)
+    audit.record(
+        session,
+        actor,
+        "product.create",
+        "product",
+        product.slug,
+        f"draft {product.title}",
+        after={"title": product.title, "provider": provider.slug},
+    )
+    return get_product(session, actor, product.slug), True
+
+
+def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> ProductDetail:
+    """Change a product the owner is preparing (draft, changes requested, rejected): the whole input
+    is validated again as it will be submitted."""
+    require_write(actor)
+    product = _visible_product(session, actor, slug)
+    if not can_manage_listings_of(actor, product.provider_id):
+        raise Forbidden(N_("Only owners of the organization edit its products."))
+    if product.status not in EDITABLE_STATES:
+        raise InvalidTransition(
+            f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
+        )
+    before = product_input(session, product)
+    changes = {k: v for k, v in changes.items() if k not in ("slug", "provider", "status", "listed_at")}
+    data = parse(ProductCreate, {**before, **changes})
+    provider, licence, sectors, sources = _resolve(session, data)
+    for name, value in product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
+        if name not in ("status", "listed_at", "slug", "provider_id"):
+            setattr(product, name, value)
+    product.updated_at = utcnow()
+    _save(session, product, sectors, sources)
+    after = product_input(session, product)
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    audit.record(
+        session,
+        actor,
+        "product.edit",
+        "product",
+        slug,
+        "changed " + ", ".join(changed),
+        before={k: before.get(k) for k in changed},
+        after={k: after[k] for k in changed},
+    )
+    return get_product(session, actor, slug)
+
+
+def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
+    """A product as the input that would create it (``ProductCreate``'s fields)."""
+    provider = session.get(Organization, product.provider_id)
+    licence = session.get(Licence, product.licence_id)
+    sectors = session.exec(
+        select(Sector.slug)
+        .join(ProductSector, ProductSector.sector_id == Sector.id)  # type: ignore[arg-type]
+        .where(ProductSector.product_id == product.id)
+        .order_by(Sector.slug)
+    ).all()
+    sources = session.exec(
+        select(Dataset.code)
+        .join(ProductSource, ProductSource.dataset_id == Dataset.id)  # type: ignore[arg-type]
+        .where(ProductSource.product_id == product.id)
+        .order_by(Dataset.code)
+    ).all()
+    names = (
+        "title",
+        "title_en",
+        "summary",
+        "summary_en",
+        "description",
+        "description_en",
+        "tags",
+        "scenarios",
+        "product_type",
+        "delivery_mode",
+        "update_frequency",
+        "source_type",
+        "security_grade",
+        "personal_info",
+        "deidentification",
+        "permitted_purpose",
+        "usage_term_months",
+        "other_restrictions",
+        "extra_terms",
+        "price_model",
+        "price_unit",
+        "input_fields",
+        "output_fields",
+    )
+    return {
+        "slug": product.slug,
+        **{name: getattr(product, name) for name in names},
+        "price": str(product.price) if product.price is not None else None,
+        "provider": provider.slug if provider else "",
+        "license": licence.code if licence else "",
+        "sectors": list(sectors),
+        "source_datasets": list(sources),
+        "schema": product.field_schema,
+    }
 
 
 def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> dict[str, Any]:

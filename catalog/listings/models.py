@@ -1,0 +1,40 @@
+"""The listing timeline (every transition, with its actor and reason) and in-app notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from catalog.models_base import utcnow
+
+
+class ListingEvent(SQLModel, table=True):
+    """One step of a product's or dataset's lifecycle: who moved it from which state to which, why."""
+
+    __tablename__ = "listing_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # product | dataset
+    item_id: int = Field(index=True)
+    from_status: str = Field(max_length=24)
+    to_status: str = Field(max_length=24)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_label: str = Field(default="", max_length=254)
+    reason: str = Field(default="")
+    checklist: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    at: dt.datetime = Field(default_factory=utcnow, index=True)
+
+
+class Notification(SQLModel, table=True):
+    """A message for the members of an organization (or one user), shown in the app until read."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    text: str = Field(max_length=500)
+    link: str = Field(default="", max_length=300)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    read_at: dt.datetime | None = None

@@ -1,0 +1,217 @@
+"""Moving products and datasets through the listing lifecycle (``workflow.TRANSITIONS``).
+
+Every transition is checked here, for every door: who may make it, the reason or checklist it needs.
+Each writes a timeline event, an audit event and a notification to the listing's organization, in the
+transaction of the change; the ChangeLog row that brings search up to date comes with the change
+itself (``indexing/hooks.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from catalog.audit import services as audit
+from catalog.datasets.models import Dataset
+from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.i18n import N_
+from catalog.listings import workflow
+from catalog.listings.models import ListingEvent, Notification
+from catalog.listings.states import ListingStatus
+from catalog.listings.urls import dataset_url, product_url
+from catalog.models_base import utcnow
+from catalog.permissions import Actor, can_manage_listings_of, can_review, can_view_listing, require_write
+from catalog.products.models import DataProduct
+from catalog.products.services import next_listing_no
+from catalog.settings import Settings
+
+Item = DataProduct | Dataset
+MODELS: dict[str, type[DataProduct] | type[Dataset]] = {"product": DataProduct, "dataset": Dataset}
+
+
+class TransitionRequest(BaseModel):
+    """``{"to": "<state>", "reason": "…", "checklist": {"<item>": true, …}}``"""
+
+    to: str = Field(min_length=1, max_length=24)
+    reason: str = Field(default="", max_length=2000)
+    checklist: dict[str, bool] = Field(default_factory=dict)
+
+
+class TimelineEntry(BaseModel):
+    at: dt.datetime
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str
+
+
+def find_item(session: Session, actor: Actor, kind: str, key: str) -> Item:
+    """The product (by slug) or dataset (by code) the actor may see; 404 otherwise."""
+    model = MODELS[kind]
+    column = DataProduct.slug if model is DataProduct else Dataset.code
+    item = session.exec(select(model).where(column == key)).first()  # type: ignore[arg-type]
+    if item is None or not can_view_listing(actor, item.status, item.provider_id):
+        raise NotFound(f"no {kind} {key!r}")
+    return item
+
+
+def _may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
+    if step.role is workflow.Role.OWNER:
+        return can_manage_listings_of(actor, item.provider_id)
+    if step.role is workflow.Role.REVIEWER:
+        return can_review(actor)
+    return actor.label.startswith("system")
+
+
+def available(actor: Actor, item: Item) -> list[workflow.Transition]:
+    """The transitions the actor may make on the item now."""
+    return [t for t in workflow.from_state(item.status) if _may(actor, t, item)]
+
+
+def transition(
+    session: Session, settings: Settings, actor: Actor, kind: str, key: str, request: TransitionRequest
+) -> list[TimelineEntry]:
+    """Move a product or dataset to ``request.to``; its timeline afterwards.
+
+    409 ``invalid_transition`` (with the states the actor may move it to) when the table has no such
+    step from the current state, 403 when the actor's role may not make it, 422 when the reason or
+    the review checklist is missing (``checklist_incomplete``)."""
+    require_write(actor)
+    item = find_item(session, actor, kind, key)
+    step = workflow.find(item.status, request.to)
+    allowed = [t.target for t in available(actor, item)]
+    if step is None:
+        raise InvalidTransition(
+            f"a {kind} in state {item.status} cannot move to {request.to!r}", allowed=allowed
+        )
+    if not _may(actor, step, item):
+        raise Forbidden(N_("Your role may not make this change."))
+    if step.needs_reason and not request.reason.strip():
+        raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
+    if step.needs_checklist:
+        missing = {name: text for name, text in workflow.CHECKLIST.items() if not request.checklist.get(name)}
+        if missing:
+            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
+            error.code = "checklist_incomplete"
+            raise error
+    _apply(session, settings, actor, kind, item, step, request)
+    return timeline(session, kind, item.id)  # type: ignore[arg-type]
+
+
+def _apply(
+    session: Session,
+    settings: Settings,
+    actor: Actor,
+    kind: str,
+    item: Item,
+    step: workflow.Transition,
+    request: TransitionRequest,
+) -> None:
+    now = utcnow()
+    before = item.status
+    item.status = step.target
+    item.updated_at = now
+    if step.target == ListingStatus.SUBMITTED:
+        item.submitted_at = now
+    if step.target == ListingStatus.PUBLICITY:
+        item.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
+    checklist = (
+        {k: bool(request.checklist.get(k)) for k in workflow.CHECKLIST} if step.needs_checklist else None
+    )
+    _record(session, actor, kind, item, before, step.target, request.reason.strip(), checklist)
+    if step.target == ListingStatus.PUBLICITY and settings.publicity_days == 0:
+        _list(session, kind, item)  # no publicity period: listed on approval
+
+
+def _list(session: Session, kind: str, item: Item) -> None:
+    """The publicity period is over: list the item and give it its listing number (once, ever)."""
+    now = utcnow()
+    before = item.status
+    item.status = ListingStatus.LISTED
+    item.listed_at = now
+    item.updated_at = now
+    if isinstance(item, DataProduct) and item.listing_no is None:
+        item.listing_no = next_listing_no(session, now.year)
+    system = Actor(label="system:publicity")
+    _record(session, system, kind, item, before, ListingStatus.LISTED, "the publicity period ended", None)
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    item: Item,
+    before: str,
+    after: str,
+    reason: str,
+    checklist: dict[str, Any] | None,
+) -> None:
+    session.add(item)
+    session.flush()
+    session.add(
+        ListingEvent(
+            kind=kind,
+            item_id=item.id,  # type: ignore[arg-type]
+            from_status=before,
+            to_status=after,
+            actor_user_id=actor.user_id,
+            actor_label=actor.label,
+            reason=reason,
+            checklist=checklist,
+        )
+    )
+    key = item.slug if isinstance(item, DataProduct) else item.code
+    audit.record(
+        session,
+        actor,
+        f"{kind}.transition",
+        kind,
+        key,
+        f"{before} → {after}" + (f": {reason}" if reason else ""),
+        before={"status": before},
+        after={"status": after, **({"checklist": checklist} if checklist else {})},
+    )
+    url = product_url(key) if kind == "product" else dataset_url(key)
+    session.add(
+        Notification(
+            organization_id=item.provider_id,
+            text=f"{item.title}: {before} → {after}" + (f" ({reason})" if reason else ""),
+            link=url,
+        )
+    )
+    session.flush()
+
+
+def promote_due(session: Session, now: dt.datetime | None = None) -> int:
+    """List every item whose publicity period has ended (run on a timer); how many were listed."""
+    now = now or utcnow()
+    count = 0
+    for kind, model in MODELS.items():
+        due = session.exec(
+            select(model).where(
+                model.status == ListingStatus.PUBLICITY,
+                model.publicity_ends_at != None,  # type: ignore[arg-type]  # noqa: E711
+                model.publicity_ends_at <= now,  # type: ignore[operator, arg-type]
+            )
+        ).all()
+        for item in due:
+            _list(session, kind, item)
+            count += 1
+    return count
+
+
+def timeline(session: Session, kind: str, item_id: int) -> list[TimelineEntry]:
+    rows = session.exec(
+        select(ListingEvent)
+        .where(ListingEvent.kind == kind, ListingEvent.item_id == item_id)
+        .order_by(col(ListingEvent.id))
+    )
+    return [
+        TimelineEntry(
+            at=e.at, from_status=e.from_status, to_status=e.to_status, actor=e.actor_label, reason=e.reason
+        )
+        for e in rows
+    ]
