@@ -29,6 +29,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.licences import api as licences_api
 from catalog.listings import api as listings_api
+from catalog.listings import routes as listings_routes
 from catalog.listings import services as listings
 from catalog.listings.filters import ProductFilters
 from catalog.middleware import SECURITY_HEADERS, stack
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *portal_routes.routes,
         *products_routes.routes,
+        *listings_routes.routes,
         *datasets_routes.routes,
         *organizations_routes.routes,
         *listings_api.routes,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog.errors import Forbidden, Unauthorized
-from catalog.listings.states import PUBLIC_STATES
+from catalog.listings.states import PUBLIC_STATES, ListingStatus
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,9 @@ def can_see_all_states(actor: Actor) -> bool:
 
 
 def can_view_listing(actor: Actor, status: str, provider_id: int) -> bool:
-    """Public states are visible to all; the rest only to the provider's members and reviewers."""
-    if status in PUBLIC_STATES or can_see_all_states(actor):
+    """Public states are visible to all, and a delisted item stays reachable at its address (with a
+    notice); the rest only to the provider's members and reviewers."""
+    if status in PUBLIC_STATES or status == ListingStatus.DELISTED or can_see_all_states(actor):
         return True
     return provider_id in actor.organizations
 

@@ -119,6 +119,16 @@ async def json_body(request: Request) -> Any:
         raise BadRequest("the request body is not valid JSON") from None
 
 
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """A submitted form with every value of each field (multiple selects, checkboxes)."""
+    async with request.form(max_files=0, max_fields=1000) as form:
+        out: dict[str, list[str]] = {}
+        for key, value in form.multi_items():
+            if isinstance(value, str) and key != "csrftoken":
+                out.setdefault(key, []).append(value)
+        return out
+
+
 def redirect(url: str) -> Response:
     """See other: after a successful POST, the browser GETs ``url``."""
     return RedirectResponse(url, status_code=303)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
@@ -215,3 +216,146 @@ def timeline(session: Session, kind: str, item_id: int) -> list[TimelineEntry]:
         )
         for e in rows
     ]
+
+
+# --- the owner's workspace and the reviewers' queue ----------------------------------------------
+class ItemLine(BaseModel):
+    """A product or dataset as the workspace and the review queue list it."""
+
+    kind: str
+    key: str
+    title: str
+    title_en: str
+    status: str
+    provider: str
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    publicity_ends_at: dt.datetime | None
+    owner_url: str
+    review_url: str
+    public_url: str
+
+
+class NotificationLine(BaseModel):
+    text: str
+    link: str
+    created_at: dt.datetime
+    read: bool
+
+
+class Workspace(BaseModel):
+    organizations: list[tuple[int, str, str]]  # id, name, role
+    items: list[ItemLine]
+    notifications: list[NotificationLine]
+    counts: dict[str, int]
+    can_list: bool  # owns an organization (or administers): may create listings
+
+
+def _line(kind: str, item: Item, provider: str) -> ItemLine:
+    key = item.slug if isinstance(item, DataProduct) else item.code
+    return ItemLine(
+        kind=kind,
+        key=key,
+        title=item.title,
+        title_en=item.title_en,
+        status=item.status,
+        provider=provider,
+        updated_at=item.updated_at,
+        submitted_at=item.submitted_at,
+        publicity_ends_at=item.publicity_ends_at,
+        owner_url=f"/owner/{kind}s/{key}",
+        review_url=f"/review/{kind}s/{key}",
+        public_url=product_url(key) if kind == "product" else dataset_url(key),
+    )
+
+
+def workspace(session: Session, actor: Actor, status: str | None = None) -> Workspace:
+    """Everything of the actor's organizations, in every state (of one state when ``status``)."""
+    if actor.user_id is None:
+        raise NotFound("sign in to see your organization's listings")
+    orgs = session.exec(
+        select(Organization.id, Organization.name, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == actor.user_id)
+        .order_by(Organization.name)
+    ).all()
+    ids = [o[0] for o in orgs]
+    names = {o[0]: o[1] for o in orgs}
+    items: list[ItemLine] = []
+    counts: dict[str, int] = {}
+    for kind, model in MODELS.items():
+        rows = session.exec(
+            select(model).where(col(model.provider_id).in_(ids)).order_by(col(model.updated_at).desc())
+        ).all()
+        for row in rows:
+            counts[row.status] = counts.get(row.status, 0) + 1
+            if status is None or row.status == status:
+                items.append(_line(kind, row, names[row.provider_id]))
+    notes = session.exec(
+        select(Notification)
+        .where(col(Notification.organization_id).in_(ids) | (Notification.user_id == actor.user_id))
+        .order_by(col(Notification.id).desc())
+        .limit(20)
+    ).all()
+    return Workspace(
+        organizations=[(o[0], o[1], o[2]) for o in orgs],
+        items=items,
+        notifications=[
+            NotificationLine(text=n.text, link=n.link, created_at=n.created_at, read=n.read_at is not None)
+            for n in notes
+        ],
+        counts=counts,
+        can_list=actor.is_admin or bool(actor.owner_of),
+    )
+
+
+def review_queue(session: Session, actor: Actor) -> list[ItemLine]:
+    """Items waiting for a reviewer (submitted or in review), longest waiting first."""
+    if not can_review(actor):
+        raise Forbidden(N_("Only reviewers see the review queue."))
+    waiting = (ListingStatus.SUBMITTED, ListingStatus.IN_REVIEW)
+    lines: list[ItemLine] = []
+    for kind, model in MODELS.items():
+        rows = session.exec(
+            select(model, Organization.name)
+            .join(Organization, Organization.id == model.provider_id)  # type: ignore[arg-type]
+            .where(col(model.status).in_(waiting))
+        ).all()
+        lines += [_line(kind, item, name) for item, name in rows]
+    return sorted(lines, key=lambda line: line.submitted_at or line.updated_at)
+
+
+class ItemOverview(BaseModel):
+    """One item as its owner or reviewer works on it: the next steps open to the actor, its history."""
+
+    line: ItemLine
+    steps: list[dict[str, Any]]  # {"to", "label", "needs_reason", "needs_checklist"}
+    timeline: list[TimelineEntry]
+    editable: bool
+
+
+def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOverview:
+    item = find_item(session, actor, kind, key)
+    if not (
+        can_manage_listings_of(actor, item.provider_id)
+        or can_review(actor)
+        or item.provider_id in actor.organizations
+    ):
+        raise NotFound(f"no {kind} {key!r}")
+    provider = session.get(Organization, item.provider_id)
+    return ItemOverview(
+        line=_line(kind, item, provider.name if provider else ""),
+        steps=[
+            {
+                "to": t.target,
+                "label": t.label,
+                "needs_reason": t.needs_reason,
+                "needs_checklist": t.needs_checklist,
+            }
+            for t in available(actor, item)
+        ],
+        timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
+        editable=kind == "product"
+        and can_manage_listings_of(actor, item.provider_id)
+        and item.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED),
+    )

@@ -1,14 +1,23 @@
-"""Product pages: browse with filters, and one product."""
+"""Product pages: browse with filters, one product, and the owner's form to create and edit one."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from catalog import i18n
+from catalog.accounts.routes import sign_in_url
+from catalog.errors import CatalogError, Invalid
 from catalog.listings.filters import ProductFilters
-from catalog.products import services
-from catalog.web import actor_for, call, query_model, render
+from catalog.permissions import Actor
+from catalog.products import forms, services
+from catalog.products.models import ProductCreate
+from catalog.validation import parse
+from catalog.web import actor_for, call, form_lists, query_model, redirect, render
 
 
 async def browse(request: Request) -> Response:
@@ -27,7 +36,63 @@ async def request_access(request: Request) -> Response:
     return render(request, "products/request.html", {"product": product})
 
 
+def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:
+    return forms.choices(session, actor, language)
+
+
+async def _form_page(
+    request: Request, values: dict[str, Any], slug: str | None, error: CatalogError | None = None
+) -> Response:
+    actor = actor_for(request)
+    language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
+    fields = error.fields if isinstance(error, Invalid) else {}
+    errors = {key.split(".")[0]: message for key, message in reversed(list(fields.items()))}
+    context = {
+        "sections": forms.SECTIONS,
+        "values": values,
+        "choices": await call(request, _choices, actor, language),
+        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS},
+        "message": error.message if error else None,
+        "general": [v for k, v in errors.items() if k not in forms.FIELDS],
+        "slug": slug,
+    }
+    return render(request, "products/form.html", context, status=error.status if error else 200)
+
+
+async def new_product(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    if request.method == "GET":
+        return await _form_page(request, forms.to_form({"usage_term_months": 12}), None)
+    submitted = await form_lists(request)
+    data = forms.to_input(submitted)
+    try:
+        product, _ = await call(request, services.create_draft, actor, parse(ProductCreate, data))
+    except CatalogError as error:
+        return await _form_page(request, forms.to_form(data), None, error)
+    return redirect(f"/owner/products/{product.id}")
+
+
+async def edit_product(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    slug = request.path_params["slug"]
+    if request.method == "GET":
+        current = await call(request, services.draft_input, actor, slug)
+        return await _form_page(request, forms.to_form(current), slug)
+    data = forms.to_input(await form_lists(request))
+    try:
+        await call(request, services.update_draft, actor, slug, data)
+    except CatalogError as error:
+        return await _form_page(request, forms.to_form(data), slug, error)
+    return redirect(f"/owner/products/{slug}")
+
+
 routes = [
+    Route("/owner/products/new", new_product, methods=["GET", "POST"], name="owner.products.new"),
+    Route("/owner/products/{slug}/edit", edit_product, methods=["GET", "POST"], name="owner.products.edit"),
     Route("/products", browse, name="products.list"),
     Route("/products/{slug}", detail, name="products.detail"),
     Route("/products/{slug}/request", request_access, name="products.request"),

@@ -171,6 +171,18 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     return get_product(session, actor, slug)
 
 
+def draft_input(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
+    """The input of a product its owner may edit now (for the edit form)."""
+    product = _visible_product(session, actor, slug)
+    if not can_manage_listings_of(actor, product.provider_id):
+        raise Forbidden(N_("Only owners of the organization edit its products."))
+    if product.status not in EDITABLE_STATES:
+        raise InvalidTransition(
+            f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
+        )
+    return product_input(session, product)
+
+
 def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
     """A product as the input that would create it (``ProductCreate``'s fields)."""
     provider = session.get(Organization, product.provider_id)

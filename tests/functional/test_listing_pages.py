@@ -1,0 +1,148 @@
+"""The listing workflow through the pages: the owner's form and workspace, the reviewers' queue and
+checklist, with the draft invisible to others until it is public."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from catalog import db
+from catalog.accounts import auth
+from catalog.accounts.models import Organization
+from catalog.app import create_app
+from catalog.listings.workflow import CHECKLIST
+from catalog.permissions import SYSTEM
+from catalog.products import forms
+from catalog.products import services as products
+from catalog.products.models import DataProduct
+from catalog.settings import Settings
+from tests.conftest import make_settings
+
+PASSWORD = "淮安数据港-test-2026"
+SLUG = "huaian-port-berth-efficiency"
+
+
+@pytest.fixture
+def app_settings(seeded_settings: Settings) -> Settings:
+    return make_settings(seeded_settings.data_dir, CATALOG_PUBLICITY_DAYS="0")  # listed on approval
+
+
+@pytest.fixture
+def web(app_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def engine(app_settings: Settings) -> Iterator[Engine]:
+    engine = db.make_engine(app_settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+def csrf(client: TestClient, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    return re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+def signed_in(web: TestClient, email: str) -> TestClient:
+    client = TestClient(web.app)
+    token = csrf(client, "/login")
+    answer = client.post(
+        "/login", data={"csrftoken": token, "email": email, "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    return client
+
+
+@pytest.fixture
+def people(web: TestClient, engine: Engine) -> dict[str, object]:
+    with Session(engine) as session:
+        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
+        assert model is not None
+        values = forms.to_form(products.product_input(session, model))
+        provider = session.get(Organization, model.provider_id)
+        assert provider is not None
+    with db.session_scope(engine) as session:
+        auth.create_user(
+            session, SYSTEM, "owner@port.cn", PASSWORD, organization_code=provider.code, role="owner"
+        )
+        auth.create_user(session, SYSTEM, "reviewer@sjj.cn", PASSWORD, reviewer=True)
+        auth.create_user(session, SYSTEM, "visitor@example.cn", PASSWORD)
+    values.update(slug=SLUG, title="淮安港泊位作业效率指数", title_en="Huai'an port berth efficiency index")
+    return {
+        "values": values,
+        "owner": signed_in(web, "owner@port.cn"),
+        "reviewer": signed_in(web, "reviewer@sjj.cn"),
+    }
+
+
+def post(client: TestClient, path: str, pairs: list[tuple[str, str]], **kwargs: object) -> object:
+    """A form with repeated fields (multiple selects), posted as a browser does."""
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return client.post(path, content=urlencode(pairs), headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+def form_body(values: dict[str, object], token: str) -> list[tuple[str, str]]:
+    body = [("csrftoken", token)]
+    for name, value in values.items():
+        if isinstance(value, list):
+            body += [(name, v) for v in value]
+        elif isinstance(value, bool):
+            if value:
+                body.append((name, "1"))
+        else:
+            body.append((name, str(value)))
+    return body
+
+
+def test_an_owner_lists_a_product_through_the_pages(web: TestClient, people: dict) -> None:
+    owner, reviewer = people["owner"], people["reviewer"]
+    token = csrf(owner, "/owner/products/new")
+    # an invalid form comes back with the owner's values and a message on the field
+    bad = post(owner, "/owner/products/new", form_body({**people["values"], "title": ""}, token))
+    assert bad.status_code == 422 and 'id="f-title-error"' in bad.text and SLUG in bad.text
+    made = post(owner, "/owner/products/new", form_body(people["values"], token), follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"] == f"/owner/products/{SLUG}"
+    assert "淮安港泊位作业效率指数" in owner.get("/owner").text
+    assert web.get(f"/products/{SLUG}").status_code == 404  # a draft: not public
+    assert signed_in(web, "visitor@example.cn").get(f"/products/{SLUG}").status_code == 404
+
+    page = f"/owner/products/{SLUG}"
+    submit = owner.post(
+        f"{page}/transition", data={"csrftoken": csrf(owner, page), "to": "submitted"}, follow_redirects=False
+    )
+    assert submit.status_code == 303
+    assert "淮安港泊位作业效率指数" in reviewer.get("/review").text
+
+    review = f"/review/products/{SLUG}"
+    reviewer.post(f"{review}/transition", data={"csrftoken": csrf(reviewer, review), "to": "in_review"})
+    refused = reviewer.post(
+        f"{review}/transition",
+        data={"csrftoken": csrf(reviewer, review), "to": "publicity", "checklist": ["not_core_data"]},
+    )
+    assert refused.status_code == 422 and refused.text.count('class="field-error"') == len(CHECKLIST) - 1
+    pairs = [("csrftoken", csrf(reviewer, review)), ("to", "publicity")] + [
+        ("checklist", c) for c in CHECKLIST
+    ]
+    approved = post(reviewer, f"{review}/transition", pairs, follow_redirects=False)
+    assert approved.status_code == 303
+    public = web.get(f"/products/{SLUG}")
+    assert public.status_code == 200 and "HADP-" in public.text  # no publicity period here: listed at once
+    found = web.get("/api/v1/search", params={"q": "泊位作业效率"}).json()["products"]["items"]
+    assert [p["id"] for p in found] == [SLUG]
+
+
+def test_the_queue_is_for_reviewers_and_the_workspace_for_members(web: TestClient, people: dict) -> None:
+    visitor = signed_in(web, "visitor@example.cn")
+    assert visitor.get("/review").status_code == 403
+    assert "您尚未加入任何单位" in visitor.get("/owner").text
+    assert web.get("/owner", follow_redirects=False).headers["location"].startswith("/login")
+    assert visitor.get("/owner/products/new").status_code == 200  # the form, with no organization to choose
