@@ -47,10 +47,13 @@ async def _form_page(
     language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
     fields = error.fields if isinstance(error, Invalid) else {}
     errors = {key.split(".")[0]: message for key, message in reversed(list(fields.items()))}
+    options = await call(request, _choices, actor, language)
+    if not values.get("provider") and len(options["providers"]) == 1:
+        values = {**values, "provider": options["providers"][0][0]}  # the owner's one organization
     context = {
         "sections": forms.SECTIONS,
         "values": values,
-        "choices": await call(request, _choices, actor, language),
+        "choices": options,
         "errors": {k: v for k, v in errors.items() if k in forms.FIELDS},
         "message": error.message if error else None,
         "general": [v for k, v in errors.items() if k not in forms.FIELDS],
