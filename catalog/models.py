@@ -5,7 +5,7 @@ from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
-from catalog.listings.models import ListingEvent, Notification
+from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.products.models import DataProduct, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
@@ -22,6 +22,7 @@ __all__ = [
     "ListingEvent",
     "Membership",
     "Notification",
+    "Objection",
     "Organization",
     "OutboxMail",
     "ProductSector",

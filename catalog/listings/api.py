@@ -26,7 +26,45 @@ async def transition(request: Request) -> Response:
     )
 
 
+async def objections(request: Request) -> Response:
+    """``GET`` the objections to an item (as the caller may see them); ``POST {"reason"}`` files one."""
+    actor = actor_for(request)
+    kind = "product" if request.url.path.startswith("/api/v1/products/") else "dataset"
+    key = request.path_params["key"]
+    if request.method == "GET":
+        found = await call(request, services.objections, actor, kind, key)
+        return json_response({"items": [o.model_dump(mode="json") for o in found]})
+    require_write(actor)
+    data = parse(services.ObjectionCreate, await json_body(request) or {})
+    return json_response(await call(request, services.file_objection, actor, kind, key, data), status=201)
+
+
+async def answer(request: Request) -> Response:
+    """``{"uphold": true|false, "answer"}``: a reviewer's answer to an open objection."""
+    actor = actor_for(request)
+    require_write(actor)
+    data = parse(services.ObjectionAnswer, await json_body(request) or {})
+    settings = request.app.state.settings
+    objection_id = request.path_params["objection_id"]
+    return json_response(await call(request, services.answer_objection, settings, actor, objection_id, data))
+
+
 routes = [
     Route("/api/v1/products/{key}/transition", transition, methods=["POST"], name="api.product.transition"),
     Route("/api/v1/datasets/{key}/transition", transition, methods=["POST"], name="api.dataset.transition"),
+    Route(
+        "/api/v1/products/{key}/objections",
+        objections,
+        methods=["GET", "POST"],
+        name="api.product.objections",
+    ),
+    Route(
+        "/api/v1/datasets/{key}/objections",
+        objections,
+        methods=["GET", "POST"],
+        name="api.dataset.objections",
+    ),
+    Route(
+        "/api/v1/objections/{objection_id:int}/answer", answer, methods=["POST"], name="api.objections.answer"
+    ),
 ]

@@ -38,3 +38,19 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
     read_at: dt.datetime | None = None
+
+
+class Objection(SQLModel, table=True):
+    """An objection (异议) filed during a listing's publicity period; while open, it holds the listing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    item_id: int = Field(index=True)
+    organization_id: int = Field(foreign_key="organization.id")  # the objecting organization
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    reason: str
+    status: str = Field(default="open", max_length=12, index=True)  # open | upheld | dismissed
+    answer: str = Field(default="")
+    answered_by: str = Field(default="", max_length=254)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    answered_at: dt.datetime | None = None

@@ -13,6 +13,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings import services, workflow
+from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, redirect, render
 
 KINDS = {"products": "product", "datasets": "dataset"}
@@ -44,9 +45,11 @@ async def item(
     if kind is None:
         return redirect("/owner")
     view = await call(request, services.overview, actor, kind, request.path_params["key"])
+    raised = await call(request, services.objections, actor, kind, request.path_params["key"])
     reviewing = request.url.path.startswith("/review/")
     context = {
         "view": view,
+        "objections": raised,
         "reviewing": reviewing,
         "checklist": workflow.CHECKLIST,
         "errors": error.fields if isinstance(error, Invalid) else {},
@@ -94,7 +97,64 @@ async def move(request: Request) -> Response:
     return redirect(request.url.path.rsplit("/", 1)[0])
 
 
+async def object_to(request: Request) -> Response:
+    """The objection form on a listing in publicity (any signed-in organization)."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    kinds = request.url.path.split("/")[1]
+    kind, key = KINDS[kinds], request.path_params["key"]
+    form = await form_lists(request)
+    public = f"/{kinds}/{key}"
+    try:
+        data = parse(services.ObjectionCreate, {"reason": (form.get("reason") or [""])[0]})
+        await call(request, services.file_objection, actor, kind, key, data)
+    except CatalogError as error:
+        message = error.fields.get("reason", error.message) if isinstance(error, Invalid) else error.message
+        return render(
+            request,
+            "owner/objection.html",
+            {"public": public, "message": message, "reason": (form.get("reason") or [""])[0]},
+            status=error.status,
+        )
+    return redirect(public + "?objected=1")
+
+
+async def answer(request: Request) -> Response:
+    """A reviewer's answer to an objection, from the review page."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    form = await form_lists(request)
+    back = (form.get("back") or ["/review"])[0]
+    back = back if back.startswith("/review/") else "/review"
+    data = {"uphold": (form.get("uphold") or [""])[0] == "1", "answer": (form.get("answer") or [""])[0]}
+    try:
+        parsed = parse(services.ObjectionAnswer, data)
+        settings = request.app.state.settings
+        await call(
+            request, services.answer_objection, settings, actor, request.path_params["objection_id"], parsed
+        )
+    except CatalogError as error:
+        return render(
+            request,
+            "owner/objection.html",
+            {
+                "public": back,
+                "message": error.fields.get("answer", error.message)
+                if isinstance(error, Invalid)
+                else error.message,
+                "reason": "",
+            },
+            status=error.status,
+        )
+    return redirect(back)
+
+
 routes = [
+    Route("/products/{key}/objections", object_to, methods=["POST"], name="products.object"),
+    Route("/datasets/{key}/objections", object_to, methods=["POST"], name="datasets.object"),
+    Route("/review/objections/{objection_id:int}", answer, methods=["POST"], name="review.answer"),
     Route("/owner", workspace, name="owner.workspace"),
     Route("/owner/{kinds}/{key}", item, name="owner.item"),
     Route("/owner/{kinds}/{key}/transition", move, methods=["POST"], name="owner.move"),

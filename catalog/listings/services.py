@@ -20,7 +20,7 @@ from catalog.datasets.models import Dataset
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
-from catalog.listings.models import ListingEvent, Notification
+from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
@@ -198,7 +198,14 @@ def promote_due(session: Session, now: dt.datetime | None = None) -> int:
                 model.publicity_ends_at <= now,  # type: ignore[operator, arg-type]
             )
         ).all()
+        held = set(
+            session.exec(
+                select(Objection.item_id).where(Objection.kind == kind, Objection.status == "open")
+            ).all()
+        )
         for item in due:
+            if item.id in held:  # an open objection holds the listing until a reviewer answers it
+                continue
             _list(session, kind, item)
             count += 1
     return count
@@ -359,3 +366,130 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
         and can_manage_listings_of(actor, item.provider_id)
         and item.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED),
     )
+
+
+# --- objections during publicity (异议) -----------------------------------------------------------
+class ObjectionCreate(BaseModel):
+    reason: str = Field(min_length=10, max_length=5000)
+
+
+class ObjectionAnswer(BaseModel):
+    uphold: bool
+    answer: str = Field(min_length=2, max_length=5000)
+
+
+class ObjectionPublic(BaseModel):
+    id: int
+    organization: str
+    reason: str
+    status: str
+    answer: str
+    created_at: dt.datetime
+    answered_at: dt.datetime | None
+
+
+def file_objection(
+    session: Session, actor: Actor, kind: str, key: str, data: ObjectionCreate
+) -> ObjectionPublic:
+    """Any signed-in organization objects to a listing in publicity; the objection holds the listing
+    (it is not listed when the period ends) until a reviewer answers it."""
+    require_write(actor)
+    item = find_item(session, actor, kind, key)
+    if item.status != ListingStatus.PUBLICITY:
+        raise InvalidTransition(f"only a {kind} in its publicity period can be objected to", allowed=[])
+    if not actor.organizations:
+        raise Forbidden(N_("Objections are filed on behalf of an organization: join one first."))
+    org_id = min(actor.organizations)
+    objection = Objection(
+        kind=kind,
+        item_id=item.id,
+        organization_id=org_id,
+        user_id=actor.user_id,
+        reason=data.reason.strip(),  # type: ignore[arg-type]
+    )
+    session.add(objection)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "objection.file",
+        kind,
+        _key(item),
+        f"objection {objection.id}: {objection.reason[:200]}",
+    )
+    session.add(
+        Notification(
+            organization_id=item.provider_id,
+            text=f"{item.title}: an objection was filed during publicity",
+            link=f"/owner/{kind}s/{_key(item)}",
+        )
+    )
+    return _objection_public(session, objection)
+
+
+def answer_objection(
+    session: Session, settings: Settings, actor: Actor, objection_id: int, data: ObjectionAnswer
+) -> ObjectionPublic:
+    """A reviewer upholds (the listing goes back to its owner, with the answer as the reason) or
+    dismisses an open objection, with a recorded answer."""
+    require_write(actor)
+    if not can_review(actor):
+        raise Forbidden(N_("Only reviewers answer objections."))
+    objection = session.get(Objection, objection_id) if 0 < objection_id < 2**63 else None
+    if objection is None:
+        raise NotFound("no such objection")
+    if objection.status != "open":
+        raise InvalidTransition("this objection has been answered", allowed=[])
+    objection.status = "upheld" if data.uphold else "dismissed"
+    objection.answer = data.answer.strip()
+    objection.answered_by = actor.label
+    objection.answered_at = utcnow()
+    item = session.get(MODELS[objection.kind], objection.item_id)
+    assert item is not None
+    audit.record(
+        session, actor, f"objection.{objection.status}", objection.kind, _key(item), objection.answer[:200]
+    )
+    if data.uphold and item.status == ListingStatus.PUBLICITY:
+        step = workflow.find(ListingStatus.PUBLICITY, ListingStatus.CHANGES_REQUESTED)
+        assert step is not None
+        reason = f"objection upheld: {objection.answer}"
+        _apply(
+            session,
+            settings,
+            actor,
+            objection.kind,
+            item,
+            step,
+            TransitionRequest(to=step.target, reason=reason),
+        )
+    return _objection_public(session, objection)
+
+
+def objections(session: Session, actor: Actor, kind: str, key: str) -> list[ObjectionPublic]:
+    """The objections to an item: all of them for its owners and reviewers, the actor's own otherwise."""
+    item = find_item(session, actor, kind, key)
+    query = (
+        select(Objection)
+        .where(Objection.kind == kind, Objection.item_id == item.id)
+        .order_by(col(Objection.id))
+    )
+    if not (can_review(actor) or can_manage_listings_of(actor, item.provider_id)):
+        query = query.where(col(Objection.organization_id).in_(actor.organizations))
+    return [_objection_public(session, o) for o in session.exec(query)]
+
+
+def _objection_public(session: Session, objection: Objection) -> ObjectionPublic:
+    org = session.get(Organization, objection.organization_id)
+    return ObjectionPublic(
+        id=objection.id,  # type: ignore[arg-type]
+        organization=org.name if org else "",
+        reason=objection.reason,
+        status=objection.status,
+        answer=objection.answer,
+        created_at=objection.created_at,
+        answered_at=objection.answered_at,
+    )
+
+
+def _key(item: Item) -> str:
+    return item.slug if isinstance(item, DataProduct) else item.code

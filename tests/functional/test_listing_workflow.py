@@ -170,3 +170,120 @@ def test_invalid_product_input_answers_422_with_fields(api: TestClient, cast: di
     answer = api.post("/api/v1/products", json=body, headers=cast["owner"])
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid"
     assert api.post("/api/v1/products", content=b"{not json", headers=cast["owner"]).status_code == 400
+
+
+def to_publicity(api: TestClient, cast: dict) -> None:
+    assert api.post("/api/v1/products", json=cast["body"], headers=cast["owner"]).status_code == 201
+    for who, to, extra in (
+        ("owner", "submitted", {}),
+        ("reviewer", "in_review", {}),
+        ("reviewer", "publicity", {"checklist": dict.fromkeys(CHECKLIST, True)}),
+    ):
+        assert move(api, cast[who], to, **extra).status_code == 200
+
+
+def later(days: int = 8) -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
+
+
+def test_an_open_objection_holds_the_listing_until_a_reviewer_dismisses_it(
+    api: TestClient, cast: dict, engine: Engine
+) -> None:
+    to_publicity(api, cast)
+    objections = "/api/v1/products/huaian-cold-chain-trace-index/objections"
+    assert api.post(objections, json={"reason": "该产品使用了我单位未授权的冷库温控数据"}).status_code == 401
+    short = api.post(objections, json={"reason": "不同意"}, headers=cast["outsider"])
+    assert short.status_code == 422 and "reason" in short.json()["error"]["fields"]
+    filed = api.post(
+        objections, json={"reason": "该产品使用了我单位未授权的冷库温控数据"}, headers=cast["outsider"]
+    )
+    assert filed.status_code == 201 and filed.json()["status"] == "open"
+    with db.session_scope(engine) as session:
+        assert listings.promote_due(session, now=later()) == 0  # held, though the period is over
+    not_reviewer = api.post(
+        f"/api/v1/objections/{filed.json()['id']}/answer",
+        json={"uphold": False, "answer": "经核查，数据来源已获授权"},
+        headers=cast["owner"],
+    )
+    assert not_reviewer.status_code == 403
+    answered = api.post(
+        f"/api/v1/objections/{filed.json()['id']}/answer",
+        json={"uphold": False, "answer": "经核查，冷库温控数据已取得书面授权"},
+        headers=cast["reviewer"],
+    )
+    assert answered.status_code == 200 and answered.json()["status"] == "dismissed"
+    with db.session_scope(engine) as session:
+        assert listings.promote_due(session, now=later()) == 1
+    mine = api.get(objections, headers=cast["outsider"]).json()["items"]
+    assert [o["answer"] for o in mine] == ["经核查，冷库温控数据已取得书面授权"]
+    listed = api.post(objections, json={"reason": "挂牌后再提异议是否还能受理"}, headers=cast["outsider"])
+    assert listed.status_code == 409  # only during publicity
+
+
+def test_an_upheld_objection_sends_the_listing_back_to_its_owner(
+    api: TestClient, cast: dict, engine: Engine
+) -> None:
+    to_publicity(api, cast)
+    filed = api.post(
+        "/api/v1/products/huaian-cold-chain-trace-index/objections",
+        json={"reason": "产品说明中的覆盖范围与实际不符，缺少县区数据"},
+        headers=cast["outsider"],
+    ).json()
+    upheld = api.post(
+        f"/api/v1/objections/{filed['id']}/answer",
+        json={"uphold": True, "answer": "请补充县区覆盖说明"},
+        headers=cast["reviewer"],
+    )
+    assert upheld.status_code == 200
+    product = api.get("/api/v1/products/huaian-cold-chain-trace-index", headers=cast["owner"]).json()
+    assert product["status"] == "changes_requested"
+    again = api.post(
+        f"/api/v1/objections/{filed['id']}/answer",
+        json={"uphold": False, "answer": "再次答复"},
+        headers=cast["reviewer"],
+    )
+    assert again.status_code == 409
+
+
+def test_objections_through_the_pages(api: TestClient, cast: dict) -> None:
+    import re
+
+    to_publicity(api, cast)
+    page = "/products/huaian-cold-chain-trace-index"
+
+    def signed_in(email: str) -> TestClient:
+        client = TestClient(api.app)
+        token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"csrftoken": token, "email": email, "password": PASSWORD})
+        return client
+
+    assert "异议" in api.get(page).text and 'name="reason"' not in api.get(page).text  # sign in first
+    other = signed_in("owner@other.cn")
+    html = other.get(page).text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    filed = other.post(
+        f"{page}/objections",
+        data={"csrftoken": token, "reason": "数据覆盖范围描述与实际不符"},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303 and filed.headers["location"].endswith("?objected=1")
+    reviewer = signed_in("reviewer@sjj.cn")
+    review = reviewer.get("/review/products/huaian-cold-chain-trace-index").text
+    assert "数据覆盖范围描述与实际不符" in review
+    objection_id = re.search(r'action="/review/objections/(\d+)"', review).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrftoken" value="([^"]+)"', review).group(1)  # type: ignore[union-attr]
+    answered = reviewer.post(
+        f"/review/objections/{objection_id}",
+        data={
+            "csrftoken": token,
+            "uphold": "1",
+            "answer": "请补充覆盖范围",
+            "back": "/review/products/huaian-cold-chain-trace-index",
+        },
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303
+    assert (
+        api.get("/api/v1/products/huaian-cold-chain-trace-index", headers=cast["owner"]).json()["status"]
+        == "changes_requested"
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 16:52:28.735797
+Create Date: 2026-11-23 17:02:01.289823
 """
 from collections.abc import Sequence
 
@@ -54,6 +54,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notification_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_user_id'), ['user_id'], unique=False)
 
+    op.create_table('objection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('answered_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('answered_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_objection_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_status'), ['status'], unique=False)
+
     with op.batch_alter_table('data_product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('publicity_ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -80,9 +100,6 @@ def downgrade() -> None:
         batch_op.drop_column('submitted_at')
 
     with op.batch_alter_table('data_product', schema=None) as batch_op:
-        # WARNING: constraint name is None; this directive will fail as
-        # rendered.  Add a name, or use a naming convention; see
-        # https://alembic.sqlalchemy.org/en/latest/naming.html
         batch_op.drop_constraint('uq_data_product_creation_key', type_='unique')
         batch_op.drop_index(batch_op.f('ix_data_product_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_data_product_publicity_ends_at'))
@@ -90,6 +107,11 @@ def downgrade() -> None:
         batch_op.drop_column('publicity_ends_at')
         batch_op.drop_column('submitted_at')
 
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objection_status'))
+        batch_op.drop_index(batch_op.f('ix_objection_item_id'))
+
+    op.drop_table('objection')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notification_user_id'))
         batch_op.drop_index(batch_op.f('ix_notification_organization_id'))
