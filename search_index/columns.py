@@ -24,7 +24,8 @@ from search_index.schema import FILTER_FIELDS
 FIELD_SEP = "\x1f"
 VALUE_SEP = "\x1e"
 FIXED = ("kind", "key", "listed", "requests", "title_sort")
-COLUMNS = FIXED + FILTER_FIELDS
+NUMERIC_TAIL = ("quality",)  # after the filters, so that rows packed before it read as 0
+COLUMNS = FIXED + FILTER_FIELDS + NUMERIC_TAIL
 CODED = ("kind", *FILTER_FIELDS)  # columns held as integer codes of their (packed) values
 TERM_CACHE_SIZE = 8192  # (segment, field, word) posting lists kept decoded …
 TERM_CACHE_BYTES = 256 * 2**20  # … in at most this much memory
@@ -100,6 +101,7 @@ class SegmentColumns:
         self.titles: list[str] = columns["title_sort"]
         self.listed = np.array([int(v or 0) for v in columns["listed"]], dtype=np.int64)
         self.requests = np.array([int(v or 0) for v in columns["requests"]], dtype=np.int64)
+        self.quality = np.array([int(v or 0) for v in columns["quality"]], dtype=np.int64)
         self.coded = {
             name: np.array([codes.code(name, v) for v in columns[name]], dtype=np.int32) for name in CODED
         }
@@ -180,6 +182,7 @@ class View:
         self._titles = [t for p in parts for t in p.titles]
         self.listed = _join([p.listed for p in parts], np.int64)
         self.requests = _join([p.requests for p in parts], np.int64)
+        self.quality = _join([p.quality for p in parts], np.int64)
         self.coded = {name: _join([p.coded[name] for p in parts], np.int32) for name in CODED}
         self.live = _join(live, bool)
         self._universes: dict[str | None, np.ndarray] = {}
@@ -265,6 +268,8 @@ class View:
             return self.title_rank()
         if sort == "requests":
             return -self.requests
+        if sort == "quality":
+            return -self.quality
         return -self.listed  # newest
 
     def title_rank(self) -> np.ndarray:

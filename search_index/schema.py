@@ -40,9 +40,10 @@ FILTER_FIELDS = (
     "security_grade",
     "update_frequency",
     "sharing",
+    "quality_band",  # appended last: rows packed before it read as empty
 )
 
-SORTS = ("relevance", "newest", "oldest", "title", "requests")
+SORTS = ("relevance", "newest", "oldest", "title", "requests", "quality")
 
 META_ID = "__meta__"
 

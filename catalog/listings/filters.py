@@ -8,7 +8,7 @@ from pydantic import Field
 
 from catalog.pagination import PageParams
 
-SortOrder = Literal["relevance", "newest", "oldest", "title", "requests"]
+SortOrder = Literal["relevance", "newest", "oldest", "title", "requests", "quality"]
 
 
 class ListingFilters(PageParams):
@@ -26,6 +26,7 @@ class ProductFilters(ListingFilters):
     price_model: list[str] = Field(default_factory=list)
     security: list[str] = Field(default_factory=list)
     frequency: list[str] = Field(default_factory=list)
+    quality: list[str] = Field(default_factory=list)  # grades A, B, C (listings.quality)
 
 
 class DatasetFilters(ListingFilters):
@@ -36,5 +37,16 @@ class DatasetFilters(ListingFilters):
 
 # Filter names that take several values (``?sector=a&sector=b``).
 MULTI_VALUED = frozenset(
-    {"sector", "provider", "license", "type", "delivery", "price_model", "security", "frequency", "sharing"}
+    {
+        "sector",
+        "provider",
+        "license",
+        "type",
+        "delivery",
+        "price_model",
+        "security",
+        "frequency",
+        "sharing",
+        "quality",
+    }
 )

@@ -13,6 +13,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings import services, workflow
+from catalog.products import services as products
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, redirect, render
 
@@ -45,11 +46,15 @@ async def item(
     if kind is None:
         return redirect("/owner")
     view = await call(request, services.overview, actor, kind, request.path_params["key"])
+    report = None
+    if kind == "product":
+        report = await call(request, products.product_quality, actor, request.path_params["key"])
     raised = await call(request, services.objections, actor, kind, request.path_params["key"])
     reviewing = request.url.path.startswith("/review/")
     context = {
         "view": view,
         "objections": raised,
+        "quality": report,
         "reviewing": reviewing,
         "checklist": workflow.CHECKLIST,
         "errors": error.fields if isinstance(error, Invalid) else {},

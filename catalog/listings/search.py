@@ -30,6 +30,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "price_model": "price_model",
         "security": "security_grade",
         "frequency": "update_frequency",
+        "quality": "quality_band",
     },
     "dataset": {
         "sector": "sector",
@@ -98,6 +99,8 @@ def _labels(session: Session, counts: dict[str, list[tuple[str, int]]]) -> dict[
                 select(column, model.name, model.name_en).where(column.in_(wanted[field]))  # type: ignore[attr-defined]
             )
             labels.update({(field, value): (name, name_en) for value, name, name_en in rows})
+    for value in wanted.get("quality_band", []):
+        labels[("quality_band", value)] = (f"{value} 级", f"Grade {value}")
     for field, vocabulary in VOCABULARIES.items():
         for value in wanted.get(field, []):
             labels[(field, value)] = (label(vocabulary, value, "zh"), label(vocabulary, value, "en"))

@@ -27,8 +27,10 @@ async def browse(request: Request) -> Response:
 
 
 async def detail(request: Request) -> Response:
-    product = await call(request, services.get_product, actor_for(request), request.path_params["slug"])
-    return render(request, "products/detail.html", {"product": product})
+    actor = actor_for(request)
+    product = await call(request, services.get_product, actor, request.path_params["slug"])
+    quality = await call(request, services.product_quality, actor, request.path_params["slug"])
+    return render(request, "products/detail.html", {"product": product, "quality": quality})
 
 
 async def request_access(request: Request) -> Response:
@@ -58,6 +60,8 @@ async def _form_page(
         "message": error.message if error else None,
         "general": [v for k, v in errors.items() if k not in forms.FIELDS],
         "slug": slug,
+        # while editing: the saved version's score and what would raise it
+        "quality": await call(request, services.product_quality, actor, slug) if slug else None,
     }
     return render(request, "products/form.html", context, status=error.status if error else 200)
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
@@ -17,8 +17,9 @@ from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
-from catalog.listings import search
+from catalog.listings import quality, search
 from catalog.listings.filters import ProductFilters
+from catalog.listings.quality import QualityReport
 from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
@@ -199,41 +200,46 @@ def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
         .where(ProductSource.product_id == product.id)
         .order_by(Dataset.code)
     ).all()
-    names = (
-        "title",
-        "title_en",
-        "summary",
-        "summary_en",
-        "description",
-        "description_en",
-        "tags",
-        "scenarios",
-        "product_type",
-        "delivery_mode",
-        "update_frequency",
-        "source_type",
-        "security_grade",
-        "personal_info",
-        "deidentification",
-        "permitted_purpose",
-        "usage_term_months",
-        "other_restrictions",
-        "extra_terms",
-        "price_model",
-        "price_unit",
-        "input_fields",
-        "output_fields",
-    )
+    return _as_input(product, licence.code if licence else "", list(sources)) | {
+        "provider": provider.slug if provider else "",
+        "sectors": list(sectors),
+    }
+
+
+_INPUT_COLUMNS = (
+    "title", "title_en", "summary", "summary_en", "description", "description_en", "tags", "scenarios",
+    "product_type", "delivery_mode", "update_frequency", "source_type", "security_grade", "personal_info",
+    "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
+    "price_model", "price_unit", "input_fields", "output_fields",
+)  # fmt: skip
+
+
+def _as_input(product: DataProduct, licence_code: str, source_codes: list[str]) -> dict[str, Any]:
     return {
         "slug": product.slug,
-        **{name: getattr(product, name) for name in names},
+        **{name: getattr(product, name) for name in _INPUT_COLUMNS},
         "price": str(product.price) if product.price is not None else None,
-        "provider": provider.slug if provider else "",
-        "license": licence.code if licence else "",
-        "sectors": list(sectors),
-        "source_datasets": list(sources),
+        "license": licence_code,
+        "source_datasets": source_codes,
         "schema": product.field_schema,
     }
+
+
+def product_quality(session: Session, actor: Actor, slug: str) -> QualityReport:
+    """The metadata quality of a product the actor may see, with what to improve."""
+    product = _visible_product(session, actor, slug)
+    facts = product_input(session, product)
+    return quality.score(facts, _unlisted_sources(session, [product.id]).get(product.id, 0))  # type: ignore[list-item]
+
+
+def _unlisted_sources(session: Session, product_ids: Sequence[int]) -> dict[int, int]:
+    rows = session.exec(
+        select(ProductSource.product_id, func.count())
+        .join(Dataset, Dataset.id == ProductSource.dataset_id)  # type: ignore[arg-type]
+        .where(col(ProductSource.product_id).in_(product_ids), Dataset.status != ListingStatus.LISTED)
+        .group_by(ProductSource.product_id)
+    ).all()
+    return dict(rows)  # type: ignore[arg-type]
 
 
 def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> dict[str, Any]:
@@ -417,12 +423,16 @@ def search_documents(
     public_ids = [p.id for p in public]
     summaries = {s.id: s for s in summarize(session, public)}
     source_titles: dict[int, list[str]] = {}
-    for pid, title in session.exec(
-        select(ProductSource.product_id, Dataset.title)
+    source_codes: dict[int, list[str]] = {}
+    unlisted: dict[int, int] = {}
+    for pid, title, code, status in session.exec(
+        select(ProductSource.product_id, Dataset.title, Dataset.code, Dataset.status)
         .join(Dataset, Dataset.id == ProductSource.dataset_id)
         .where(ProductSource.product_id.in_(public_ids))  # type: ignore[attr-defined]
     ):
         source_titles.setdefault(pid, []).append(title)
+        source_codes.setdefault(pid, []).append(code)
+        unlisted[pid] = unlisted.get(pid, 0) + (status != ListingStatus.LISTED)
     requests = dict(
         session.exec(  # type: ignore[call-overload]
             select(AccessRequest.product_id, func.count())
@@ -433,6 +443,9 @@ def search_documents(
     docs = []
     for p in public:
         s = summaries[p.slug]
+        rating = quality.score(
+            _as_input(p, s.license.code, source_codes.get(p.id, [])), unlisted.get(p.id, 0)
+        )  # type: ignore[arg-type, call-overload]
         docs.append(
             {
                 "id": f"product:{p.id}",
@@ -457,6 +470,8 @@ def search_documents(
                 "update_frequency": p.update_frequency,
                 "listed_at": p.listed_at,
                 "requests": requests.get(p.id, 0),
+                "quality": rating.score,
+                "quality_band": rating.grade,
             }
         )
     return docs, gone

@@ -1,5 +1,7 @@
 """JSON API v1 through the ASGI app, on the seeded catalog."""
 
+import re
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -115,3 +117,17 @@ def test_healthz_reports_database_and_index(client: TestClient) -> None:
     body = client.get("/healthz").json()
     assert body["status"] == "ok" and body["database"]["status"] == "ok"
     assert body["index"]["lag"] == 0 and body["index"]["documents"] > 0
+
+
+def test_products_filter_and_sort_by_metadata_quality(client: TestClient) -> None:
+    every = client.get("/api/v1/products", params={"per_page": 100}).json()
+    grades = {f["value"]: f["count"] for f in every["facets"]["quality"]}
+    assert grades and sum(grades.values()) == every["total"]
+    for grade, count in grades.items():
+        assert client.get("/api/v1/products", params={"quality": grade}).json()["total"] == count
+    best = client.get("/api/v1/products", params={"sort": "quality", "per_page": 10}).json()["items"]
+    scores = []
+    for item in best:
+        html = client.get(f"/products/{item['id']}").text
+        scores.append(int(re.search(r"(\d+)/100", html).group(1)))  # type: ignore[union-attr]
+    assert scores == sorted(scores, reverse=True)
