@@ -6,7 +6,7 @@ from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
 from catalog.listings.models import ListingEvent, Notification, Objection
-from catalog.products.models import DataProduct, ProductSector, ProductSource
+from catalog.products.models import DataProduct, ProductRevision, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
 
@@ -25,6 +25,7 @@ __all__ = [
     "Objection",
     "Organization",
     "OutboxMail",
+    "ProductRevision",
     "ProductSector",
     "ProductSource",
     "RequestEvent",

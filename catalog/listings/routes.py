@@ -13,6 +13,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings import services, workflow
+from catalog.products import revisions
 from catalog.products import services as products
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, redirect, render
@@ -33,7 +34,9 @@ async def queue(request: Request) -> Response:
     actor = actor_for(request)
     if actor.user_id is None:
         return redirect(sign_in_url(request))
-    return render(request, "review/queue.html", {"items": await call(request, services.review_queue, actor)})
+    items = await call(request, services.review_queue, actor)
+    versions = await call(request, revisions.review_queue, actor)
+    return render(request, "review/queue.html", {"items": items, "versions": versions})
 
 
 async def item(
@@ -46,15 +49,17 @@ async def item(
     if kind is None:
         return redirect("/owner")
     view = await call(request, services.overview, actor, kind, request.path_params["key"])
-    report = None
+    report = revision = None
     if kind == "product":
         report = await call(request, products.product_quality, actor, request.path_params["key"])
+        revision = await call(request, revisions.pending, actor, request.path_params["key"])
     raised = await call(request, services.objections, actor, kind, request.path_params["key"])
     reviewing = request.url.path.startswith("/review/")
     context = {
         "view": view,
         "objections": raised,
         "quality": report,
+        "revision": revision,
         "reviewing": reviewing,
         "checklist": workflow.CHECKLIST,
         "errors": error.fields if isinstance(error, Invalid) else {},
@@ -156,7 +161,34 @@ async def answer(request: Request) -> Response:
     return redirect(back)
 
 
+async def move_version(request: Request) -> Response:
+    """A step of a listed product's new version, from the owner or review page."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    form = await form_lists(request)
+    to = (form.get("to") or [""])[0][:24]
+    reason = (form.get("reason") or [""])[0][:2000]
+    checklist = {name: name in form.get("checklist", []) for name in workflow.CHECKLIST}
+    page = request.url.path.rsplit("/", 1)[0]
+    try:
+        await call(
+            request, revisions.revision_transition, actor, request.path_params["key"], to, reason, checklist
+        )
+    except CatalogError as error:
+        if error.status == 409:
+            error = Invalid(
+                N_("This step is no longer open: the listing has moved on. Reload to see its state.")
+            )
+        return await item(
+            request, error=error, values={"reason": reason, "checklist": form.get("checklist", [])}
+        )
+    return redirect(page)
+
+
 routes = [
+    Route("/owner/{kinds}/{key}/version", move_version, methods=["POST"], name="owner.version"),
+    Route("/review/{kinds}/{key}/version", move_version, methods=["POST"], name="review.version"),
     Route("/products/{key}/objections", object_to, methods=["POST"], name="products.object"),
     Route("/datasets/{key}/objections", object_to, methods=["POST"], name="datasets.object"),
     Route("/review/objections/{objection_id:int}", answer, methods=["POST"], name="review.answer"),

@@ -364,7 +364,13 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
         timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
         editable=kind == "product"
         and can_manage_listings_of(actor, item.provider_id)
-        and item.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED),
+        and item.status
+        in (
+            ListingStatus.DRAFT,
+            ListingStatus.CHANGES_REQUESTED,
+            ListingStatus.REJECTED,
+            ListingStatus.LISTED,
+        ),
     )
 
 

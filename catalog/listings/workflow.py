@@ -78,3 +78,25 @@ def find(source: str, target: str) -> Transition | None:
 def from_state(source: str) -> list[Transition]:
     """The transitions out of ``source``, in table order."""
     return [t for t in TRANSITIONS if t.source == source]
+
+
+# A listed product's new version (``ProductRevision``) is reviewed while the listed version stays
+# public; approval makes it the product's current version, at once (no second publicity period).
+REVISION_TRANSITIONS: tuple[Transition, ...] = (
+    Transition("draft", "submitted", Role.OWNER, label=N_("Submit the new version")),
+    Transition("changes_requested", "submitted", Role.OWNER, label=N_("Submit the new version again")),
+    Transition("draft", "withdrawn", Role.OWNER, label=N_("Discard the new version")),
+    Transition("changes_requested", "withdrawn", Role.OWNER, label=N_("Discard the new version")),
+    Transition(
+        "submitted", "approved", Role.REVIEWER, needs_checklist=True, label=N_("Approve the new version")
+    ),
+    Transition(
+        "submitted", "changes_requested", Role.REVIEWER, needs_reason=True, label=N_("Request changes")
+    ),
+    Transition("submitted", "rejected", Role.REVIEWER, needs_reason=True, label=N_("Reject")),
+)
+OPEN_REVISION = ("draft", "changes_requested", "submitted")
+
+
+def find_revision_step(source: str, target: str) -> Transition | None:
+    return next((t for t in REVISION_TRANSITIONS if t.source == source and t.target == target), None)

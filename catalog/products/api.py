@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from catalog.errors import Invalid
 from catalog.listings.filters import ProductFilters
+from catalog.listings.services import TransitionRequest
 from catalog.permissions import require_write
-from catalog.products import services
+from catalog.products import revisions, services
 from catalog.products.models import ProductCreate
 from catalog.validation import parse
 from catalog.web import actor_for, call, json_body, json_response, query_model
@@ -43,7 +44,28 @@ async def edit_product(request: Request) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise Invalid("send the changes as a JSON object", fields={"body": "expected an object"})
-    return json_response(await call(request, services.update_draft, actor, request.path_params["slug"], body))
+    what, result = await call(request, revisions.edit, actor, request.path_params["slug"], body)
+    # a listed product is not changed yet: its new version waits for a reviewer (202)
+    return (
+        json_response({"revision": result.model_dump(mode="json")}, status=202)
+        if what == "revision"
+        else json_response(result)
+    )
+
+
+async def version(request: Request) -> Response:
+    """``GET`` a listed product's new version in the works; ``POST {"to", "reason", …}`` moves it."""
+    actor = actor_for(request)
+    slug = request.path_params["slug"]
+    if request.method == "GET":
+        found = await call(request, revisions.pending, actor, slug)
+        return json_response({"revision": found.model_dump(mode="json") if found else None})
+    require_write(actor)
+    data = parse(TransitionRequest, await json_body(request) or {})
+    moved = await call(
+        request, revisions.revision_transition, actor, slug, data.to, data.reason, data.checklist
+    )
+    return json_response({"revision": moved.model_dump(mode="json")})
 
 
 async def get_product(request: Request) -> Response:
@@ -57,4 +79,5 @@ async def get_product(request: Request) -> Response:
 routes = [
     Route("/api/v1/products", list_products, methods=["GET", "POST"], name="api.products.list"),
     Route("/api/v1/products/{slug}", get_product, methods=["GET", "PATCH"], name="api.products.detail"),
+    Route("/api/v1/products/{slug}/version", version, methods=["GET", "POST"], name="api.products.version"),
 ]

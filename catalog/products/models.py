@@ -149,6 +149,12 @@ class ProductCreate(SQLModel):
         return self
 
 
+class VersionEntry(SQLModel):
+    version: str
+    date: dt.datetime | None
+    summary: str
+
+
 class ProductSummary(SQLModel):
     """A product as lists show it."""
 
@@ -194,5 +200,25 @@ class ProductDetail(ProductSummary):
     input_fields: list[dict[str, Any]]
     output_fields: list[dict[str, Any]]
     version: str
+    versions: list[VersionEntry] = []  # newest first
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class ProductRevision(SQLModel, table=True):
+    """A new version of a listed product, reviewed while the listed version stays public."""
+
+    __tablename__ = "product_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="data_product.id", index=True, ondelete="CASCADE")
+    base_version: str = Field(max_length=20)  # the version it changes
+    version: str = Field(default="", max_length=20)  # given on approval
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the whole product input
+    change_summary: str = Field(default="", max_length=2000)
+    status: str = Field(default="draft", max_length=24, index=True)
+    reason: str = Field(default="")  # the reviewer's, when changes are requested or it is rejected
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    submitted_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
+    decided_by: str = Field(default="", max_length=254)

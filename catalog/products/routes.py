@@ -14,7 +14,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.listings.filters import ProductFilters
 from catalog.permissions import Actor
-from catalog.products import forms, services
+from catalog.products import forms, revisions, services
 from catalog.products.models import ProductCreate
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, query_model, redirect, render
@@ -43,7 +43,11 @@ def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tu
 
 
 async def _form_page(
-    request: Request, values: dict[str, Any], slug: str | None, error: CatalogError | None = None
+    request: Request,
+    values: dict[str, Any],
+    slug: str | None,
+    error: CatalogError | None = None,
+    versioning: bool = False,
 ) -> Response:
     actor = actor_for(request)
     language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
@@ -56,10 +60,11 @@ async def _form_page(
         "sections": forms.SECTIONS,
         "values": values,
         "choices": options,
-        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS},
+        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS or k == "change_summary"},
         "message": error.message if error else None,
-        "general": [v for k, v in errors.items() if k not in forms.FIELDS],
+        "general": [v for k, v in errors.items() if k not in forms.FIELDS and k != "change_summary"],
         "slug": slug,
+        "versioning": versioning,  # a listed product: saving makes a new version for review
         # while editing: the saved version's score and what would raise it
         "quality": await call(request, services.product_quality, actor, slug) if slug else None,
     }
@@ -86,14 +91,19 @@ async def edit_product(request: Request) -> Response:
     if actor.user_id is None:
         return redirect(sign_in_url(request))
     slug = request.path_params["slug"]
+    current, versioning = await call(request, revisions.edit_input, actor, slug)
     if request.method == "GET":
-        current = await call(request, services.draft_input, actor, slug)
-        return await _form_page(request, forms.to_form(current), slug)
-    data = forms.to_input(await form_lists(request))
+        values = {**forms.to_form(current), "change_summary": current.get("change_summary", "")}
+        return await _form_page(request, values, slug, versioning=versioning)
+    submitted = await form_lists(request)
+    data = forms.to_input(submitted)
+    if versioning:
+        data["change_summary"] = (submitted.get("change_summary") or [""])[0]
     try:
-        await call(request, services.update_draft, actor, slug, data)
+        await call(request, revisions.edit, actor, slug, data)
     except CatalogError as error:
-        return await _form_page(request, forms.to_form(data), slug, error)
+        values = {**forms.to_form(data), "change_summary": data.get("change_summary", "")}
+        return await _form_page(request, values, slug, error, versioning=versioning)
     return redirect(f"/owner/products/{slug}")
 
 

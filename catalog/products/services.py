@@ -35,9 +35,11 @@ from catalog.products.models import (
     DataProduct,
     ProductCreate,
     ProductDetail,
+    ProductRevision,
     ProductSector,
     ProductSource,
     ProductSummary,
+    VersionEntry,
 )
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector, SectorRef
@@ -225,6 +227,18 @@ def _as_input(product: DataProduct, licence_code: str, source_codes: list[str]) 
     }
 
 
+def version_history(session: Session, product: DataProduct) -> list[VersionEntry]:
+    """The product's versions, newest first: the approved new versions, then the first listing."""
+    approved = session.exec(
+        select(ProductRevision)
+        .where(ProductRevision.product_id == product.id, ProductRevision.status == "approved")
+        .order_by(col(ProductRevision.id).desc())
+    ).all()
+    entries = [VersionEntry(version=r.version, date=r.decided_at, summary=r.change_summary) for r in approved]
+    first = approved[-1].base_version if approved else product.version
+    return [*entries, VersionEntry(version=first, date=product.listed_at, summary="")]
+
+
 def product_quality(session: Session, actor: Actor, slug: str) -> QualityReport:
     """The metadata quality of a product the actor may see, with what to improve."""
     product = _visible_product(session, actor, slug)
@@ -367,6 +381,7 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
     assert licence is not None  # a foreign key
     return ProductDetail(
         **summary.model_dump(),
+        versions=version_history(session, product) if product.status in REVIEWED_STATES else [],
         registration_code=product.registration_code,
         description=product.description,
         description_en=product.description_en,

@@ -146,3 +146,45 @@ def test_the_queue_is_for_reviewers_and_the_workspace_for_members(web: TestClien
     assert "您尚未加入任何单位" in visitor.get("/owner").text
     assert web.get("/owner", follow_redirects=False).headers["location"].startswith("/login")
     assert visitor.get("/owner/products/new").status_code == 200  # the form, with no organization to choose
+
+
+def test_a_listed_product_gets_a_new_version_through_the_pages(web: TestClient, people: dict) -> None:
+    owner, reviewer = people["owner"], people["reviewer"]
+    token = csrf(owner, "/owner/products/new")
+    post(owner, "/owner/products/new", form_body(people["values"], token))
+    page, review = f"/owner/products/{SLUG}", f"/review/products/{SLUG}"
+    owner.post(f"{page}/transition", data={"csrftoken": csrf(owner, page), "to": "submitted"})
+    reviewer.post(f"{review}/transition", data={"csrftoken": csrf(reviewer, review), "to": "in_review"})
+    pairs = [("csrftoken", csrf(reviewer, review)), ("to", "publicity")] + [
+        ("checklist", c) for c in CHECKLIST
+    ]
+    post(reviewer, f"{review}/transition", pairs)
+    assert web.get(f"/api/v1/products/{SLUG}").json()["status"] == "listed"
+
+    edit = f"/owner/products/{SLUG}/edit"
+    form = owner.get(edit).text
+    assert 'name="change_summary"' in form
+    values = {**people["values"], "summary": "新增夜间作业泊位效率指标，按小时更新"}
+    values.pop("slug"), values.pop("provider")
+    missing = post(owner, edit, form_body(values, csrf(owner, edit)))
+    assert missing.status_code == 422 and 'id="f-change_summary-error"' in missing.text
+    saved = post(
+        owner,
+        edit,
+        form_body({**values, "change_summary": "增加夜间作业指标"}, csrf(owner, edit)),
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert (
+        web.get(f"/api/v1/products/{SLUG}").json()["summary"] != values["summary"]
+    )  # still the listed version
+    owner.post(f"{page}/version", data={"csrftoken": csrf(owner, page), "to": "submitted"})
+    assert "增加夜间作业指标" in reviewer.get("/review").text
+    pairs = [("csrftoken", csrf(reviewer, review)), ("to", "approved")] + [
+        ("checklist", c) for c in CHECKLIST
+    ]
+    assert post(reviewer, f"{review}/version", pairs, follow_redirects=False).status_code == 303
+    public = web.get(f"/products/{SLUG}").text
+    assert (
+        "新增夜间作业泊位效率指标" in public and "增加夜间作业指标" in public
+    )  # the new version and its history

@@ -287,3 +287,46 @@ def test_objections_through_the_pages(api: TestClient, cast: dict) -> None:
         api.get("/api/v1/products/huaian-cold-chain-trace-index", headers=cast["owner"]).json()["status"]
         == "changes_requested"
     )
+
+
+def test_a_listed_product_edited_stays_public_at_its_old_version_until_the_new_one_is_approved(
+    api: TestClient, cast: dict, engine: Engine
+) -> None:
+    to_publicity(api, cast)
+    with db.session_scope(engine) as session:
+        listings.promote_due(session, now=later())
+    api.app.state.indexer.catch_up()  # type: ignore[attr-defined]
+    path = "/api/v1/products/huaian-cold-chain-trace-index"
+    listed = api.get(path).json()
+    owner, reviewer = cast["owner"], cast["reviewer"]
+    new_summary = "新增冷库温湿度分钟级数据，覆盖全市十二个冷链仓储园区"
+    no_summary = api.patch(path, json={"summary": new_summary}, headers=owner)
+    assert no_summary.status_code == 422 and "change_summary" in no_summary.json()["error"]["fields"]
+    edited = api.patch(
+        path, json={"summary": new_summary, "change_summary": "增加温湿度分钟级数据"}, headers=owner
+    )
+    assert edited.status_code == 202 and edited.json()["revision"]["status"] == "draft"
+    assert list(edited.json()["revision"]["changed"]) == ["summary"]
+    assert api.get(path).json()["summary"] == listed["summary"]  # the public still sees the listed version
+    assert (
+        api.get(f"{path}/version").status_code == 404 or api.get(f"{path}/version").json()["revision"] is None
+    )
+    version = f"{path}/version"
+    assert api.post(version, json={"to": "submitted"}, headers=cast["outsider"]).status_code == 404
+    assert api.post(version, json={"to": "submitted"}, headers=owner).status_code == 200
+    assert api.patch(path, json={"summary": "再改", "change_summary": "x"}, headers=owner).status_code == 409
+    assert (
+        api.post(version, json={"to": "approved"}, headers=reviewer).json()["error"]["code"]
+        == "checklist_incomplete"
+    )
+    approved = api.post(
+        version, json={"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}, headers=reviewer
+    )
+    assert approved.status_code == 200 and approved.json()["revision"]["version"] == "1.1"
+    now = api.get(path).json()
+    assert now["summary"] == new_summary and now["version"] == "1.1"
+    assert now["listing_no"] == listed["listing_no"]  # the registration code stays with the product
+    assert [v["version"] for v in now["versions"]] == ["1.1", "1.0"] and now["versions"][0][
+        "summary"
+    ] == "增加温湿度分钟级数据"
+    assert api.get("/api/v1/search", params={"q": "温湿度分钟级"}).json()["products"]["total"] == 1

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 17:02:01.289823
+Create Date: 2026-11-23 17:11:39.747497
 """
 from collections.abc import Sequence
 
@@ -74,6 +74,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_objection_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_objection_status'), ['status'], unique=False)
 
+    op.create_table('product_revision',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('base_version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('change_summary', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['data_product.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('product_revision', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_revision_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_revision_status'), ['status'], unique=False)
+
     with op.batch_alter_table('data_product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('publicity_ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -107,6 +127,11 @@ def downgrade() -> None:
         batch_op.drop_column('publicity_ends_at')
         batch_op.drop_column('submitted_at')
 
+    with op.batch_alter_table('product_revision', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_revision_status'))
+        batch_op.drop_index(batch_op.f('ix_product_revision_product_id'))
+
+    op.drop_table('product_revision')
     with op.batch_alter_table('objection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objection_status'))
         batch_op.drop_index(batch_op.f('ix_objection_item_id'))

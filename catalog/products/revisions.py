@@ -1,0 +1,257 @@
+"""New versions of listed products: the owner edits a copy (``ProductRevision``), a reviewer approves
+it, and only then does the public see it. The listing number stays with the product."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from catalog.audit import services as audit
+from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.i18n import N_
+from catalog.listings import workflow
+from catalog.listings.models import Notification
+from catalog.listings.states import ListingStatus
+from catalog.models_base import utcnow
+from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
+from catalog.products import services
+from catalog.products.models import DataProduct, ProductCreate, ProductRevision
+from catalog.validation import parse
+
+FIXED = ("slug", "provider", "status", "listed_at")  # what a new version cannot change
+
+
+class RevisionPublic(BaseModel):
+    id: int
+    base_version: str
+    version: str
+    status: str
+    change_summary: str
+    reason: str
+    changed: dict[str, tuple[Any, Any]]  # field -> (listed value, new value)
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    steps: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def _listed(session: Session, actor: Actor, slug: str) -> DataProduct:
+    product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
+    if product is None or not (can_manage_listings_of(actor, product.provider_id) or can_review(actor)):
+        raise NotFound(f"no data product {slug!r}")
+    return product
+
+
+def open_revision(session: Session, product: DataProduct) -> ProductRevision | None:
+    return session.exec(
+        select(ProductRevision).where(
+            ProductRevision.product_id == product.id, col(ProductRevision.status).in_(workflow.OPEN_REVISION)
+        )
+    ).first()
+
+
+def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> RevisionPublic:
+    """Edit the new version of a listed product (started on the first edit): the whole input is
+    validated again; ``change_summary`` says what changed, for the version history."""
+    require_write(actor)
+    product = _listed(session, actor, slug)
+    if not can_manage_listings_of(actor, product.provider_id):
+        raise Forbidden(N_("Only owners of the organization edit its products."))
+    if product.status != ListingStatus.LISTED:
+        raise InvalidTransition("only a listed product gets new versions", allowed=[])
+    revision = open_revision(session, product)
+    if revision is not None and revision.status == "submitted":
+        raise InvalidTransition("the new version is with a reviewer: wait for the answer", allowed=[])
+    summary = str(changes.pop("change_summary", "") or (revision.change_summary if revision else "")).strip()
+    current = services.product_input(session, product)
+    base = revision.data if revision else current
+    data = parse(ProductCreate, {**base, **{k: v for k, v in changes.items() if k not in FIXED}})
+    merged = {**current, **data.model_dump(mode="json", by_alias=True, exclude={"status", "listed_at"})}
+    if not summary:
+        raise Invalid(
+            N_("Please correct the marked fields."), fields={"change_summary": N_("Say what changes.")}
+        )
+    if revision is None:
+        revision = ProductRevision(product_id=product.id, base_version=product.version)  # type: ignore[arg-type]
+    revision.data, revision.change_summary = merged, summary[:2000]
+    session.add(revision)
+    session.flush()
+    audit.record(session, actor, "product.revision_edit", "product", slug, f"new version: {summary[:200]}")
+    return _public(session, actor, product, revision)
+
+
+def revision_transition(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    to: str,
+    reason: str = "",
+    checklist: dict[str, bool] | None = None,
+) -> RevisionPublic:
+    """Submit, approve, send back or reject the open new version of a listed product."""
+    require_write(actor)
+    product = _listed(session, actor, slug)
+    revision = open_revision(session, product)
+    if revision is None:
+        raise NotFound("this product has no new version in the works")
+    step = workflow.find_revision_step(revision.status, to)
+    allowed = [t.target for t in _steps(actor, product, revision)]
+    if step is None:
+        raise InvalidTransition(
+            f"a new version in state {revision.status} cannot move to {to!r}", allowed=allowed
+        )
+    if not _may(actor, step, product):
+        raise Forbidden(N_("Your role may not make this change."))
+    if step.needs_reason and not reason.strip():
+        raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
+    if step.needs_checklist:
+        missing = {k: v for k, v in workflow.CHECKLIST.items() if not (checklist or {}).get(k)}
+        if missing:
+            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
+            error.code = "checklist_incomplete"
+            raise error
+    now = utcnow()
+    before = revision.status
+    revision.status = step.target
+    if step.target == "submitted":
+        revision.submitted_at = now
+    if step.role is workflow.Role.REVIEWER:
+        revision.decided_at, revision.decided_by, revision.reason = now, actor.label, reason.strip()
+    if step.target == "approved":
+        _apply(session, product, revision)
+    audit.record(
+        session,
+        actor,
+        "product.revision",
+        "product",
+        slug,
+        f"version {revision.version or revision.base_version + '+'}: {before} → {step.target}",
+        before={"status": before},
+        after={"status": step.target},
+    )
+    session.add(
+        Notification(
+            organization_id=product.provider_id,
+            text=f"{product.title}: new version {before} → {step.target}"
+            + (f" ({reason})" if reason else ""),
+            link=f"/owner/products/{slug}",
+        )
+    )
+    session.flush()
+    return _public(session, actor, product, revision)
+
+
+def _apply(session: Session, product: DataProduct, revision: ProductRevision) -> None:
+    """The approved version becomes the product: same address, same listing number, next version."""
+    data = parse(ProductCreate, {k: v for k, v in revision.data.items() if k not in ("status", "listed_at")})
+    provider, licence, sectors, sources = services._resolve(session, data)
+    for name, value in services.product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
+        if name not in ("status", "listed_at", "slug", "provider_id", "version"):
+            setattr(product, name, value)
+    revision.version = next_version(product.version)
+    product.version = revision.version
+    product.updated_at = utcnow()
+    services._save(session, product, sectors, sources)
+
+
+def next_version(version: str) -> str:
+    """1.0 -> 1.1 -> … -> 1.9 -> 1.10; anything unreadable restarts at 1.1."""
+    major, _, minor = version.partition(".")
+    if major.isdigit() and minor.isdigit():
+        return f"{major}.{int(minor) + 1}"
+    return "1.1"
+
+
+def _may(actor: Actor, step: workflow.Transition, product: DataProduct) -> bool:
+    if step.role is workflow.Role.OWNER:
+        return can_manage_listings_of(actor, product.provider_id)
+    return can_review(actor)
+
+
+def _steps(actor: Actor, product: DataProduct, revision: ProductRevision) -> list[workflow.Transition]:
+    return [
+        t for t in workflow.REVISION_TRANSITIONS if t.source == revision.status and _may(actor, t, product)
+    ]
+
+
+def _public(
+    session: Session, actor: Actor, product: DataProduct, revision: ProductRevision
+) -> RevisionPublic:
+    listed = services.product_input(session, product)
+    changed = {
+        k: (listed.get(k), v)
+        for k, v in revision.data.items()
+        if k not in FIXED and _norm(listed.get(k)) != _norm(v)
+    }
+    return RevisionPublic(
+        id=revision.id,  # type: ignore[arg-type]
+        base_version=revision.base_version,
+        version=revision.version,
+        status=revision.status,
+        change_summary=revision.change_summary,
+        reason=revision.reason,
+        changed=changed if revision.status in workflow.OPEN_REVISION else {},
+        created_at=revision.created_at,
+        submitted_at=revision.submitted_at,
+        decided_at=revision.decided_at,
+        steps=[
+            {
+                "to": t.target,
+                "label": t.label,
+                "needs_reason": t.needs_reason,
+                "needs_checklist": t.needs_checklist,
+            }
+            for t in _steps(actor, product, revision)
+        ],
+    )
+
+
+def _norm(value: Any) -> Any:
+    if value in (None, "", []):
+        return None
+    return str(value) if not isinstance(value, list | dict) else value
+
+
+def edit(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> tuple[str, BaseModel]:
+    """An owner's edit: a draft (or a product sent back) changes itself; a listed product gets a new
+    version for review. ``("product", detail)`` or ``("revision", new version)``."""
+    product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
+    if product is not None and product.status == ListingStatus.LISTED:
+        return "revision", save_revision(session, actor, slug, changes)
+    changes = {k: v for k, v in changes.items() if k != "change_summary"}
+    return "product", services.update_draft(session, actor, slug, changes)
+
+
+def edit_input(session: Session, actor: Actor, slug: str) -> tuple[dict[str, Any], bool]:
+    """What the owner's edit form starts from, and whether saving it makes a new version."""
+    product = _listed(session, actor, slug)
+    if product.status != ListingStatus.LISTED:
+        return services.draft_input(session, actor, slug), False
+    if not can_manage_listings_of(actor, product.provider_id):
+        raise Forbidden(N_("Only owners of the organization edit its products."))
+    revision = open_revision(session, product)
+    data = revision.data if revision else services.product_input(session, product)
+    return {**data, "change_summary": revision.change_summary if revision else ""}, True
+
+
+def pending(session: Session, actor: Actor, slug: str) -> RevisionPublic | None:
+    """The open new version of a product, for its owners and reviewers."""
+    product = _listed(session, actor, slug)
+    revision = open_revision(session, product)
+    return _public(session, actor, product, revision) if revision else None
+
+
+def review_queue(session: Session, actor: Actor) -> list[tuple[DataProduct, ProductRevision]]:
+    """Submitted new versions, longest waiting first."""
+    if not can_review(actor):
+        raise Forbidden(N_("Only reviewers see the review queue."))
+    rows = session.exec(
+        select(DataProduct, ProductRevision)
+        .join(ProductRevision, ProductRevision.product_id == DataProduct.id)  # type: ignore[arg-type]
+        .where(ProductRevision.status == "submitted")
+        .order_by(col(ProductRevision.submitted_at))
+    ).all()
+    return list(rows)
