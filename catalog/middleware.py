@@ -5,11 +5,16 @@ request (session or bearer token)."""
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import CookieError
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from asgi_csrf import asgi_csrf
+from itsdangerous import BadSignature
+from itsdangerous.url_safe import URLSafeSerializer
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import FormParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -224,6 +229,18 @@ class CSRF:
             await app(scope, receive, send)
 
         self.app = _csrf(reached, secret)
+        self._signer = URLSafeSerializer(secret)
+
+    def _matches_cookie(self, cookie: bytes, token: str) -> bool:
+        """The form's token is the signed token of the request's CSRF cookie (asgi-csrf's own check)."""
+        jar = SimpleCookie()
+        try:
+            jar.load(cookie.decode("utf-8"))
+            expected = jar[CSRF_COOKIE].value
+            self._signer.loads(expected, "csrftoken")
+        except (KeyError, CookieError, BadSignature, UnicodeDecodeError):
+            return False
+        return secrets.compare_digest(expected, token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -239,6 +256,24 @@ class CSRF:
                 return
             # reading a page: ignore the unreadable cookies (one planted by a sibling domain, say)
             scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"cookie"]}
+        content_type = next((v for k, v in headers if k == b"content-type"), b"")
+        if (
+            cookie
+            and content_type.startswith(b"multipart/form-data")
+            and scope["method"] not in ("GET", "HEAD")
+        ):
+            # asgi-csrf 0.11 cannot read multipart bodies with python-multipart 0.0.26+ (the release
+            # with its security fixes; simonw/asgi-csrf#38): find the form's token here and pass it
+            # on as the header asgi-csrf checks against the signed cookie.
+            messages, token = await _multipart_token(receive, content_type)
+            if token is None or not self._matches_cookie(cookie, token):
+                await _csrf_failed(scope, send, None)  # never reaches asgi-csrf's broken multipart path
+                return
+            scope = {
+                **scope,
+                "headers": [*scope["headers"], (b"x-csrftoken", token.encode("latin-1", "replace"))],
+            }
+            receive = _replay(messages, receive)
         passed: list[bool] = []
         try:
             await self.app({**scope, _PASSED: passed}, receive, send)
@@ -251,6 +286,44 @@ class CSRF:
 
 
 _PASSED = "catalog.csrf_passed"
+
+
+async def _multipart_token(receive: Receive, content_type: bytes) -> tuple[list[Message], str | None]:
+    """Read a multipart body (already bounded by ``BodyLimit``); its messages and its ``csrftoken``."""
+    _, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    messages: list[Message] = []
+    found: list[str] = []
+
+    def on_field(field: Any) -> None:
+        if field.field_name == b"csrftoken" and field.value is not None:
+            found.append(field.value.decode("utf-8", "replace"))
+
+    parser = (
+        FormParser("multipart/form-data", on_field, lambda _file: None, boundary=boundary)
+        if boundary
+        else None
+    )
+    more = True
+    while more:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        if parser is not None and not found:
+            try:
+                parser.write(message.get("body", b""))
+            except MultipartParseError:
+                parser = None
+        more = message.get("more_body", False)
+    return messages, (found[0] if found else None)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
 
 
 def stack(settings: Settings) -> list[Middleware]:

@@ -76,6 +76,7 @@ class Settings:
     login_max_failures: int = 5  # consecutive failed logins that lock an account
     login_lock_minutes: int = 15
     reset_link_hours: int = 2
+    max_upload_kb: int = 5120  # sample files
     max_body_kb: int = 10240  # request bodies (forms, uploads, API calls)
     base_url: str = "http://127.0.0.1:8000"  # for links in mails
     smtp_host: str = ""  # empty: mails stay in the outbox table
@@ -121,6 +122,7 @@ class Settings:
             login_max_failures=_int(env, "CATALOG_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_lock_minutes=_int(env, "CATALOG_LOGIN_LOCK_MINUTES", 15, minimum=1),
             reset_link_hours=_int(env, "CATALOG_RESET_LINK_HOURS", 2, minimum=1),
+            max_upload_kb=_int(env, "CATALOG_MAX_UPLOAD_KB", 5120, minimum=1),
             max_body_kb=_int(env, "CATALOG_MAX_BODY_KB", 10240, minimum=16),
             base_url=(env.get("CATALOG_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
             smtp_host=env.get("CATALOG_SMTP_HOST", ""),

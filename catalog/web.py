@@ -10,12 +10,14 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from catalog import i18n
 from catalog.db import session_scope
 from catalog.errors import BadRequest, CatalogError, Invalid
+from catalog.i18n import N_
 from catalog.indexing.hooks import CHANGES_LOGGED
 from catalog.listings.filters import MULTI_VALUED
 from catalog.permissions import ANONYMOUS, Actor
@@ -127,6 +129,21 @@ async def form_lists(request: Request) -> dict[str, list[str]]:
             if isinstance(value, str) and key != "csrftoken":
                 out.setdefault(key, []).append(value)
         return out
+
+
+async def read_upload(request: Request, field: str, limit: int) -> tuple[str, bytes]:
+    """The file of a multipart form field, refusing it past ``limit`` bytes without reading it all."""
+    try:
+        async with request.form(max_files=1, max_fields=20, max_part_size=1024 * 1024) as form:
+            upload = form.get(field)
+            if upload is None or isinstance(upload, str) or not upload.filename:
+                raise Invalid(
+                    N_("Choose a CSV or XLSX file."), fields={field: N_("Choose a CSV or XLSX file.")}
+                )
+            content = await upload.read(limit + 1)
+            return upload.filename, content
+    except MultiPartException as exc:
+        raise Invalid(str(exc), fields={field: str(exc)}) from None
 
 
 def redirect(url: str) -> Response:

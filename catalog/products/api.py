@@ -10,10 +10,10 @@ from catalog.errors import Invalid
 from catalog.listings.filters import ProductFilters
 from catalog.listings.services import TransitionRequest
 from catalog.permissions import require_write
-from catalog.products import revisions, services
+from catalog.products import revisions, samples, services
 from catalog.products.models import ProductCreate
 from catalog.validation import parse
-from catalog.web import actor_for, call, json_body, json_response, query_model
+from catalog.web import actor_for, call, json_body, json_response, query_model, read_upload
 
 IDEMPOTENCY_KEY = "idempotency-key"
 
@@ -76,7 +76,21 @@ async def get_product(request: Request) -> Response:
     )
 
 
+async def sample(request: Request) -> Response:
+    """A draft's sample as multipart field ``sample`` (CSV or XLSX) → the inferred schema and preview."""
+    actor = actor_for(request)
+    require_write(actor)
+    settings = request.app.state.settings
+    limit = settings.max_upload_kb * 1024
+    name, content = await read_upload(request, "sample", limit)
+    slug = request.path_params["slug"]
+    return json_response(
+        await call(request, samples.attach_sample, actor, settings.data_dir, slug, name, content, limit)
+    )
+
+
 routes = [
+    Route("/api/v1/products/{slug}/sample", sample, methods=["POST"], name="api.products.sample"),
     Route("/api/v1/products", list_products, methods=["GET", "POST"], name="api.products.list"),
     Route("/api/v1/products/{slug}", get_product, methods=["GET", "PATCH"], name="api.products.detail"),
     Route("/api/v1/products/{slug}/version", version, methods=["GET", "POST"], name="api.products.version"),

@@ -68,6 +68,8 @@ class DataProduct(SQLModel, table=True):
     submitted_at: dt.datetime | None = Field(default=None, index=True)  # waiting for review since
     publicity_ends_at: dt.datetime | None = Field(default=None, index=True)  # 公示期 ends
     creation_key: str | None = Field(default=None, max_length=100)  # the Idempotency-Key it was made with
+    sample_name: str = Field(default="", max_length=200)  # the uploaded sample file's name
+    sample_preview: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # {"columns", "rows"}
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -201,6 +203,8 @@ class ProductDetail(ProductSummary):
     output_fields: list[dict[str, Any]]
     version: str
     versions: list[VersionEntry] = []  # newest first
+    sample_name: str = ""
+    sample_preview: dict[str, Any] | None = None  # {"columns": [...], "rows": [[...], ...]}
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -14,10 +14,10 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.listings.filters import ProductFilters
 from catalog.permissions import Actor
-from catalog.products import forms, revisions, services
+from catalog.products import forms, revisions, samples, services
 from catalog.products.models import ProductCreate
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, query_model, redirect, render
+from catalog.web import actor_for, call, form_lists, query_model, read_upload, redirect, render
 
 
 async def browse(request: Request) -> Response:
@@ -60,9 +60,11 @@ async def _form_page(
         "sections": forms.SECTIONS,
         "values": values,
         "choices": options,
-        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS or k == "change_summary"},
+        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS or k in ("change_summary", "sample")},
         "message": error.message if error else None,
-        "general": [v for k, v in errors.items() if k not in forms.FIELDS and k != "change_summary"],
+        "general": [
+            v for k, v in errors.items() if k not in forms.FIELDS and k not in ("change_summary", "sample")
+        ],
         "slug": slug,
         "versioning": versioning,  # a listed product: saving makes a new version for review
         # while editing: the saved version's score and what would raise it
@@ -107,7 +109,33 @@ async def edit_product(request: Request) -> Response:
     return redirect(f"/owner/products/{slug}")
 
 
+async def upload_sample(request: Request) -> Response:
+    """The sample file of a draft, from the edit page (the field schema is inferred from it)."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    slug = request.path_params["slug"]
+    settings = request.app.state.settings
+    try:
+        name, content = await read_upload(request, "sample", settings.max_upload_kb * 1024)
+        await call(
+            request,
+            samples.attach_sample,
+            actor,
+            settings.data_dir,
+            slug,
+            name,
+            content,
+            settings.max_upload_kb * 1024,
+        )
+    except CatalogError as error:
+        current, versioning = await call(request, revisions.edit_input, actor, slug)
+        return await _form_page(request, forms.to_form(current), slug, error, versioning=versioning)
+    return redirect(f"/owner/products/{slug}/edit?sample=1")
+
+
 routes = [
+    Route("/owner/products/{slug}/sample", upload_sample, methods=["POST"], name="owner.products.sample"),
     Route("/owner/products/new", new_product, methods=["GET", "POST"], name="owner.products.new"),
     Route("/owner/products/{slug}/edit", edit_product, methods=["GET", "POST"], name="owner.products.edit"),
     Route("/products", browse, name="products.list"),

@@ -382,6 +382,8 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
     return ProductDetail(
         **summary.model_dump(),
         versions=version_history(session, product) if product.status in REVIEWED_STATES else [],
+        sample_name=product.sample_name,
+        sample_preview=product.sample_preview,
         registration_code=product.registration_code,
         description=product.description,
         description_en=product.description_en,

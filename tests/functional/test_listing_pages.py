@@ -188,3 +188,29 @@ def test_a_listed_product_gets_a_new_version_through_the_pages(web: TestClient, 
     assert (
         "新增夜间作业泊位效率指标" in public and "增加夜间作业指标" in public
     )  # the new version and its history
+
+
+def test_a_sample_uploaded_on_the_edit_page_shows_on_the_product_page(web: TestClient, people: dict) -> None:
+    owner = people["owner"]
+    token = csrf(owner, "/owner/products/new")
+    post(owner, "/owner/products/new", form_body({**people["values"], "schema": ""}, token))
+    edit = f"/owner/products/{SLUG}/edit"
+    csv = "泊位编号,作业船次,平均在港小时\nB01,42,11.5\nB02,37,9.75\n".encode()
+    bad = owner.post(
+        f"/owner/products/{SLUG}/sample",
+        data={"csrftoken": csrf(owner, edit)},
+        files={"sample": ("x.exe", b"MZ")},
+    )
+    assert bad.status_code == 422 and 'id="f-sample-error"' in bad.text
+    done = owner.post(
+        f"/owner/products/{SLUG}/sample",
+        data={"csrftoken": csrf(owner, edit)},
+        files={"sample": ("berths.csv", csv)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    page = owner.get(f"/products/{SLUG}").text
+    assert "berths.csv" in page and "B02" in page and "平均在港小时" in page
+    assert (
+        "平均在港小时" in owner.get(edit).text
+    )  # the inferred schema is in the form for the owner to refine

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 17:11:39.747497
+Create Date: 2026-11-23 17:14:33.341121
 """
 from collections.abc import Sequence
 
@@ -98,6 +98,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('publicity_ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('creation_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True))
+        batch_op.add_column(sa.Column('sample_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('sample_preview', sa.JSON(), nullable=True))
         batch_op.create_index(batch_op.f('ix_data_product_publicity_ends_at'), ['publicity_ends_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_data_product_submitted_at'), ['submitted_at'], unique=False)
         batch_op.create_unique_constraint('uq_data_product_creation_key', ['provider_id', 'creation_key'])
@@ -123,6 +125,8 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_data_product_creation_key', type_='unique')
         batch_op.drop_index(batch_op.f('ix_data_product_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_data_product_publicity_ends_at'))
+        batch_op.drop_column('sample_preview')
+        batch_op.drop_column('sample_name')
         batch_op.drop_column('creation_key')
         batch_op.drop_column('publicity_ends_at')
         batch_op.drop_column('submitted_at')

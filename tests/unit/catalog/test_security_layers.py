@@ -40,10 +40,29 @@ def test_an_application_error_is_not_turned_into_a_400() -> None:
         run(CSRF(failing_app, secret="s" * 32), "GET", [])
 
 
-def test_a_malformed_multipart_body_is_a_400() -> None:
-    headers = [(b"cookie", b"a=b"), (b"content-type", b"multipart/form-data")]
+def test_a_multipart_body_without_a_readable_token_is_refused() -> None:
+    headers = [(b"cookie", b"a=b"), (b"content-type", b"multipart/form-data")]  # no boundary
     sent = run(CSRF(ok_app, secret="s" * 32), "POST", headers, b"x")
-    assert sent[0]["status"] == 400
+    assert sent[0]["status"] == 403
+
+
+def test_a_multipart_upload_passes_with_the_cookie_token_and_fails_with_another() -> None:
+    from itsdangerous.url_safe import URLSafeSerializer
+
+    secret = "s" * 32
+    token = URLSafeSerializer(secret).dumps("random-value", "csrftoken")
+    body_for = lambda value: (  # noqa: E731
+        b'--XyZ\r\nContent-Disposition: form-data; name="sample"; filename="a.csv"\r\n\r\na,b\n1,2\r\n'
+        b'--XyZ\r\nContent-Disposition: form-data; name="csrftoken"\r\n\r\n'
+        + value.encode()
+        + b"\r\n--XyZ--\r\n"
+    )
+    headers = [
+        (b"cookie", b"csrftoken=" + token.encode()),
+        (b"content-type", b"multipart/form-data; boundary=XyZ"),
+    ]
+    assert run(CSRF(ok_app, secret=secret), "POST", headers, body_for(token))[0]["status"] == 200
+    assert run(CSRF(ok_app, secret=secret), "POST", headers, body_for("forged"))[0]["status"] == 403
 
 
 def test_unreadable_cookies_are_ignored_when_reading_and_refused_when_writing() -> None:

@@ -1,0 +1,171 @@
+"""Sample files of products: a CSV or XLSX upload, checked and stored under the data dir (never
+executed or served back as is), from which the field schema is inferred and the first rows kept for
+the product page's preview."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from pydantic import BaseModel
+from sqlmodel import Session, select
+
+from catalog.audit import services as audit
+from catalog.errors import Forbidden, Invalid, NotFound
+from catalog.i18n import N_
+from catalog.permissions import Actor, can_manage_listings_of, require_write
+from catalog.products.models import DataProduct
+from catalog.products.services import EDITABLE_STATES
+
+PREVIEW_ROWS = 10
+INFER_ROWS = 500
+MAX_COLUMNS = 200
+MAX_CELL = 200  # characters kept of each previewed cell
+
+
+class SamplePublic(BaseModel):
+    name: str
+    columns: list[str]
+    rows: list[list[str]]
+    schema_fields: list[dict[str, str]]
+
+
+def read_table(name: str, content: bytes) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a CSV (UTF-8 or GB18030) or XLSX file; ``Invalid`` for anything else."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        if not content.startswith(b"PK\x03\x04"):
+            raise _bad(N_("This is not an XLSX file."))
+        try:
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            sheet = book.worksheets[0]
+            table = [
+                list(row)
+                for _, row in zip(range(INFER_ROWS + 1), sheet.iter_rows(values_only=True), strict=False)
+            ]
+            book.close()
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
+            raise _bad(N_("This XLSX file could not be read.")) from None
+    elif suffix == ".csv":
+        text = _decode(content)
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+        except csv.Error:
+            dialect = csv.excel
+        table = [
+            row for _, row in zip(range(INFER_ROWS + 1), csv.reader(io.StringIO(text), dialect), strict=False)
+        ]
+    else:
+        raise _bad(N_("Upload a CSV or XLSX file."))
+    table = [row for row in table if any(cell not in (None, "") for cell in row)]
+    if len(table) < 2:
+        raise _bad(N_("The sample needs a header row and at least one row of data."))
+    header = [
+        str(c).strip() if c not in (None, "") else f"column_{i + 1}"
+        for i, c in enumerate(table[0][:MAX_COLUMNS])
+    ]
+    return header, [row[: len(header)] for row in table[1:]]
+
+
+def _bad(message: str) -> Invalid:
+    return Invalid(message, fields={"sample": message})
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):  # Chinese spreadsheets often save CSV as GBK
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise _bad(N_("This CSV file is neither UTF-8 nor GB18030 text."))
+
+
+_INT = re.compile(r"^[+-]?\d+$")
+_NUM = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+
+
+def infer_type(values: list[Any]) -> str:
+    """integer, number, date, datetime, boolean or string: the narrowest that fits every value."""
+    present = [v for v in values if v not in (None, "")]
+    if not present:
+        return "string"
+    if all(isinstance(v, bool) or str(v).strip().lower() in ("true", "false", "是", "否") for v in present):
+        return "boolean"
+    if all((isinstance(v, int) and not isinstance(v, bool)) or _INT.match(str(v).strip()) for v in present):
+        return "integer"
+    if all(
+        (isinstance(v, int | float) and not isinstance(v, bool)) or _NUM.match(str(v).strip())
+        for v in present
+    ):
+        return "number"
+    if all(isinstance(v, dt.datetime) for v in present):
+        return "datetime"
+    if all(isinstance(v, dt.date) or _DATE.match(str(v).strip()) for v in present):
+        return "date"
+    return "string"
+
+
+def infer_schema(header: list[str], rows: list[list[Any]]) -> list[dict[str, str]]:
+    """One field per column; the description starts as the column's header, for the owner to refine."""
+    return [
+        {
+            "name": name[:100],
+            "type": infer_type([row[i] if i < len(row) else None for row in rows]),
+            "description": name[:500],
+        }
+        for i, name in enumerate(header)
+    ]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return "" if value is None else str(value)[:MAX_CELL]
+
+
+def attach_sample(
+    session: Session, actor: Actor, data_dir: Path, slug: str, name: str, content: bytes, max_bytes: int
+) -> SamplePublic:
+    """Check and keep a product's sample file, infer its field schema (replacing a schema the owner
+    has not written) and keep its first rows for the preview."""
+    require_write(actor)
+    product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
+    if product is None or not can_manage_listings_of(actor, product.provider_id):
+        raise NotFound(f"no data product {slug!r}")
+    if product.status not in EDITABLE_STATES:
+        raise Forbidden(N_("Samples are added to drafts; edit a listed product as a new version first."))
+    if len(content) > max_bytes:
+        raise _bad(N_("The sample is larger than the upload limit."))
+    header, rows = read_table(name, content)
+    schema = infer_schema(header, rows)
+    preview = [[_cell(c) for c in row] for row in rows[:PREVIEW_ROWS]]
+    folder = data_dir / "uploads" / "products" / str(product.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(name).suffix.lower()
+    target = folder / f"sample{suffix}"
+    temporary = folder / f".sample{suffix}.tmp"
+    temporary.write_bytes(content)  # stored as data, under a name of ours, never run or served as is
+    temporary.replace(target)
+    product.sample_name = Path(name).name[:200]
+    product.sample_preview = {"columns": header, "rows": preview}
+    if not any(f.get("description") and f.get("description") != f.get("name") for f in product.field_schema):
+        product.field_schema = schema
+    session.add(product)
+    audit.record(
+        session,
+        actor,
+        "product.sample",
+        "product",
+        slug,
+        f"sample {product.sample_name} ({len(rows)} rows read)",
+    )
+    return SamplePublic(
+        name=product.sample_name, columns=header, rows=preview, schema_fields=product.field_schema
+    )

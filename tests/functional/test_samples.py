@@ -1,0 +1,139 @@
+"""Sample files: a CSV (UTF-8 or GBK) or XLSX upload gives the draft its field schema and the
+product page its preview; anything else is refused with a message, and nothing is kept."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from catalog import db
+from catalog.accounts import auth
+from catalog.accounts.models import Organization, User
+from catalog.app import create_app
+from catalog.permissions import SYSTEM
+from catalog.products import services as products
+from catalog.products.models import DataProduct
+from catalog.products.samples import infer_type
+from catalog.settings import Settings
+from tests.conftest import make_settings
+
+CSV = (
+    "站点编号,日期,客流人次,平均候车分钟,是否枢纽\nS001,2026-10-01,3120,4.5,是\nS002,2026-10-01,877,6.25,否\n"
+)
+
+
+@pytest.fixture
+def app_settings(seeded_settings: Settings) -> Settings:
+    return make_settings(seeded_settings.data_dir, CATALOG_MAX_UPLOAD_KB="64")
+
+
+@pytest.fixture
+def api(app_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def owner(app_settings: Settings, api: TestClient) -> dict[str, str]:
+    """A write token of an owner whose organization has a fresh draft, ``bus-stops-sample``."""
+    engine: Engine = db.make_engine(app_settings.database_url)
+    with Session(engine) as session:
+        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
+        assert model is not None
+        body = products.product_input(session, model)
+        code = session.get(Organization, model.provider_id).code  # type: ignore[union-attr]
+    with db.session_scope(engine) as session:
+        auth.create_user(
+            session, SYSTEM, "sample@owner.cn", "淮安数据港-test-2026", organization_code=code, role="owner"
+        )
+    with db.session_scope(engine) as session:
+        user = session.exec(select(User).where(User.email == "sample@owner.cn")).one()
+        secret, _ = auth.create_token(
+            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
+        )
+    engine.dispose()
+    headers = {"Authorization": f"Bearer {secret}"}
+    body.update(slug="bus-stops-sample", schema=[])
+    assert api.post("/api/v1/products", json=body, headers=headers).status_code == 201
+    return headers
+
+
+def upload(api: TestClient, headers: dict[str, str], name: str, content: bytes) -> object:
+    return api.post(
+        "/api/v1/products/bus-stops-sample/sample", files={"sample": (name, content)}, headers=headers
+    )
+
+
+def test_a_csv_sample_gives_the_schema_and_the_preview(
+    api: TestClient, owner: dict[str, str], app_settings: Settings
+) -> None:
+    for encoding in ("utf-8", "gb18030"):  # Excel in China saves CSV as GBK
+        answer = upload(api, owner, "stops.csv", CSV.encode(encoding))
+        assert answer.status_code == 200, answer.text
+    body = answer.json()  # type: ignore[attr-defined]
+    assert [(f["name"], f["type"]) for f in body["schema_fields"]] == [
+        ("站点编号", "string"),
+        ("日期", "date"),
+        ("客流人次", "integer"),
+        ("平均候车分钟", "number"),
+        ("是否枢纽", "boolean"),
+    ]
+    assert body["rows"][0] == ["S001", "2026-10-01", "3120", "4.5", "是"]
+    product = api.get("/api/v1/products/bus-stops-sample", headers=owner).json()
+    assert (
+        product["schema_fields"][2]["name"] == "客流人次"
+        and product["sample_preview"]["rows"][1][0] == "S002"
+    )
+    stored = list((app_settings.data_dir / "uploads" / "products").rglob("sample.csv"))
+    assert len(stored) == 1 and stored[0].read_bytes() == CSV.encode("gb18030")
+
+
+def test_an_xlsx_sample_is_read_with_its_types(api: TestClient, owner: dict[str, str]) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["企业名称", "注册资本（万元）", "成立日期"])
+    sheet.append(["淮安某某物流有限公司", 500, __import__("datetime").date(2019, 3, 1)])
+    sheet.append(["淮安某某食品有限公司", 1200.5, __import__("datetime").date(2021, 7, 15)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    answer = upload(api, owner, "companies.xlsx", buffer.getvalue())
+    assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
+    types = [f["type"] for f in answer.json()["schema_fields"]]  # type: ignore[attr-defined]
+    assert types == ["string", "number", "datetime"]  # openpyxl reads dates as datetimes
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("run.sh", b"#!/bin/sh\nrm -rf /\n", "CSV or XLSX"),
+        ("fake.xlsx", b"<html>not a workbook</html>", "not an XLSX"),
+        ("broken.xlsx", b"PK\x03\x04 truncated", "could not be read"),
+        ("latin.csv", "name\nJos\xe9\n".encode("utf-16"), "UTF-8"),
+        ("header-only.csv", b"a,b,c\n", "header row"),
+        ("big.csv", b"a,b\n" + b"1,2\n" * 40000, "limit"),
+    ],
+)
+def test_bad_samples_are_refused_with_a_message_and_nothing_kept(
+    api: TestClient, owner: dict[str, str], app_settings: Settings, name: str, content: bytes, message: str
+) -> None:
+    answer = upload(api, owner, name, content)
+    assert answer.status_code in (413, 422), answer.text  # type: ignore[attr-defined]
+    if answer.status_code == 422:  # type: ignore[attr-defined]
+        assert message in answer.json()["error"]["fields"]["sample"]  # type: ignore[attr-defined]
+    assert not (app_settings.data_dir / "uploads").exists()
+    assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
+
+
+def test_type_inference() -> None:
+    assert infer_type(["1", "2", ""]) == "integer"
+    assert infer_type(["1", "2.5"]) == "number"
+    assert infer_type(["2026-01-02", "2026/1/3"]) == "date"
+    assert infer_type(["是", "否"]) == "boolean"
+    assert infer_type(["1", "x"]) == "string"
+    assert infer_type([]) == "string"
