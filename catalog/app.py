@@ -134,8 +134,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *portal_routes.routes,
         *products_routes.routes,
-        *listings_routes.routes,
         *datasets_routes.routes,
+        *listings_routes.routes,  # after them: /owner/{kinds}/{key} would take /owner/products/new
         *organizations_routes.routes,
         *listings_api.routes,
         *products_api.routes,

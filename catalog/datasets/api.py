@@ -1,4 +1,4 @@
-"""JSON API v1 for datasets (reads; writes come with the listing workflow)."""
+"""JSON API v1 for datasets: reads, and drafts and their edits with a write token."""
 
 from __future__ import annotations
 
@@ -7,22 +7,45 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from catalog.datasets import services
+from catalog.datasets.models import DatasetCreate
+from catalog.errors import Invalid
 from catalog.listings.filters import DatasetFilters
-from catalog.web import actor_for, call, json_response, query_model
+from catalog.permissions import require_write
+from catalog.validation import parse
+from catalog.web import actor_for, call, json_body, json_response, query_model
+
+
+async def _body(request: Request) -> dict:
+    require_write(actor_for(request))
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Invalid("send the dataset as a JSON object", fields={"body": "expected an object"})
+    return {k: v for k, v in body.items() if k not in ("status", "listed_at")}
 
 
 async def list_datasets(request: Request) -> Response:
+    if request.method == "POST":
+        data = parse(DatasetCreate, await _body(request))
+        return json_response(
+            await call(request, services.create_dataset_draft, actor_for(request), data), status=201
+        )
     filters = query_model(request, DatasetFilters)
     return json_response(await request.app.state.search.page("dataset", filters))
 
 
 async def get_dataset(request: Request) -> Response:
+    if request.method == "PATCH":
+        changes = await _body(request)
+        code = request.path_params["code"]
+        return json_response(
+            await call(request, services.update_dataset_draft, actor_for(request), code, changes)
+        )
     return json_response(
         await call(request, services.get_dataset, actor_for(request), request.path_params["code"])
     )
 
 
 routes = [
-    Route("/api/v1/datasets", list_datasets, name="api.datasets.list"),
-    Route("/api/v1/datasets/{code}", get_dataset, name="api.datasets.detail"),
+    Route("/api/v1/datasets", list_datasets, methods=["GET", "POST"], name="api.datasets.list"),
+    Route("/api/v1/datasets/{code}", get_dataset, methods=["GET", "PATCH"], name="api.datasets.detail"),
 ]

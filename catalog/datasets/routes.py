@@ -1,14 +1,23 @@
-"""Dataset pages: browse the authorized-operation catalog, and one dataset."""
+"""Dataset pages: browse the authorized-operation catalog, one dataset, and the owner's form."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.datasets import services
+from catalog import i18n
+from catalog.accounts.routes import sign_in_url
+from catalog.datasets import forms, services
+from catalog.datasets.models import DatasetCreate
+from catalog.errors import CatalogError, Invalid
 from catalog.listings.filters import DatasetFilters
-from catalog.web import actor_for, call, query_model, render
+from catalog.permissions import Actor
+from catalog.validation import parse
+from catalog.web import actor_for, call, form_lists, query_model, redirect, render
 
 
 async def browse(request: Request) -> Response:
@@ -25,4 +34,73 @@ async def detail(request: Request) -> Response:
 routes = [
     Route("/datasets", browse, name="datasets.list"),
     Route("/datasets/{code}", detail, name="datasets.detail"),
+]
+
+
+# --- the owner's dataset form ----------------------------------------------------------------------
+async def _form_page(
+    request: Request, values: dict[str, Any], code: str | None, error: CatalogError | None = None
+) -> Response:
+    actor = actor_for(request)
+    language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
+    options = await call(request, _choices, actor, language)
+    if not values.get("provider") and len(options["providers"]) == 1:
+        values = {**values, "provider": options["providers"][0][0]}
+    fields = error.fields if isinstance(error, Invalid) else {}
+    errors = {key.split(".")[0]: message for key, message in reversed(list(fields.items()))}
+    context = {
+        "sections": forms.SECTIONS,
+        "values": values,
+        "choices": options,
+        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS},
+        "message": error.message if error else None,
+        "general": [v for k, v in errors.items() if k not in forms.FIELDS],
+        "slug": code,
+        "kind": "dataset",
+        "form_action": f"/owner/datasets/{code}/edit" if code else "/owner/datasets/new",
+        "versioning": False,
+        "quality": None,
+    }
+    return render(request, "products/form.html", context, status=error.status if error else 200)
+
+
+def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:
+    return forms.choices(session, actor, language)
+
+
+async def new_dataset(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    if request.method == "GET":
+        return await _form_page(request, forms.to_form({}), None)
+    data = forms.to_input(await form_lists(request))
+    try:
+        dataset = await call(request, services.create_dataset_draft, actor, parse(DatasetCreate, data))
+    except CatalogError as error:
+        return await _form_page(request, forms.to_form(data), None, error)
+    return redirect(f"/owner/datasets/{dataset.id}")
+
+
+async def edit_dataset(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    code = request.path_params["code"]
+    if request.method == "GET":
+        return await _form_page(
+            request, forms.to_form(await call(request, services.dataset_input, actor, code)), code
+        )
+    data = forms.to_input(await form_lists(request))
+    try:
+        await call(request, services.update_dataset_draft, actor, code, data)
+    except CatalogError as error:
+        return await _form_page(request, forms.to_form(data), code, error)
+    return redirect(f"/owner/datasets/{code}")
+
+
+routes = [
+    Route("/owner/datasets/new", new_dataset, methods=["GET", "POST"], name="owner.datasets.new"),
+    Route("/owner/datasets/{code}/edit", edit_dataset, methods=["GET", "POST"], name="owner.datasets.edit"),
+    *routes,
 ]

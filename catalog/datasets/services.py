@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, select
 
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
+from catalog.audit import services as audit
 from catalog.datasets.models import (
     Dataset,
     DatasetCreate,
@@ -17,15 +19,24 @@ from catalog.datasets.models import (
     DatasetSector,
     DatasetSummary,
 )
-from catalog.errors import Invalid, NotFound
+from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.i18n import N_
 from catalog.listings import search
 from catalog.listings.filters import DatasetFilters
 from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
+from catalog.models_base import utcnow
 from catalog.pagination import Page
-from catalog.permissions import Actor, can_import_catalog, can_view_listing
+from catalog.permissions import (
+    Actor,
+    can_import_catalog,
+    can_manage_listings_of,
+    can_view_listing,
+    require_write,
+)
 from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector, SectorRef
+from catalog.validation import parse
 from search_index import SearchResult
 
 
@@ -35,29 +46,120 @@ def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
         raise Invalid("only administrators may import datasets")
     if session.exec(select(Dataset.id).where(Dataset.code == data.code)).first():
         return False
+    provider, sectors = _resolve(session, data)
+    dataset = Dataset(**_values(data, provider.id))  # type: ignore[arg-type]
+    _save(session, dataset, sectors)
+    return True
+
+
+def _resolve(session: Session, data: DatasetCreate) -> tuple[Organization, list[Sector]]:
     provider = session.exec(select(Organization).where(Organization.slug == data.provider)).first()
-    sectors = session.exec(select(Sector).where(Sector.slug.in_(data.sectors))).all()  # type: ignore[attr-defined]
+    sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
     problems = {}
     if provider is None:
         problems["provider"] = f"no organization {data.provider!r}"
     if len(sectors) != len(set(data.sectors)):
         problems["sectors"] = f"unknown sector in {data.sectors}"
     if problems or provider is None:
-        raise Invalid(f"dataset {data.code} cannot be imported", fields=problems)
-    dataset = Dataset(
+        raise Invalid(f"dataset {data.code} names what the catalog does not have", fields=problems)
+    return provider, sectors
+
+
+def _values(data: DatasetCreate, provider_id: int) -> dict[str, Any]:
+    return {
         **data.model_dump(exclude={"provider", "sectors", "schema_fields", "listed_at", "quality_rating"}),
-        quality_rating=data.quality_rating or "",
-        field_schema=[f.model_dump(exclude_none=True) for f in data.schema_fields],
-        provider_id=provider.id,
-        listed_at=dt.datetime.combine(data.listed_at, dt.time(9, 0), tzinfo=dt.UTC)
+        "quality_rating": data.quality_rating or "",
+        "field_schema": [f.model_dump(exclude_none=True) for f in data.schema_fields],
+        "provider_id": provider_id,
+        "listed_at": dt.datetime.combine(data.listed_at, dt.time(9, 0), tzinfo=dt.UTC)
         if data.listed_at
         else None,
-    )
+    }
+
+
+def _save(session: Session, dataset: Dataset, sectors: list[Sector]) -> None:
     session.add(dataset)
+    session.flush()
+    for row in session.exec(select(DatasetSector).where(DatasetSector.dataset_id == dataset.id)):
+        session.delete(row)
     session.flush()
     session.add_all([DatasetSector(dataset_id=dataset.id, sector_id=s.id) for s in sectors])  # type: ignore[arg-type]
     session.flush()
-    return True
+
+
+EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
+
+
+def create_dataset_draft(session: Session, actor: Actor, data: DatasetCreate) -> DatasetDetail:
+    """A new draft resource of a department the actor owns."""
+    require_write(actor)
+    provider, sectors = _resolve(session, data)
+    if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
+        raise Forbidden(N_("Only owners of the organization list its datasets."))
+    if session.exec(select(Dataset.id).where(Dataset.code == data.code)).first():
+        raise Invalid(N_("Please correct the marked fields."), fields={"code": N_("This code is taken.")})
+    dataset = Dataset(**{**_values(data, provider.id), "status": ListingStatus.DRAFT, "listed_at": None})  # type: ignore[arg-type]
+    _save(session, dataset, sectors)
+    audit.record(session, actor, "dataset.create", "dataset", dataset.code, f"draft {dataset.title}")
+    return get_dataset(session, actor, dataset.code)
+
+
+def dataset_input(session: Session, actor: Actor, code: str) -> dict[str, Any]:
+    """A dataset its owner may edit now, as the input that would create it."""
+    dataset = session.exec(select(Dataset).where(Dataset.code == code)).first()
+    if dataset is None or not can_manage_listings_of(actor, dataset.provider_id):
+        raise NotFound(f"no dataset {code!r}")
+    if dataset.status not in EDITABLE_STATES:
+        raise InvalidTransition(
+            f"a dataset in state {dataset.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
+        )
+    provider = session.get(Organization, dataset.provider_id)
+    sectors = session.exec(
+        select(Sector.slug)
+        .join(DatasetSector, DatasetSector.sector_id == Sector.id)  # type: ignore[arg-type]
+        .where(DatasetSector.dataset_id == dataset.id)
+        .order_by(Sector.slug)
+    ).all()
+    names = (
+        "code",
+        "title",
+        "title_en",
+        "description",
+        "description_en",
+        "security_grade",
+        "sharing_condition",
+        "update_frequency",
+        "formats",
+        "keywords",
+        "spatial_coverage",
+        "record_count",
+    )
+    return {
+        **{name: getattr(dataset, name) for name in names},
+        "provider": provider.slug if provider else "",
+        "sectors": list(sectors),
+        "schema": dataset.field_schema,
+        "temporal_start": dataset.temporal_start.isoformat() if dataset.temporal_start else None,
+        "temporal_end": dataset.temporal_end.isoformat() if dataset.temporal_end else None,
+        "quality_rating": dataset.quality_rating or None,
+    }
+
+
+def update_dataset_draft(session: Session, actor: Actor, code: str, changes: dict[str, Any]) -> DatasetDetail:
+    """Change a dataset its owner is preparing; validated whole again."""
+    require_write(actor)
+    before = dataset_input(session, actor, code)
+    dataset = session.exec(select(Dataset).where(Dataset.code == code)).one()
+    changes = {k: v for k, v in changes.items() if k not in ("code", "provider", "status", "listed_at")}
+    data = parse(DatasetCreate, {**before, **changes})
+    provider, sectors = _resolve(session, data)
+    for name, value in _values(data, provider.id).items():  # type: ignore[arg-type]
+        if name not in ("status", "listed_at", "code", "provider_id"):
+            setattr(dataset, name, value)
+    dataset.updated_at = utcnow()
+    _save(session, dataset, sectors)
+    audit.record(session, actor, "dataset.edit", "dataset", code, "changed " + ", ".join(sorted(changes)))
+    return get_dataset(session, actor, code)
 
 
 def list_datasets(

@@ -362,14 +362,10 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
             for t in available(actor, item)
         ],
         timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
-        editable=kind == "product"
-        and can_manage_listings_of(actor, item.provider_id)
-        and item.status
-        in (
-            ListingStatus.DRAFT,
-            ListingStatus.CHANGES_REQUESTED,
-            ListingStatus.REJECTED,
-            ListingStatus.LISTED,
+        editable=can_manage_listings_of(actor, item.provider_id)
+        and (
+            item.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED)
+            or (kind == "product" and item.status == ListingStatus.LISTED)  # as a new version
         ),
     )
 

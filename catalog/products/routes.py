@@ -66,6 +66,8 @@ async def _form_page(
             v for k, v in errors.items() if k not in forms.FIELDS and k not in ("change_summary", "sample")
         ],
         "slug": slug,
+        "kind": "product",
+        "form_action": f"/owner/products/{slug}/edit" if slug else "/owner/products/new",
         "versioning": versioning,  # a listed product: saving makes a new version for review
         # while editing: the saved version's score and what would raise it
         "quality": await call(request, services.product_quality, actor, slug) if slug else None,

@@ -214,3 +214,36 @@ def test_a_sample_uploaded_on_the_edit_page_shows_on_the_product_page(web: TestC
     assert (
         "平均在港小时" in owner.get(edit).text
     )  # the inferred schema is in the form for the owner to refine
+
+
+def test_an_owner_drafts_a_dataset_through_the_form(web: TestClient, people: dict) -> None:
+    owner = people["owner"]
+    token = csrf(owner, "/owner/datasets/new")
+    values = {
+        "provider": people["values"]["provider"],  # the owner's organization, preselected in the form
+        "code": "HA-PORT-077",
+        "title": "淮安港集装箱吞吐量月度数据",
+        "title_en": "Huai'an port container throughput, monthly",
+        "description": "淮安港各作业区集装箱吞吐量，按月统计，单位标准箱。",
+        "sectors": ["transport"],
+        "security_grade": "general",
+        "sharing_condition": "conditional",
+        "update_frequency": "monthly",
+        "schema": "month | date | 统计月份\nteu | integer | 吞吐量 | 标准箱",
+    }
+    bad = post(owner, "/owner/datasets/new", form_body({**values, "schema": ""}, token))
+    assert bad.status_code == 422 and 'id="f-schema-error"' in bad.text
+    made = post(owner, "/owner/datasets/new", form_body(values, token), follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"] == "/owner/datasets/HA-PORT-077"
+    page = owner.get("/owner/datasets/HA-PORT-077").text
+    assert "淮安港集装箱吞吐量月度数据" in page and "/owner/datasets/HA-PORT-077/edit" in page
+    edit = "/owner/datasets/HA-PORT-077/edit"
+    assert "teu | integer | 吞吐量 | 标准箱" in owner.get(edit).text
+    saved = post(
+        owner,
+        edit,
+        form_body({**values, "spatial_coverage": "淮安港"}, csrf(owner, edit)),
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert web.get("/datasets/HA-PORT-077").status_code == 404  # a draft

@@ -330,3 +330,57 @@ def test_a_listed_product_edited_stays_public_at_its_old_version_until_the_new_o
         "summary"
     ] == "增加温湿度分钟级数据"
     assert api.get("/api/v1/search", params={"q": "温湿度分钟级"}).json()["products"]["total"] == 1
+
+
+def test_a_department_lists_a_dataset_through_the_api(api: TestClient, cast: dict, engine: Engine) -> None:
+    with Session(engine) as session:
+        from catalog.datasets.models import Dataset
+
+        model = session.exec(select(Dataset).where(Dataset.status == "listed")).first()
+        assert model is not None
+        org = session.get(Organization, model.provider_id)
+    with db.session_scope(engine) as session:
+        auth.create_user(session, SYSTEM, "data@dept.cn", PASSWORD, organization_code=org.code, role="owner")  # type: ignore[union-attr]
+    with db.session_scope(engine) as session:
+        user = session.exec(select(User).where(User.email == "data@dept.cn")).one()
+        secret, _ = auth.create_token(
+            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
+        )
+    dept = {"Authorization": f"Bearer {secret}"}
+    body = {
+        "code": "HA-TEST-901",
+        "title": "淮安市公共停车泊位实时数据",
+        "title_en": "Huai'an public parking spaces, real time",
+        "description": "全市公共停车场泊位总数与空余泊位数，按分钟更新。",
+        "provider": org.slug,  # type: ignore[union-attr]
+        "sectors": ["transport"],
+        "security_grade": "general",
+        "sharing_condition": "conditional",
+        "update_frequency": "realtime",
+        "schema": [{"name": "lot_id", "type": "string", "description": "停车场编号"}],
+    }
+    assert api.post("/api/v1/datasets", json={**body, "schema": []}, headers=dept).status_code == 422
+    assert api.post("/api/v1/datasets", json=body, headers=cast["owner"]).status_code in (
+        403,
+        422,
+    )  # not their department
+    made = api.post("/api/v1/datasets", json=body, headers=dept)
+    assert made.status_code == 201 and made.json()["status"] == "draft"
+    assert api.get("/api/v1/datasets/HA-TEST-901").status_code == 404
+    edited = api.patch("/api/v1/datasets/HA-TEST-901", json={"spatial_coverage": "淮安市区"}, headers=dept)
+    assert edited.status_code == 200
+    steps = [
+        (dept, "submitted", {}),
+        (cast["reviewer"], "in_review", {}),
+        (cast["reviewer"], "publicity", {"checklist": dict.fromkeys(CHECKLIST, True)}),
+    ]
+    for who, to, extra in steps:
+        assert (
+            api.post(
+                "/api/v1/datasets/HA-TEST-901/transition", json={"to": to, **extra}, headers=who
+            ).status_code
+            == 200
+        )
+    with db.session_scope(engine) as session:
+        assert listings.promote_due(session, now=later()) == 1
+    assert api.get("/api/v1/datasets/HA-TEST-901").json()["status"] == "listed"

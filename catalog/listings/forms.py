@@ -1,0 +1,107 @@
+"""Form plumbing shared by the owner's product and dataset forms: field specifications, the choices
+they offer, and the mapping between submitted values and the validated input models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from catalog.accounts.models import Organization
+from catalog.datasets.models import Dataset
+from catalog.licences.models import Licence
+from catalog.listings.states import ListingStatus
+from catalog.permissions import Actor
+from catalog.sectors.models import Sector
+from catalog.vocabularies import LABELS
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    kind: str = "text"  # text | textarea | select | multi | checkbox | number | lines | fields
+    required: bool = True
+    hint: str = ""
+    choices: str = ""  # a vocabulary of vocabularies.LABELS, or sectors / licences / datasets / providers
+    maxlength: int | None = None
+
+
+def choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:
+    """The options of every choice field, as (value, label) in ``language``."""
+
+    def pick(zh: str, en: str) -> str:
+        return en if language == "en" and en else zh
+
+    owned = (
+        session.exec(
+            select(Organization).where(col(Organization.id).in_(actor.owner_of)).order_by(Organization.name)
+        ).all()
+        if not actor.is_admin
+        else session.exec(select(Organization).order_by(Organization.name)).all()
+    )
+    out: dict[str, list[tuple[str, str]]] = {
+        "providers": [(o.slug, pick(o.name, o.name_en)) for o in owned],
+        "sectors": [
+            (s.slug, pick(s.name, s.name_en)) for s in session.exec(select(Sector).order_by(Sector.id))
+        ],
+        "licences": [
+            (lc.code, pick(lc.name, lc.name_en)) for lc in session.exec(select(Licence).order_by(Licence.id))
+        ],
+        "datasets": [
+            (d.code, f"{d.code} {pick(d.title, d.title_en)}")
+            for d in session.exec(
+                select(Dataset).where(Dataset.status == ListingStatus.LISTED).order_by(Dataset.code)
+            )
+        ],
+    }
+    for vocabulary, values in LABELS.items():
+        out[vocabulary] = [(v, pick(zh, en)) for v, (zh, en) in values.items() if v != "core"]
+    return out
+
+
+def to_input(fields: dict[str, FormField], form: dict[str, list[str]]) -> dict[str, Any]:
+    """Submitted form values as model input (empty fields left out, so they count as missing)."""
+    data: dict[str, Any] = {}
+    for name, spec in fields.items():
+        values = [v.strip() for v in form.get(name, []) if v.strip()]
+        if spec.kind == "checkbox":
+            data[name] = bool(values)
+        elif spec.kind == "multi":
+            if values:
+                data[name] = values
+        elif spec.kind == "lines":
+            data[name] = [line.strip() for v in values for line in v.splitlines() if line.strip()]
+        elif spec.kind == "fields":
+            data[name] = [_field_spec(line) for v in values for line in v.splitlines() if line.strip()]
+        elif values:
+            data[name] = values[0]
+    return data
+
+
+def _field_spec(line: str) -> dict[str, str]:
+    parts = [p.strip() for p in line.split("|")]
+    spec = dict(zip(("name", "type", "description", "unit"), parts, strict=False))
+    return {k: v for k, v in spec.items() if v}
+
+
+def to_form(fields: dict[str, FormField], data: dict[str, Any]) -> dict[str, Any]:
+    """Model input (or submitted values) as the form shows them."""
+    values: dict[str, Any] = {}
+    for name, spec in fields.items():
+        value = data.get(name)
+        if spec.kind == "lines":
+            values[name] = "\n".join(value or [])
+        elif spec.kind == "fields":
+            values[name] = "\n".join(
+                " | ".join(str(f.get(k) or "") for k in ("name", "type", "description", "unit")).rstrip(" |")
+                for f in value or []
+            )
+        elif spec.kind == "multi":
+            values[name] = list(value or [])
+        elif spec.kind == "checkbox":
+            values[name] = bool(value)
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
