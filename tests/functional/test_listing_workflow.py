@@ -135,6 +135,7 @@ def test_an_owner_lists_a_product_through_review_and_publicity(
     assert api.get("/api/v1/search", params={"q": "冷链物流溯源"}).json()["products"]["total"] == 0
     with db.session_scope(engine) as session:
         assert listings.promote_due(session) == 0  # the period has not ended
+    counted = api.get("/api/v1/stats").json()["products"]["listed"]
     with db.session_scope(engine) as session:
         assert (
             listings.promote_due(session, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=7, minutes=1)) == 1
@@ -142,6 +143,7 @@ def test_an_owner_lists_a_product_through_review_and_publicity(
     api.app.state.indexer.catch_up()  # type: ignore[attr-defined]
     listed = api.get(path).json()
     assert listed["status"] == "listed" and listed["listing_no"].startswith("HADP-")
+    assert api.get("/api/v1/stats").json()["products"]["listed"] == counted + 1  # counts toward the target
     assert api.get("/api/v1/search", params={"q": "冷链物流溯源"}).json()["products"]["total"] == 1
 
     timeline = [
