@@ -257,8 +257,10 @@ class CSRF:
             # reading a page: ignore the unreadable cookies (one planted by a sibling domain, say)
             scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"cookie"]}
         content_type = next((v for k, v in headers if k == b"content-type"), b"")
+        bearer = next((v for k, v in headers if k == b"authorization"), b"").lower().startswith(b"bearer ")
         if (
             cookie
+            and not bearer  # asgi-csrf lets bearer-token requests through: they carry no ambient credential
             and content_type.startswith(b"multipart/form-data")
             and scope["method"] not in ("GET", "HEAD")
         ):

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Membership, Organization
@@ -25,7 +26,7 @@ from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, can_view_listing, require_write
-from catalog.products.models import DataProduct
+from catalog.products.models import DataProduct, ProductRevision
 from catalog.products.services import next_listing_no
 from catalog.settings import Settings
 
@@ -63,8 +64,13 @@ def _may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
     if step.role is workflow.Role.OWNER:
         return can_manage_listings_of(actor, item.provider_id)
     if step.role is workflow.Role.REVIEWER:
-        return can_review(actor)
+        return reviews(actor, item.provider_id)
     return actor.label.startswith("system")
+
+
+def reviews(actor: Actor, provider_id: int) -> bool:
+    """A reviewer reviews other organizations' listings, never their own (administrators may)."""
+    return can_review(actor) and (actor.is_admin or provider_id not in actor.organizations)
 
 
 def available(actor: Actor, item: Item) -> list[workflow.Transition]:
@@ -92,6 +98,10 @@ def transition(
         raise Forbidden(N_("Your role may not make this change."))
     if step.needs_reason and not request.reason.strip():
         raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
+    if item.security_grade == "core" and step.target in (ListingStatus.SUBMITTED, ListingStatus.PUBLICITY):
+        raise Invalid(
+            N_("Core data cannot be listed."), fields={"security_grade": N_("Core data cannot be listed.")}
+        )
     if step.needs_checklist:
         missing = {name: text for name, text in workflow.CHECKLIST.items() if not request.checklist.get(name)}
         if missing:
@@ -119,6 +129,14 @@ def _apply(
         item.submitted_at = now
     if step.target == ListingStatus.PUBLICITY:
         item.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
+    if step.target == ListingStatus.DELISTED and isinstance(item, DataProduct):
+        session.execute(  # a new version in the works is for a listed product: it goes with the listing
+            update(ProductRevision)
+            .where(
+                ProductRevision.product_id == item.id, col(ProductRevision.status).in_(workflow.OPEN_REVISION)
+            )
+            .values(status="withdrawn")
+        )
     checklist = (
         {k: bool(request.checklist.get(k)) for k in workflow.CHECKLIST} if step.needs_checklist else None
     )
@@ -135,7 +153,7 @@ def _list(session: Session, kind: str, item: Item) -> None:
     item.listed_at = now
     item.updated_at = now
     if isinstance(item, DataProduct) and item.listing_no is None:
-        item.listing_no = next_listing_no(session, now.year)
+        item.listing_no = next_listing_no(session, now.year)  # unique: a clash rolls the run back
     system = Actor(label="system:publicity")
     _record(session, system, kind, item, before, ListingStatus.LISTED, "the publicity period ended", None)
 
@@ -206,9 +224,29 @@ def promote_due(session: Session, now: dt.datetime | None = None) -> int:
         for item in due:
             if item.id in held:  # an open objection holds the listing until a reviewer answers it
                 continue
-            _list(session, kind, item)
-            count += 1
+            count += _list_if_still_due(session, kind, model, item)
     return count
+
+
+def _list_if_still_due(session: Session, kind: str, model: Any, item: Item) -> int:
+    """List the item only if, at the moment of writing, it is still in publicity with no open
+    objection: a reviewer's step, an objection or another node's timer since it was read wins."""
+    claimed = session.execute(
+        update(model)
+        .where(
+            model.id == item.id,
+            model.status == ListingStatus.PUBLICITY,
+            ~exists().where(Objection.kind == kind, Objection.item_id == item.id, Objection.status == "open"),
+        )
+        .values(status=ListingStatus.LISTED)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return 0
+    session.refresh(item)
+    item.status = ListingStatus.PUBLICITY  # what it was, for the record below
+    _list(session, kind, item)
+    return 1
 
 
 def timeline(session: Session, kind: str, item_id: int) -> list[TimelineEntry]:
@@ -440,6 +478,9 @@ def answer_objection(
     objection = session.get(Objection, objection_id) if 0 < objection_id < 2**63 else None
     if objection is None:
         raise NotFound("no such objection")
+    target = session.get(MODELS[objection.kind], objection.item_id)
+    if target is None or not reviews(actor, target.provider_id):
+        raise Forbidden(N_("Your role may not make this change."))
     if objection.status != "open":
         raise InvalidTransition("this objection has been answered", allowed=[])
     objection.status = "upheld" if data.uphold else "dismissed"

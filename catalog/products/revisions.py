@@ -14,6 +14,7 @@ from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
 from catalog.listings.models import Notification
+from catalog.listings.services import reviews
 from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
@@ -69,6 +70,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
     current = services.product_input(session, product)
     base = revision.data if revision else current
     data = parse(ProductCreate, {**base, **{k: v for k, v in changes.items() if k not in FIXED}})
+    services._resolve(session, data, actor)
     merged = {**current, **data.model_dump(mode="json", by_alias=True, exclude={"status", "listed_at"})}
     if not summary:
         raise Invalid(
@@ -95,7 +97,7 @@ def revision_transition(
     require_write(actor)
     product = _listed(session, actor, slug)
     revision = open_revision(session, product)
-    if revision is None:
+    if revision is None or product.status != ListingStatus.LISTED:
         raise NotFound("this product has no new version in the works")
     step = workflow.find_revision_step(revision.status, to)
     allowed = [t.target for t in _steps(actor, product, revision)]
@@ -168,7 +170,7 @@ def next_version(version: str) -> str:
 def _may(actor: Actor, step: workflow.Transition, product: DataProduct) -> bool:
     if step.role is workflow.Role.OWNER:
         return can_manage_listings_of(actor, product.provider_id)
-    return can_review(actor)
+    return reviews(actor, product.provider_id)
 
 
 def _steps(actor: Actor, product: DataProduct, revision: ProductRevision) -> list[workflow.Transition]:
@@ -238,8 +240,10 @@ def edit_input(session: Session, actor: Actor, slug: str) -> tuple[dict[str, Any
 
 
 def pending(session: Session, actor: Actor, slug: str) -> RevisionPublic | None:
-    """The open new version of a product, for its owners and reviewers."""
-    product = _listed(session, actor, slug)
+    """The open new version of a product, for its owners and reviewers (None for anyone else)."""
+    product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
+    if product is None or not (can_manage_listings_of(actor, product.provider_id) or can_review(actor)):
+        return None
     revision = open_revision(session, product)
     return _public(session, actor, product, revision) if revision else None
 

@@ -8,12 +8,14 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from pydantic import BaseModel
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from catalog.audit import services as audit
@@ -42,15 +44,14 @@ def read_table(name: str, content: bytes) -> tuple[list[str], list[list[Any]]]:
     if suffix == ".xlsx":
         if not content.startswith(b"PK\x03\x04"):
             raise _bad(N_("This is not an XLSX file."))
+        _check_zip(content)
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
             sheet = book.worksheets[0]
-            table = [
-                list(row)
-                for _, row in zip(range(INFER_ROWS + 1), sheet.iter_rows(values_only=True), strict=False)
-            ]
+            rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+            table = [list(row) for _, row in zip(range(INFER_ROWS + 1), rows, strict=False)]
             book.close()
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError, IndexError):
+        except Exception:
             raise _bad(N_("This XLSX file could not be read.")) from None
     elif suffix == ".csv":
         text = _decode(content)
@@ -58,19 +59,36 @@ def read_table(name: str, content: bytes) -> tuple[list[str], list[list[Any]]]:
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel
-        table = [
-            row for _, row in zip(range(INFER_ROWS + 1), csv.reader(io.StringIO(text), dialect), strict=False)
-        ]
+        try:
+            reader = csv.reader(io.StringIO(text), dialect)
+            table = [row for _, row in zip(range(INFER_ROWS + 1), reader, strict=False)]
+        except csv.Error:  # a field over the reader's limit, a stray NUL, …
+            raise _bad(N_("This CSV file could not be read.")) from None
     else:
         raise _bad(N_("Upload a CSV or XLSX file."))
     table = [row for row in table if any(cell not in (None, "") for cell in row)]
     if len(table) < 2:
         raise _bad(N_("The sample needs a header row and at least one row of data."))
-    header = [
-        str(c).strip() if c not in (None, "") else f"column_{i + 1}"
-        for i, c in enumerate(table[0][:MAX_COLUMNS])
-    ]
+    first = list(table[0][:MAX_COLUMNS])
+    while first and first[-1] in (None, ""):  # a reader may pad rows with empty cells
+        first.pop()
+    header = [str(c).strip() if c not in (None, "") else f"column_{i + 1}" for i, c in enumerate(first)]
     return header, [row[: len(header)] for row in table[1:]]
+
+
+MAX_UNZIPPED = 50 * 2**20  # an XLSX may expand to this much XML, no more
+MAX_RATIO = 100  # nor expand more than this many times its size
+
+
+def _check_zip(content: bytes) -> None:
+    """Refuse a workbook that would expand into far more XML than its size (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise _bad(N_("This XLSX file could not be read.")) from None
+    if expanded > MAX_UNZIPPED or expanded > MAX_RATIO * max(len(content), 1):
+        raise _bad(N_("This XLSX file expands to too much data: save a smaller sample."))
 
 
 def _bad(message: str) -> Invalid:
@@ -150,9 +168,11 @@ def attach_sample(
     folder.mkdir(parents=True, exist_ok=True)
     suffix = Path(name).suffix.lower()
     target = folder / f"sample{suffix}"
-    temporary = folder / f".sample{suffix}.tmp"
+    temporary = folder / f".sample-{secrets.token_hex(8)}{suffix}.tmp"
     temporary.write_bytes(content)  # stored as data, under a name of ours, never run or served as is
-    temporary.replace(target)
+    # the file takes its place only once the database has the new preview: never one without the other
+    event.listen(session, "after_commit", lambda _s: temporary.replace(target), once=True)
+    event.listen(session, "after_rollback", lambda _s: temporary.unlink(missing_ok=True), once=True)
     product.sample_name = Path(name).name[:200]
     product.sample_preview = {"columns": header, "rows": preview}
     if not any(f.get("description") and f.get("description") != f.get("name") for f in product.field_schema):

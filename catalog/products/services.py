@@ -68,13 +68,17 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
 
 
 def _resolve(
-    session: Session, data: ProductCreate
+    session: Session, data: ProductCreate, actor: Actor | None = None
 ) -> tuple[Organization, Licence, list[Sector], list[Dataset]]:
-    """The rows a product's input names; 422 naming each field that names something unknown."""
+    """The rows a product's input names; 422 naming each field that names something unknown. With an
+    ``actor``, a source dataset it may not see counts as unknown (no draft of another organization
+    is revealed, not even whether its code exists)."""
     provider = session.exec(select(Organization).where(Organization.slug == data.provider)).first()
     licence = session.exec(select(Licence).where(Licence.code == data.license)).first()
     sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
     sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
+    if actor is not None:
+        sources = [d for d in sources if can_view_listing(actor, d.status, d.provider_id)]
     problems = {}
     if provider is None:
         problems["provider"] = f"no organization {data.provider!r}"
@@ -113,7 +117,7 @@ def create_draft(
     """A new draft of an organization the actor owns; with an idempotency ``key``, the same key
     gives back the same draft. The draft and whether it was created now."""
     require_write(actor)
-    provider, licence, sectors, sources = _resolve(session, data)
+    provider, licence, sectors, sources = _resolve(session, data, actor)
     if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
         raise Forbidden(N_("Only owners of the organization list its products."))
     if key:
@@ -153,7 +157,7 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     before = product_input(session, product)
     changes = {k: v for k, v in changes.items() if k not in ("slug", "provider", "status", "listed_at")}
     data = parse(ProductCreate, {**before, **changes})
-    provider, licence, sectors, sources = _resolve(session, data)
+    provider, licence, sectors, sources = _resolve(session, data, actor)
     for name, value in product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
         if name not in ("status", "listed_at", "slug", "provider_id"):
             setattr(product, name, value)
@@ -292,9 +296,12 @@ def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> di
 def next_listing_no(session: Session, year: int) -> str:
     """The next listing number (挂牌编号) of ``year``: HADP-<year>-<nnnn>."""
     prefix = f"HADP-{year}-"
-    last = session.exec(
-        select(func.max(DataProduct.listing_no)).where(DataProduct.listing_no.like(f"{prefix}%"))  # type: ignore[union-attr]
-    ).one()
+    last = session.exec(  # the longest, then the greatest: 10000 comes after 9999
+        select(DataProduct.listing_no)
+        .where(DataProduct.listing_no.like(f"{prefix}%"))  # type: ignore[union-attr]
+        .order_by(func.length(DataProduct.listing_no).desc(), col(DataProduct.listing_no).desc())
+        .limit(1)
+    ).first()
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:04d}"
 

@@ -17,6 +17,7 @@ from catalog.accounts import auth
 from catalog.accounts.models import Organization, User
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
+from catalog.datasets.models import Dataset
 from catalog.listings import services as listings
 from catalog.listings.models import Notification
 from catalog.listings.workflow import CHECKLIST
@@ -386,3 +387,98 @@ def test_a_department_lists_a_dataset_through_the_api(api: TestClient, cast: dic
     with db.session_scope(engine) as session:
         assert listings.promote_due(session, now=later()) == 1
     assert api.get("/api/v1/datasets/HA-TEST-901").json()["status"] == "listed"
+    core = {**body, "code": "HA-TEST-902", "security_grade": "core"}
+    assert api.post("/api/v1/datasets", json=core, headers=dept).status_code == 201  # a draft may record it
+    refused = api.post("/api/v1/datasets/HA-TEST-902/transition", json={"to": "submitted"}, headers=dept)
+    assert (
+        refused.status_code == 422 and "security_grade" in refused.json()["error"]["fields"]
+    )  # never listed
+
+
+def test_review_fixes_hold(api: TestClient, cast: dict, engine: Engine, app_settings: Settings) -> None:
+    """Found by review: reviewers of their own organization, core data, hidden sources, a new version
+    after delisting, the member's view and listing numbers past 9999."""
+    with Session(engine) as session:
+        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
+        assert model is not None
+        provider = session.get(Organization, model.provider_id)  # type: ignore[union-attr]
+        hidden = session.exec(
+            select(Dataset).where(Dataset.status == "draft", Dataset.provider_id != model.provider_id)  # type: ignore[union-attr]
+        ).first()
+    own_reviewer = token_for(
+        engine, "both@provider.cn", reviewer=True, organization_code=provider.code, role="owner"
+    )  # type: ignore[union-attr]
+    assert api.post("/api/v1/products", json=cast["body"], headers=cast["owner"]).status_code == 201
+    assert move(api, cast["owner"], "submitted").status_code == 200
+    assert move(api, own_reviewer, "in_review").status_code == 403  # not on their own organization's listing
+    if hidden is not None:  # another organization's draft dataset is as unknown as a made-up code
+        body = {**cast["body"], "slug": "uses-a-hidden-source", "source_datasets": [hidden.code]}
+        made_up = {**cast["body"], "slug": "uses-a-made-up-source", "source_datasets": ["HA-NONE-000"]}
+        one = api.post("/api/v1/products", json=body, headers=cast["owner"])
+        two = api.post("/api/v1/products", json=made_up, headers=cast["owner"])
+        assert one.status_code == two.status_code == 422 and hidden.title not in one.text
+    # a member (not an owner) opens the organization's items from the workspace
+    member = TestClient(api.app)
+    import re
+
+    token = re.search(r'name="csrftoken" value="([^"]+)"', member.get("/login").text).group(1)  # type: ignore[union-attr]
+    member.post("/login", data={"csrftoken": token, "email": "member@provider.cn", "password": PASSWORD})
+    assert member.get("/owner/products/huaian-cold-chain-trace-index").status_code == 200
+    # listing numbers keep counting past 9999
+    with db.session_scope(engine) as session:
+        for n, number in enumerate(("HADP-2031-9999", "HADP-2031-10000")):
+            row = session.exec(select(DataProduct).where(DataProduct.status == "listed").offset(n)).first()
+            row.listing_no = number  # type: ignore[union-attr]
+    with Session(engine) as session:
+        assert products.next_listing_no(session, 2031) == "HADP-2031-10001"
+
+
+def test_core_data_is_never_submitted(api: TestClient, cast: dict) -> None:
+    body = {**cast["body"], "slug": "core-attempt"}
+    assert (
+        api.post(
+            "/api/v1/products", json={**body, "security_grade": "core"}, headers=cast["owner"]
+        ).status_code
+        == 422
+    )
+
+
+def engine_of(api: TestClient) -> Engine:
+    return api.app.state.engine  # type: ignore[attr-defined]
+
+
+def test_a_new_version_dies_with_the_delisting(api: TestClient, cast: dict, engine: Engine) -> None:
+    to_publicity(api, cast)
+    with db.session_scope(engine) as session:
+        listings.promote_due(session, now=later())
+    path = "/api/v1/products/huaian-cold-chain-trace-index"
+    assert (
+        api.patch(
+            path,
+            json={"summary": "新版摘要：增加县区覆盖", "change_summary": "增加县区"},
+            headers=cast["owner"],
+        ).status_code
+        == 202
+    )
+    assert api.post(f"{path}/version", json={"to": "submitted"}, headers=cast["owner"]).status_code == 200
+    assert move(api, cast["owner"], "delisted", reason="停止供数").status_code == 200
+    approve = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}
+    assert api.post(f"{path}/version", json=approve, headers=cast["reviewer"]).status_code == 404
+    assert api.get(path).json()["version"] == "1.0"
+
+
+def test_the_timer_never_lists_what_moved_on_meanwhile(api: TestClient, cast: dict, engine: Engine) -> None:
+    to_publicity(api, cast)
+    with Session(engine) as session:  # the timer read the product while it was in publicity …
+        stale = session.exec(
+            select(DataProduct).where(DataProduct.slug == "huaian-cold-chain-trace-index")
+        ).one()
+        assert (
+            move(api, cast["reviewer"], "changes_requested", reason="撤出公示核查").status_code == 200
+        )  # … a reviewer acts
+        assert listings._list_if_still_due(session, "product", DataProduct, stale) == 0
+        session.commit()
+    assert (
+        api.get("/api/v1/products/huaian-cold-chain-trace-index", headers=cast["owner"]).json()["status"]
+        == "changes_requested"
+    )

@@ -137,3 +137,40 @@ def test_type_inference() -> None:
     assert infer_type(["是", "否"]) == "boolean"
     assert infer_type(["1", "x"]) == "string"
     assert infer_type([]) == "string"
+
+
+def test_a_zip_bomb_and_unreadable_csv_fields_are_refused() -> None:
+    import zipfile as zf
+
+    from catalog.errors import Invalid
+    from catalog.products.samples import read_table
+
+    buffer = io.BytesIO()
+    with zf.ZipFile(buffer, "w", zf.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<row>" + b"0" * (60 * 2**20) + b"</row>")
+    with pytest.raises(Invalid, match="too much"):
+        read_table("bomb.xlsx", buffer.getvalue())
+    with pytest.raises(Invalid, match="could not be read"):
+        read_table("long.csv", b"a,b\n" + b'"' + b"x" * 200_000 + b'",1\n')
+
+
+def test_a_sample_is_kept_only_when_the_database_keeps_it(
+    api: TestClient, owner: dict[str, str], app_settings: Settings
+) -> None:
+    from catalog.permissions import Actor
+    from catalog.products.samples import attach_sample
+
+    engine = db.make_engine(app_settings.database_url)
+    with Session(engine) as session:
+        user = session.exec(select(User).where(User.email == "sample@owner.cn")).one()
+        actor = auth.actor_for_user(session, user)
+        attach_sample(session, actor, app_settings.data_dir, "bus-stops-sample", "s.csv", CSV.encode(), 10**6)
+        session.rollback()  # the database write failed: nothing on disk either
+    folder = app_settings.data_dir / "uploads"
+    assert not list(folder.rglob("*.csv")) and not list(folder.rglob("*.tmp"))
+    assert isinstance(actor, Actor)
+    # a bearer-token upload from a client that also holds cookies is not taken for a CSRF attempt
+    api.cookies.set("csrftoken", "anything")
+    answer = upload(api, owner, "stops.csv", CSV.encode())
+    assert answer.status_code == 200  # type: ignore[attr-defined]
+    assert list(folder.rglob("sample.csv")) and not list(folder.rglob("*.tmp"))
