@@ -36,6 +36,8 @@ from catalog.middleware import SECURITY_HEADERS, stack
 from catalog.portal import routes as portal_routes
 from catalog.products import api as products_api
 from catalog.products import routes as products_routes
+from catalog.requests import api as requests_api
+from catalog.requests import services as access_requests
 from catalog.settings import Settings
 from catalog.stats import api as stats_api
 from catalog.web import error_body, is_api, json_response, make_environment, render
@@ -54,16 +56,21 @@ async def _refresh_index(app: Starlette) -> None:
             log.exception("index refresh failed")
 
 
-def _promote_due(engine: Engine) -> int:
+def _promote_due(engine: Engine, request_days: int) -> int:
+    """End due publicity periods and expire undecided access requests."""
     with db.session_scope(engine) as session:
-        return listings.promote_due(session)
+        listed = listings.promote_due(session)
+    with db.session_scope(engine) as session:
+        access_requests.expire_undecided(session, request_days)
+    return listed
 
 
 async def _end_publicity(app: Starlette) -> None:
     """List what has finished its publicity period, at start-up and every minute."""
     while True:
         try:
-            listed = await run_in_threadpool(_promote_due, app.state.engine)
+            settings: Settings = app.state.settings
+            listed = await run_in_threadpool(_promote_due, app.state.engine, settings.request_expiry_days)
             if listed:
                 await run_in_threadpool(app.state.indexer.catch_up)
         except Exception:  # try again next minute; nothing is half-done (one transaction)
@@ -143,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *organizations_api.routes,
         *licences_api.routes,
         *stats_api.routes,
+        *requests_api.routes,
         *audit_routes.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]

@@ -24,7 +24,11 @@ class AccessRequest(SQLModel, table=True):
     licence_id: int = Field(foreign_key="licence.id")
     licence_version: int = Field(default=1)  # the version of the terms the requester agreed to
     status: str = Field(default="submitted", max_length=24, index=True)
-    due_at: dt.datetime | None = None
+    due_at: dt.datetime | None = None  # the provider's answer is due
+    delivery_method: str = Field(default="", max_length=24)
+    delivery_details: str = Field(default="")  # shown to the requester once, after delivery
+    delivery_expires_at: dt.datetime | None = None
+    delivery_seen_at: dt.datetime | None = None
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 17:14:33.341121
+Create Date: 2026-11-23 17:30:46.750573
 """
 from collections.abc import Sequence
 
@@ -94,6 +94,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_product_revision_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_product_revision_status'), ['status'], unique=False)
 
+    with op.batch_alter_table('access_request', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('delivery_method', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('delivery_details', sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('delivery_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('delivery_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+
     with op.batch_alter_table('data_product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('publicity_ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -130,6 +136,12 @@ def downgrade() -> None:
         batch_op.drop_column('creation_key')
         batch_op.drop_column('publicity_ends_at')
         batch_op.drop_column('submitted_at')
+
+    with op.batch_alter_table('access_request', schema=None) as batch_op:
+        batch_op.drop_column('delivery_seen_at')
+        batch_op.drop_column('delivery_expires_at')
+        batch_op.drop_column('delivery_details')
+        batch_op.drop_column('delivery_method')
 
     with op.batch_alter_table('product_revision', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_product_revision_status'))

@@ -1,0 +1,59 @@
+"""JSON API v1 for access requests: create, read, list, transition and message, with tokens."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from catalog.permissions import require_write
+from catalog.requests import services
+from catalog.validation import parse
+from catalog.web import actor_for, call, json_body, json_response
+
+
+async def requests(request: Request) -> Response:
+    """``GET ?side=mine|incoming&status=`` lists; ``POST`` creates (201, or 409 ``duplicate``)."""
+    actor = actor_for(request)
+    if request.method == "GET":
+        side = "incoming" if request.query_params.get("side") == "incoming" else "mine"
+        status = request.query_params.get("status") or None
+        found = await call(request, services.list_requests, actor, side, status)
+        return json_response({"items": [r.model_dump(mode="json") for r in found], "total": len(found)})
+    require_write(actor)
+    data = parse(services.RequestCreate, await json_body(request) or {})
+    return json_response(await call(request, services.create_request, actor, data), status=201)
+
+
+async def one(request: Request) -> Response:
+    return json_response(
+        await call(request, services.get_request, actor_for(request), request.path_params["id"])
+    )
+
+
+async def transition(request: Request) -> Response:
+    """``{"to", "reason"?, "delivery"?: {"method", "details", "expires_at"}}``"""
+    actor = actor_for(request)
+    require_write(actor)
+    data = parse(services.StepRequest, await json_body(request) or {})
+    return json_response(await call(request, services.transition, actor, request.path_params["id"], data))
+
+
+async def messages(request: Request) -> Response:
+    """``{"body"}`` → the request with its thread."""
+    actor = actor_for(request)
+    require_write(actor)
+    data = parse(services.MessageCreate, await json_body(request) or {})
+    return json_response(
+        await call(request, services.post_message, actor, request.path_params["id"], data), status=201
+    )
+
+
+routes = [
+    Route("/api/v1/requests", requests, methods=["GET", "POST"], name="api.requests"),
+    Route("/api/v1/requests/{id:int}", one, name="api.requests.detail"),
+    Route(
+        "/api/v1/requests/{id:int}/transition", transition, methods=["POST"], name="api.requests.transition"
+    ),
+    Route("/api/v1/requests/{id:int}/messages", messages, methods=["POST"], name="api.requests.messages"),
+]

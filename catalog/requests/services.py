@@ -1,0 +1,446 @@
+"""Access requests: an enterprise asks for a listed product, the provider's owners answer, step by step,
+in the table of ``workflow.STEPS``; every step is an audit event, a timeline entry, a notification to
+the other side and a mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session, col, select
+
+from catalog.accounts import mail
+from catalog.accounts.models import Membership, Organization, User
+from catalog.audit import services as audit
+from catalog.errors import CatalogError, Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.i18n import N_
+from catalog.licences.models import Licence
+from catalog.listings.models import Notification
+from catalog.listings.states import ListingStatus
+from catalog.models_base import utcnow
+from catalog.permissions import Actor, can_request_access, require, require_write
+from catalog.products.models import DataProduct
+from catalog.requests import workflow
+from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
+
+ANSWER_WORKING_DAYS = 5
+
+
+class RequestCreate(BaseModel):
+    """``{"product_id", "purpose", "scenario", "term_months", "accept_license", "contact", …}``"""
+
+    product_id: str = Field(min_length=1, max_length=120)  # the product's id (its address)
+    purpose: str = Field(min_length=5, max_length=2000)
+    scenario: str = Field(min_length=5, max_length=2000)
+    term_months: int = Field(ge=1, le=120)
+    expected_volume: str = Field(default="", max_length=200)
+    contact: str = Field(min_length=5, max_length=200)
+    accept_license: bool
+    organization: str | None = Field(default=None, max_length=64)  # which of the caller's, by slug
+
+    @field_validator("accept_license")
+    @classmethod
+    def _accepted(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError(N_("Accept the product's licence terms to request it."))
+        return value
+
+
+class Delivery(BaseModel):
+    method: str
+    details: str = Field(min_length=3, max_length=5000)
+    expires_at: dt.datetime | None = None
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        if value not in workflow.DELIVERY_METHODS:
+            raise ValueError(N_("Choose how access was delivered."))
+        return value
+
+
+class StepRequest(BaseModel):
+    to: str = Field(min_length=1, max_length=24)
+    reason: str = Field(default="", max_length=2000)
+    delivery: Delivery | None = None
+
+
+class MessageCreate(BaseModel):
+    body: str = Field(min_length=1, max_length=5000)
+
+
+class EventPublic(BaseModel):
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+    reason: str
+
+
+class MessagePublic(BaseModel):
+    id: int
+    author: str
+    side: str
+    body: str
+    at: dt.datetime
+    read: bool
+
+
+class RequestPublic(BaseModel):
+    id: int
+    product_id: str
+    product_title: str
+    requester: str
+    provider: str
+    status: str
+    purpose: str
+    scenario: str
+    term_months: int
+    expected_volume: str
+    contact: str
+    licence: str
+    licence_version: int
+    due_at: dt.datetime | None
+    overdue: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    allowed: list[str] = Field(default_factory=list)  # steps open to the caller
+    delivery: dict[str, Any] | None = None
+    events: list[EventPublic] = Field(default_factory=list)
+    messages: list[MessagePublic] = Field(default_factory=list)
+
+
+def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
+    """``days`` working days (Monday to Friday) after ``start``."""
+    moment = start
+    while days > 0:
+        moment += dt.timedelta(days=1)
+        if moment.weekday() < 5:
+            days -= 1
+    return moment
+
+
+def create_request(session: Session, actor: Actor, data: RequestCreate) -> RequestPublic:
+    """A member of an organization requests a listed product for it; 409 while one is open."""
+    require_write(actor)
+    require(can_request_access(actor), actor, N_("Join an organization to request access to data."))
+    product = session.exec(select(DataProduct).where(DataProduct.slug == data.product_id)).first()
+    if product is None or product.status != ListingStatus.LISTED:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            fields={"product_id": N_("Only listed products can be requested.")},
+        )
+    org = _requesting_org(session, actor, data.organization)
+    if org.id == product.provider_id:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            fields={"product_id": N_("This is your own organization's product.")},
+        )
+    open_one = session.exec(
+        select(AccessRequest).where(
+            AccessRequest.product_id == product.id,
+            AccessRequest.requester_org_id == org.id,
+            col(AccessRequest.status).in_(workflow.OPEN),
+        )
+    ).first()
+    if open_one is not None:
+        error = CatalogError(
+            N_("Your organization has an open request for this product."), existing=f"/requests/{open_one.id}"
+        )
+        error.code, error.status = "duplicate", 409
+        raise error
+    licence = session.get(Licence, product.licence_id)
+    now = utcnow()
+    request = AccessRequest(
+        product_id=product.id,  # type: ignore[arg-type]
+        requester_org_id=org.id,  # type: ignore[arg-type]
+        requester_user_id=actor.user_id,  # type: ignore[arg-type]
+        purpose=data.purpose.strip(),
+        scenario=data.scenario.strip(),
+        term_months=data.term_months,
+        expected_volume=data.expected_volume.strip(),
+        contact=data.contact.strip(),
+        licence_id=product.licence_id,
+        licence_version=licence.version if licence else 1,
+        due_at=add_working_days(now, ANSWER_WORKING_DAYS),
+    )
+    session.add(request)
+    session.flush()
+    _event(session, actor, request, None, "submitted", "")
+    _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
+    return get_request(session, actor, request.id)  # type: ignore[arg-type]
+
+
+def _requesting_org(session: Session, actor: Actor, slug: str | None) -> Organization:
+    orgs = session.exec(select(Organization).where(col(Organization.id).in_(actor.organizations))).all()
+    chosen = [o for o in orgs if slug in (None, o.slug)]
+    if not chosen:
+        raise Invalid(
+            N_("Please correct the marked fields."),
+            fields={"organization": N_("Choose one of your organizations.")},
+        )
+    return sorted(chosen, key=lambda o: o.id or 0)[0]
+
+
+def _sides(actor: Actor, request: AccessRequest, provider_id: int) -> set[workflow.Side]:
+    sides = set()
+    if request.requester_org_id in actor.organizations:
+        sides.add(workflow.Side.REQUESTER)
+    if provider_id in actor.owner_of or actor.is_admin:
+        sides.add(workflow.Side.PROVIDER)
+    if actor.label.startswith("system"):
+        sides.add(workflow.Side.SYSTEM)
+    return sides
+
+
+def _load(session: Session, actor: Actor, request_id: int) -> tuple[AccessRequest, DataProduct]:
+    """The request, if the actor is on one side of it (or administers); 404 otherwise."""
+    request = session.get(AccessRequest, request_id) if 0 < request_id < 2**63 else None
+    product = session.get(DataProduct, request.product_id) if request else None
+    if request is None or product is None:
+        raise NotFound("no such request")
+    if not (_sides(actor, request, product.provider_id) or actor.is_admin):
+        raise NotFound("no such request")
+    return request, product
+
+
+def get_request(session: Session, actor: Actor, request_id: int) -> RequestPublic:
+    """One request with its timeline and messages; reading marks the other side's messages read."""
+    request, product = _load(session, actor, request_id)
+    sides = _sides(actor, request, product.provider_id)
+    now = utcnow()
+    for message in session.exec(select(RequestMessage).where(RequestMessage.request_id == request.id)):
+        author_side = _message_side(session, message, request)
+        if message.read_at is None and author_side not in sides:
+            message.read_at = now
+    public = _public(session, request, product, sides)
+    delivered = request.status in ("delivered", "closed") and request.delivery_details
+    if workflow.Side.REQUESTER in sides and delivered and request.delivery_seen_at is None:
+        request.delivery_seen_at = now  # the secret is shown once; afterwards only its method and expiry
+        public.delivery = {**(public.delivery or {}), "details": request.delivery_details}
+    return public
+
+
+def _message_side(session: Session, message: RequestMessage, request: AccessRequest) -> workflow.Side:
+    member = session.exec(
+        select(Membership).where(
+            Membership.user_id == message.author_user_id,
+            Membership.organization_id == request.requester_org_id,
+        )
+    ).first()
+    return workflow.Side.REQUESTER if member else workflow.Side.PROVIDER
+
+
+def _public(
+    session: Session, request: AccessRequest, product: DataProduct, sides: set[workflow.Side]
+) -> RequestPublic:
+    requester = session.get(Organization, request.requester_org_id)
+    provider = session.get(Organization, product.provider_id)
+    licence = session.get(Licence, request.licence_id)
+    events = session.exec(
+        select(RequestEvent).where(RequestEvent.request_id == request.id).order_by(col(RequestEvent.id))
+    )
+    messages = list(
+        session.exec(
+            select(RequestMessage)
+            .where(RequestMessage.request_id == request.id)
+            .order_by(col(RequestMessage.id))
+        )
+    )
+    writers = session.exec(select(User).where(col(User.id).in_({m.author_user_id for m in messages})))
+    authors = {u.id: u.display_name or u.email for u in writers}
+    now = utcnow()
+    return RequestPublic(
+        id=request.id,  # type: ignore[arg-type]
+        product_id=product.slug,
+        product_title=product.title,
+        requester=requester.name if requester else "",
+        provider=provider.name if provider else "",
+        status=request.status,
+        purpose=request.purpose,
+        scenario=request.scenario,
+        term_months=request.term_months,
+        expected_volume=request.expected_volume,
+        contact=request.contact,
+        licence=licence.name if licence else "",
+        licence_version=request.licence_version,
+        due_at=request.due_at,
+        overdue=is_overdue(request, now),
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        allowed=workflow.targets(request.status, sides - {workflow.Side.SYSTEM}),
+        delivery=(
+            {"method": request.delivery_method, "expires_at": request.delivery_expires_at}
+            if request.delivery_method
+            else None
+        ),
+        events=[
+            EventPublic(at=e.at, from_status=e.from_status, to_status=e.to_status, reason=e.reason)
+            for e in events
+        ],
+        messages=[
+            MessagePublic(
+                id=m.id,  # type: ignore[arg-type]
+                author=authors.get(m.author_user_id, ""),
+                side=_message_side(session, m, request).value,
+                body=m.body,
+                at=m.at,
+                read=m.read_at is not None,
+            )
+            for m in messages
+        ],
+    )
+
+
+def is_overdue(request: AccessRequest, now: dt.datetime) -> bool:
+    """Waiting for the provider's answer past its due date."""
+    return (
+        request.status in ("submitted", "under_review")
+        and request.due_at is not None
+        and request.due_at < now
+    )
+
+
+def transition(session: Session, actor: Actor, request_id: int, step_request: StepRequest) -> RequestPublic:
+    """One step of a request, by the side whose step it is; 409 with the steps open to the actor."""
+    require_write(actor)
+    request, product = _load(session, actor, request_id)
+    sides = _sides(actor, request, product.provider_id)
+    allowed = workflow.targets(request.status, sides - {workflow.Side.SYSTEM})
+    step = next(
+        (
+            s
+            for s in workflow.STEPS
+            if s.source == request.status and s.target == step_request.to and s.side in sides
+        ),
+        None,
+    )
+    if step is None:
+        if any(s.source == request.status and s.target == step_request.to for s in workflow.STEPS):
+            raise Forbidden(N_("Your role may not make this change."))
+        raise InvalidTransition(
+            f"a request in state {request.status} cannot move to {step_request.to!r}", allowed=allowed
+        )
+    if step.needs_reason and not step_request.reason.strip():
+        raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
+    if step.needs_delivery:
+        if step_request.delivery is None:
+            raise Invalid(
+                N_("Please correct the marked fields."),
+                fields={"delivery": N_("Say how access was delivered.")},
+            )
+        request.delivery_method = step_request.delivery.method
+        request.delivery_details = step_request.delivery.details.strip()
+        request.delivery_expires_at = step_request.delivery.expires_at
+    before = request.status
+    request.status = step.target
+    request.updated_at = utcnow()
+    if step.target == "submitted":  # answered more questions: a new answer is due
+        request.due_at = add_working_days(request.updated_at, ANSWER_WORKING_DAYS)
+    _event(session, actor, request, before, step.target, step_request.reason.strip())
+    other = request.requester_org_id if step.side is workflow.Side.PROVIDER else product.provider_id
+    _tell(
+        session,
+        other,
+        request,
+        product,
+        f"{before} → {step.target}" + (f": {step_request.reason}" if step_request.reason else ""),
+    )
+    return get_request(session, actor, request_id)
+
+
+def post_message(session: Session, actor: Actor, request_id: int, data: MessageCreate) -> RequestPublic:
+    """A message in the request's thread, from either side."""
+    require_write(actor)
+    request, product = _load(session, actor, request_id)
+    sides = _sides(actor, request, product.provider_id)
+    if not sides & {workflow.Side.REQUESTER, workflow.Side.PROVIDER}:
+        raise Forbidden(N_("Your role may not make this change."))
+    session.add(RequestMessage(request_id=request.id, author_user_id=actor.user_id, body=data.body.strip()))  # type: ignore[arg-type]
+    other = request.requester_org_id if workflow.Side.PROVIDER in sides else product.provider_id
+    _tell(session, other, request, product, "new message")
+    session.flush()
+    return get_request(session, actor, request_id)
+
+
+def list_requests(
+    session: Session, actor: Actor, side: str, status: str | None = None
+) -> list[RequestPublic]:
+    """``mine`` (the caller's organizations' requests) or ``incoming`` (for products they own)."""
+    require(actor.user_id is not None, actor)
+    query = select(AccessRequest, DataProduct).join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+    if side == "incoming":
+        query = query.where(col(DataProduct.provider_id).in_(actor.owner_of))
+    else:
+        query = query.where(col(AccessRequest.requester_org_id).in_(actor.organizations))
+    if status:
+        query = query.where(AccessRequest.status == status)
+    rows = session.exec(query.order_by(col(AccessRequest.id).desc()).limit(200)).all()
+    out = []
+    for request, product in rows:
+        public = _public(session, request, product, _sides(actor, request, product.provider_id))
+        public.events, public.messages = [], []
+        out.append(public)
+    return out
+
+
+def expire_undecided(session: Session, days: int, now: dt.datetime | None = None) -> int:
+    """Requests left undecided ``days`` after they were made expire, both sides told."""
+    now = now or utcnow()
+    system = Actor(label="system:expiry")
+    count = 0
+    rows = session.exec(
+        select(AccessRequest, DataProduct)
+        .join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+        .where(
+            col(AccessRequest.status).in_(workflow.UNDECIDED),
+            AccessRequest.created_at < now - dt.timedelta(days=days),
+        )
+    ).all()
+    for request, product in rows:
+        before = request.status
+        request.status, request.updated_at = "expired", now
+        _event(session, system, request, before, "expired", f"undecided after {days} days")
+        for org in (request.requester_org_id, product.provider_id):
+            _tell(session, org, request, product, f"expired after {days} days without a decision")
+        count += 1
+    return count
+
+
+def _event(
+    session: Session, actor: Actor, request: AccessRequest, before: str | None, after: str, reason: str
+) -> None:
+    session.add(
+        RequestEvent(
+            request_id=request.id,
+            actor_user_id=actor.user_id,
+            from_status=before,
+            to_status=after,
+            reason=reason,
+        )
+    )  # type: ignore[arg-type]
+    audit.record(
+        session,
+        actor,
+        "request.transition" if before else "request.create",
+        "request",
+        str(request.id),
+        f"{before or 'new'} → {after}" + (f": {reason}" if reason else ""),
+        before={"status": before} if before else None,
+        after={"status": after},
+    )
+
+
+def _tell(session: Session, org_id: int, request: AccessRequest, product: DataProduct, what: str) -> None:
+    """A notification to an organization's members and a mail to each of them."""
+    text = f"{product.title} · request {request.id}: {what}"
+    session.add(Notification(organization_id=org_id, text=text[:500], link=f"/requests/{request.id}"))
+    emails = session.exec(
+        select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == org_id, User.is_active == True)  # type: ignore[arg-type]  # noqa: E712
+    ).all()
+    for email in emails:
+        mail.queue(
+            session, email, f"淮安市数据港：数据使用申请 {request.id} / access request {request.id}", text
+        )

@@ -1,0 +1,187 @@
+"""Access requests over the API: an enterprise requests a listed product and follows each step to
+delivery; the provider answers; nobody else sees any of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from catalog import db
+from catalog.accounts import auth, credit_code
+from catalog.accounts.models import Organization, OutboxMail, User
+from catalog.app import create_app
+from catalog.permissions import SYSTEM
+from catalog.products.models import DataProduct
+from catalog.requests import services as requests
+from catalog.requests.models import AccessRequest
+from catalog.settings import Settings
+from tests.conftest import make_settings
+
+PASSWORD = "淮安数据港-test-2026"
+
+
+@pytest.fixture
+def api(seeded_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(
+        create_app(make_settings(seeded_settings.data_dir)), raise_server_exceptions=False
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def engine(seeded_settings: Settings) -> Iterator[Engine]:
+    engine = db.make_engine(seeded_settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+def token(engine: Engine, email: str, code: str | None = None, role: str = "member") -> dict[str, str]:
+    with db.session_scope(engine) as session:
+        auth.create_user(session, SYSTEM, email, PASSWORD, organization_code=code, role=role)
+    with db.session_scope(engine) as session:
+        user = session.exec(select(User).where(User.email == email)).one()
+        secret, _ = auth.create_token(
+            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
+        )
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def enterprise(engine: Engine, body: str, name: str) -> str:
+    code = credit_code.make("91", "320800", body)
+    with db.session_scope(engine) as session:
+        session.add(Organization(slug=f"org-{code.lower()}", code=code, name=name, kind="enterprise"))
+    return code
+
+
+@pytest.fixture
+def sides(engine: Engine) -> dict[str, object]:
+    with Session(engine) as session:
+        product = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
+        assert product is not None
+        provider_code = session.get(Organization, product.provider_id).code  # type: ignore[union-attr]
+    return {
+        "product": product.slug,
+        "requester": token(
+            engine, "buyer@yunfan.cn", enterprise(engine, "MA1YFK23", "淮安云帆物流科技有限公司")
+        ),
+        "other": token(engine, "spy@other.cn", enterprise(engine, "MA1QTR45", "淮安某某数据有限公司")),
+        "owner": token(engine, "owner@provider.cn", provider_code, "owner"),
+    }
+
+
+def ask(api: TestClient, who: dict[str, str], product: str, **changes: object) -> object:
+    body = {
+        "product_id": product,
+        "purpose": "冷链配送线路优化与运力调度",
+        "scenario": "城市冷链配送车辆的线路规划",
+        "term_months": 12,
+        "expected_volume": "每日约5万次调用",
+        "contact": "王晓 13800000000",
+        "accept_license": True,
+        **changes,
+    }
+    return api.post("/api/v1/requests", json=body, headers=who)
+
+
+def step(api: TestClient, who: dict[str, str], request_id: int, to: str, **extra: object) -> object:
+    return api.post(f"/api/v1/requests/{request_id}/transition", json={"to": to, **extra}, headers=who)
+
+
+def test_from_request_to_delivery(api: TestClient, sides: dict, engine: Engine) -> None:
+    requester, owner, other, product = sides["requester"], sides["owner"], sides["other"], sides["product"]
+    refused = ask(api, requester, product, accept_license=False, purpose="")
+    assert refused.status_code == 422 and {"accept_license", "purpose"} <= set(
+        refused.json()["error"]["fields"]
+    )
+    made = ask(api, requester, product)
+    assert made.status_code == 201 and made.json()["status"] == "submitted"
+    rid = made.json()["id"]
+    duplicate = ask(api, requester, product)
+    assert duplicate.status_code == 409 and duplicate.json()["error"]["code"] == "duplicate"
+    assert (
+        api.get(f"/api/v1/requests/{rid}", headers=other).status_code == 404
+    )  # another organization sees nothing
+    assert api.get(f"/api/v1/requests/{rid}").status_code == 404
+    assert [
+        r["id"]
+        for r in api.get("/api/v1/requests", params={"side": "incoming"}, headers=owner).json()["items"]
+    ] == [rid]
+
+    assert step(api, requester, rid, "under_review").status_code == 403  # the provider's step
+    assert step(api, owner, rid, "delivered").status_code == 409
+    assert step(api, owner, rid, "under_review").status_code == 200
+    assert step(api, owner, rid, "more_info_needed").status_code == 422  # the question is required
+    assert step(api, owner, rid, "more_info_needed", reason="请说明数据使用的车辆规模").status_code == 200
+    thread = api.post(
+        f"/api/v1/requests/{rid}/messages", json={"body": "约200辆冷藏车，覆盖主城区"}, headers=requester
+    )
+    assert thread.status_code == 201 and thread.json()["messages"][0]["read"] is False
+    assert step(api, requester, rid, "submitted").status_code == 200
+    seen = api.get(f"/api/v1/requests/{rid}", headers=owner).json()
+    assert seen["messages"][0]["body"] == "约200辆冷藏车，覆盖主城区"
+    assert api.get(f"/api/v1/requests/{rid}", headers=requester).json()["messages"][0]["read"] is True
+    for to in ("under_review", "approved", "agreement_signed"):
+        assert step(api, owner, rid, to).status_code == 200
+    no_delivery = step(api, owner, rid, "delivered")
+    assert no_delivery.status_code == 422
+    delivery = {
+        "method": "api_credential",
+        "details": "app_key=hdp-demo-key-7f3a",
+        "expires_at": "2027-11-30T00:00:00Z",
+    }
+    assert step(api, owner, rid, "delivered", delivery=delivery).status_code == 200
+    first = api.get(f"/api/v1/requests/{rid}", headers=requester).json()
+    assert first["status"] == "delivered" and first["delivery"]["details"] == "app_key=hdp-demo-key-7f3a"
+    again = api.get(f"/api/v1/requests/{rid}", headers=requester).json()
+    assert (
+        "details" not in again["delivery"] and again["delivery"]["method"] == "api_credential"
+    )  # shown once
+    assert [e["to_status"] for e in again["events"]] == [
+        "submitted",
+        "under_review",
+        "more_info_needed",
+        "submitted",
+        "under_review",
+        "approved",
+        "agreement_signed",
+        "delivered",
+    ]
+    with Session(engine) as session:
+        mails = session.exec(select(OutboxMail).where(OutboxMail.to == "buyer@yunfan.cn")).all()
+    assert len(mails) >= 5  # the requester heard of every provider step and message
+
+
+def test_a_withdrawn_request_cannot_be_approved(api: TestClient, sides: dict) -> None:
+    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
+    assert step(api, sides["owner"], rid, "under_review").status_code == 200
+    assert step(api, sides["requester"], rid, "withdrawn").status_code == 200
+    refused = step(api, sides["owner"], rid, "approved")
+    assert refused.status_code == 409 and refused.json()["error"]["allowed"] == []
+    assert (
+        ask(api, sides["requester"], sides["product"]).status_code == 201
+    )  # no longer open: a new one may be made
+
+
+def test_overdue_and_expired_requests(api: TestClient, sides: dict, engine: Engine) -> None:
+    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
+    assert api.get(f"/api/v1/requests/{rid}", headers=sides["owner"]).json()["overdue"] is False
+    with db.session_scope(engine) as session:
+        row = session.get(AccessRequest, rid)
+        row.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)  # type: ignore[union-attr]
+    assert api.get(f"/api/v1/requests/{rid}", headers=sides["owner"]).json()["overdue"] is True
+    with db.session_scope(engine) as session:
+        assert requests.expire_undecided(session, 45) == 0
+        assert (
+            requests.expire_undecided(session, 45, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=46)) == 1
+        )
+    assert api.get(f"/api/v1/requests/{rid}", headers=sides["requester"]).json()["status"] == "expired"
+
+
+def test_answers_are_due_in_five_working_days() -> None:
+    friday = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+    assert requests.add_working_days(friday, 5) == dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
