@@ -37,6 +37,7 @@ from catalog.portal import routes as portal_routes
 from catalog.products import api as products_api
 from catalog.products import routes as products_routes
 from catalog.requests import api as requests_api
+from catalog.requests import routes as requests_routes
 from catalog.requests import services as access_requests
 from catalog.settings import Settings
 from catalog.stats import api as stats_api
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *portal_routes.routes,
         *products_routes.routes,
+        *requests_routes.routes,  # before the workspace's /owner/{kinds}/{key}
         *datasets_routes.routes,
         *listings_routes.routes,  # after them: /owner/{kinds}/{key} would take /owner/products/new
         *organizations_routes.routes,

@@ -33,11 +33,6 @@ async def detail(request: Request) -> Response:
     return render(request, "products/detail.html", {"product": product, "quality": quality})
 
 
-async def request_access(request: Request) -> Response:
-    product = await call(request, services.get_product, actor_for(request), request.path_params["slug"])
-    return render(request, "products/request.html", {"product": product})
-
-
 def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:
     return forms.choices(session, actor, language)
 
@@ -142,5 +137,4 @@ routes = [
     Route("/owner/products/{slug}/edit", edit_product, methods=["GET", "POST"], name="owner.products.edit"),
     Route("/products", browse, name="products.list"),
     Route("/products/{slug}", detail, name="products.detail"),
-    Route("/products/{slug}/request", request_access, name="products.request"),
 ]

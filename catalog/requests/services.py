@@ -52,6 +52,12 @@ class Delivery(BaseModel):
     details: str = Field(min_length=3, max_length=5000)
     expires_at: dt.datetime | None = None
 
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """A date or time without a zone (a form's date field) is read as UTC."""
+        return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+
     @field_validator("method")
     @classmethod
     def _method(cls, value: str) -> str:

@@ -69,3 +69,24 @@ def find(source: str, target: str, side: Side) -> Step | None:
 
 def targets(source: str, sides: set[Side]) -> list[str]:
     return list(dict.fromkeys(s.target for s in STEPS if s.source == source and s.side in sides))
+
+
+STATE_LABELS = {
+    "submitted": N_("submitted"),
+    "under_review": N_("under review"),
+    "more_info_needed": N_("more information needed"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "agreement_signed": N_("agreement signed"),
+    "delivered": N_("delivered"),
+    "closed": N_("closed"),
+    "withdrawn": N_("withdrawn"),
+    "expired": N_("expired"),
+}
+DELIVERY_LABELS = {
+    "api_credential": N_("API credential issued"),
+    "file_link": N_("File link"),
+    "sandbox_account": N_("Sandbox account"),
+    "offline": N_("Offline hand-over"),
+}
+STEP_LABELS = {(s.source, s.target): s.label for s in STEPS}

@@ -185,3 +185,71 @@ def test_overdue_and_expired_requests(api: TestClient, sides: dict, engine: Engi
 def test_answers_are_due_in_five_working_days() -> None:
     friday = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
     assert requests.add_working_days(friday, 5) == dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
+
+
+def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, engine: Engine) -> None:
+    import re
+
+    def signed_in(email: str) -> TestClient:
+        client = TestClient(api.app)
+        found = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
+        client.post("/login", data={"csrftoken": found.group(1), "email": email, "password": PASSWORD})  # type: ignore[union-attr]
+        return client
+
+    def csrf(client: TestClient, path: str) -> str:
+        return re.search(r'name="csrftoken" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
+
+    product = sides["product"]
+    assert "/login" in api.get(f"/products/{product}/request").text  # sign in first
+    buyer, owner = signed_in("buyer@yunfan.cn"), signed_in("owner@provider.cn")
+    form = f"/products/{product}/request"
+    page = buyer.get(form).text
+    assert 'name="accept_license"' in page and "许可条款" in page and "版" in page  # the terms, their version
+    values = {
+        "purpose": "冷链配送线路优化",
+        "scenario": "城市配送车辆调度",
+        "term_months": "6",
+        "contact": "王晓 13800000000",
+    }
+    missing = buyer.post(form, data={"csrftoken": csrf(buyer, form), **values})
+    assert missing.status_code == 422 and 'id="f-accept-error"' in missing.text
+    made = buyer.post(
+        form, data={"csrftoken": csrf(buyer, form), **values, "accept_license": "1"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    path = made.headers["location"]
+    again = buyer.post(form, data={"csrftoken": csrf(buyer, form), **values, "accept_license": "1"})
+    assert again.status_code == 409 and path in again.text  # a link to the open request
+    assert "冷链配送线路优化" not in signed_in("spy@other.cn").get(path).text
+    assert path.rsplit("/", 1)[1] in owner.get("/owner/requests").text
+    for to in ("under_review", "approved", "agreement_signed"):
+        assert (
+            owner.post(
+                f"{path}/transition", data={"csrftoken": csrf(owner, path), "to": to}, follow_redirects=False
+            ).status_code
+            == 303
+        )
+    delivered = owner.post(
+        f"{path}/transition",
+        data={
+            "csrftoken": csrf(owner, path),
+            "to": "delivered",
+            "method": "file_link",
+            "details": "https://files.example/abc",
+            "expires_at": "2027-06-30",
+        },
+        follow_redirects=False,
+    )
+    assert delivered.status_code == 303
+    assert (
+        owner.post(
+            f"{path}/messages",
+            data={"csrftoken": csrf(owner, path), "body": "文件已上传，请查收"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    view = buyer.get(path).text
+    assert "https://files.example/abc" in view and "文件已上传，请查收" in view
+    assert "https://files.example/abc" not in buyer.get(path).text  # shown once
+    assert "已交付" in buyer.get("/requests").text

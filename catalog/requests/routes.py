@@ -1,0 +1,142 @@
+"""Access-request pages: the request form on a listed product, "my requests", the owner's
+"incoming requests", and one request with its timeline, thread, delivery and next steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from catalog.accounts.routes import sign_in_url
+from catalog.errors import CatalogError, Invalid
+from catalog.i18n import N_
+from catalog.products import services as products
+from catalog.requests import services, workflow
+from catalog.validation import parse
+from catalog.web import actor_for, call, form_lists, redirect, render
+
+LABELS = {
+    "state_labels": workflow.STATE_LABELS,
+    "delivery_labels": workflow.DELIVERY_LABELS,
+    "step_labels": workflow.STEP_LABELS,
+}
+
+
+def _first(form: dict[str, list[str]], name: str) -> str:
+    return (form.get(name) or [""])[0]
+
+
+async def request_form(request: Request) -> Response:
+    actor = actor_for(request)
+    slug = request.path_params["slug"]
+    product = await call(request, products.get_product, actor, slug)
+    context: dict[str, Any] = {
+        "product": product,
+        "values": {"term_months": "12"},
+        "errors": {},
+        "message": None,
+    }
+    if actor.user_id is None:
+        return render(request, "requests/form.html", {**context, "sign_in": sign_in_url(request)})
+    if request.method == "GET":
+        return render(request, "requests/form.html", context)
+    form = await form_lists(request)
+    values = {
+        name: _first(form, name)
+        for name in ("purpose", "scenario", "term_months", "expected_volume", "contact")
+    }
+    data = {**values, "product_id": slug, "accept_license": _first(form, "accept_license") == "1"}
+    try:
+        created = await call(request, services.create_request, actor, parse(services.RequestCreate, data))
+    except CatalogError as error:
+        fields = error.fields if isinstance(error, Invalid) else {}
+        existing = error.details.get("existing")
+        page = {**context, "values": values, "errors": fields, "message": error.message, "existing": existing}
+        return render(request, "requests/form.html", page, status=error.status)
+    return redirect(f"/requests/{created.id}")
+
+
+async def inbox(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    side = "incoming" if request.url.path.startswith("/owner/") else "mine"
+    status = request.query_params.get("status") or None
+    everything = await call(request, services.list_requests, actor, side, None)
+    counts: dict[str, int] = {}
+    for item in everything:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    shown = [r for r in everything if status is None or r.status == status]
+    overdue = sum(r.overdue for r in everything)
+    context = {"items": shown, "side": side, "status": status, "counts": counts, "overdue": overdue, **LABELS}
+    return render(request, "requests/inbox.html", context)
+
+
+async def detail(
+    request: Request, *, error: CatalogError | None = None, values: dict[str, str] | None = None
+) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    found = await call(request, services.get_request, actor, request.path_params["id"])
+    context = {
+        "item": found,
+        "errors": error.fields if isinstance(error, Invalid) else {},
+        "message": error.message if error else None,
+        "values": values or {},
+        **LABELS,
+    }
+    response = render(request, "requests/detail.html", context, status=error.status if error else 200)
+    response.headers["cache-control"] = "no-store"  # delivery details are shown once
+    return response
+
+
+async def move(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    form = await form_lists(request)
+    values = {name: _first(form, name) for name in ("to", "reason", "method", "details", "expires_at")}
+    data: dict[str, Any] = {"to": values["to"] or "-", "reason": values["reason"]}
+    if values["method"] or values["details"]:
+        data["delivery"] = {
+            "method": values["method"],
+            "details": values["details"],
+            "expires_at": values["expires_at"] or None,
+        }
+    try:
+        await call(
+            request, services.transition, actor, request.path_params["id"], parse(services.StepRequest, data)
+        )
+    except CatalogError as error:
+        if error.status == 409:
+            error = Invalid(
+                N_("This step is no longer open: the request has moved on. Reload to see its state.")
+            )
+        return await detail(request, error=error, values=values)
+    return redirect(f"/requests/{request.path_params['id']}")
+
+
+async def message(request: Request) -> Response:
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    form = await form_lists(request)
+    try:
+        data = parse(services.MessageCreate, {"body": _first(form, "body")})
+        await call(request, services.post_message, actor, request.path_params["id"], data)
+    except CatalogError as error:
+        return await detail(request, error=error, values={"body": _first(form, "body")})
+    return redirect(f"/requests/{request.path_params['id']}#thread")
+
+
+routes = [
+    Route("/products/{slug}/request", request_form, methods=["GET", "POST"], name="products.request"),
+    Route("/requests", inbox, name="requests.mine"),
+    Route("/owner/requests", inbox, name="requests.incoming"),
+    Route("/requests/{id:int}", detail, name="requests.detail"),
+    Route("/requests/{id:int}/transition", move, methods=["POST"], name="requests.move"),
+    Route("/requests/{id:int}/messages", message, methods=["POST"], name="requests.message"),
+]
