@@ -7,7 +7,7 @@ from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.products.models import DataProduct, ProductRevision, ProductSector, ProductSource
-from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
+from catalog.requests.models import AccessRequest, Follow, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "DataProduct",
     "Dataset",
     "DatasetSector",
+    "Follow",
     "Licence",
     "ListingEvent",
     "Membership",

@@ -17,6 +17,7 @@ from catalog.i18n import N_
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.middleware import CSRF_COOKIE
 from catalog.pagination import PageParams
+from catalog.requests import follows
 from catalog.validation import parse
 from catalog.vocabularies import OrganizationKind
 from catalog.web import actor_for, call, form_data, query_model, redirect, render
@@ -46,6 +47,7 @@ async def detail(request: Request) -> Response:
             "organization": organization,
             "products": product_page,
             "datasets": dataset_page,
+            "following": await call(request, follows.follows, actor_for(request), provider=slug),
         },
     )
 

@@ -28,6 +28,7 @@ from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, can_view_listing, require_write
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.products.services import next_listing_no
+from catalog.requests import follows
 from catalog.settings import Settings
 
 Item = DataProduct | Dataset
@@ -130,6 +131,7 @@ def _apply(
     if step.target == ListingStatus.PUBLICITY:
         item.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
     if step.target == ListingStatus.DELISTED and isinstance(item, DataProduct):
+        follows.tell_followers(session, item, "delisted")
         session.execute(  # a new version in the works is for a listed product: it goes with the listing
             update(ProductRevision)
             .where(
@@ -156,6 +158,8 @@ def _list(session: Session, kind: str, item: Item) -> None:
         item.listing_no = next_listing_no(session, now.year)  # unique: a clash rolls the run back
     system = Actor(label="system:publicity")
     _record(session, system, kind, item, before, ListingStatus.LISTED, "the publicity period ended", None)
+    if isinstance(item, DataProduct):
+        follows.tell_followers(session, item, "listed")
 
 
 def _record(

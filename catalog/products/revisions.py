@@ -20,6 +20,7 @@ from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
 from catalog.products import services
 from catalog.products.models import DataProduct, ProductCreate, ProductRevision
+from catalog.requests import follows
 from catalog.validation import parse
 
 FIXED = ("slug", "provider", "status", "listed_at")  # what a new version cannot change
@@ -155,6 +156,7 @@ def _apply(session: Session, product: DataProduct, revision: ProductRevision) ->
             setattr(product, name, value)
     revision.version = next_version(product.version)
     product.version = revision.version
+    follows.tell_followers(session, product, "version")
     product.updated_at = utcnow()
     services._save(session, product, sectors, sources)
 

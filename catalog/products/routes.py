@@ -16,6 +16,7 @@ from catalog.listings.filters import ProductFilters
 from catalog.permissions import Actor
 from catalog.products import forms, revisions, samples, services
 from catalog.products.models import ProductCreate
+from catalog.requests import follows
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, query_model, read_upload, redirect, render
 
@@ -30,7 +31,9 @@ async def detail(request: Request) -> Response:
     actor = actor_for(request)
     product = await call(request, services.get_product, actor, request.path_params["slug"])
     quality = await call(request, services.product_quality, actor, request.path_params["slug"])
-    return render(request, "products/detail.html", {"product": product, "quality": quality})
+    following = await call(request, follows.follows, actor, product=request.path_params["slug"])
+    context = {"product": product, "quality": quality, "following": following}
+    return render(request, "products/detail.html", context)
 
 
 def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:

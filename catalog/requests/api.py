@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from catalog.errors import Invalid
 from catalog.permissions import require_write
-from catalog.requests import services
+from catalog.requests import follows, services
 from catalog.validation import parse
 from catalog.web import actor_for, call, json_body, json_response
 
@@ -49,7 +50,21 @@ async def messages(request: Request) -> Response:
     )
 
 
+async def follow(request: Request) -> Response:
+    """``POST`` follows, ``DELETE`` stops following: ``{"product": "<id>"}`` or ``{"provider": "<id>"}``."""
+    actor = actor_for(request)
+    require_write(actor)
+    body = await json_body(request) or {}
+    target = {k: str(body[k]) for k in ("product", "provider") if isinstance(body, dict) and body.get(k)}
+    if len(target) != 1:
+        raise Invalid("name one product or one provider", fields={"product": "one of product or provider"})
+    on = request.method == "POST"
+    following = await call(request, follows.set_follow, actor, on=on, **target)
+    return json_response({"following": following, **target})
+
+
 routes = [
+    Route("/api/v1/follows", follow, methods=["POST", "DELETE"], name="api.follows"),
     Route("/api/v1/requests", requests, methods=["GET", "POST"], name="api.requests"),
     Route("/api/v1/requests/{id:int}", one, name="api.requests.detail"),
     Route(

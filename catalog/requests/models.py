@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalog.models_base import utcnow
@@ -56,3 +57,15 @@ class RequestMessage(SQLModel, table=True):
     body: str
     at: dt.datetime = Field(default_factory=utcnow)
     read_at: dt.datetime | None = None
+
+
+class Follow(SQLModel, table=True):
+    """An organization following a product (new versions, delisting) or a provider (new products)."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "product_id", "provider_id", name="uq_follow"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    product_id: int | None = Field(default=None, foreign_key="data_product.id", index=True)
+    provider_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -13,7 +13,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.products import services as products
-from catalog.requests import services, workflow
+from catalog.requests import follows, services, workflow
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, redirect, render
 
@@ -132,7 +132,21 @@ async def message(request: Request) -> Response:
     return redirect(f"/requests/{request.path_params['id']}#thread")
 
 
+async def follow_page(request: Request) -> Response:
+    """The follow button on product and organization pages."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    form = await form_lists(request)
+    kind, key = _first(form, "kind"), _first(form, "key")
+    target = {"product": key} if kind == "product" else {"provider": key}
+    await call(request, follows.set_follow, actor, on=_first(form, "on") == "1", **target)
+    back = f"/products/{key}" if kind == "product" else f"/organizations/{key}"
+    return redirect(back)
+
+
 routes = [
+    Route("/follow", follow_page, methods=["POST"], name="follow"),
     Route("/products/{slug}/request", request_form, methods=["GET", "POST"], name="products.request"),
     Route("/requests", inbox, name="requests.mine"),
     Route("/owner/requests", inbox, name="requests.incoming"),

@@ -253,3 +253,54 @@ def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, e
     assert "https://files.example/abc" in view and "文件已上传，请查收" in view
     assert "https://files.example/abc" not in buyer.get(path).text  # shown once
     assert "已交付" in buyer.get("/requests").text
+
+
+def test_followers_hear_of_new_products_versions_and_delisting(
+    api: TestClient, sides: dict, engine: Engine
+) -> None:
+    from catalog.listings.models import Notification
+    from catalog.listings.workflow import CHECKLIST
+
+    requester, owner = sides["requester"], sides["owner"]
+    product = sides["product"]
+    assert (
+        api.post("/api/v1/follows", json={"product": product}, headers=requester).json()["following"] is True
+    )
+    with Session(engine) as session:
+        provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
+        slug = session.get(Organization, provider).slug  # type: ignore[union-attr]
+        buyer_org = (
+            session.exec(select(Organization).where(Organization.name == "淮安云帆物流科技有限公司")).one().id
+        )
+    assert api.post("/api/v1/follows", json={"provider": slug}, headers=requester).status_code == 200
+    assert api.post("/api/v1/follows", json={}, headers=requester).status_code == 422
+
+    def heard() -> list[str]:
+        with Session(engine) as session:
+            return [
+                n.text
+                for n in session.exec(select(Notification).where(Notification.organization_id == buyer_org))
+            ]
+
+    path = f"/api/v1/products/{product}"
+    assert (
+        api.patch(
+            path, json={"summary": "增加夜间时段的统计口径", "change_summary": "夜间口径"}, headers=owner
+        ).status_code
+        == 202
+    )
+    reviewer = token(engine, "rev@sjj.cn")
+    with db.session_scope(engine) as session:
+        auth.set_roles(session, SYSTEM, "rev@sjj.cn", reviewer=True)
+    assert api.post(f"{path}/version", json={"to": "submitted"}, headers=owner).status_code == 200
+    approve = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}
+    assert api.post(f"{path}/version", json=approve, headers=reviewer).status_code == 200
+    assert any("new version 1.1" in t for t in heard())
+    api.post(f"{path}/transition", json={"to": "delisted", "reason": "停止供数"}, headers=owner)
+    assert any("delisted" in t for t in heard())
+    assert (
+        api.request("DELETE", "/api/v1/follows", json={"product": product}, headers=requester).json()[
+            "following"
+        ]
+        is False
+    )

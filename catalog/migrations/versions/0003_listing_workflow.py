@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 17:30:46.750573
+Create Date: 2026-11-23 17:36:20.723294
 """
 from collections.abc import Sequence
 
@@ -73,6 +73,23 @@ def upgrade() -> None:
     with op.batch_alter_table('objection', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_objection_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_objection_status'), ['status'], unique=False)
+
+    op.create_table('follow',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('provider_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
+    sa.ForeignKeyConstraint(['product_id'], ['data_product.id'], ),
+    sa.ForeignKeyConstraint(['provider_id'], ['organization.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('organization_id', 'product_id', 'provider_id', name='uq_follow')
+    )
+    with op.batch_alter_table('follow', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_follow_provider_id'), ['provider_id'], unique=False)
 
     op.create_table('product_revision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -148,6 +165,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_product_revision_product_id'))
 
     op.drop_table('product_revision')
+    with op.batch_alter_table('follow', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follow_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_follow_product_id'))
+        batch_op.drop_index(batch_op.f('ix_follow_organization_id'))
+
+    op.drop_table('follow')
     with op.batch_alter_table('objection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objection_status'))
         batch_op.drop_index(batch_op.f('ix_objection_item_id'))
