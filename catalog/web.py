@@ -146,6 +146,26 @@ async def read_upload(request: Request, field: str, limit: int) -> tuple[str, by
         raise Invalid(str(exc), fields={field: str(exc)}) from None
 
 
+async def form_and_file(
+    request: Request, field: str, limit: int
+) -> tuple[dict[str, list[str]], tuple[str, bytes] | None]:
+    """A form's values and its one optional file (read up to ``limit`` + 1 bytes, so that a larger
+    one is recognized without being read whole)."""
+    values: dict[str, list[str]] = {}
+    upload: tuple[str, bytes] | None = None
+    try:
+        async with request.form(max_files=1, max_fields=100, max_part_size=1024 * 1024) as form:
+            for key, value in form.multi_items():
+                if isinstance(value, str):
+                    if key != "csrftoken":
+                        values.setdefault(key, []).append(value)
+                elif key == field and value.filename:
+                    upload = (value.filename, await value.read(limit + 1))
+    except MultiPartException as exc:
+        raise Invalid(str(exc), fields={field: str(exc)}) from None
+    return values, upload
+
+
 def redirect(url: str) -> Response:
     """See other: after a successful POST, the browser GETs ``url``."""
     return RedirectResponse(url, status_code=303)

@@ -30,6 +30,7 @@ class AccessRequest(SQLModel, table=True):
     delivery_details: str = Field(default="")  # shown to the requester once, after delivery
     delivery_expires_at: dt.datetime | None = None
     delivery_seen_at: dt.datetime | None = None
+    attachment_name: str = Field(default="", max_length=200)  # the requester's supporting file, if any
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from catalog.accounts.routes import sign_in_url
@@ -15,7 +15,7 @@ from catalog.i18n import N_
 from catalog.products import services as products
 from catalog.requests import follows, services, workflow
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, redirect, render
+from catalog.web import actor_for, call, form_and_file, form_lists, redirect, render
 
 LABELS = {
     "state_labels": workflow.STATE_LABELS,
@@ -42,14 +42,18 @@ async def request_form(request: Request) -> Response:
         return render(request, "requests/form.html", {**context, "sign_in": sign_in_url(request)})
     if request.method == "GET":
         return render(request, "requests/form.html", context)
-    form = await form_lists(request)
+    settings = request.app.state.settings
+    limit = settings.max_upload_kb * 1024
+    form, attachment = await form_and_file(request, "attachment", limit)
     values = {
         name: _first(form, name)
         for name in ("purpose", "scenario", "term_months", "expected_volume", "contact")
     }
     data = {**values, "product_id": slug, "accept_license": _first(form, "accept_license") == "1"}
     try:
-        created = await call(request, services.create_request, actor, parse(services.RequestCreate, data))
+        parsed = parse(services.RequestCreate, data)
+        store = (settings.data_dir, limit)
+        created = await call(request, services.create_request, actor, parsed, attachment, store)
     except CatalogError as error:
         fields = error.fields if isinstance(error, Invalid) else {}
         existing = error.details.get("existing")
@@ -145,7 +149,18 @@ async def follow_page(request: Request) -> Response:
     return redirect(back)
 
 
+async def attachment(request: Request) -> Response:
+    """The requester's attachment, for the two sides of the request, always as a download."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    data_dir = request.app.state.settings.data_dir
+    path, name = await call(request, services.attachment_file, actor, request.path_params["id"], data_dir)
+    return FileResponse(path, filename=name, content_disposition_type="attachment")
+
+
 routes = [
+    Route("/requests/{id:int}/attachment", attachment, name="requests.attachment"),
     Route("/follow", follow_page, methods=["POST"], name="follow"),
     Route("/products/{slug}/request", request_form, methods=["GET", "POST"], name="products.request"),
     Route("/requests", inbox, name="requests.mine"),

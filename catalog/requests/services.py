@@ -5,9 +5,12 @@ the other side and a mail."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from catalog.accounts import mail
@@ -104,6 +107,7 @@ class RequestPublic(BaseModel):
     term_months: int
     expected_volume: str
     contact: str
+    attachment: str
     licence: str
     licence_version: int
     due_at: dt.datetime | None
@@ -126,8 +130,36 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     return moment
 
 
-def create_request(session: Session, actor: Actor, data: RequestCreate) -> RequestPublic:
-    """A member of an organization requests a listed product for it; 409 while one is open."""
+# Supporting files a requester may attach, recognized by their first bytes, not their names.
+ATTACHMENT_TYPES = {
+    b"%PDF-": ".pdf",
+    b"\x89PNG\r\n\x1a\n": ".png",
+    b"\xff\xd8\xff": ".jpg",
+    b"PK\x03\x04": ".zip",
+}
+
+
+def _attachment_suffix(name: str, content: bytes) -> str:
+    for magic, suffix in ATTACHMENT_TYPES.items():
+        if content.startswith(magic):
+            lowered = name.lower()
+            if suffix == ".zip" and lowered.endswith((".docx", ".xlsx")):  # Office files are zip archives
+                return lowered[-5:]
+            return suffix
+    message = N_("Attach a PDF, an image (PNG, JPEG) or an Office document (DOCX, XLSX).")
+    raise Invalid(message, fields={"attachment": message})
+
+
+def create_request(
+    session: Session,
+    actor: Actor,
+    data: RequestCreate,
+    attachment: tuple[str, bytes] | None = None,
+    store: tuple[Path, int] | None = None,
+) -> RequestPublic:
+    """A member of an organization requests a listed product for it; 409 while one is open. An
+    ``attachment`` (name, content) is checked and kept under ``store`` (data dir, size limit),
+    once the request is committed."""
     require_write(actor)
     require(can_request_access(actor), actor, N_("Join an organization to request access to data."))
     product = session.exec(select(DataProduct).where(DataProduct.slug == data.product_id)).first()
@@ -170,8 +202,23 @@ def create_request(session: Session, actor: Actor, data: RequestCreate) -> Reque
         licence_version=licence.version if licence else 1,
         due_at=add_working_days(now, ANSWER_WORKING_DAYS),
     )
+    if attachment is not None and store is not None:
+        name, content = attachment
+        if len(content) > store[1]:
+            message = N_("The attachment is larger than the upload limit.")
+            raise Invalid(message, fields={"attachment": message})
+        suffix = _attachment_suffix(name, content)
+        request.attachment_name = Path(name).name[:200]
     session.add(request)
     session.flush()
+    if attachment is not None and store is not None:
+        folder = store[0] / "uploads" / "requests" / str(request.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".attachment-{secrets.token_hex(8)}.tmp"
+        temporary.write_bytes(attachment[1])
+        target = folder / f"attachment{suffix}"
+        event.listen(session, "after_commit", lambda _s: temporary.replace(target), once=True)
+        event.listen(session, "after_rollback", lambda _s: temporary.unlink(missing_ok=True), once=True)
     _event(session, actor, request, None, "submitted", "")
     _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
     return get_request(session, actor, request.id)  # type: ignore[arg-type]
@@ -268,6 +315,7 @@ def _public(
         term_months=request.term_months,
         expected_volume=request.expected_volume,
         contact=request.contact,
+        attachment=request.attachment_name,
         licence=licence.name if licence else "",
         licence_version=request.licence_version,
         due_at=request.due_at,
@@ -296,6 +344,16 @@ def _public(
             for m in messages
         ],
     )
+
+
+def attachment_file(session: Session, actor: Actor, request_id: int, data_dir: Path) -> tuple[Path, str]:
+    """The stored attachment of a request (for its two sides) and its original name."""
+    request, _ = _load(session, actor, request_id)
+    folder = data_dir / "uploads" / "requests" / str(request.id)
+    files = sorted(folder.glob("attachment.*")) if request.attachment_name else []
+    if not files:
+        raise NotFound("this request has no attachment")
+    return files[0], request.attachment_name
 
 
 def is_overdue(request: AccessRequest, now: dt.datetime) -> bool:

@@ -304,3 +304,40 @@ def test_followers_hear_of_new_products_versions_and_delisting(
         ]
         is False
     )
+
+
+def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(api: TestClient, sides: dict) -> None:
+    import re
+
+    def signed_in(email: str) -> TestClient:
+        client = TestClient(api.app)
+        found = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
+        client.post("/login", data={"csrftoken": found.group(1), "email": email, "password": PASSWORD})  # type: ignore[union-attr]
+        return client
+
+    buyer = signed_in("buyer@yunfan.cn")
+    form = f"/products/{sides['product']}/request"
+
+    def send(name: str, content: bytes) -> object:
+        token = re.search(r'name="csrftoken" value="([^"]+)"', buyer.get(form).text).group(1)  # type: ignore[union-attr]
+        values = {
+            "csrftoken": token,
+            "purpose": "冷链配送线路优化",
+            "scenario": "城市配送车辆调度",
+            "term_months": "6",
+            "contact": "王晓 13800000000",
+            "accept_license": "1",
+        }
+        return buyer.post(form, data=values, files={"attachment": (name, content)}, follow_redirects=False)
+
+    bad = send("tool.exe", b"MZ\x90\x00")
+    assert bad.status_code == 422 and 'id="f-attachment-error"' in bad.text  # type: ignore[attr-defined]
+    pdf = "%PDF-1.7\n% 淮安云帆物流 营业执照\n%%EOF\n".encode()
+    made = send("营业执照.pdf", pdf)
+    assert made.status_code == 303  # type: ignore[attr-defined]
+    path = made.headers["location"]  # type: ignore[attr-defined]
+    assert "营业执照.pdf" in buyer.get(path).text
+    download = signed_in("owner@provider.cn").get(f"{path}/attachment")
+    assert download.status_code == 200 and download.content == pdf
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert signed_in("spy@other.cn").get(f"{path}/attachment").status_code == 404

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 17:36:20.723294
+Create Date: 2026-11-23 17:38:35.677533
 """
 from collections.abc import Sequence
 
@@ -116,6 +116,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('delivery_details', sqlmodel.sql.sqltypes.AutoString(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('delivery_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('delivery_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('attachment_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default=''))
 
     with op.batch_alter_table('data_product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -155,6 +156,7 @@ def downgrade() -> None:
         batch_op.drop_column('submitted_at')
 
     with op.batch_alter_table('access_request', schema=None) as batch_op:
+        batch_op.drop_column('attachment_name')
         batch_op.drop_column('delivery_seen_at')
         batch_op.drop_column('delivery_expires_at')
         batch_op.drop_column('delivery_details')
