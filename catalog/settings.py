@@ -71,6 +71,7 @@ class Settings:
     default_language: str = "zh"
     index_refresh_seconds: float = 2.0
     search_cache_size: int = 512
+    request_answer_days: int = 5  # working days the provider has to answer a request
     request_expiry_days: int = 45  # an access request still undecided this long after it was made expires
     publicity_days: int = 7  # 公示期 between approval and listing; 0 lists on approval
     session_hours: int = 12  # a session ends this long after signing in
@@ -119,6 +120,7 @@ class Settings:
             search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),
             seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
             publicity_days=_int(env, "CATALOG_PUBLICITY_DAYS", 7, minimum=0),
+            request_answer_days=_int(env, "CATALOG_REQUEST_ANSWER_DAYS", 5, minimum=1),
             request_expiry_days=_int(env, "CATALOG_REQUEST_EXPIRY_DAYS", 45, minimum=1),
             session_hours=_int(env, "CATALOG_SESSION_HOURS", 12, minimum=1),
             login_max_failures=_int(env, "CATALOG_LOGIN_MAX_FAILURES", 5, minimum=1),

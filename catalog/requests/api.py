@@ -23,7 +23,9 @@ async def requests(request: Request) -> Response:
         return json_response({"items": [r.model_dump(mode="json") for r in found], "total": len(found)})
     require_write(actor)
     data = parse(services.RequestCreate, await json_body(request) or {})
-    return json_response(await call(request, services.create_request, actor, data), status=201)
+    days = request.app.state.settings.request_answer_days
+    created = await call(request, services.create_request, actor, data, None, None, days)
+    return json_response(created, status=201)
 
 
 async def one(request: Request) -> Response:

@@ -53,7 +53,8 @@ async def request_form(request: Request) -> Response:
     try:
         parsed = parse(services.RequestCreate, data)
         store = (settings.data_dir, limit)
-        created = await call(request, services.create_request, actor, parsed, attachment, store)
+        days = settings.request_answer_days
+        created = await call(request, services.create_request, actor, parsed, attachment, store, days)
     except CatalogError as error:
         fields = error.fields if isinstance(error, Invalid) else {}
         existing = error.details.get("existing")

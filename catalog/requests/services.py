@@ -27,7 +27,7 @@ from catalog.products.models import DataProduct
 from catalog.requests import workflow
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
 
-ANSWER_WORKING_DAYS = 5
+ANSWER_WORKING_DAYS = 5  # the default of CATALOG_REQUEST_ANSWER_DAYS
 
 
 class RequestCreate(BaseModel):
@@ -156,6 +156,7 @@ def create_request(
     data: RequestCreate,
     attachment: tuple[str, bytes] | None = None,
     store: tuple[Path, int] | None = None,
+    answer_days: int = ANSWER_WORKING_DAYS,
 ) -> RequestPublic:
     """A member of an organization requests a listed product for it; 409 while one is open. An
     ``attachment`` (name, content) is checked and kept under ``store`` (data dir, size limit),
@@ -200,7 +201,7 @@ def create_request(
         contact=data.contact.strip(),
         licence_id=product.licence_id,
         licence_version=licence.version if licence else 1,
-        due_at=add_working_days(now, ANSWER_WORKING_DAYS),
+        due_at=add_working_days(now, answer_days),
     )
     if attachment is not None and store is not None:
         name, content = attachment
