@@ -40,15 +40,19 @@ async def request_form(request: Request) -> Response:
     }
     if actor.user_id is None:
         return render(request, "requests/form.html", {**context, "sign_in": sign_in_url(request)})
+    organizations, contact = await call(request, services.requester_defaults, actor)
+    context["organizations"] = organizations
     if request.method == "GET":
+        context["values"] = {**context["values"], "contact": contact, "organization": ""}
         return render(request, "requests/form.html", context)
     settings = request.app.state.settings
     limit = settings.max_upload_kb * 1024
     form, attachment = await form_and_file(request, "attachment", limit)
     values = {
         name: _first(form, name)
-        for name in ("purpose", "scenario", "term_months", "expected_volume", "contact")
+        for name in ("purpose", "scenario", "term_months", "expected_volume", "contact", "organization")
     }
+    values["organization"] = values["organization"] or None  # type: ignore[assignment]
     data = {**values, "product_id": slug, "accept_license": _first(form, "accept_license") == "1"}
     try:
         parsed = parse(services.RequestCreate, data)

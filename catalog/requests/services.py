@@ -225,6 +225,18 @@ def create_request(
     return get_request(session, actor, request.id)  # type: ignore[arg-type]
 
 
+def requester_defaults(session: Session, actor: Actor) -> tuple[list[tuple[str, str]], str]:
+    """The organizations the actor may request for (slug, name), and a contact line to start from."""
+    orgs = session.exec(
+        select(Organization)
+        .where(col(Organization.id).in_(actor.organizations))
+        .order_by(col(Organization.id))
+    ).all()
+    user = session.get(User, actor.user_id) if actor.user_id else None
+    contact = " ".join(p for p in ((user.display_name if user else ""), (user.email if user else "")) if p)
+    return [(o.slug, o.name) for o in orgs], contact
+
+
 def _requesting_org(session: Session, actor: Actor, slug: str | None) -> Organization:
     orgs = session.exec(select(Organization).where(col(Organization.id).in_(actor.organizations))).all()
     chosen = [o for o in orgs if slug in (None, o.slug)]
