@@ -21,7 +21,7 @@ from catalog.permissions import Actor
 from catalog.seeding import catalog_is_empty, load_seed, seed_counts
 from catalog.settings import Settings, SettingsError
 
-CLI_ACTOR = Actor(label="system:cli", is_admin=True)
+CLI_ACTOR = Actor(label="system:cli", is_admin=True, is_system=True)
 
 
 def _settings() -> Settings:

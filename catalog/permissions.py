@@ -26,11 +26,12 @@ class Actor:
     member_of: frozenset[int] = field(default_factory=frozenset)
     can_write: bool = True  # False for a read-scoped API token
     via_token: bool = False  # acting through an API token, not a signed-in browser
+    is_system: bool = False  # the service itself (timers, seed, CLI): never a person, whatever the label
     session_id: str | None = None  # the signed-in browser's session (its stored digest)
 
     @property
     def is_authenticated(self) -> bool:
-        return self.user_id is not None or self.label.startswith("system")
+        return self.user_id is not None or self.is_system
 
     @property
     def organizations(self) -> frozenset[int]:
@@ -38,7 +39,7 @@ class Actor:
 
 
 ANONYMOUS = Actor()
-SYSTEM = Actor(label="system", is_admin=True)
+SYSTEM = Actor(label="system", is_admin=True, is_system=True)
 
 
 def require_user(actor: Actor) -> None:

@@ -66,7 +66,7 @@ def _may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
         return can_manage_listings_of(actor, item.provider_id)
     if step.role is workflow.Role.REVIEWER:
         return reviews(actor, item.provider_id)
-    return actor.label.startswith("system")
+    return actor.is_system
 
 
 def reviews(actor: Actor, provider_id: int) -> bool:
@@ -156,7 +156,7 @@ def _list(session: Session, kind: str, item: Item) -> None:
     item.updated_at = now
     if isinstance(item, DataProduct) and item.listing_no is None:
         item.listing_no = next_listing_no(session, now.year)  # unique: a clash rolls the run back
-    system = Actor(label="system:publicity")
+    system = Actor(label="system:publicity", is_system=True)
     _record(session, system, kind, item, before, ListingStatus.LISTED, "the publicity period ended", None)
     if isinstance(item, DataProduct):
         follows.tell_followers(session, item, "listed")

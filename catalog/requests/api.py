@@ -29,9 +29,9 @@ async def requests(request: Request) -> Response:
 
 
 async def one(request: Request) -> Response:
-    return json_response(
-        await call(request, services.get_request, actor_for(request), request.path_params["id"])
-    )
+    reveal = request.method == "GET"  # not HEAD: the delivery details are shown once
+    found = await call(request, services.get_request, actor_for(request), request.path_params["id"], reveal)
+    return json_response(found)
 
 
 async def transition(request: Request) -> Response:

@@ -3,6 +3,7 @@ provider (told of each product it lists)."""
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from catalog.accounts.models import Organization
@@ -15,10 +16,12 @@ from catalog.products.models import DataProduct
 from catalog.requests.models import Follow
 
 
-def _target(session: Session, product: str | None, provider: str | None) -> tuple[int | None, int | None]:
+def _target(
+    session: Session, product: str | None, provider: str | None, any_state: bool = False
+) -> tuple[int | None, int | None]:
     if product:
         row = session.exec(select(DataProduct).where(DataProduct.slug == product)).first()
-        if row is None or row.status not in ("listed", "publicity", "delisted"):
+        if row is None or (not any_state and row.status not in ("listed", "publicity", "delisted")):
             raise NotFound(f"no data product {product!r}")
         return row.id, None
     org = session.exec(select(Organization).where(Organization.slug == (provider or ""))).first()
@@ -39,7 +42,7 @@ def set_follow(
     require_write(actor)
     require(bool(actor.organizations), actor, N_("Join an organization to follow products and providers."))
     org_id = min(actor.organizations)
-    product_id, provider_id = _target(session, product, provider)
+    product_id, provider_id = _target(session, product, provider, any_state=not on)  # unfollow anything
     existing = session.exec(
         select(Follow).where(
             Follow.organization_id == org_id,
@@ -48,7 +51,11 @@ def set_follow(
         )
     ).first()
     if on and existing is None:
-        session.add(Follow(organization_id=org_id, product_id=product_id, provider_id=provider_id))
+        try:
+            with session.begin_nested():  # a follow made at the same moment: the index keeps one
+                session.add(Follow(organization_id=org_id, product_id=product_id, provider_id=provider_id))
+        except IntegrityError:
+            return True
         audit.record(
             session, actor, "follow.add", "product" if product else "organization", product or provider or ""
         )

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from catalog.models_base import utcnow
 
+OPEN_STATES = ("submitted", "under_review", "more_info_needed", "approved", "agreement_signed")
+_OPEN = text("status IN ('submitted', 'under_review', 'more_info_needed', 'approved', 'agreement_signed')")
+
 
 class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_request"
+    # one open request per product and requesting organization, kept by the database itself
+    __table_args__ = (
+        Index(
+            "uq_access_request_open",
+            "product_id",
+            "requester_org_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="data_product.id", index=True)
@@ -63,7 +77,25 @@ class RequestMessage(SQLModel, table=True):
 class Follow(SQLModel, table=True):
     """An organization following a product (new versions, delisting) or a provider (new products)."""
 
-    __table_args__ = (UniqueConstraint("organization_id", "product_id", "provider_id", name="uq_follow"),)
+    # NULLs never clash in a unique constraint: one partial unique index per kind of follow
+    __table_args__ = (
+        Index(
+            "uq_follow_product",
+            "organization_id",
+            "product_id",
+            unique=True,
+            sqlite_where=text("product_id IS NOT NULL"),
+            postgresql_where=text("product_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_follow_provider",
+            "organization_id",
+            "provider_id",
+            unique=True,
+            sqlite_where=text("provider_id IS NOT NULL"),
+            postgresql_where=text("provider_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = Field(foreign_key="organization.id", index=True)

@@ -17,6 +17,13 @@ from catalog.requests import follows, services, workflow
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_and_file, form_lists, redirect, render
 
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 LABELS = {
     "state_labels": workflow.STATE_LABELS,
     "delivery_labels": workflow.DELIVERY_LABELS,
@@ -89,7 +96,8 @@ async def detail(
     actor = actor_for(request)
     if actor.user_id is None:
         return redirect(sign_in_url(request))
-    found = await call(request, services.get_request, actor, request.path_params["id"])
+    reveal = request.method == "GET" and error is None
+    found = await call(request, services.get_request, actor, request.path_params["id"], reveal)
     context = {
         "item": found,
         "errors": error.fields if isinstance(error, Invalid) else {},
@@ -161,7 +169,8 @@ async def attachment(request: Request) -> Response:
         return redirect(sign_in_url(request))
     data_dir = request.app.state.settings.data_dir
     path, name = await call(request, services.attachment_file, actor, request.path_params["id"], data_dir)
-    return FileResponse(path, filename=name, content_disposition_type="attachment")
+    media = MEDIA_TYPES.get(path.suffix, "application/octet-stream")  # by what it is, not what it is called
+    return FileResponse(path, filename=name, media_type=media, content_disposition_type="attachment")
 
 
 routes = [

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.accounts import mail
@@ -58,8 +59,17 @@ class Delivery(BaseModel):
     @field_validator("expires_at")
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        """A date or time without a zone (a form's date field) is read as UTC."""
-        return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
+        """A date or time without a zone (a form's date field) is read as UTC; years 2000 to 2100."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        if not 2000 <= value.year <= 2100:
+            raise ValueError(N_("Give a date between 2000 and 2100."))
+        try:
+            return value.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise ValueError(N_("Give a date between 2000 and 2100.")) from None
 
     @field_validator("method")
     @classmethod
@@ -143,8 +153,10 @@ def _attachment_suffix(name: str, content: bytes) -> str:
     for magic, suffix in ATTACHMENT_TYPES.items():
         if content.startswith(magic):
             lowered = name.lower()
-            if suffix == ".zip" and lowered.endswith((".docx", ".xlsx")):  # Office files are zip archives
-                return lowered[-5:]
+            if suffix == ".zip":  # Office files are zip archives; a plain archive is not accepted
+                if lowered.endswith((".docx", ".xlsx")):
+                    return lowered[-5:]
+                break
             return suffix
     message = N_("Attach a PDF, an image (PNG, JPEG) or an Office document (DOCX, XLSX).")
     raise Invalid(message, fields={"attachment": message})
@@ -170,7 +182,7 @@ def create_request(
             fields={"product_id": N_("Only listed products can be requested.")},
         )
     org = _requesting_org(session, actor, data.organization)
-    if org.id == product.provider_id:
+    if org.id == product.provider_id or product.provider_id in actor.organizations:
         raise Invalid(
             N_("Please correct the marked fields."),
             fields={"product_id": N_("This is your own organization's product.")},
@@ -209,9 +221,15 @@ def create_request(
             message = N_("The attachment is larger than the upload limit.")
             raise Invalid(message, fields={"attachment": message})
         suffix = _attachment_suffix(name, content)
-        request.attachment_name = Path(name).name[:200]
+        request.attachment_name = Path(name).name[:200] or f"attachment{suffix}"
     session.add(request)
-    session.flush()
+    try:
+        with session.begin_nested():  # the database's one-open-request index settles a race
+            session.flush()
+    except IntegrityError:
+        error = CatalogError(N_("Your organization has an open request for this product."))
+        error.code, error.status = "duplicate", 409
+        raise error from None
     if attachment is not None and store is not None:
         folder = store[0] / "uploads" / "requests" / str(request.id)
         folder.mkdir(parents=True, exist_ok=True)
@@ -254,7 +272,7 @@ def _sides(actor: Actor, request: AccessRequest, provider_id: int) -> set[workfl
         sides.add(workflow.Side.REQUESTER)
     if provider_id in actor.owner_of or actor.is_admin:
         sides.add(workflow.Side.PROVIDER)
-    if actor.label.startswith("system"):
+    if actor.is_system:
         sides.add(workflow.Side.SYSTEM)
     return sides
 
@@ -270,20 +288,23 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[AccessReques
     return request, product
 
 
-def get_request(session: Session, actor: Actor, request_id: int) -> RequestPublic:
-    """One request with its timeline and messages; reading marks the other side's messages read."""
+def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = False) -> RequestPublic:
+    """One request with its timeline and messages. ``reveal`` (a person opening it: GET, able to
+    write) marks the other side's messages read and shows the delivery details to the requester,
+    once: they are then erased, only the method and the expiry stay."""
     request, product = _load(session, actor, request_id)
     sides = _sides(actor, request, product.provider_id)
     now = utcnow()
-    for message in session.exec(select(RequestMessage).where(RequestMessage.request_id == request.id)):
-        author_side = _message_side(session, message, request)
-        if message.read_at is None and author_side not in sides:
-            message.read_at = now
+    reveal = reveal and actor.can_write
+    if reveal:
+        for message in session.exec(select(RequestMessage).where(RequestMessage.request_id == request.id)):
+            if message.read_at is None and _message_side(session, message, request) not in sides:
+                message.read_at = now
     public = _public(session, request, product, sides)
     delivered = request.status in ("delivered", "closed") and request.delivery_details
-    if workflow.Side.REQUESTER in sides and delivered and request.delivery_seen_at is None:
-        request.delivery_seen_at = now  # the secret is shown once; afterwards only its method and expiry
+    if reveal and workflow.Side.REQUESTER in sides and delivered and request.delivery_seen_at is None:
         public.delivery = {**(public.delivery or {}), "details": request.delivery_details}
+        request.delivery_seen_at, request.delivery_details = now, ""
     return public
 
 
@@ -398,6 +419,8 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
         raise InvalidTransition(
             f"a request in state {request.status} cannot move to {step_request.to!r}", allowed=allowed
         )
+    if step.side is workflow.Side.PROVIDER and workflow.Side.REQUESTER in sides and not actor.is_admin:
+        raise Forbidden(N_("You are on both sides of this request: another owner answers it."))
     if step.needs_reason and not step_request.reason.strip():
         raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
     if step.needs_delivery:
@@ -410,7 +433,8 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
         request.delivery_details = step_request.delivery.details.strip()
         request.delivery_expires_at = step_request.delivery.expires_at
     before = request.status
-    request.status = step.target
+    if not _claim(session, request, before, step.target):
+        raise InvalidTransition("the request has moved on meanwhile: reload it", allowed=[])
     request.updated_at = utcnow()
     if step.target == "submitted":  # answered more questions: a new answer is due
         request.due_at = add_working_days(request.updated_at, ANSWER_WORKING_DAYS)
@@ -464,7 +488,7 @@ def list_requests(
 def expire_undecided(session: Session, days: int, now: dt.datetime | None = None) -> int:
     """Requests left undecided ``days`` after they were made expire, both sides told."""
     now = now or utcnow()
-    system = Actor(label="system:expiry")
+    system = Actor(label="system:expiry", is_system=True)
     count = 0
     rows = session.exec(
         select(AccessRequest, DataProduct)
@@ -476,12 +500,28 @@ def expire_undecided(session: Session, days: int, now: dt.datetime | None = None
     ).all()
     for request, product in rows:
         before = request.status
-        request.status, request.updated_at = "expired", now
+        if not _claim(session, request, before, "expired"):  # answered meanwhile: the answer stands
+            continue
+        request.updated_at = now
         _event(session, system, request, before, "expired", f"undecided after {days} days")
         for org in (request.requester_org_id, product.provider_id):
             _tell(session, org, request, product, f"expired after {days} days without a decision")
         count += 1
     return count
+
+
+def _claim(session: Session, request: AccessRequest, before: str, after: str) -> bool:
+    """Move the request from ``before`` to ``after`` only if it is still ``before`` when written: of
+    two steps taken at once (an answer and the expiry timer, say) one wins and the other sees it."""
+    moved = session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == request.id, AccessRequest.status == before)  # type: ignore[arg-type]
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved:
+        session.refresh(request)
+    return bool(moved)
 
 
 def _event(
@@ -509,15 +549,20 @@ def _event(
 
 
 def _tell(session: Session, org_id: int, request: AccessRequest, product: DataProduct, what: str) -> None:
-    """A notification to an organization's members and a mail to each of them."""
+    """A notification and a mail to each person on that side: the requesting organization's members,
+    or the provider's owners (its other members do not see requests)."""
     text = f"{product.title} · request {request.id}: {what}"
-    session.add(Notification(organization_id=org_id, text=text[:500], link=f"/requests/{request.id}"))
-    emails = session.exec(
-        select(User.email)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == org_id, User.is_active == True)  # type: ignore[arg-type]  # noqa: E712
-    ).all()
-    for email in emails:
+    query = (
+        select(User.id, User.email)
+        .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        .where(Membership.organization_id == org_id, User.is_active == True)  # noqa: E712
+    )
+    if org_id == product.provider_id:
+        query = query.where(Membership.role == "owner")
+    people = session.exec(query).all()
+    for user_id, _email in people:
+        session.add(Notification(user_id=user_id, text=text[:500], link=f"/requests/{request.id}"))
+    for _user_id, email in people:
         mail.queue(
             session, email, f"淮安市数据港：数据使用申请 {request.id} / access request {request.id}", text
         )

@@ -341,3 +341,77 @@ def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(api: Tes
     assert download.status_code == 200 and download.content == pdf
     assert download.headers["content-disposition"].startswith("attachment")
     assert signed_in("spy@other.cn").get(f"{path}/attachment").status_code == 404
+
+
+def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine) -> None:
+    """Found by review: a "system…" e-mail, racing steps, duplicate rows, the once-only delivery,
+    out-of-range dates, both sides at once, what plain provider members hear, follows twice."""
+    from sqlalchemy.exc import IntegrityError
+
+    from catalog.listings.models import Notification
+    from catalog.requests.models import Follow
+
+    requester, owner, product = sides["requester"], sides["owner"], sides["product"]
+    rid = ask(api, requester, product).json()["id"]
+    impostor = token(engine, "system.ops@evil.cn")  # an account, whatever its address, is a person
+    assert api.get(f"/api/v1/requests/{rid}", headers=impostor).status_code == 404
+    assert step(api, impostor, rid, "expired").status_code == 404
+
+    with Session(engine) as session:  # a step read before another one landed does not overwrite it
+        stale = session.get(AccessRequest, rid)
+        assert step(api, owner, rid, "under_review").status_code == 200
+        assert requests._claim(session, stale, "submitted", "expired") is False
+    with pytest.raises(IntegrityError), db.session_scope(engine) as session:
+        first = session.get(AccessRequest, rid)
+        session.add(AccessRequest(**{**first.model_dump(exclude={"id"}), "status": "submitted"}))  # type: ignore[union-attr]
+        session.flush()  # the database keeps one open request per product and organization
+
+    for to in ("approved", "agreement_signed"):
+        assert step(api, owner, rid, to).status_code == 200
+    odd = step(
+        api,
+        owner,
+        rid,
+        "delivered",
+        delivery={"method": "file_link", "details": "x" * 10, "expires_at": "9999-12-31T23:59:59-05:00"},
+    )
+    assert odd.status_code == 422
+    delivery = {"method": "file_link", "details": "https://files.example/secret", "expires_at": "2027-01-01"}
+    assert step(api, owner, rid, "delivered", delivery=delivery).status_code == 200
+    assert api.head(f"/api/v1/requests/{rid}", headers=requester).status_code == 200  # a HEAD shows nothing …
+    thread = api.post(
+        f"/api/v1/requests/{rid}/messages", json={"body": "收到，谢谢"}, headers=requester
+    ).json()
+    assert "details" not in (thread["delivery"] or {})  # … nor does a write's answer, so neither uses it up
+    shown = api.get(f"/api/v1/requests/{rid}", headers=requester).json()["delivery"]
+    assert shown["details"] == "https://files.example/secret"
+    with Session(engine) as session:
+        assert session.get(AccessRequest, rid).delivery_details == ""  # type: ignore[union-attr]  # erased once shown
+
+    with Session(engine) as session:
+        provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
+        provider_code = session.get(Organization, provider).code  # type: ignore[union-attr]
+    member = token(engine, "plain@provider.cn", provider_code, "member")
+    assert api.get(f"/api/v1/requests/{rid}", headers=member).status_code == 404
+    with Session(engine) as session:
+        plain = session.exec(select(User).where(User.email == "plain@provider.cn")).one()
+        heard = session.exec(select(Notification).where(Notification.user_id == plain.id)).all()
+        mailed = session.exec(select(OutboxMail).where(OutboxMail.to == "plain@provider.cn")).all()
+    assert heard == [] and mailed == []  # plain members of the provider hear nothing of requests
+
+    both = token(engine, "both@provider.cn", provider_code, "owner")
+    with db.session_scope(engine) as session:
+        org = session.exec(select(Organization).where(Organization.name == "淮安云帆物流科技有限公司")).one()
+        auth.set_roles(session, SYSTEM, "both@provider.cn", organization_code=org.code, role="member")
+    assert ask(api, both, product).status_code in (409, 422)  # not for a product of one's own organization
+
+    assert api.post("/api/v1/follows", json={"product": product}, headers=requester).status_code == 200
+    assert api.post("/api/v1/follows", json={"product": product}, headers=requester).status_code == 200
+    with Session(engine) as session:
+        assert len(session.exec(select(Follow)).all()) == 1
+    assert (
+        api.request("DELETE", "/api/v1/follows", json={"product": product}, headers=requester).status_code
+        == 200
+    )
+    with Session(engine) as session:
+        assert session.exec(select(Follow)).all() == []

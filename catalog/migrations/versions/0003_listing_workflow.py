@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 17:38:35.677533
+Create Date: 2026-11-23 17:44:48.847064
 """
 from collections.abc import Sequence
 
@@ -83,13 +83,14 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ),
     sa.ForeignKeyConstraint(['product_id'], ['data_product.id'], ),
     sa.ForeignKeyConstraint(['provider_id'], ['organization.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('organization_id', 'product_id', 'provider_id', name='uq_follow')
+    sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('follow', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_follow_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index('uq_follow_product', ['organization_id', 'product_id'], unique=True, sqlite_where=sa.text('product_id IS NOT NULL'), postgresql_where=sa.text('product_id IS NOT NULL'))
+        batch_op.create_index('uq_follow_provider', ['organization_id', 'provider_id'], unique=True, sqlite_where=sa.text('provider_id IS NOT NULL'), postgresql_where=sa.text('provider_id IS NOT NULL'))
 
     op.create_table('product_revision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -117,6 +118,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('delivery_expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('delivery_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('attachment_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False, server_default=''))
+        batch_op.create_index('uq_access_request_open', ['product_id', 'requester_org_id'], unique=True, sqlite_where=sa.text("status IN ('submitted', 'under_review', 'more_info_needed', 'approved', 'agreement_signed')"), postgresql_where=sa.text("status IN ('submitted', 'under_review', 'more_info_needed', 'approved', 'agreement_signed')"))
 
     with op.batch_alter_table('data_product', schema=None) as batch_op:
         batch_op.add_column(sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
@@ -156,6 +158,7 @@ def downgrade() -> None:
         batch_op.drop_column('submitted_at')
 
     with op.batch_alter_table('access_request', schema=None) as batch_op:
+        batch_op.drop_index('uq_access_request_open', sqlite_where=sa.text("status IN ('submitted', 'under_review', 'more_info_needed', 'approved', 'agreement_signed')"), postgresql_where=sa.text("status IN ('submitted', 'under_review', 'more_info_needed', 'approved', 'agreement_signed')"))
         batch_op.drop_column('attachment_name')
         batch_op.drop_column('delivery_seen_at')
         batch_op.drop_column('delivery_expires_at')
@@ -168,6 +171,8 @@ def downgrade() -> None:
 
     op.drop_table('product_revision')
     with op.batch_alter_table('follow', schema=None) as batch_op:
+        batch_op.drop_index('uq_follow_provider', sqlite_where=sa.text('provider_id IS NOT NULL'), postgresql_where=sa.text('provider_id IS NOT NULL'))
+        batch_op.drop_index('uq_follow_product', sqlite_where=sa.text('product_id IS NOT NULL'), postgresql_where=sa.text('product_id IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_follow_provider_id'))
         batch_op.drop_index(batch_op.f('ix_follow_product_id'))
         batch_op.drop_index(batch_op.f('ix_follow_organization_id'))
