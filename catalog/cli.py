@@ -20,6 +20,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.permissions import Actor
 from catalog.seeding import catalog_is_empty, load_seed, seed_counts
 from catalog.settings import Settings, SettingsError
+from catalog.stats import exports
 
 CLI_ACTOR = Actor(label="system:cli", is_admin=True, is_system=True)
 
@@ -209,6 +210,22 @@ def mail_send() -> None:
 def _explain(exc: CatalogError) -> str:
     fields = getattr(exc, "fields", None) or {}
     return exc.message + "".join(f"\n  {name}: {message}" for name, message in fields.items())
+
+
+@main.command("export")
+@click.argument("kind", type=click.Choice(exports.KINDS))
+@click.option("--format", "fmt", type=click.Choice(exports.FORMATS), default="csv", show_default=True)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+)
+def export_command(kind: str, fmt: str, output: Path) -> None:
+    """Export every product or dataset (every state, one row each) or the figures, as CSV or XLSX."""
+    settings = _settings()
+    engine = _engine(settings)
+    with Session(engine) as session:
+        content = exports.export(session, CLI_ACTOR, settings, kind, fmt)
+    output.write_bytes(content)
+    click.echo(f"wrote {output} ({len(content)} bytes)")
 
 
 @main.command()

@@ -8,6 +8,8 @@ from starlette.routing import Route
 
 from catalog.accounts.routes import sign_in_url
 from catalog.audit import services
+from catalog.errors import NotFound
+from catalog.stats import exports
 from catalog.web import actor_for, call, json_response, query_model, redirect, render
 
 
@@ -25,7 +27,24 @@ async def audit_api(request: Request) -> Response:
     return json_response(await call(request, services.list_events, actor_for(request), filters))
 
 
+async def export(request: Request) -> Response:
+    """``/admin/export/{products,datasets,stats}.{csv,xlsx}`` for administrators."""
+    actor = actor_for(request)
+    if actor.user_id is None:
+        return redirect(sign_in_url(request))
+    kind, fmt = request.path_params["kind"], request.path_params["fmt"]
+    if kind not in exports.KINDS or fmt not in exports.FORMATS:
+        raise NotFound("no such export")
+    content = await call(request, exports.export, actor, request.app.state.settings, kind, fmt)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    headers = {"content-disposition": f'attachment; filename="huaian-data-port-{kind}.{fmt}"'}
+    return Response(content, media_type=media, headers=headers)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 routes = [
+    Route("/admin/export/{kind}.{fmt}", export, name="admin.export"),
     Route("/admin/audit", audit_page, name="admin.audit"),
     Route("/api/v1/audit", audit_api, name="api.audit"),
 ]
