@@ -111,7 +111,7 @@ def test_reindex_in_another_process_swaps_while_the_server_answers(seeded_settin
         _, errors = reindex.communicate()
         assert reindex.returncode == 0, errors
         assert answered > 0
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # the refresh timer runs every 2 s; a loaded CI machine is slower
         while client.get("/healthz").json()["index"]["generation"] == before:
             assert time.monotonic() < deadline, "the server never followed the new generation"
             time.sleep(0.2)
