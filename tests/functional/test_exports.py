@@ -49,8 +49,9 @@ def test_the_cli_exports_every_item_and_the_figures(seeded_settings: Settings, t
         ).exit_code
         == 0
     )
-    sheet = load_workbook(xlsx, read_only=True).worksheets[0]
-    assert sum(1 for _ in sheet.iter_rows()) == datasets + 1  # and the header
+    book = load_workbook(xlsx, read_only=True)
+    assert sum(1 for _ in book.worksheets[0].iter_rows()) == datasets + 1  # and the header
+    book.close()  # a read-only workbook keeps its file open until closed
     figures = tmp_path / "stats.csv"
     assert runner.invoke(main, ["export", "stats", "--output", str(figures)], env=env).exit_code == 0
     values = dict(csv.reader(io.StringIO(figures.read_bytes().decode("utf-8-sig"))))
@@ -69,8 +70,9 @@ def test_exports_are_for_administrators(seeded_settings: Settings) -> None:
         assert client.get("/admin/export/products.csv", follow_redirects=False).status_code == 303
         answer = client.get("/admin/export/products.xlsx", headers={"Authorization": f"Bearer {secret}"})
         assert answer.status_code == 200 and answer.headers["content-disposition"].startswith("attachment")
-        sheet = load_workbook(io.BytesIO(answer.content), read_only=True).worksheets[0]
-        assert sum(1 for _ in sheet.iter_rows()) > 100  # every product, in every state
+        book = load_workbook(io.BytesIO(answer.content), read_only=True)
+        assert sum(1 for _ in book.worksheets[0].iter_rows()) > 100  # every product, in every state
+        book.close()
         stats = client.get("/api/v1/stats").json()
         figures = client.get("/admin/export/stats.csv", headers={"Authorization": f"Bearer {secret}"}).content
         values = dict(csv.reader(io.StringIO(figures.decode("utf-8-sig"))))
