@@ -415,3 +415,27 @@ def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine)
     )
     with Session(engine) as session:
         assert session.exec(select(Follow)).all() == []
+
+
+def test_the_request_funnel_in_the_figures(api: TestClient, sides: dict, engine: Engine) -> None:
+    requester, owner, other, product = sides["requester"], sides["owner"], sides["other"], sides["product"]
+    approved = ask(api, requester, product).json()["id"]
+    rejected = ask(api, other, product).json()["id"]
+    for rid, last, extra in (
+        (approved, "approved", {}),
+        (rejected, "rejected", {"reason": "用途超出许可范围"}),
+    ):
+        assert step(api, owner, rid, "under_review").status_code == 200
+        assert step(api, owner, rid, last, **extra).status_code == 200
+    with Session(engine) as session:
+        waiting = session.exec(
+            select(DataProduct).where(DataProduct.status == "listed", DataProduct.slug != product)
+        ).first()
+    late = ask(api, requester, waiting.slug).json()["id"]  # type: ignore[union-attr]
+    with db.session_scope(engine) as session:
+        session.get(AccessRequest, late).due_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # type: ignore[union-attr]
+    figures = api.get("/api/v1/stats").json()["requests"]
+    assert figures["total"] == 3 and figures["by_status"] == {"approved": 1, "rejected": 1, "submitted": 1}
+    assert figures["funnel"] == {"submitted": 3, "approved": 1, "delivered": 0, "rejected": 1}
+    assert figures["rejection_rate"] == 0.5 and figures["overdue"] == 1
+    assert figures["median_hours_to_first_answer"] is not None and figures["median_hours_to_first_answer"] < 1
