@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def write_on_commit(session: Session, target: Path, content: bytes) -> None:
+    """Write ``content`` to ``target`` when ``session`` commits, and not at all if it rolls back: an
+    upload and the row that names it are kept together or not at all. The bytes wait in a
+    temporary file beside the target, so the commit only renames it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}-{secrets.token_hex(8)}.tmp")
+    temporary.write_bytes(content)
+    event.listen(session, "after_commit", lambda _s: temporary.replace(target), once=True)
+    event.listen(session, "after_rollback", lambda _s: temporary.unlink(missing_ok=True), once=True)
 
 
 def _alembic_config(engine: Engine) -> Config:

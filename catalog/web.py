@@ -132,18 +132,12 @@ async def form_lists(request: Request) -> dict[str, list[str]]:
 
 
 async def read_upload(request: Request, field: str, limit: int) -> tuple[str, bytes]:
-    """The file of a multipart form field, refusing it past ``limit`` bytes without reading it all."""
-    try:
-        async with request.form(max_files=1, max_fields=20, max_part_size=1024 * 1024) as form:
-            upload = form.get(field)
-            if upload is None or isinstance(upload, str) or not upload.filename:
-                raise Invalid(
-                    N_("Choose a CSV or XLSX file."), fields={field: N_("Choose a CSV or XLSX file.")}
-                )
-            content = await upload.read(limit + 1)
-            return upload.filename, content
-    except MultiPartException as exc:
-        raise Invalid(str(exc), fields={field: str(exc)}) from None
+    """The file of a multipart form field (required), refusing it past ``limit`` bytes without
+    reading it all."""
+    _, upload = await form_and_file(request, field, limit)
+    if upload is None:
+        raise Invalid(N_("Choose a CSV or XLSX file."), fields={field: N_("Choose a CSV or XLSX file.")})
+    return upload
 
 
 async def form_and_file(
@@ -164,6 +158,18 @@ async def form_and_file(
     except MultiPartException as exc:
         raise Invalid(str(exc), fields={field: str(exc)}) from None
     return values, upload
+
+
+async def json_object(request: Request, what: str, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The request's JSON body, which must be an object (422 otherwise), less the ``without`` keys."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise Invalid(f"send the {what} as a JSON object", fields={"body": "expected an object"})
+    return {k: v for k, v in body.items() if k not in without}
+
+
+# What the listing lifecycle sets and a draft's JSON never does.
+LIFECYCLE_FIELDS = ("status", "listed_at")
 
 
 def redirect(url: str) -> Response:

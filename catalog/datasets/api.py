@@ -8,19 +8,15 @@ from starlette.routing import Route
 
 from catalog.datasets import services
 from catalog.datasets.models import DatasetCreate
-from catalog.errors import Invalid
 from catalog.listings.filters import DatasetFilters
 from catalog.permissions import require_write
 from catalog.validation import parse
-from catalog.web import actor_for, call, json_body, json_response, query_model
+from catalog.web import LIFECYCLE_FIELDS, actor_for, call, json_object, json_response, query_model
 
 
 async def _body(request: Request) -> dict:
     require_write(actor_for(request))
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise Invalid("send the dataset as a JSON object", fields={"body": "expected an object"})
-    return {k: v for k, v in body.items() if k not in ("status", "listed_at")}
+    return await json_object(request, "dataset", without=LIFECYCLE_FIELDS)
 
 
 async def list_datasets(request: Request) -> Response:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog import i18n
 from catalog.accounts.routes import sign_in_url
 from catalog.datasets import forms, services
 from catalog.datasets.models import DatasetCreate
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import CatalogError
+from catalog.listings import forms as shared_forms
 from catalog.listings.filters import DatasetFilters
-from catalog.permissions import Actor
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, query_model, redirect, render
 
@@ -41,31 +39,7 @@ routes = [
 async def _form_page(
     request: Request, values: dict[str, Any], code: str | None, error: CatalogError | None = None
 ) -> Response:
-    actor = actor_for(request)
-    language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
-    options = await call(request, _choices, actor, language)
-    if not values.get("provider") and len(options["providers"]) == 1:
-        values = {**values, "provider": options["providers"][0][0]}
-    fields = error.fields if isinstance(error, Invalid) else {}
-    errors = {key.split(".")[0]: message for key, message in reversed(list(fields.items()))}
-    context = {
-        "sections": forms.SECTIONS,
-        "values": values,
-        "choices": options,
-        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS},
-        "message": error.message if error else None,
-        "general": [v for k, v in errors.items() if k not in forms.FIELDS],
-        "slug": code,
-        "kind": "dataset",
-        "form_action": f"/owner/datasets/{code}/edit" if code else "/owner/datasets/new",
-        "versioning": False,
-        "quality": None,
-    }
-    return render(request, "products/form.html", context, status=error.status if error else 200)
-
-
-def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:
-    return forms.choices(session, actor, language)
+    return await shared_forms.page(request, "dataset", forms.SECTIONS, values, code, error)
 
 
 async def new_dataset(request: Request) -> Response:

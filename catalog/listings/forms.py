@@ -7,14 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
+from starlette.requests import Request
+from starlette.responses import Response
 
+from catalog import i18n
 from catalog.accounts.models import Organization
 from catalog.datasets.models import Dataset
+from catalog.errors import CatalogError, Invalid
 from catalog.licences.models import Licence
 from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor
 from catalog.sectors.models import Sector
 from catalog.vocabularies import LABELS
+from catalog.web import actor_for, call, render
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,41 @@ def to_form(fields: dict[str, FormField], data: dict[str, Any]) -> dict[str, Any
         else:
             values[name] = "" if value is None else str(value)
     return values
+
+
+async def page(
+    request: Request,
+    kind: str,
+    sections: list[tuple[str, list[FormField]]],
+    values: dict[str, Any],
+    key: str | None,
+    error: CatalogError | None = None,
+    own_fields: tuple[str, ...] = (),
+    **context: Any,
+) -> Response:
+    """The owner's product or dataset form, with the choices, the owner's one organization chosen,
+    and the errors on their fields (``own_fields``: the page's extra fields) or above the form."""
+    actor = actor_for(request)
+    language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
+    options = await call(request, choices, actor, language)
+    if not values.get("provider") and len(options["providers"]) == 1:
+        values = {**values, "provider": options["providers"][0][0]}  # the owner's one organization
+    fields = error.fields if isinstance(error, Invalid) else {}
+    errors = {name.split(".")[0]: message for name, message in reversed(list(fields.items()))}
+    known = {f.name for _, group in sections for f in group} | set(own_fields)
+    base = f"/owner/{kind}s"
+    page_context = {
+        "sections": sections,
+        "values": values,
+        "choices": options,
+        "errors": {k: v for k, v in errors.items() if k in known},
+        "message": error.message if error else None,
+        "general": [v for k, v in errors.items() if k not in known],
+        "slug": key,
+        "kind": kind,
+        "form_action": f"{base}/{key}/edit" if key else f"{base}/new",
+        "versioning": False,
+        "quality": None,
+        **context,
+    }
+    return render(request, "products/form.html", page_context, status=error.status if error else 200)

@@ -61,7 +61,8 @@ def find_item(session: Session, actor: Actor, kind: str, key: str) -> Item:
     return item
 
 
-def _may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
+def may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
+    """Whether the actor's role makes this step on this item (products' new versions too)."""
     if step.role is workflow.Role.OWNER:
         return can_manage_listings_of(actor, item.provider_id)
     if step.role is workflow.Role.REVIEWER:
@@ -74,9 +75,34 @@ def reviews(actor: Actor, provider_id: int) -> bool:
     return can_review(actor) and (actor.is_admin or provider_id not in actor.organizations)
 
 
+def check_needs(step: workflow.Transition, reason: str, checklist: dict[str, bool]) -> None:
+    """422 when a step lacks its reason, or its review checklist (``checklist_incomplete``)."""
+    if step.needs_reason and not reason.strip():
+        raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
+    if step.needs_checklist:
+        missing = {name: text for name, text in workflow.CHECKLIST.items() if not checklist.get(name)}
+        if missing:
+            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
+            error.code = "checklist_incomplete"
+            raise error
+
+
+def step_views(steps: list[workflow.Transition]) -> list[dict[str, Any]]:
+    """Steps as the pages offer them: target, label, and what each needs."""
+    return [
+        {
+            "to": t.target,
+            "label": t.label,
+            "needs_reason": t.needs_reason,
+            "needs_checklist": t.needs_checklist,
+        }
+        for t in steps
+    ]
+
+
 def available(actor: Actor, item: Item) -> list[workflow.Transition]:
     """The transitions the actor may make on the item now."""
-    return [t for t in workflow.from_state(item.status) if _may(actor, t, item)]
+    return [t for t in workflow.from_state(item.status) if may(actor, t, item)]
 
 
 def transition(
@@ -95,20 +121,13 @@ def transition(
         raise InvalidTransition(
             f"a {kind} in state {item.status} cannot move to {request.to!r}", allowed=allowed
         )
-    if not _may(actor, step, item):
+    if not may(actor, step, item):
         raise Forbidden(N_("Your role may not make this change."))
-    if step.needs_reason and not request.reason.strip():
-        raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
     if item.security_grade == "core" and step.target in (ListingStatus.SUBMITTED, ListingStatus.PUBLICITY):
         raise Invalid(
             N_("Core data cannot be listed."), fields={"security_grade": N_("Core data cannot be listed.")}
         )
-    if step.needs_checklist:
-        missing = {name: text for name, text in workflow.CHECKLIST.items() if not request.checklist.get(name)}
-        if missing:
-            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
-            error.code = "checklist_incomplete"
-            raise error
+    check_needs(step, request.reason, request.checklist)
     _apply(session, settings, actor, kind, item, step, request)
     return timeline(session, kind, item.id)  # type: ignore[arg-type]
 
@@ -394,15 +413,7 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
     provider = session.get(Organization, item.provider_id)
     return ItemOverview(
         line=_line(kind, item, provider.name if provider else ""),
-        steps=[
-            {
-                "to": t.target,
-                "label": t.label,
-                "needs_reason": t.needs_reason,
-                "needs_checklist": t.needs_checklist,
-            }
-            for t in available(actor, item)
-        ],
+        steps=step_views(available(actor, item)),
         timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
         editable=can_manage_listings_of(actor, item.provider_id)
         and (

@@ -6,14 +6,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.errors import Invalid
 from catalog.listings.filters import ProductFilters
 from catalog.listings.services import TransitionRequest
 from catalog.permissions import require_write
 from catalog.products import revisions, samples, services
 from catalog.products.models import ProductCreate
 from catalog.validation import parse
-from catalog.web import actor_for, call, json_body, json_response, query_model, read_upload
+from catalog.web import (
+    LIFECYCLE_FIELDS,
+    actor_for,
+    call,
+    json_body,
+    json_object,
+    json_response,
+    query_model,
+    read_upload,
+)
 
 IDEMPOTENCY_KEY = "idempotency-key"
 
@@ -29,10 +37,7 @@ async def create_product(request: Request) -> Response:
     """A new draft; the same ``Idempotency-Key`` gives back the same draft (200 instead of 201)."""
     actor = actor_for(request)
     require_write(actor)
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise Invalid("send the product as a JSON object", fields={"body": "expected an object"})
-    data = parse(ProductCreate, {k: v for k, v in body.items() if k not in ("status", "listed_at")})
+    data = parse(ProductCreate, await json_object(request, "product", without=LIFECYCLE_FIELDS))
     key = request.headers.get(IDEMPOTENCY_KEY, "").strip()[:100] or None
     product, created = await call(request, services.create_draft, actor, data, key)
     return json_response(product, status=201 if created else 200)
@@ -41,9 +46,7 @@ async def create_product(request: Request) -> Response:
 async def edit_product(request: Request) -> Response:
     actor = actor_for(request)
     require_write(actor)
-    body = await json_body(request)
-    if not isinstance(body, dict):
-        raise Invalid("send the changes as a JSON object", fields={"body": "expected an object"})
+    body = await json_object(request, "changes")
     what, result = await call(request, revisions.edit, actor, request.path_params["slug"], body)
     # a listed product is not changed yet: its new version waits for a reviewer (202)
     return (

@@ -6,9 +6,9 @@ from typing import Any
 
 from catalog.i18n import N_
 from catalog.listings import forms as shared
-from catalog.listings.forms import FormField, choices
+from catalog.listings.forms import FormField
 
-__all__ = ["FIELDS", "SECTIONS", "choices", "to_form", "to_input"]
+__all__ = ["FIELDS", "SECTIONS", "to_form", "to_input"]
 
 
 SECTIONS: list[tuple[str, list[FormField]]] = [

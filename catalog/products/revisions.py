@@ -14,7 +14,7 @@ from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
 from catalog.listings.models import Notification
-from catalog.listings.services import reviews
+from catalog.listings.services import check_needs, may, step_views
 from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
@@ -22,8 +22,6 @@ from catalog.products import services
 from catalog.products.models import DataProduct, ProductCreate, ProductRevision
 from catalog.requests import follows
 from catalog.validation import parse
-
-FIXED = ("slug", "provider", "status", "listed_at")  # what a new version cannot change
 
 
 class RevisionPublic(BaseModel):
@@ -70,7 +68,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
     summary = str(changes.pop("change_summary", "") or (revision.change_summary if revision else "")).strip()
     current = services.product_input(session, product)
     base = revision.data if revision else current
-    data = parse(ProductCreate, {**base, **{k: v for k, v in changes.items() if k not in FIXED}})
+    data = parse(ProductCreate, {**base, **{k: v for k, v in changes.items() if k not in services.FIXED}})
     services._resolve(session, data, actor)
     merged = {**current, **data.model_dump(mode="json", by_alias=True, exclude={"status", "listed_at"})}
     if not summary:
@@ -106,16 +104,9 @@ def revision_transition(
         raise InvalidTransition(
             f"a new version in state {revision.status} cannot move to {to!r}", allowed=allowed
         )
-    if not _may(actor, step, product):
+    if not may(actor, step, product):
         raise Forbidden(N_("Your role may not make this change."))
-    if step.needs_reason and not reason.strip():
-        raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
-    if step.needs_checklist:
-        missing = {k: v for k, v in workflow.CHECKLIST.items() if not (checklist or {}).get(k)}
-        if missing:
-            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
-            error.code = "checklist_incomplete"
-            raise error
+    check_needs(step, reason, checklist or {})
     now = utcnow()
     before = revision.status
     revision.status = step.target
@@ -169,15 +160,9 @@ def next_version(version: str) -> str:
     return "1.1"
 
 
-def _may(actor: Actor, step: workflow.Transition, product: DataProduct) -> bool:
-    if step.role is workflow.Role.OWNER:
-        return can_manage_listings_of(actor, product.provider_id)
-    return reviews(actor, product.provider_id)
-
-
 def _steps(actor: Actor, product: DataProduct, revision: ProductRevision) -> list[workflow.Transition]:
     return [
-        t for t in workflow.REVISION_TRANSITIONS if t.source == revision.status and _may(actor, t, product)
+        t for t in workflow.REVISION_TRANSITIONS if t.source == revision.status and may(actor, t, product)
     ]
 
 
@@ -188,7 +173,7 @@ def _public(
     changed = {
         k: (listed.get(k), v)
         for k, v in revision.data.items()
-        if k not in FIXED and _norm(listed.get(k)) != _norm(v)
+        if k not in services.FIXED and _norm(listed.get(k)) != _norm(v)
     }
     return RevisionPublic(
         id=revision.id,  # type: ignore[arg-type]
@@ -201,15 +186,7 @@ def _public(
         created_at=revision.created_at,
         submitted_at=revision.submitted_at,
         decided_at=revision.decided_at,
-        steps=[
-            {
-                "to": t.target,
-                "label": t.label,
-                "needs_reason": t.needs_reason,
-                "needs_checklist": t.needs_checklist,
-            }
-            for t in _steps(actor, product, revision)
-        ],
+        steps=step_views(_steps(actor, product, revision)),
     )
 
 

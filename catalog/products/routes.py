@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog import i18n
 from catalog.accounts.routes import sign_in_url
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import CatalogError
+from catalog.listings import forms as shared_forms
 from catalog.listings.filters import ProductFilters
-from catalog.permissions import Actor
 from catalog.products import forms, revisions, samples, services
 from catalog.products.models import ProductCreate
 from catalog.requests import follows
@@ -36,10 +34,6 @@ async def detail(request: Request) -> Response:
     return render(request, "products/detail.html", context)
 
 
-def _choices(session: Session, actor: Actor, language: str) -> dict[str, list[tuple[str, str]]]:
-    return forms.choices(session, actor, language)
-
-
 async def _form_page(
     request: Request,
     values: dict[str, Any],
@@ -48,29 +42,18 @@ async def _form_page(
     versioning: bool = False,
 ) -> Response:
     actor = actor_for(request)
-    language, _ = i18n.requested_language(request, request.app.state.settings.default_language)
-    fields = error.fields if isinstance(error, Invalid) else {}
-    errors = {key.split(".")[0]: message for key, message in reversed(list(fields.items()))}
-    options = await call(request, _choices, actor, language)
-    if not values.get("provider") and len(options["providers"]) == 1:
-        values = {**values, "provider": options["providers"][0][0]}  # the owner's one organization
-    context = {
-        "sections": forms.SECTIONS,
-        "values": values,
-        "choices": options,
-        "errors": {k: v for k, v in errors.items() if k in forms.FIELDS or k in ("change_summary", "sample")},
-        "message": error.message if error else None,
-        "general": [
-            v for k, v in errors.items() if k not in forms.FIELDS and k not in ("change_summary", "sample")
-        ],
-        "slug": slug,
-        "kind": "product",
-        "form_action": f"/owner/products/{slug}/edit" if slug else "/owner/products/new",
-        "versioning": versioning,  # a listed product: saving makes a new version for review
+    return await shared_forms.page(
+        request,
+        "product",
+        forms.SECTIONS,
+        values,
+        slug,
+        error,
+        own_fields=("change_summary", "sample"),
+        versioning=versioning,  # a listed product: saving makes a new version for review
         # while editing: the saved version's score and what would raise it
-        "quality": await call(request, services.product_quality, actor, slug) if slug else None,
-    }
-    return render(request, "products/form.html", context, status=error.status if error else 200)
+        quality=await call(request, services.product_quality, actor, slug) if slug else None,
+    )
 
 
 async def new_product(request: Request) -> Response:

@@ -8,16 +8,15 @@ import csv
 import datetime as dt
 import io
 import re
-import secrets
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
 from pydantic import BaseModel
-from sqlalchemy import event
 from sqlmodel import Session, select
 
+from catalog import db
 from catalog.audit import services as audit
 from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
@@ -164,15 +163,9 @@ def attach_sample(
     header, rows = read_table(name, content)
     schema = infer_schema(header, rows)
     preview = [[_cell(c) for c in row] for row in rows[:PREVIEW_ROWS]]
-    folder = data_dir / "uploads" / "products" / str(product.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(name).suffix.lower()
-    target = folder / f"sample{suffix}"
-    temporary = folder / f".sample-{secrets.token_hex(8)}{suffix}.tmp"
-    temporary.write_bytes(content)  # stored as data, under a name of ours, never run or served as is
-    # the file takes its place only once the database has the new preview: never one without the other
-    event.listen(session, "after_commit", lambda _s: temporary.replace(target), once=True)
-    event.listen(session, "after_rollback", lambda _s: temporary.unlink(missing_ok=True), once=True)
+    target = data_dir / "uploads" / "products" / str(product.id) / f"sample{Path(name).suffix.lower()}"
+    # stored as data under a name of ours, never run or served as is, and only with its preview row
+    db.write_on_commit(session, target, content)
     product.sample_name = Path(name).name[:200]
     product.sample_preview = {"columns": header, "rows": preview}
     if not any(f.get("description") and f.get("description") != f.get("name") for f in product.field_schema):

@@ -106,6 +106,8 @@ def _save(session: Session, product: DataProduct, sectors: list[Sector], sources
     session.flush()
 
 
+FIXED = ("slug", "provider", "status", "listed_at")  # what an owner's edit never changes
+
 # States in which the owner edits the product itself (a listed product's edits become a new version,
 # which comes later: until then it is delisted to be edited).
 EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
@@ -155,7 +157,7 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
             f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
         )
     before = product_input(session, product)
-    changes = {k: v for k, v in changes.items() if k not in ("slug", "provider", "status", "listed_at")}
+    changes = {k: v for k, v in changes.items() if k not in FIXED}
     data = parse(ProductCreate, {**before, **changes})
     provider, licence, sectors, sources = _resolve(session, data, actor)
     for name, value in product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]

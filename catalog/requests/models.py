@@ -8,9 +8,11 @@ from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from catalog.models_base import utcnow
+from catalog.requests.workflow import OPEN
 
-OPEN_STATES = ("submitted", "under_review", "more_info_needed", "approved", "agreement_signed")
-_OPEN = text("status IN ('submitted', 'under_review', 'more_info_needed', 'approved', 'agreement_signed')")
+_OPEN = text(
+    "status IN ({})".format(", ".join(f"'{state}'" for state in OPEN))
+)  # the migration spells it out
 
 
 class AccessRequest(SQLModel, table=True):

@@ -80,13 +80,15 @@ async def inbox(request: Request) -> Response:
         return redirect(sign_in_url(request))
     side = "incoming" if request.url.path.startswith("/owner/") else "mine"
     status = request.query_params.get("status") or None
-    everything = await call(request, services.list_requests, actor, side, None)
-    counts: dict[str, int] = {}
-    for item in everything:
-        counts[item.status] = counts.get(item.status, 0) + 1
-    shown = [r for r in everything if status is None or r.status == status]
-    overdue = sum(r.overdue for r in everything)
-    context = {"items": shown, "side": side, "status": status, "counts": counts, "overdue": overdue, **LABELS}
+    box = await call(request, services.inbox, actor, side, status)
+    context = {
+        "items": box.items,
+        "side": side,
+        "status": status,
+        "counts": box.counts,
+        "overdue": box.overdue,
+    }
+    context.update(LABELS)
     return render(request, "requests/inbox.html", context)
 
 

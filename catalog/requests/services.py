@@ -5,15 +5,15 @@ the other side and a mail."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from catalog import db
 from catalog.accounts import mail
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
@@ -231,13 +231,8 @@ def create_request(
         error.code, error.status = "duplicate", 409
         raise error from None
     if attachment is not None and store is not None:
-        folder = store[0] / "uploads" / "requests" / str(request.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".attachment-{secrets.token_hex(8)}.tmp"
-        temporary.write_bytes(attachment[1])
-        target = folder / f"attachment{suffix}"
-        event.listen(session, "after_commit", lambda _s: temporary.replace(target), once=True)
-        event.listen(session, "after_rollback", lambda _s: temporary.unlink(missing_ok=True), once=True)
+        target = store[0] / "uploads" / "requests" / str(request.id) / f"attachment{suffix}"
+        db.write_on_commit(session, target, attachment[1])
     _event(session, actor, request, None, "submitted", "")
     _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
     return get_request(session, actor, request.id)  # type: ignore[arg-type]
@@ -297,8 +292,9 @@ def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = 
     now = utcnow()
     reveal = reveal and actor.can_write
     if reveal:
+        members = _requester_members(session, request)
         for message in session.exec(select(RequestMessage).where(RequestMessage.request_id == request.id)):
-            if message.read_at is None and _message_side(session, message, request) not in sides:
+            if message.read_at is None and _side_of(message, members) not in sides:
                 message.read_at = now
     public = _public(session, request, product, sides)
     delivered = request.status in ("delivered", "closed") and request.delivery_details
@@ -308,34 +304,52 @@ def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = 
     return public
 
 
-def _message_side(session: Session, message: RequestMessage, request: AccessRequest) -> workflow.Side:
-    member = session.exec(
-        select(Membership).where(
-            Membership.user_id == message.author_user_id,
-            Membership.organization_id == request.requester_org_id,
-        )
-    ).first()
-    return workflow.Side.REQUESTER if member else workflow.Side.PROVIDER
+def _requester_members(session: Session, request: AccessRequest) -> set[int]:
+    """The users of the requesting organization: whoever else writes is on the provider's side."""
+    members = session.exec(
+        select(Membership.user_id).where(Membership.organization_id == request.requester_org_id)
+    ).all()
+    return set(members)
+
+
+def _side_of(message: RequestMessage, requester_members: set[int]) -> workflow.Side:
+    return workflow.Side.REQUESTER if message.author_user_id in requester_members else workflow.Side.PROVIDER
 
 
 def _public(
-    session: Session, request: AccessRequest, product: DataProduct, sides: set[workflow.Side]
+    session: Session,
+    request: AccessRequest,
+    product: DataProduct,
+    sides: set[workflow.Side],
+    full: bool = True,
 ) -> RequestPublic:
+    """A request as its two sides see it; with ``full``, its timeline and thread too (lists leave
+    them out)."""
     requester = session.get(Organization, request.requester_org_id)
     provider = session.get(Organization, product.provider_id)
     licence = session.get(Licence, request.licence_id)
-    events = session.exec(
-        select(RequestEvent).where(RequestEvent.request_id == request.id).order_by(col(RequestEvent.id))
-    )
-    messages = list(
-        session.exec(
-            select(RequestMessage)
-            .where(RequestMessage.request_id == request.id)
-            .order_by(col(RequestMessage.id))
+    events: list[RequestEvent] = []
+    messages: list[RequestMessage] = []
+    authors: dict[int | None, str] = {}
+    members: set[int] = set()
+    if full:
+        events = list(
+            session.exec(
+                select(RequestEvent)
+                .where(RequestEvent.request_id == request.id)
+                .order_by(col(RequestEvent.id))
+            )
         )
-    )
-    writers = session.exec(select(User).where(col(User.id).in_({m.author_user_id for m in messages})))
-    authors = {u.id: u.display_name or u.email for u in writers}
+        messages = list(
+            session.exec(
+                select(RequestMessage)
+                .where(RequestMessage.request_id == request.id)
+                .order_by(col(RequestMessage.id))
+            )
+        )
+        writers = session.exec(select(User).where(col(User.id).in_({m.author_user_id for m in messages})))
+        authors = {u.id: u.display_name or u.email for u in writers}
+        members = _requester_members(session, request) if messages else set()
     now = utcnow()
     return RequestPublic(
         id=request.id,  # type: ignore[arg-type]
@@ -370,7 +384,7 @@ def _public(
             MessagePublic(
                 id=m.id,  # type: ignore[arg-type]
                 author=authors.get(m.author_user_id, ""),
-                side=_message_side(session, m, request).value,
+                side=_side_of(m, members).value,
                 body=m.body,
                 at=m.at,
                 read=m.read_at is not None,
@@ -479,10 +493,27 @@ def list_requests(
     rows = session.exec(query.order_by(col(AccessRequest.id).desc()).limit(200)).all()
     out = []
     for request, product in rows:
-        public = _public(session, request, product, _sides(actor, request, product.provider_id))
-        public.events, public.messages = [], []
-        out.append(public)
+        out.append(
+            _public(session, request, product, _sides(actor, request, product.provider_id), full=False)
+        )
     return out
+
+
+class Inbox(BaseModel):
+    items: list[RequestPublic]  # of the state asked for (all when none)
+    counts: dict[str, int]  # per state, over all of them
+    overdue: int
+
+
+def inbox(session: Session, actor: Actor, side: str, status: str | None = None) -> Inbox:
+    """ "My requests" or "incoming requests": one state's, with the counts of every state and how many
+    wait past their answer date."""
+    everything = list_requests(session, actor, side)
+    counts: dict[str, int] = {}
+    for item in everything:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    shown = [r for r in everything if status is None or r.status == status]
+    return Inbox(items=shown, counts=counts, overdue=sum(r.overdue for r in everything))
 
 
 def expire_undecided(session: Session, days: int, now: dt.datetime | None = None) -> int:
