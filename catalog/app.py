@@ -21,6 +21,9 @@ from catalog.accounts import api as organizations_api
 from catalog.accounts import mail as outbox
 from catalog.accounts import routes as organizations_routes
 from catalog.accounts.throttle import Throttle
+from catalog.admin import imports as admin_imports
+from catalog.admin import manage as admin_manage
+from catalog.admin import routes as admin_routes
 from catalog.audit import routes as audit_routes
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
@@ -154,6 +157,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *stats_api.routes,
         *requests_api.routes,
         *audit_routes.routes,
+        *admin_routes.routes,
+        *admin_manage.routes,
+        *admin_imports.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]
     app = Starlette(

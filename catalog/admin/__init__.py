@@ -1,0 +1,1 @@
+"""Administration: the targets dashboard, reports, catalog management and bulk import."""
