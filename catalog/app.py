@@ -44,6 +44,7 @@ from catalog.requests import routes as requests_routes
 from catalog.requests import services as access_requests
 from catalog.settings import Settings
 from catalog.stats import api as stats_api
+from catalog.stats.views import ViewCounter
 from catalog.web import error_body, is_api, json_response, make_environment, render
 
 log = logging.getLogger("catalog")
@@ -82,6 +83,19 @@ async def _end_publicity(app: Starlette) -> None:
         await anyio.sleep(60)
 
 
+VIEW_FLUSH_SECONDS = 10
+
+
+async def _flush_views(app: Starlette) -> None:
+    """Write the page views counted in this process every few seconds."""
+    while True:
+        await anyio.sleep(VIEW_FLUSH_SECONDS)
+        try:
+            await run_in_threadpool(app.state.views.flush, app.state.engine)
+        except Exception:  # kept in memory for the next try
+            log.exception("writing view counts failed")
+
+
 async def _send_mail(app: Starlette) -> None:
     """Send the mail outbox every minute, when an SMTP server is configured."""
     settings: Settings = app.state.settings
@@ -101,10 +115,13 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_refresh_index, app)
         tasks.start_soon(_end_publicity, app)
+        tasks.start_soon(_flush_views, app)
         if app.state.settings.smtp_host:
             tasks.start_soon(_send_mail, app)
         yield
         tasks.cancel_scope.cancel()
+    with contextlib.suppress(Exception):  # logged by the timer; nothing more to do on the way out
+        await run_in_threadpool(app.state.views.flush, app.state.engine)
     app.state.indexer.index.close()
 
 
@@ -180,5 +197,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.login_throttle = Throttle(limit=settings.login_max_failures * 4, window=15 * 60)
     app.state.reset_throttle = Throttle(limit=5, window=15 * 60)
     app.state.register_throttle = Throttle(limit=10, window=15 * 60)
+    app.state.views = ViewCounter()
     app.state.search = CatalogSearch(app.state.indexer, engine, settings.search_cache_size)
     return app

@@ -9,6 +9,7 @@ from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.products.models import DataProduct, ProductRevision, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest, Follow, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
+from catalog.stats.models import SiteSetting, ViewCount
 
 __all__ = [
     "AccessRequest",
@@ -32,6 +33,8 @@ __all__ = [
     "RequestEvent",
     "RequestMessage",
     "Sector",
+    "SiteSetting",
     "User",
     "UserSession",
+    "ViewCount",
 ]

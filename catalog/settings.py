@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,17 @@ def _date(env: dict[str, str], name: str, default: dt.date) -> dt.date:
         raise SettingsError(f"{name} must be a date like 2027-12-31, got {raw!r}") from None
 
 
+def _money(env: dict[str, str], name: str, default: str) -> Decimal:
+    raw = env.get(name) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise SettingsError(f"{name} must be an amount in yuan like 1.5, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise SettingsError(f"{name} must be an amount of at least 0, got {raw!r}")
+    return value
+
+
 def _secret_key(data_dir: Path) -> str:
     """Read the generated key kept under the data dir, creating it on first use."""
     path = data_dir / "secret_key"
@@ -68,6 +80,10 @@ class Settings:
     target_products: int = 300
     target_datasets: int = 50
     target_deadline: dt.date = dt.date(2027, 12, 31)
+    # the pricing check's caps on industry-use prices, in yuan, per price model
+    price_cap_per_call: Decimal = Decimal("1.5")
+    price_cap_subscription: Decimal = Decimal("150000")
+    price_cap_one_time: Decimal = Decimal("150000")
     default_language: str = "zh"
     index_refresh_seconds: float = 2.0
     search_cache_size: int = 512
@@ -115,6 +131,9 @@ class Settings:
             target_products=_int(env, "CATALOG_TARGET_PRODUCTS", 300, minimum=1),
             target_datasets=_int(env, "CATALOG_TARGET_DATASETS", 50, minimum=1),
             target_deadline=_date(env, "CATALOG_TARGET_DEADLINE", dt.date(2027, 12, 31)),
+            price_cap_per_call=_money(env, "CATALOG_PRICE_CAP_PER_CALL", "1.5"),
+            price_cap_subscription=_money(env, "CATALOG_PRICE_CAP_SUBSCRIPTION", "150000"),
+            price_cap_one_time=_money(env, "CATALOG_PRICE_CAP_ONE_TIME", "150000"),
             default_language=language,
             index_refresh_seconds=_int(env, "CATALOG_INDEX_REFRESH_SECONDS", 2, minimum=1),
             search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),

@@ -58,6 +58,15 @@ class PriceModel(StrEnum):
     NEGOTIATED = "negotiated"
 
 
+class UseCategory(StrEnum):
+    """What a product is used for, as the national pricing rules for public data tell them apart:
+    public governance and public welfare use is free; industry use is priced under a cap."""
+
+    PUBLIC_GOVERNANCE = "public_governance"
+    PUBLIC_WELFARE = "public_welfare"
+    INDUSTRY = "industry"
+
+
 class OrganizationKind(StrEnum):
     DEPARTMENT = "department"
     OPERATOR = "operator"
@@ -122,6 +131,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "subscription": ("包年订阅", "Subscription"),
         "one_time": ("按份计费", "Per delivery"),
         "negotiated": ("协商定价", "Negotiated"),
+    },
+    "use_category": {
+        "public_governance": ("公共治理", "Public governance"),
+        "public_welfare": ("公益事业", "Public welfare"),
+        "industry": ("产业发展", "Industry development"),
     },
     "organization_kind": {
         "department": ("政府部门", "Government department"),

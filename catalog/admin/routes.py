@@ -1,7 +1,129 @@
-"""Administration pages: the targets dashboard, site settings, pricing check and disclosure report."""
+"""Administration pages: the targets dashboard (/admin), site settings, the pricing check and the
+annual disclosure report. Handlers parse, call a service and render; the figures come from
+``catalog.stats``."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import datetime as dt
 
-routes: list[BaseRoute] = []
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from catalog.accounts.routes import sign_in_url
+from catalog.errors import CatalogError, Invalid
+from catalog.permissions import can_administer, require
+from catalog.stats import charts, disclosure, pricing, site
+from catalog.stats.services import catalog_stats
+from catalog.web import actor_for, call, form_data, redirect, render
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _signed_in(request: Request) -> Response | None:
+    """A redirect to sign in for anonymous visitors (the services answer 403 to the rest)."""
+    return None if actor_for(request).user_id is not None else redirect(sign_in_url(request))
+
+
+async def dashboard(request: Request) -> Response:
+    if (answer := _signed_in(request)) is not None:
+        return answer
+    actor = actor_for(request)
+    require(can_administer(actor), actor, "only administrators see the dashboard")
+    # this process's views not yet written would be missing from the figures: write them first
+    await run_in_threadpool(request.app.state.views.flush, request.app.state.engine)
+    settings = request.app.state.settings
+    figures = await call(request, catalog_stats, settings)
+    flags = await call(request, pricing.pricing_check, actor, settings)
+    deadline = dt.date.fromisoformat(figures["deadline"])
+    lines = {
+        kind: charts.line_chart(figures["trend"][kind], figures["projection"][kind], deadline)
+        for kind in ("products", "datasets")
+    }
+    breakdowns = figures["breakdowns"]
+    funnel = [{"step": step, "count": n} for step, n in figures["requests"]["funnel"].items()]
+    bars = {
+        "sector": charts.bar_widths(figures["by_sector"], "products"),
+        "provider": charts.bar_widths(breakdowns["provider"], "products"),
+        "product_type": charts.bar_widths(breakdowns["product_type"], "products"),
+        "licence": charts.bar_widths(breakdowns["licence"], "products"),
+        "funnel": charts.bar_widths(funnel, "count"),
+    }
+    context = {"f": figures, "lines": lines, "bars": bars, "funnel": funnel, "price_flags": len(flags)}
+    return render(request, "admin/dashboard.html", context)
+
+
+async def settings_page(request: Request) -> Response:
+    if (answer := _signed_in(request)) is not None:
+        return answer
+    actor = actor_for(request)
+    require(can_administer(actor), actor, "only administrators change site settings")
+    config = await call(request, site.site_config, request.app.state.settings)
+    saved = request.query_params.get("saved") == "1"
+    return render(request, "admin/settings.html", {"values": config.values(), "errors": {}, "saved": saved})
+
+
+async def settings_save(request: Request) -> Response:
+    if (answer := _signed_in(request)) is not None:
+        return answer
+    form = await form_data(request)
+    try:
+        await call(request, site.update_site_settings, actor_for(request), request.app.state.settings, form)
+    except Invalid as exc:
+        context = {"values": form, "errors": exc.fields, "message": exc.message, "saved": False}
+        return render(request, "admin/settings.html", context, status=422)
+    return redirect("/admin/settings?saved=1")
+
+
+async def pricing_page(request: Request) -> Response:
+    if (answer := _signed_in(request)) is not None:
+        return answer
+    settings = request.app.state.settings
+    flags = await call(request, pricing.pricing_check, actor_for(request), settings)
+    config = await call(request, site.site_config, settings)
+    return render(request, "admin/pricing.html", {"flags": flags, "config": config})
+
+
+def _year(request: Request) -> int:
+    raw = request.query_params.get("year") or str(dt.date.today().year)
+    try:
+        year = int(raw)
+    except ValueError:
+        raise Invalid("Choose a year from 2020 to this year.", fields={"year": raw}) from None
+    return disclosure.check_year(year)
+
+
+async def disclosure_page(request: Request) -> Response:
+    if (answer := _signed_in(request)) is not None:
+        return answer
+    try:
+        year = _year(request)
+    except CatalogError as exc:
+        context = {"report": None, "year": request.query_params.get("year", ""), "error": exc}
+        return render(request, "admin/disclosure.html", context, status=exc.status)
+    report = await call(request, disclosure.disclosure_report, actor_for(request), year)
+    years = list(range(dt.date.today().year, disclosure.FIRST_YEAR - 1, -1))
+    return render(request, "admin/disclosure.html", {"report": report, "year": year, "years": years})
+
+
+async def disclosure_xlsx(request: Request) -> Response:
+    if (answer := _signed_in(request)) is not None:
+        return answer
+    year = _year(request)
+    report = await call(request, disclosure.disclosure_report, actor_for(request), year)
+    content = await run_in_threadpool(disclosure.disclosure_xlsx, report)
+    name = f"huaian-data-port-disclosure-{year}.xlsx"
+    return Response(
+        content, media_type=XLSX, headers={"content-disposition": f'attachment; filename="{name}"'}
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/admin", dashboard, name="admin.dashboard"),
+    Route("/admin/settings", settings_page, name="admin.settings"),
+    Route("/admin/settings", settings_save, methods=["POST"], name="admin.settings.save"),
+    Route("/admin/pricing", pricing_page, name="admin.pricing"),
+    Route("/admin/reports/disclosure", disclosure_page, name="admin.disclosure"),
+    Route("/admin/reports/disclosure.xlsx", disclosure_xlsx, name="admin.disclosure.xlsx"),
+]

@@ -14,6 +14,7 @@ from catalog.datasets.models import DatasetCreate
 from catalog.errors import CatalogError
 from catalog.listings import forms as shared_forms
 from catalog.listings.filters import DatasetFilters
+from catalog.stats.views import count_view
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, query_model, redirect, render
 
@@ -26,6 +27,7 @@ async def browse(request: Request) -> Response:
 
 async def detail(request: Request) -> Response:
     dataset = await call(request, services.get_dataset, actor_for(request), request.path_params["code"])
+    count_view(request, "dataset", dataset.id, dataset.status)
     return render(request, "datasets/detail.html", {"dataset": dataset})
 
 

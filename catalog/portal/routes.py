@@ -21,7 +21,7 @@ SEARCH_PREVIEW = 10
 
 async def home(request: Request) -> Response:
     settings = request.app.state.settings
-    stats = await call(request, catalog_stats, settings)
+    stats = await call(request, catalog_stats, settings, detail=False)
     newest = await call(request, products.newest_products, 6)
     return render(request, "portal/home.html", {"stats": stats, "newest": newest})
 

@@ -117,6 +117,15 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
             FormField(
                 "other_restrictions", N_("Other restrictions"), "textarea", required=False, maxlength=2000
             ),
+            FormField(
+                "use_category",
+                N_("Use"),
+                "select",
+                choices="use_category",
+                hint=N_(
+                    "Public-governance and public-welfare use is free; industry use is priced under a cap."
+                ),
+            ),
             FormField("price_model", N_("Price model"), "select", choices="price_model"),
             FormField(
                 "price",

@@ -24,6 +24,7 @@ from catalog.vocabularies import (
     SecurityGrade,
     SourceType,
     UpdateFrequency,
+    UseCategory,
 )
 
 
@@ -54,6 +55,7 @@ class DataProduct(SQLModel, table=True):
     other_restrictions: str = Field(default="")
     licence_id: int = Field(foreign_key="licence.id", index=True)
     extra_terms: str = Field(default="")
+    use_category: str = Field(default="industry", max_length=20)
     price_model: str = Field(max_length=20)
     price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
     price_unit: str = Field(default="", max_length=20)
@@ -126,6 +128,7 @@ class ProductCreate(SQLModel):
     other_restrictions: str | None = Field(default=None, max_length=2000)
     license: str = Field(min_length=1, max_length=64)
     extra_terms: str | None = Field(default=None, max_length=5000)
+    use_category: UseCategory = UseCategory.INDUSTRY
     price_model: PriceModel
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
     price_unit: str | None = Field(default=None, max_length=20)
@@ -197,6 +200,7 @@ class ProductDetail(ProductSummary):
     usage_term_months: int | None
     other_restrictions: str
     extra_terms: str
+    use_category: str = "industry"
     license_detail: LicencePublic
     schema_fields: list[dict[str, Any]]
     input_fields: list[dict[str, Any]]

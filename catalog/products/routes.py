@@ -15,6 +15,7 @@ from catalog.listings.filters import ProductFilters
 from catalog.products import forms, revisions, samples, services
 from catalog.products.models import ProductCreate
 from catalog.requests import follows
+from catalog.stats.views import count_view
 from catalog.validation import parse
 from catalog.web import actor_for, call, form_lists, query_model, read_upload, redirect, render
 
@@ -31,6 +32,7 @@ async def detail(request: Request) -> Response:
     quality = await call(request, services.product_quality, actor, request.path_params["slug"])
     following = await call(request, follows.follows, actor, product=request.path_params["slug"])
     context = {"product": product, "quality": quality, "following": following}
+    count_view(request, "product", product.id, product.status)
     return render(request, "products/detail.html", context)
 
 

@@ -218,7 +218,7 @@ _INPUT_COLUMNS = (
     "title", "title_en", "summary", "summary_en", "description", "description_en", "tags", "scenarios",
     "product_type", "delivery_mode", "update_frequency", "source_type", "security_grade", "personal_info",
     "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
-    "price_model", "price_unit", "input_fields", "output_fields",
+    "use_category", "price_model", "price_unit", "input_fields", "output_fields",
 )  # fmt: skip
 
 
@@ -417,6 +417,7 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
         usage_term_months=product.usage_term_months,
         other_restrictions=product.other_restrictions,
         extra_terms=product.extra_terms,
+        use_category=product.use_category,
         license_detail=licence_public(licence),
         schema_fields=product.field_schema,
         input_fields=product.input_fields,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from typing import Any
 
@@ -11,12 +12,15 @@ from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
 from catalog.datasets.models import Dataset
+from catalog.licences.models import Licence
 from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
 from catalog.products.models import DataProduct
 from catalog.requests.models import AccessRequest, RequestEvent
 from catalog.sectors.services import list_sectors
 from catalog.settings import Settings
+from catalog.stats.models import ViewCount
+from catalog.stats.site import site_config
 
 
 def _by_status(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[str, int]:
@@ -26,9 +30,14 @@ def _by_status(session: Session, model: type[DataProduct] | type[Dataset]) -> di
     return counts
 
 
-def catalog_stats(session: Session, settings: Settings, today: dt.date | None = None) -> dict[str, Any]:
-    """Headline figures: listed products and datasets against the targets, by state and by sector."""
+def catalog_stats(
+    session: Session, settings: Settings, today: dt.date | None = None, *, detail: bool = True
+) -> dict[str, Any]:
+    """The catalog's figures: listed products and datasets against the targets, by state and by sector,
+    and the access-request funnel. With ``detail`` (the dashboard, ``/api/v1/stats``, ``catalog stats``,
+    the export) also the monthly trend, the projection, the pipeline, the breakdowns and usage."""
     today = today or dt.date.today()
+    config = site_config(session, settings)
     products, datasets = _by_status(session, DataProduct), _by_status(session, Dataset)
 
     def block(counts: dict[str, int], target: int) -> dict[str, Any]:
@@ -42,12 +51,12 @@ def catalog_stats(session: Session, settings: Settings, today: dt.date | None = 
             "total": sum(counts.values()),
         }
 
-    return {
-        "requests": request_figures(session),
-        "products": block(products, settings.target_products),
-        "datasets": block(datasets, settings.target_datasets),
-        "deadline": settings.target_deadline.isoformat(),
-        "days_to_deadline": (settings.target_deadline - today).days,
+    figures: dict[str, Any] = {
+        "products": block(products, config.target_products),
+        "datasets": block(datasets, config.target_datasets),
+        "as_of": today.isoformat(),
+        "deadline": config.target_deadline.isoformat(),
+        "days_to_deadline": (config.target_deadline - today).days,
         "organizations": dict(
             session.exec(select(Organization.kind, func.count()).group_by(Organization.kind)).all()
         ),
@@ -60,6 +69,199 @@ def catalog_stats(session: Session, settings: Settings, today: dt.date | None = 
                 "datasets": s.datasets_listed,
             }
             for s in list_sectors(session)
+        ],
+    }
+    if not detail:
+        return figures
+    figures["requests"] = request_figures(session)
+    figures["pipeline"] = {"products": _pipeline(products), "datasets": _pipeline(datasets)}
+    figures["trend"], figures["projection"] = {}, {}
+    for kind, model in (("products", DataProduct), ("datasets", Dataset)):
+        dates = _listed_dates(session, model)
+        figures["trend"][kind] = monthly_trend(dates, today)
+        figures["projection"][kind] = projection(
+            dates, figures[kind]["target"], config.target_deadline, today
+        )
+    figures["breakdowns"] = breakdowns(session)
+    figures["usage"] = usage(session, today)
+    return figures
+
+
+def _pipeline(counts: dict[str, int]) -> dict[str, int]:
+    """Items on their way to listing: drafts, waiting for or in review, back with the owner, in publicity."""
+    return {
+        "draft": counts[ListingStatus.DRAFT],
+        "in_review": counts[ListingStatus.SUBMITTED] + counts[ListingStatus.IN_REVIEW],
+        "changes_requested": counts[ListingStatus.CHANGES_REQUESTED],
+        "publicity": counts[ListingStatus.PUBLICITY],
+    }
+
+
+def _listed_dates(session: Session, model: type[DataProduct] | type[Dataset]) -> list[dt.date]:
+    """The listing dates of the items listed now, oldest first."""
+    rows = session.exec(
+        select(model.listed_at).where(model.status == ListingStatus.LISTED, col(model.listed_at).is_not(None))
+    ).all()
+    return sorted(at.date() for at in rows if at is not None)
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def monthly_trend(dates: list[dt.date], today: dt.date) -> list[dict[str, Any]]:
+    """One row per month from the first listing to this month: listed that month and listed so far."""
+    if not dates:
+        return []
+    per_month: dict[str, int] = {}
+    for day in dates:
+        per_month[_month(day)] = per_month.get(_month(day), 0) + 1
+    rows, total = [], 0
+    year, month = dates[0].year, dates[0].month
+    last = max(today, dates[-1])
+    while (year, month) <= (last.year, last.month):
+        key = f"{year:04d}-{month:02d}"
+        total += per_month.get(key, 0)
+        rows.append({"month": key, "listed": per_month.get(key, 0), "total": total})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return rows
+
+
+PACE_WINDOW_DAYS = 182  # the pace is that of the last six months (or since the first listing, if later)
+DAYS_PER_MONTH = 30.44
+
+
+def projection(dates: list[dt.date], target: int, deadline: dt.date, today: dt.date) -> dict[str, Any]:
+    """When the target is reached at the current pace, and whether that is before the deadline.
+
+    The pace is the listings of the last six months per day (since the first listing, if that is
+    less than six months ago); the projected date is today plus what remains at that pace."""
+    listed = len(dates)
+    remaining = max(0, target - listed)
+    months_left = max(0.0, (deadline - today).days / DAYS_PER_MONTH)
+    out: dict[str, Any] = {
+        "listed": listed,
+        "target": target,
+        "remaining": remaining,
+        "pace_per_month": 0.0,
+        "needed_per_month": round(remaining / months_left, 1) if months_left and remaining else 0.0,
+        "reached_on": None,
+        "projected_date": None,
+        "on_track": None,
+    }
+    if remaining == 0:
+        out["reached_on"] = dates[target - 1].isoformat()
+        out["on_track"] = dates[target - 1] <= deadline
+        return out
+    if not dates:
+        out["on_track"] = False
+        return out
+    since = max(today - dt.timedelta(days=PACE_WINDOW_DAYS), dates[0])
+    window = max(30, (today - since).days)
+    recent = sum(1 for day in dates if day > today - dt.timedelta(days=window))
+    per_day = recent / window
+    out["pace_per_month"] = round(per_day * DAYS_PER_MONTH, 1)
+    if per_day == 0:
+        out["on_track"] = False
+        return out
+    projected = today + dt.timedelta(days=math.ceil(remaining / per_day))
+    out["projected_date"] = projected.isoformat()
+    out["on_track"] = projected <= deadline
+    return out
+
+
+def _top(rows: Any, limit: int | None = None) -> list[tuple[Any, int]]:
+    ordered = sorted(((key, int(n)) for key, n in rows), key=lambda r: (-r[1], str(r[0])))
+    return ordered[:limit] if limit else ordered
+
+
+def breakdowns(session: Session) -> dict[str, list[dict[str, Any]]]:
+    """Listed products by provider, product type and licence, and listed datasets by provider."""
+    listed_p = DataProduct.status == ListingStatus.LISTED
+    orgs = {o.id: o for o in session.exec(select(Organization))}
+    by_provider: dict[int, dict[str, Any]] = {}
+    for model, key in ((DataProduct, "products"), (Dataset, "datasets")):
+        for org_id, n in session.exec(
+            select(model.provider_id, func.count())
+            .where(model.status == ListingStatus.LISTED)
+            .group_by(model.provider_id)
+        ).all():
+            org = orgs[org_id]
+            entry = by_provider.setdefault(
+                org_id,
+                {
+                    "id": org.slug,
+                    "name": org.name,
+                    "name_en": org.name_en,
+                    "kind": org.kind,
+                    "products": 0,
+                    "datasets": 0,
+                },
+            )
+            entry[key] = n
+    types = session.exec(
+        select(DataProduct.product_type, func.count()).where(listed_p).group_by(DataProduct.product_type)
+    ).all()
+    licences = {lc.id: lc for lc in session.exec(select(Licence))}
+    by_licence = session.exec(
+        select(DataProduct.licence_id, func.count()).where(listed_p).group_by(DataProduct.licence_id)
+    ).all()
+    uses = session.exec(
+        select(DataProduct.use_category, func.count()).where(listed_p).group_by(DataProduct.use_category)
+    ).all()
+    return {
+        "provider": sorted(by_provider.values(), key=lambda e: (-(e["products"] + e["datasets"]), e["id"])),
+        "product_type": [{"value": value, "products": n} for value, n in _top(types)],
+        "licence": [
+            {
+                "code": licences[lid].code,
+                "name": licences[lid].name,
+                "name_en": licences[lid].name_en,
+                "products": n,
+            }
+            for lid, n in _top(by_licence)
+        ],
+        "use_category": [{"value": value, "products": n} for value, n in _top(uses)],
+    }
+
+
+USAGE_DAYS = 30
+
+
+def usage(session: Session, today: dt.date, limit: int = 10) -> dict[str, Any]:
+    """Page views of the last 30 days (counts only: nothing about the visitors is kept) and the most
+    viewed and most requested listed products."""
+    since = today - dt.timedelta(days=USAGE_DAYS - 1)
+    views = session.exec(
+        select(ViewCount.kind, ViewCount.key, func.sum(ViewCount.views))
+        .where(ViewCount.day >= since)
+        .group_by(ViewCount.kind, ViewCount.key)
+    ).all()
+    totals = {"product": 0, "dataset": 0}
+    for kind, _key, n in views:
+        totals[kind] = totals.get(kind, 0) + int(n)
+    titles = {
+        "product": dict(session.exec(select(DataProduct.slug, DataProduct.title)).all()),
+        "dataset": dict(session.exec(select(Dataset.code, Dataset.title)).all()),
+    }
+    viewed = _top(((kind, key), n) for kind, key, n in views if key in titles.get(kind, {}))
+    requested = _top(
+        session.exec(
+            select(DataProduct.slug, func.count())
+            .join(AccessRequest, AccessRequest.product_id == DataProduct.id)
+            .group_by(DataProduct.slug)
+        ).all(),
+        limit,
+    )
+    return {
+        "days": USAGE_DAYS,
+        "views": totals,
+        "most_viewed": [
+            {"kind": kind, "id": key, "title": titles[kind][key], "views": n}
+            for (kind, key), n in viewed[:limit]
+        ],
+        "most_requested": [
+            {"id": slug, "title": titles["product"][slug], "requests": n} for slug, n in requested
         ],
     }
 

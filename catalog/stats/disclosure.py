@@ -1,0 +1,226 @@
+"""The annual disclosure report the national rules ask of authorized operators: for one year, each
+operator's authorized public-data resources, its list of products and services with their fees, and
+the access requests it handled. Built from the catalog as it stands; an XLSX and a printable page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from catalog.accounts.models import Organization
+from catalog.datasets.models import Dataset
+from catalog.errors import Invalid
+from catalog.i18n import N_
+from catalog.licences.models import Licence
+from catalog.listings.models import ListingEvent
+from catalog.listings.states import ListingStatus
+from catalog.permissions import Actor, can_administer, require
+from catalog.products.models import DataProduct, ProductSource
+from catalog.requests.models import AccessRequest, RequestEvent
+from catalog.vocabularies import OrganizationKind, label
+
+FIRST_YEAR = 2020
+
+
+def _bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
+    return dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+
+
+def check_year(year: int, today: dt.date | None = None) -> int:
+    today = today or dt.date.today()
+    if not FIRST_YEAR <= year <= today.year:
+        raise Invalid(N_("Choose a year from 2020 to this year."), fields={"year": str(year)})
+    return year
+
+
+def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, Any]:
+    """The report of ``year``: one entry per authorized operator that had a product on offer in it."""
+    require(can_administer(actor), actor, "only administrators produce the disclosure report")
+    check_year(year)
+    start, end = _bounds(year)
+    delisted_at = dict(
+        session.exec(
+            select(ListingEvent.item_id, func.max(ListingEvent.at))
+            .where(ListingEvent.kind == "product", ListingEvent.to_status == ListingStatus.DELISTED)
+            .group_by(ListingEvent.item_id)
+        ).all()
+    )
+    # on offer during the year: listed before its end, and not delisted before its start
+    products = [
+        p
+        for p in session.exec(
+            select(DataProduct)
+            .where(
+                col(DataProduct.status).in_((ListingStatus.LISTED, ListingStatus.DELISTED)),
+                col(DataProduct.listed_at).is_not(None),
+                DataProduct.listed_at < end,  # type: ignore[operator]
+            )
+            .order_by(DataProduct.listing_no)
+        )
+        if not (p.status == ListingStatus.DELISTED and delisted_at.get(p.id, end) < start)
+    ]
+    ids = [p.id for p in products]
+    sources: dict[int, list[Dataset]] = {}
+    for product_id, dataset in session.exec(
+        select(ProductSource.product_id, Dataset)
+        .join(Dataset, Dataset.id == ProductSource.dataset_id)
+        .where(col(ProductSource.product_id).in_(ids))
+    ).all():
+        sources.setdefault(product_id, []).append(dataset)
+    orgs = {o.id: o for o in session.exec(select(Organization))}
+    licences = {lc.id: lc for lc in session.exec(select(Licence))}
+    received = _request_counts(session, start, end, None)
+    reached = {state: _request_counts(session, start, end, state) for state in ("approved", "delivered")}
+    operators: dict[int, dict[str, Any]] = {}
+    for p in products:
+        org = orgs[p.provider_id]
+        if org.kind != OrganizationKind.OPERATOR:
+            continue
+        entry = operators.setdefault(
+            org.id,  # type: ignore[arg-type]
+            {
+                "id": org.slug,
+                "name": org.name,
+                "name_en": org.name_en,
+                "code": org.code,
+                "resources": {},
+                "products": [],
+                "requests": {
+                    "received": received.get(org.id, 0),  # type: ignore[arg-type]
+                    "approved": reached["approved"].get(org.id, 0),  # type: ignore[arg-type]
+                    "delivered": reached["delivered"].get(org.id, 0),  # type: ignore[arg-type]
+                },
+            },
+        )
+        for d in sources.get(p.id, []):  # type: ignore[arg-type]
+            owner = orgs.get(d.provider_id)
+            entry["resources"][d.code] = {
+                "code": d.code,
+                "title": d.title,
+                "department": owner.name if owner else "",
+                "security_grade": d.security_grade,
+            }
+        licence = licences.get(p.licence_id)
+        entry["products"].append(
+            {
+                "listing_no": p.listing_no or "",
+                "id": p.slug,
+                "title": p.title,
+                "product_type": p.product_type,
+                "status": p.status,
+                "listed_at": p.listed_at.date().isoformat() if p.listed_at else "",
+                "use_category": p.use_category,
+                "price_model": p.price_model,
+                "price": None if p.price is None else float(p.price),
+                "price_unit": p.price_unit,
+                "licence": licence.name if licence else "",
+            }
+        )
+    entries = sorted(operators.values(), key=lambda e: e["code"])
+    for entry in entries:
+        entry["resources"] = sorted(entry["resources"].values(), key=lambda r: r["code"])
+    return {
+        "year": year,
+        "operators": entries,
+        "totals": {
+            "operators": len(entries),
+            "resources": len({r["code"] for e in entries for r in e["resources"]}),
+            "products": sum(len(e["products"]) for e in entries),
+        },
+    }
+
+
+def _request_counts(
+    session: Session, start: dt.datetime, end: dt.datetime, state: str | None
+) -> dict[int, int]:
+    """Access requests per providing organization made in the year (``state`` None), or that reached
+    ``state`` in it."""
+    query = select(DataProduct.provider_id, func.count(func.distinct(AccessRequest.id))).join(
+        DataProduct, DataProduct.id == AccessRequest.product_id
+    )
+    if state is None:
+        query = query.where(AccessRequest.created_at >= start, AccessRequest.created_at < end)  # type: ignore[operator]
+    else:
+        query = query.join(RequestEvent, RequestEvent.request_id == AccessRequest.id).where(
+            RequestEvent.to_status == state,
+            RequestEvent.at >= start,  # type: ignore[operator]
+            RequestEvent.at < end,  # type: ignore[operator]
+        )
+    return dict(session.exec(query.group_by(DataProduct.provider_id)).all())  # type: ignore[arg-type]
+
+
+def _fee(product: dict[str, Any]) -> str:
+    text = label("price_model", product["price_model"])
+    if product["price"] is not None:
+        text += f" {product['price']:g} {product['price_unit']}"
+    return text
+
+
+def disclosure_xlsx(report: dict[str, Any]) -> bytes:
+    """The report as a workbook: operators, authorized resources, and products and services with fees."""
+    book = Workbook()
+    bold = Font(bold=True)
+    sheets = (
+        (
+            "运营单位",
+            ("统一社会信用代码", "运营单位", "授权资源数", "产品和服务数", "收到申请", "批准", "交付"),
+            [
+                [e["code"], e["name"], len(e["resources"]), len(e["products"]), *e["requests"].values()]
+                for e in report["operators"]
+            ],
+        ),
+        (
+            "授权资源",
+            ("运营单位", "数据资源编码", "数据资源名称", "提供部门", "安全级别"),
+            [
+                [
+                    e["name"],
+                    r["code"],
+                    r["title"],
+                    r["department"],
+                    label("security_grade", r["security_grade"]),
+                ]
+                for e in report["operators"]
+                for r in e["resources"]
+            ],
+        ),
+        (
+            "产品和服务及收费",
+            ("运营单位", "挂牌编号", "产品名称", "产品类型", "状态", "挂牌日期", "用途", "收费", "许可"),
+            [
+                [
+                    e["name"],
+                    p["listing_no"],
+                    p["title"],
+                    label("product_type", p["product_type"]),
+                    label("status", p["status"]),
+                    p["listed_at"],
+                    label("use_category", p["use_category"]),
+                    _fee(p),
+                    p["licence"],
+                ]
+                for e in report["operators"]
+                for p in e["products"]
+            ],
+        ),
+    )
+    first = book.active
+    for index, (title, header, rows) in enumerate(sheets):
+        sheet = first if index == 0 else book.create_sheet()
+        sheet.title = title  # type: ignore[union-attr]
+        sheet.append([f"淮安数据港 {report['year']} 年度公共数据授权运营信息披露 — {title}"])  # type: ignore[union-attr]
+        sheet.append(list(header))  # type: ignore[union-attr]
+        for cell in sheet[2]:  # type: ignore[index]
+            cell.font = bold
+        for row in rows:
+            sheet.append(row)  # type: ignore[union-attr]
+        sheet.freeze_panes = "A3"  # type: ignore[union-attr]
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
