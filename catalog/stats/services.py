@@ -305,3 +305,55 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
         "median_hours_to_first_answer": round(statistics.median(hours), 2) if hours else None,
         "overdue": overdue,
     }
+
+
+def stats_text(figures: dict[str, Any]) -> str:
+    """The detailed figures for the terminal (``catalog stats``), after the headline counts."""
+    lines = []
+    for kind in ("products", "datasets"):
+        p = figures["projection"][kind]
+        if p["reached_on"]:
+            outlook = f"target reached on {p['reached_on']}"
+        elif p["projected_date"]:
+            when = "before" if p["on_track"] else "AFTER"
+            outlook = f"reached around {p['projected_date']}, {when} the deadline"
+        else:
+            outlook = "not reached at the current pace"
+        lines.append(
+            f"Projection, {kind}: {p['pace_per_month']} a month over the last six months"
+            f" ({p['needed_per_month']} needed); {outlook}"
+        )
+    for kind in ("products", "datasets"):
+        pipe = figures["pipeline"][kind]
+        lines.append(f"Pipeline, {kind}: " + ", ".join(f"{k} {v}" for k, v in pipe.items()))
+    r = figures["requests"]
+    median = r["median_hours_to_first_answer"]
+    lines.append(
+        "Requests: "
+        + " → ".join(f"{k} {v}" for k, v in r["funnel"].items())
+        + f"; rejection rate {r['rejection_rate']:.1%}; median first answer "
+        + (f"{median} h" if median is not None else "-")
+        + f"; overdue {r['overdue']}"
+    )
+    lines.append("Listed by sector:")
+    lines += [
+        f"  {s['name']:<10} products {s['products']:>5}  datasets {s['datasets']:>4}"
+        for s in figures["by_sector"]
+    ]
+    b = figures["breakdowns"]
+    lines.append(
+        "Listed products by type: " + ", ".join(f"{t['value']} {t['products']}" for t in b["product_type"])
+    )
+    lines.append(
+        "Listed products by licence: " + ", ".join(f"{t['code']} {t['products']}" for t in b["licence"])
+    )
+    lines.append("Listed by provider (top 10):")
+    lines += [
+        f"  {o['name']:<24} products {o['products']:>5}  datasets {o['datasets']:>4}"
+        for o in b["provider"][:10]
+    ]
+    u = figures["usage"]
+    lines.append(
+        f"Views, last {u['days']} days: products {u['views']['product']}, datasets {u['views']['dataset']}"
+    )
+    return "\n".join(lines)
