@@ -1,4 +1,4 @@
-"""The ``catalog`` command: init, seed, serve, reindex, stats, user, token, mail, bench."""
+"""The ``catalog`` command: init, seed, serve, reindex, stats, export, import, user, token, mail, bench."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.permissions import Actor
 from catalog.seeding import catalog_is_empty, load_seed, seed_counts
 from catalog.settings import Settings, SettingsError
-from catalog.stats import exports
+from catalog.stats import exports, imports
 
 CLI_ACTOR = Actor(label="system:cli", is_admin=True, is_system=True)
 
@@ -219,7 +219,7 @@ def _explain(exc: CatalogError) -> str:
     "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
 )
 def export_command(kind: str, fmt: str, output: Path) -> None:
-    """Export every product or dataset (every state, one row each) or the figures, as CSV or XLSX."""
+    """Export every product or dataset (every state, one row each) or the figures, as CSV, XLSX or JSON."""
     settings = _settings()
     engine = _engine(settings)
     with Session(engine) as session:
@@ -228,11 +228,54 @@ def export_command(kind: str, fmt: str, output: Path) -> None:
     click.echo(f"wrote {output} ({len(content)} bytes)")
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--kind", type=click.Choice(imports.IMPORT_KINDS), help="What the file holds [default: from its columns]."
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and report; import nothing.")
+def import_command(file: Path, kind: str | None, dry_run: bool) -> None:
+    """Import products or datasets from a CSV, XLSX or JSON file with the export's columns: every row
+    is checked first, then all are imported or none; exits 1 when nothing is imported."""
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{file}: {exc.strerror}") from None
+    try:
+        with db.session_scope(engine) as session:
+            report = imports.import_file(session, CLI_ACTOR, file.name, content, kind, dry_run=dry_run)
+    except CatalogError as exc:
+        raise click.ClickException(f"nothing was imported: {_explain(exc)}") from None
+    what = report.kind or "items"
+    if report.problems:
+        click.echo(f"{file}: nothing was imported; {_problems_summary(report)}:", err=True)
+        for problem in report.problems:
+            where = f"line {problem.line}" if problem.line else "file"
+            column = f", column {problem.column}" if problem.column else ""
+            click.echo(f"  {where}{column}: {problem.text()}", err=True)
+        raise click.exceptions.Exit(1)
+    if dry_run:
+        click.echo(
+            f"checked {report.rows} {what} in {file}: every row can be imported (dry run, nothing written)"
+        )
+        return
+    Indexer(engine, settings.index_dir).catch_up()
+    click.echo(f"imported {report.imported} {what} from {file}")
+
+
+def _problems_summary(report: imports.ImportReport) -> str:
+    if report.bad_rows:
+        return f"{report.bad_rows} of {report.rows} rows have problems"
+    return "the file cannot be imported"
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def stats(as_json: bool) -> None:
     """Print listed counts against the targets."""
-    from catalog.stats.services import catalog_stats
+    from catalog.stats.services import catalog_stats, stats_text
 
     settings = _settings()
     with Session(_engine(settings)) as session:
@@ -245,8 +288,7 @@ def stats(as_json: bool) -> None:
         click.echo(f"{name}: {block['listed']} / {block['target']} ({block['progress']:.1%})")
         click.echo("  by status: " + ", ".join(f"{k} {v}" for k, v in block["by_status"].items() if v))
     click.echo(f"Deadline: {figures['deadline']} ({figures['days_to_deadline']} days)")
-    for row in figures["by_sector"]:
-        click.echo(f"  {row['name']:<8} products {row['products']:>4}  datasets {row['datasets']:>3}")
+    click.echo(stats_text(figures))
 
 
 @main.command()

@@ -28,7 +28,7 @@ async def audit_api(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    """``/admin/export/{products,datasets,stats}.{csv,xlsx}`` for administrators."""
+    """``/admin/export/{products,datasets,stats}.{csv,xlsx,json}`` for administrators."""
     actor = actor_for(request)
     if actor.user_id is None:
         return redirect(sign_in_url(request))
@@ -36,12 +36,16 @@ async def export(request: Request) -> Response:
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         raise NotFound("no such export")
     content = await call(request, exports.export, actor, request.app.state.settings, kind, fmt)
-    media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    media = MEDIA_TYPES[fmt]
     headers = {"content-disposition": f'attachment; filename="huaian-data-port-{kind}.{fmt}"'}
     return Response(content, media_type=media, headers=headers)
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
 
 routes = [
     Route("/admin/export/{kind}.{fmt}", export, name="admin.export"),

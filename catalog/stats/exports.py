@@ -1,11 +1,14 @@
 """Exports of the catalog and its figures as CSV (UTF-8 with a byte-order mark, so that Excel opens
-Chinese text right) and XLSX (openpyxl): every product or dataset in every state, one row each."""
+Chinese text right), XLSX (openpyxl) and JSON: every product or dataset in every state, one row each,
+with every field that recreates it (``catalog import`` reads the same columns back)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
@@ -21,26 +24,42 @@ from catalog.settings import Settings
 from catalog.stats.services import catalog_stats
 
 KINDS = ("products", "datasets", "stats")
-FORMATS = ("csv", "xlsx")
+FORMATS = ("csv", "xlsx", "json")
+# The first columns keep their places; those that complete an item for import follow them.
 PRODUCT_COLUMNS = (
     "listing_no", "id", "title", "title_en", "status", "provider", "provider_code", "product_type",
     "delivery_mode", "update_frequency", "security_grade", "source_type", "price_model", "price",
     "price_unit", "license", "sectors", "source_datasets", "tags", "version", "listed_at", "updated_at",
+    "summary", "summary_en", "description", "description_en", "scenarios", "personal_info",
+    "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
+    "schema", "input_fields", "output_fields", "use_category",
 )  # fmt: skip
 DATASET_COLUMNS = (
     "code", "title", "title_en", "status", "provider", "provider_code", "security_grade",
     "sharing_condition", "update_frequency", "sectors", "formats", "record_count", "listed_at", "updated_at",
+    "description", "description_en", "keywords", "schema", "spatial_coverage", "temporal_start",
+    "temporal_end", "quality_rating",
 )  # fmt: skip
+# Columns holding lists: joined by ";" in CSV and XLSX cells, lists in JSON.
+LIST_COLUMNS = frozenset({"sectors", "source_datasets", "tags", "scenarios", "formats", "keywords"})
+# Columns holding lists of fields ({"name", "type", "description", "unit"}): JSON text in a cell.
+FIELD_COLUMNS = frozenset({"schema", "input_fields", "output_fields"})
+LIST_SEPARATOR = ";"
 
 
-def _joined(pairs: Iterable[tuple[int, str]]) -> dict[int, str]:
+def _joined(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for key, value in pairs:
         out.setdefault(key, []).append(value)
-    return {k: ";".join(sorted(v)) for k, v in out.items()}
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
+    """Every product as a row of ``PRODUCT_COLUMNS``, its values typed (lists, numbers, booleans)."""
     orgs = {o.id: o for o in session.exec(select(Organization))}
     licences = {lc.id: lc.code for lc in session.exec(select(Licence))}
     sectors = _joined(
@@ -58,21 +77,30 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     rows = []
     for p in session.exec(select(DataProduct).order_by(col(DataProduct.id))):
         org = orgs.get(p.provider_id)
-        provider, code = (org.name, org.code) if org else ("", "")
-        price = "" if p.price is None else str(p.price)
-        listed = p.listed_at.isoformat() if p.listed_at else ""
+        provider, code = (org.slug, org.code) if org else ("", "")
         rows.append(
             [
-                *(p.listing_no or "", p.slug, p.title, p.title_en, p.status, provider, code, p.product_type),
-                *(p.delivery_mode, p.update_frequency, p.security_grade, p.source_type, p.price_model, price),
-                *(p.price_unit, licences.get(p.licence_id, ""), sectors.get(p.id, ""), sources.get(p.id, "")),  # type: ignore[arg-type]
-                *(";".join(p.tags), p.version, listed, p.updated_at.isoformat()),
+                *(p.listing_no, p.slug, p.title, p.title_en, p.status, provider, code, p.product_type),
+                *(
+                    p.delivery_mode,
+                    p.update_frequency,
+                    p.security_grade,
+                    p.source_type,
+                    p.price_model,
+                    p.price,
+                ),
+                *(p.price_unit, licences.get(p.licence_id, ""), sectors.get(p.id, []), sources.get(p.id, [])),  # type: ignore[arg-type]
+                *(p.tags, p.version, _iso(p.listed_at), _iso(p.updated_at)),
+                *(p.summary, p.summary_en, p.description, p.description_en, p.scenarios, p.personal_info),
+                *(p.deidentification, p.permitted_purpose, p.usage_term_months, p.other_restrictions),
+                *(p.extra_terms, p.field_schema, p.input_fields, p.output_fields, p.use_category),
             ]
         )
     return PRODUCT_COLUMNS, rows
 
 
 def dataset_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
+    """Every dataset as a row of ``DATASET_COLUMNS``, its values typed."""
     orgs = {o.id: o for o in session.exec(select(Organization))}
     sectors = _joined(
         session.exec(
@@ -82,26 +110,20 @@ def dataset_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     rows = []
     for d in session.exec(select(Dataset).order_by(col(Dataset.id))):
         org = orgs.get(d.provider_id)
-        provider, code = (org.name, org.code) if org else ("", "")
-        listed = d.listed_at.isoformat() if d.listed_at else ""
-        count = "" if d.record_count is None else d.record_count
+        provider, code = (org.slug, org.code) if org else ("", "")
         rows.append(
             [
-                *(
-                    d.code,
-                    d.title,
-                    d.title_en,
-                    d.status,
-                    provider,
-                    code,
-                    d.security_grade,
-                    d.sharing_condition,
-                ),
-                *(d.update_frequency, sectors.get(d.id, ""), ";".join(d.formats), count, listed),  # type: ignore[arg-type]
-                d.updated_at.isoformat(),
+                *(d.code, d.title, d.title_en, d.status, provider, code, d.security_grade),
+                *(d.sharing_condition, d.update_frequency, sectors.get(d.id, []), d.formats, d.record_count),  # type: ignore[arg-type]
+                *(_iso(d.listed_at), _iso(d.updated_at), d.description, d.description_en, d.keywords),
+                *(d.field_schema, d.spatial_coverage, _iso(d.temporal_start), _iso(d.temporal_end)),
+                d.quality_rating,
             ]
         )
     return DATASET_COLUMNS, rows
+
+
+ROW_KEYS = ("sector", "month", "id", "code", "value")
 
 
 def stats_rows(figures: dict[str, Any]) -> tuple[Sequence[str], list[list[Any]]]:
@@ -114,10 +136,13 @@ def stats_rows(figures: dict[str, Any]) -> tuple[Sequence[str], list[list[Any]]]
                 walk(f"{prefix}.{key}" if prefix else str(key), inner)
         elif isinstance(value, list):
             for item in value:
-                key = item.get("sector", "") if isinstance(item, dict) else ""
-                for name, inner in item.items() if isinstance(item, dict) else []:
-                    if name != "sector":
-                        walk(f"{prefix}.{key}.{name}", inner)
+                if not isinstance(item, dict):
+                    continue
+                # each list item is named by its key: by_sector's sector, a trend's month, an id …
+                name_key = next((k for k in ROW_KEYS if k in item), "")
+                for name, inner in item.items():
+                    if name != name_key:
+                        walk(f"{prefix}.{item.get(name_key, '')}.{name}", inner)
         else:
             rows.append([prefix, value])
 
@@ -128,20 +153,37 @@ def stats_rows(figures: dict[str, Any]) -> tuple[Sequence[str], list[list[Any]]]
 def export(session: Session, actor: Actor, settings: Settings, kind: str, fmt: str) -> bytes:
     """One export as bytes; administrators only (it holds every item in every state)."""
     require(can_administer(actor), actor, "only administrators export the catalog")
-    if kind == "products":
-        header, rows = product_rows(session)
-    elif kind == "datasets":
-        header, rows = dataset_rows(session)
+    if kind == "stats":
+        figures = catalog_stats(session, settings)
+        if fmt == "json":  # the figures keep their shape, as /api/v1/stats gives them
+            return json.dumps(figures, ensure_ascii=False, indent=2, default=str).encode()
+        header, rows = stats_rows(figures)
     else:
-        header, rows = stats_rows(catalog_stats(session, settings))
+        header, rows = product_rows(session) if kind == "products" else dataset_rows(session)
+    if fmt == "json":
+        return to_json(header, rows)
     return to_xlsx(kind, header, rows) if fmt == "xlsx" else to_csv(header, rows)
+
+
+def cell(value: Any) -> Any:
+    """A typed value as one spreadsheet cell: lists joined by ";", fields as JSON text, booleans as
+    true/false, nothing as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        if any(isinstance(item, dict) for item in value):
+            return json.dumps(value, ensure_ascii=False)
+        return LIST_SEPARATOR.join(str(item) for item in value)
+    return value
 
 
 def to_csv(header: Sequence[str], rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([cell(value) for value in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -150,7 +192,20 @@ def to_xlsx(title: str, header: Sequence[str], rows: list[list[Any]]) -> bytes:
     sheet = book.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append([cell(value) for value in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def to_json(header: Sequence[str], rows: list[list[Any]]) -> bytes:
+    """A list of objects, one per row, each on its own lines (an import's report names those lines)."""
+    items = [dict(zip(header, row, strict=True)) for row in rows]
+    text = json.dumps(items, ensure_ascii=False, indent=1, default=_json_default)
+    return text.encode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):  # a price: a number, as the JSON API gives it
+        return float(value)
+    return str(value)

@@ -159,6 +159,8 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     values = dict(csv.reader(io.StringIO(exported)))
     assert int(values["products.listed"]) == truth["products.listed"]
     assert int(values["requests.total"]) == truth["requests.total"]
+    month = api["trend"]["products"][-1]["month"]
+    assert int(values[f"trend.products.{month}.total"]) == truth["products.listed"]
 
     env = {"CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
     cli = CliRunner().invoke(main, ["stats", "--json"], env=env)
