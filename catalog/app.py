@@ -30,6 +30,7 @@ from catalog.datasets import routes as datasets_routes
 from catalog.errors import CatalogError, NotFound
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
+from catalog.interop import ckan, datapackage, dcat, dsp, feeds, openapi
 from catalog.licences import api as licences_api
 from catalog.listings import api as listings_api
 from catalog.listings import routes as listings_routes
@@ -177,6 +178,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin_routes.routes,
         *admin_manage.routes,
         *admin_imports.routes,
+        *openapi.routes,
+        *ckan.routes,
+        *dcat.routes,
+        *dsp.routes,
+        *feeds.routes,
+        *datapackage.routes,
         Mount("/static", app=StaticFiles(directory=str(settings.static_dir)), name="static"),
     ]
     app = Starlette(
