@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from catalog.accounts.models import Organization
 from catalog.datasets.models import Dataset
 from catalog.licences.models import Licence
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.models_base import utcnow
 from catalog.products.models import DataProduct
 from catalog.requests.models import AccessRequest, RequestEvent
@@ -240,15 +240,23 @@ def usage(session: Session, today: dt.date, limit: int = 10) -> dict[str, Any]:
     totals = {"product": 0, "dataset": 0}
     for kind, _key, n in views:
         totals[kind] = totals.get(kind, 0) + int(n)
+    public = tuple(PUBLIC_STATES)  # the figures are public: they name only what the public may see
     titles = {
-        "product": dict(session.exec(select(DataProduct.slug, DataProduct.title)).all()),
-        "dataset": dict(session.exec(select(Dataset.code, Dataset.title)).all()),
+        "product": dict(
+            session.exec(
+                select(DataProduct.slug, DataProduct.title).where(col(DataProduct.status).in_(public))
+            ).all()
+        ),
+        "dataset": dict(
+            session.exec(select(Dataset.code, Dataset.title).where(col(Dataset.status).in_(public))).all()
+        ),
     }
     viewed = _top(((kind, key), n) for kind, key, n in views if key in titles.get(kind, {}))
     requested = _top(
         session.exec(
             select(DataProduct.slug, func.count())
             .join(AccessRequest, AccessRequest.product_id == DataProduct.id)
+            .where(col(DataProduct.status).in_(public))
             .group_by(DataProduct.slug)
         ).all(),
         limit,
