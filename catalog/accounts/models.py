@@ -131,7 +131,7 @@ class OrganizationPublic(OrganizationRef):
 class OrganizationCreate(SQLModel):
     """An organization as registration, an administrator or the seed describes it; validated."""
 
-    slug: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    slug: str = Field(min_length=2, max_length=64, schema_extra={"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"})
     code: str = Field(min_length=18, max_length=18)
     name: str = Field(min_length=2, max_length=200)
     name_en: str = Field(default="", max_length=200)

@@ -61,7 +61,7 @@ class SchemaField(SQLModel):
 class DatasetCreate(SQLModel):
     """A dataset as a department, an import file or the seed describes it; validated."""
 
-    code: str = Field(min_length=3, max_length=64, regex=r"^[A-Z0-9][A-Z0-9-]*$")
+    code: str = Field(min_length=3, max_length=64, schema_extra={"pattern": r"^[A-Z0-9][A-Z0-9-]*$"})
     title: str = Field(min_length=2, max_length=200)
     title_en: str = Field(min_length=2, max_length=300)
     description: str = Field(min_length=10, max_length=20000)

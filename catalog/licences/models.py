@@ -41,7 +41,7 @@ class LicencePublic(LicenceRef):
 
 
 class LicenceCreate(SQLModel):
-    code: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9][a-z0-9.-]*$")
+    code: str = Field(min_length=2, max_length=64, schema_extra={"pattern": r"^[a-z0-9][a-z0-9.-]*$"})
     name: str = Field(min_length=2, max_length=200)
     name_en: str = Field(min_length=2, max_length=200)
     kind: LicenceKind

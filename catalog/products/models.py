@@ -104,7 +104,7 @@ class FieldSpec(SQLModel):
 class ProductCreate(SQLModel):
     """A product as an owner, an import file or the seed describes it; validated."""
 
-    slug: str = Field(min_length=3, max_length=120, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    slug: str = Field(min_length=3, max_length=120, schema_extra={"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"})
     title: str = Field(min_length=2, max_length=200)
     title_en: str = Field(min_length=2, max_length=300)
     summary: str = Field(min_length=5, max_length=500)

@@ -174,7 +174,11 @@ def create_request(
     ``attachment`` (name, content) is checked and kept under ``store`` (data dir, size limit),
     once the request is committed."""
     require_write(actor)
-    require(can_request_access(actor), actor, N_("Join an organization to request access to data."))
+    require(
+        can_request_access(actor),
+        actor,
+        N_("Access is requested for an organization: join one that is active (not suspended)."),
+    )
     product = session.exec(select(DataProduct).where(DataProduct.slug == data.product_id)).first()
     if product is None or product.status != ListingStatus.LISTED:
         raise Invalid(

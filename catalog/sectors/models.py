@@ -31,7 +31,7 @@ class SectorPublic(SectorRef):
 
 
 class SectorCreate(SQLModel):
-    slug: str = Field(min_length=2, max_length=64, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    slug: str = Field(min_length=2, max_length=64, schema_extra={"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"})
     name: str = Field(min_length=2, max_length=100)
     name_en: str = Field(min_length=2, max_length=100)
     description: str = Field(default="", max_length=2000)
