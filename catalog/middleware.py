@@ -49,6 +49,9 @@ SECURITY_HEADERS = [
 ]
 
 
+PRIVATE_PREFIXES = ("/admin", "/api/v1/audit")
+
+
 class SecurityHeaders:
     """Adds the security headers to every response, and ``Secure`` to cookies sent over HTTPS."""
 
@@ -60,6 +63,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         https = scope.get("scheme") == "https"
+        # what administrators see (every draft, accounts, exports) stays out of shared and browser caches
+        private = scope.get("path", "").startswith(PRIVATE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,6 +76,8 @@ class SecurityHeaders:
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
+                if private and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 

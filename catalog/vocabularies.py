@@ -60,7 +60,7 @@ class PriceModel(StrEnum):
 
 class UseCategory(StrEnum):
     """What a product is used for, as the national pricing rules for public data tell them apart:
-    public governance and public welfare use is free; industry use is priced under a cap."""
+    public governance and public welfare use is free; industry use is priced at or under a cap."""
 
     PUBLIC_GOVERNANCE = "public_governance"
     PUBLIC_WELFARE = "public_welfare"

@@ -28,7 +28,7 @@ from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
 from catalog.models_base import utcnow
-from catalog.permissions import Actor, can_administer, require, require_user
+from catalog.permissions import Actor, can_administer, require, require_user, require_write
 from catalog.settings import Settings
 
 HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
@@ -246,6 +246,7 @@ def set_roles(
 ) -> dict[str, object]:
     """Change an account's site roles, its standing, or its role in one organization (``none``
     removes the membership); administrators only. The audit event holds before and after."""
+    require_write(actor)
     require(can_administer(actor), actor, N_("Only administrators change roles."))
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None:
@@ -256,6 +257,13 @@ def set_roles(
     for name, value in (("is_admin", admin), ("is_reviewer", reviewer), ("is_active", active)):
         if value is not None:
             setattr(user, name, value)
+    if before["is_admin"] and before["is_active"] and not (user.is_admin and user.is_active):
+        session.flush()
+        others = session.exec(
+            select(func.count()).select_from(User).where(User.is_admin, User.is_active, User.id != user.id)  # type: ignore[arg-type]
+        ).one()
+        if others == 0:  # checked in the changing transaction: the service keeps an administrator
+            raise Forbidden(N_("The port must keep at least one active administrator."))
     if organization_code is not None:
         _set_membership(session, user, organization_code, role)
     session.flush()

@@ -28,7 +28,7 @@ from catalog.errors import Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
 from catalog.pagination import Page, PageParams
-from catalog.permissions import Actor, can_administer, require
+from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products.models import DataProduct
 from catalog.vocabularies import OrganizationKind
 
@@ -266,6 +266,7 @@ def _taken(session: Session, data: OrganizationCreate, org_id: int | None = None
 
 def create_organization(session: Session, actor: Actor, data: OrganizationCreate, verified: bool) -> str:
     """A new organization (administrators), verified or not; its slug, which stays fixed."""
+    require_write(actor)
     _admin_only(actor)
     taken = _taken(session, data)
     if taken:
@@ -285,6 +286,7 @@ def create_organization(session: Session, actor: Actor, data: OrganizationCreate
 
 def update_organization(session: Session, actor: Actor, slug: str, data: OrganizationCreate) -> None:
     """Change an organization's details (administrators); its slug (its address) stays."""
+    require_write(actor)
     org = _admin_organization(session, actor, slug)
     data = data.model_copy(update={"slug": org.slug})
     taken = _taken(session, data, org.id)
@@ -316,6 +318,7 @@ class StandingChange(BaseModel):
 def change_standing(session: Session, actor: Actor, slug: str, change: StandingChange) -> None:
     """Verify, suspend (with a reason) or reinstate an organization. While it is suspended its members
     act for it in nothing (``auth.actor_for_user`` leaves its memberships out); its listings stay."""
+    require_write(actor)
     org = _admin_organization(session, actor, slug)
     allowed, flag, value = STANDING[change.action]
     if not allowed(org):
@@ -437,6 +440,7 @@ def change_user_roles(
 ) -> dict[str, object]:
     """Site roles and standing (``admin``, ``reviewer``, ``active``), through ``auth.set_roles``: audited,
     a disabled account's sessions end, and nobody demotes or disables themselves."""
+    require_write(actor)
     user = _admin_user(session, actor, user_id)
     return auth.set_roles(session, actor, user.email, **changes)
 
@@ -448,6 +452,7 @@ class MembershipChange(BaseModel):
 
 def change_membership(session: Session, actor: Actor, user_id: int, change: MembershipChange) -> None:
     """Add, change or remove (role ``none``) the account's membership of one organization; audited."""
+    require_write(actor)
     user = _admin_user(session, actor, user_id)
     if not session.exec(select(Organization).where(Organization.code == change.organization)).first():
         raise Invalid(

@@ -20,7 +20,7 @@ from catalog.errors import CatalogError, Forbidden, Invalid, InvalidTransition, 
 from catalog.i18n import N_
 from catalog.licences import services as licences
 from catalog.licences.models import LicenceCreate
-from catalog.permissions import Actor, can_administer, require
+from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.sectors import services as sectors
 from catalog.validation import FIELD_MESSAGES, parse
 from catalog.vocabularies import LicenceKind, OrganizationKind
@@ -38,6 +38,8 @@ def admin_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         if actor.user_id is None:
             return redirect(sign_in_url(request))
         require(can_administer(actor), actor, N_("Only administrators manage the catalog."))
+        if request.method not in ("GET", "HEAD"):
+            require_write(actor)  # a read-scope token may look, not change
         return await handler(request, actor)
 
     return page
@@ -55,7 +57,6 @@ def _page(
         **context,
     }
     response = render(request, f"admin/{template}", context, status=error.status if error else 200)
-    response.headers["cache-control"] = "no-store"
     return response
 
 

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
+from catalog.i18n import N_
 from catalog.permissions import can_administer, require
 from catalog.stats import charts, disclosure, pricing, site
 from catalog.stats.services import catalog_stats
@@ -90,7 +91,7 @@ def _year(request: Request) -> int:
     try:
         year = int(raw)
     except ValueError:
-        raise Invalid("Choose a year from 2020 to this year.", fields={"year": raw}) from None
+        raise Invalid(N_("Choose a year from 2020 to this year."), fields={"year": raw}) from None
     return disclosure.check_year(year)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
-from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.listings.states import FIRST_LISTING, REVIEWED_STATES, ListingStatus
 from catalog.models_base import utcnow
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
@@ -77,7 +77,7 @@ class DatasetCreate(SQLModel):
     spatial_coverage: str = Field(default="", max_length=200)
     temporal_start: dt.date | None = None
     temporal_end: dt.date | None = None
-    record_count: int | None = Field(default=None, ge=0)
+    record_count: int | None = Field(default=None, ge=0, le=2**63 - 1)
     quality_rating: QualityRating | None = None
     status: ListingStatus = ListingStatus.DRAFT
     listed_at: dt.date | None = None
@@ -86,6 +86,8 @@ class DatasetCreate(SQLModel):
     def _consistent(self) -> DatasetCreate:
         if self.status in REVIEWED_STATES and self.listed_at is None:
             raise ValueError(f"status {self.status} needs listed_at")
+        if self.listed_at is not None and not FIRST_LISTING <= self.listed_at <= dt.date.today():
+            raise ValueError(f"listed_at must be a day from {FIRST_LISTING} to today")
         if self.security_grade == SecurityGrade.CORE and self.status in REVIEWED_STATES:
             raise ValueError("core data is never listed")
         if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:

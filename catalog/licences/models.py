@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import field_validator
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
@@ -50,3 +51,10 @@ class LicenceCreate(SQLModel):
     summary_en: str = Field(default="", max_length=2000)
     terms: str = Field(min_length=20)
     odrl: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("the licence's address must start with http:// or https://")
+        return value

@@ -17,7 +17,7 @@ from catalog.audit import services as audit
 from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence, LicenceCreate, LicencePublic, LicenceRef
-from catalog.permissions import Actor, can_administer, require
+from catalog.permissions import Actor, can_administer, require, require_write
 
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
 POLICY_TYPES = ("Policy", "Offer", "Set", "Agreement")
@@ -70,6 +70,8 @@ def read_odrl(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         detail = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise _bad_policy(N_("This is not valid JSON."), detail) from None
+    except RecursionError:  # nested thousands deep: no policy is
+        raise _bad_policy(N_("This is not valid JSON."), "nested too deeply") from None
     check_odrl(policy)
     return policy  # type: ignore[no-any-return]
 
@@ -177,6 +179,7 @@ def licence_for_edit(session: Session, actor: Actor, code: str) -> LicencePublic
 
 def create_licence(session: Session, actor: Actor, data: LicenceCreate) -> str:
     """A new licence at version 1 (administrators); its code, which stays fixed."""
+    require_write(actor)
     require(can_administer(actor), actor, N_("Only administrators manage licences."))
     check_odrl(data.odrl)
     if data.code in RESERVED_CODES or session.exec(select(Licence).where(Licence.code == data.code)).first():
@@ -202,6 +205,7 @@ def create_licence(session: Session, actor: Actor, data: LicenceCreate) -> str:
 def update_licence(session: Session, actor: Actor, code: str, data: LicenceCreate) -> int:
     """Change a licence (its code stays); a change to its terms or ODRL policy makes a new version.
     The audit event keeps the replaced terms. Returns the licence's version."""
+    require_write(actor)
     licence = _admin_licence(session, actor, code)
     check_odrl(data.odrl)
     before = _snapshot(licence)

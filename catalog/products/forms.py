@@ -123,7 +123,7 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
                 "select",
                 choices="use_category",
                 hint=N_(
-                    "Public-governance and public-welfare use is free; industry use is priced under a cap."
+                    "Public-governance and public-welfare use is free; industry use is priced within a cap."
                 ),
             ),
             FormField("price_model", N_("Price model"), "select", choices="price_model"),
@@ -141,7 +141,7 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
                 "text",
                 required=False,
                 maxlength=20,
-                hint=N_("e.g. 次 (per call), 年 (per year), 份 (per delivery)"),
+                hint=N_("元/次 or 元/千次 per call; 元/年 or 元/月 a subscription; 元/份 per delivery"),
             ),
         ],
     ),

@@ -13,7 +13,7 @@ from sqlmodel import Field, SQLModel
 from catalog.accounts.models import OrganizationRef
 from catalog.datasets.models import DatasetRef
 from catalog.licences.models import LicencePublic, LicenceRef
-from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.listings.states import FIRST_LISTING, REVIEWED_STATES, ListingStatus
 from catalog.models_base import utcnow
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
@@ -151,6 +151,8 @@ class ProductCreate(SQLModel):
             raise ValueError(f"price model {self.price_model} takes no price")
         if self.status in REVIEWED_STATES and self.listed_at is None:
             raise ValueError(f"status {self.status} needs listed_at")
+        if self.listed_at is not None and not FIRST_LISTING <= self.listed_at <= dt.date.today():
+            raise ValueError(f"listed_at must be a day from {FIRST_LISTING} to today")
         return self
 
 

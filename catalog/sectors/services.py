@@ -15,7 +15,7 @@ from catalog.datasets.models import Dataset, DatasetSector
 from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
-from catalog.permissions import Actor, can_administer, require
+from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products.models import DataProduct, ProductSector
 from catalog.sectors.models import Sector, SectorCreate, SectorPublic
 
@@ -101,6 +101,7 @@ def _duplicate() -> Invalid:
 
 def create_sector(session: Session, actor: Actor, data: SectorEdit) -> str:
     """A new sector (administrators), after the others unless given a position; its slug."""
+    require_write(actor)
     require(can_administer(actor), actor, N_("Only administrators manage sectors."))
     if session.exec(select(Sector).where(Sector.slug == data.slug)).first():
         raise _duplicate()
@@ -129,6 +130,7 @@ def sector_for_edit(session: Session, actor: Actor, slug: str) -> SectorAdmin:
 
 def update_sector(session: Session, actor: Actor, slug: str, data: SectorEdit) -> None:
     """Change a sector's names, descriptions, task and position (administrators); the slug stays."""
+    require_write(actor)
     require(can_administer(actor), actor, N_("Only administrators manage sectors."))
     sector = session.exec(select(Sector).where(Sector.slug == slug)).first()
     if sector is None:

@@ -4,12 +4,14 @@ listings to date against the target, with the projection, and the bar lengths of
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 16, 14, 34
 MAX_MONTHS_PAST_DEADLINE = 24
+MAX_X_TICKS = 12
 
 
 def _month_index(day: dt.date, first: tuple[int, int]) -> int:
@@ -78,10 +80,10 @@ def line_chart(
             chart.projection = (*chart.last, x(end), y(trend[-1]["total"] + rise))
     step = _nice_step(top)
     chart.y_ticks = [(y(v), v) for v in range(0, int(top) + 1, step)]
-    every = 1 if end <= 6 else 3 if end <= 18 else 6 if end <= 48 else 12
+    every = next((n for n in (1, 3, 6, 12) if end / n <= MAX_X_TICKS), 12 * math.ceil(end / 12 / MAX_X_TICKS))
     for index in range(0, end + 1):
         year, month = divmod(start[0] * 12 + start[1] - 1 + index, 12)
-        if (month % every) == 0 or index == 0:
+        if (year * 12 + month) % every == 0 or index == 0:
             chart.x_ticks.append((x(index), f"{year}-{month + 1:02d}"))
     return chart
 

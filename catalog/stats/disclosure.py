@@ -44,27 +44,9 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
     require(can_administer(actor), actor, "only administrators produce the disclosure report")
     check_year(year)
     start, end = _bounds(year)
-    delisted_at = dict(
-        session.exec(
-            select(ListingEvent.item_id, func.max(ListingEvent.at))
-            .where(ListingEvent.kind == "product", ListingEvent.to_status == ListingStatus.DELISTED)
-            .group_by(ListingEvent.item_id)
-        ).all()
-    )
-    # on offer during the year: listed before its end, and not delisted before its start
-    products = [
-        p
-        for p in session.exec(
-            select(DataProduct)
-            .where(
-                col(DataProduct.status).in_((ListingStatus.LISTED, ListingStatus.DELISTED)),
-                col(DataProduct.listed_at).is_not(None),
-                DataProduct.listed_at < end,  # type: ignore[operator]
-            )
-            .order_by(DataProduct.listing_no)
-        )
-        if not (p.status == ListingStatus.DELISTED and delisted_at.get(p.id, end) < start)
-    ]
+    candidates = _ever_listed(session)
+    histories = _histories(session, candidates)
+    products = [p for p in candidates if _on_offer(*histories[p.id], start, end)]  # type: ignore[index]
     ids = [p.id for p in products]
     sources: dict[int, list[Dataset]] = {}
     for product_id, dataset in session.exec(
@@ -134,6 +116,62 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
             "products": sum(len(e["products"]) for e in entries),
         },
     }
+
+
+def _ever_listed(session: Session) -> list[DataProduct]:
+    """Products that have been listed at some time: listed now, or with a listing behind them."""
+    listed_before = select(ListingEvent.item_id).where(
+        ListingEvent.kind == "product", ListingEvent.to_status == ListingStatus.LISTED
+    )
+    return list(
+        session.exec(
+            select(DataProduct)
+            .where(
+                col(DataProduct.status).in_((ListingStatus.LISTED, ListingStatus.DELISTED))
+                | col(DataProduct.id).in_(listed_before)
+            )
+            .order_by(DataProduct.listing_no, DataProduct.id)
+        )
+    )
+
+
+def _histories(
+    session: Session, products: list[DataProduct]
+) -> dict[int, tuple[dt.datetime | None, dt.datetime | None]]:
+    """For each product, when it was first listed and when its offer last ended (None while listed).
+
+    From the listing events where there are any; an item loaded by the seed or an import has none,
+    so its ``listed_at`` stands for the first listing and, when it is no longer listed, its
+    ``updated_at`` for the end."""
+    events: dict[int, list[tuple[str, dt.datetime]]] = {}
+    for item_id, status, at in session.exec(
+        select(ListingEvent.item_id, ListingEvent.to_status, ListingEvent.at).where(
+            ListingEvent.kind == "product",
+            col(ListingEvent.to_status).in_((ListingStatus.LISTED, ListingStatus.DELISTED)),
+        )
+    ):
+        events.setdefault(item_id, []).append((status, at))
+    out = {}
+    for product in products:
+        mine = events.get(product.id, [])  # type: ignore[arg-type]
+        listings = [at for status, at in mine if status == ListingStatus.LISTED]
+        if product.listed_at is not None:
+            listings.append(product.listed_at)
+        first = min(listings, default=None)
+        ends = [at for status, at in mine if status == ListingStatus.DELISTED]
+        ended = None if product.status == ListingStatus.LISTED else max(ends, default=product.updated_at)
+        out[product.id] = (first, ended)
+    return out  # type: ignore[return-value]
+
+
+def _on_offer(
+    first: dt.datetime | None,
+    ended: dt.datetime | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> bool:
+    """Whether the product was on offer at some time in [start, end)."""
+    return first is not None and first < end and (ended is None or ended >= start)
 
 
 def _request_counts(
@@ -220,6 +258,9 @@ def disclosure_xlsx(report: dict[str, Any]) -> bytes:
             cell.font = bold
         for row in rows:
             sheet.append(row)  # type: ignore[union-attr]
+            for item in sheet[sheet.max_row]:  # type: ignore[index, union-attr]
+                if isinstance(item.value, str):
+                    item.data_type = "s"  # a title like =HYPERLINK(…) stays text, never a formula
         sheet.freeze_panes = "A3"  # type: ignore[union-attr]
     buffer = io.BytesIO()
     book.save(buffer)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
@@ -179,12 +180,38 @@ def cell(value: Any) -> Any:
     return value
 
 
+# Text a spreadsheet would take for a formula (=, +, -, @) or a control: an owner's title such as
+# =HYPERLINK(…) must reach the officials who open the export as text, not run.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_TEXT_MARK = "'"  # what spreadsheets take as "this is text"; the import removes it again
+
+
+def csv_cell(value: Any) -> Any:
+    value = cell(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return CSV_TEXT_MARK + value
+    return value
+
+
 def to_csv(header: Sequence[str], rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows([cell(value) for value in row] for row in rows)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def text_cells(sheet: Any, values: list[Any]) -> list[Any]:
+    """A row for a write-only sheet in which every text is a text cell, never a formula."""
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            text = WriteOnlyCell(sheet, value=value)
+            text.data_type = "s"
+            cells.append(text)
+        else:
+            cells.append(value)
+    return cells
 
 
 def to_xlsx(title: str, header: Sequence[str], rows: list[list[Any]]) -> bytes:
@@ -192,7 +219,7 @@ def to_xlsx(title: str, header: Sequence[str], rows: list[list[Any]]) -> bytes:
     sheet = book.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        sheet.append([cell(value) for value in row])
+        sheet.append(text_cells(sheet, [cell(value) for value in row]))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from catalog.i18n import N_
 from catalog.products.samples import MAX_RATIO, MAX_UNZIPPED
-from catalog.stats.exports import FIELD_COLUMNS, LIST_COLUMNS, LIST_SEPARATOR
+from catalog.stats.exports import CSV_TEXT_MARK, FIELD_COLUMNS, FORMULA_START, LIST_COLUMNS, LIST_SEPARATOR
 
 MAX_ROWS = 10_000  # rows of one import file
 SUFFIXES = (".csv", ".xlsx", ".json")
@@ -92,6 +92,13 @@ def _table(records: list[tuple[int, list[Any]]]) -> Table:
     return table
 
 
+def _unmarked(value: str) -> str:
+    """A CSV cell without the text mark the export puts before what looks like a formula."""
+    if value.startswith(CSV_TEXT_MARK) and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def _csv_records(content: bytes) -> list[tuple[int, list[Any]]]:
     try:
         text = content.decode("utf-8-sig")
@@ -110,7 +117,7 @@ def _csv_records(content: bytes) -> list[tuple[int, list[Any]]]:
                 continue
             if len(records) > MAX_ROWS:
                 raise _too_many()
-            records.append((start, cells))
+            records.append((start, [_unmarked(c) for c in cells]))
     except csv.Error as exc:  # a cell past the reader's size limit, a NUL byte …
         raise Unreadable(
             N_("The CSV file could not be read at line %(line)s: %(reason)s"),

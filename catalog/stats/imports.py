@@ -180,7 +180,7 @@ def _column_problems(spec: Kind, table: Table) -> list[ImportProblem]:
             problems.append(ImportProblem(line=table.header_line, column=column, message=message))
         seen.add(column)
     if len(seen & set(spec.keys)) > 1:
-        message = N_("Give the key in one column only: %(columns)s.")
+        message = N_("Give the identifier in one column only: %(columns)s.")
         params = {"columns": ", ".join(spec.keys)}
         problems.append(ImportProblem(line=table.header_line, column="", message=message, params=params))
     for column in _required_columns(spec):
@@ -223,9 +223,10 @@ class _Checker:
 
     def __init__(self, session: Session, spec: Kind, report: ImportReport) -> None:
         self.session, self.spec, self.report = session, spec, report
-        orgs = session.exec(select(Organization.slug, Organization.code)).all()
-        self.org_slugs = {slug for slug, _ in orgs}
-        self.org_by_code = {code: slug for slug, code in orgs if code}
+        orgs = session.exec(select(Organization.slug, Organization.code, Organization.suspended)).all()
+        self.org_slugs = {slug for slug, _, _ in orgs}
+        self.org_by_code = {code: slug for slug, code, _ in orgs if code}
+        self.suspended = {slug for slug, _, suspended in orgs if suspended}
         self.sectors = set(session.exec(select(Sector.slug)))
         if spec is PRODUCTS:
             self.licences = set(session.exec(select(Licence.code)))
@@ -252,7 +253,7 @@ class _Checker:
             self.problem(
                 row,
                 "",
-                N_("Give the key in one column only: %(columns)s."),
+                N_("Give the identifier in one column only: %(columns)s."),
                 columns=", ".join(self.spec.keys),
             )
         values, failed = self.convert(row)
@@ -291,6 +292,10 @@ class _Checker:
     def resolve_provider(self, row: Row, values: dict[str, Any], failed: set[str]) -> None:
         """The provider by its slug or by its credit code, whichever the row gives (both must agree)."""
         slug, code = values.get("provider"), as_text(row.values.get("provider_code"))
+        if slug is not None and not isinstance(slug, str):
+            self.problem(row, "provider", N_("Give the organization's slug as text."))
+            failed.add("provider")
+            slug = None
         if slug and slug not in self.org_slugs:
             self.problem(row, "provider", N_("No organization has the slug %(value)s."), value=slug)
             failed.add("provider")
@@ -301,7 +306,7 @@ class _Checker:
                 self.problem(row, "provider_code", message, value=code)
                 failed.add("provider")
             elif slug and found != slug and "provider" not in failed:
-                message = N_("This credit code is the organization %(found)s's, not %(slug)s's.")
+                message = N_("This credit code belongs to the organization %(found)s, not to %(slug)s.")
                 self.problem(row, "provider_code", message, found=found, slug=slug)
                 failed.add("provider")
             elif not slug:
@@ -311,6 +316,11 @@ class _Checker:
                 "Give the provider's slug (provider) or its unified social credit code (provider_code)."
             )
             self.problem(row, "provider", message)
+            failed.add("provider")
+        provider = values.get("provider")
+        if "provider" not in failed and isinstance(provider, str) and provider in self.suspended:
+            message = N_("The organization %(value)s is suspended: reinstate it before importing its items.")
+            self.problem(row, "provider", message, value=provider)
             failed.add("provider")
 
     def validate(self, row: Row, values: dict[str, Any], failed: set[str]) -> Any:

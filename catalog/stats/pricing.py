@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -13,7 +14,7 @@ from catalog.accounts.models import Organization
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor, can_review, require
-from catalog.products.models import DataProduct
+from catalog.products.models import DataProduct, ProductRevision
 from catalog.settings import Settings
 from catalog.stats.site import SiteConfig, site_config
 from catalog.vocabularies import PriceModel, UseCategory
@@ -33,7 +34,7 @@ class PriceFlag:
     product: str  # slug
     title: str
     provider: str
-    status: str
+    status: str  # the product's, or new_version for a new version in review
     use_category: str
     price_model: str
     price: Decimal | None
@@ -43,18 +44,67 @@ class PriceFlag:
     cap: Decimal | None = None
 
 
-def flag(product: DataProduct, config: SiteConfig) -> tuple[str, str, Decimal | None] | None:
-    """What is wrong with a product's price, as (rule, message, cap); None when it is in line."""
-    if product.use_category in PUBLIC_USES and product.price_model != PriceModel.FREE:
+# How a price in each unit compares with the cap of its price model (per call, per year, per delivery)
+UNIT_FACTORS: dict[str, dict[str, Decimal]] = {
+    PriceModel.PER_CALL: {"元/次": Decimal(1), "元/千次": Decimal("0.001"), "元/万次": Decimal("0.0001")},
+    PriceModel.SUBSCRIPTION: {
+        "元/年": Decimal(1),
+        "元/半年": Decimal(2),
+        "元/季度": Decimal(4),
+        "元/月": Decimal(12),
+    },
+    PriceModel.ONE_TIME: {
+        "元/份": Decimal(1),
+        "元/套": Decimal(1),
+        "元/次": Decimal(1),
+        "元/项目": Decimal(1),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Price:
+    use_category: str
+    price_model: str
+    price: Decimal | None
+    price_unit: str
+
+
+def flag(price: Price, config: SiteConfig) -> tuple[str, str, Decimal | None] | None:
+    """What is wrong with a price, as (rule, message, cap); None when it is in line."""
+    if price.use_category in PUBLIC_USES and price.price_model != PriceModel.FREE:
         return "not_free", N_("Public-governance and public-welfare use must be free."), None
-    if product.use_category != UseCategory.INDUSTRY:
+    if price.use_category != UseCategory.INDUSTRY:
         return None
-    if product.price_model == PriceModel.NEGOTIATED:
+    if price.price_model == PriceModel.NEGOTIATED:
         return "fee_not_public", N_("The fee is negotiated: publish a fee standard."), None
-    cap = config.price_cap(product.price_model)
-    if cap is not None and product.price is not None and product.price > cap:
+    cap = config.price_cap(price.price_model)
+    if cap is None or price.price is None:
+        return None
+    factor = UNIT_FACTORS.get(price.price_model, {}).get(price.price_unit.strip())
+    if factor is None:
+        return (
+            "unit_unknown",
+            N_("The price unit cannot be compared with the cap: use a unit the port knows."),
+            cap,
+        )
+    if price.price * factor > cap:
         return "over_cap", N_("The price is over the cap for industry use."), cap
     return None
+
+
+def _price_of(values: dict[str, Any]) -> Price:
+    raw = values.get("price")
+    try:
+        amount = None if raw in (None, "") else Decimal(str(raw))
+    except ArithmeticError:
+        amount = None
+    return Price(
+        use_category=str(values.get("use_category") or UseCategory.INDUSTRY),
+        price_model=str(values.get("price_model") or ""),
+        price=amount,
+        price_unit=str(values.get("price_unit") or ""),
+    )
 
 
 def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[PriceFlag]:
@@ -62,11 +112,20 @@ def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[Pr
     require(can_review(actor), actor, "only reviewers and administrators see the pricing check")
     config = site_config(session, settings)
     orgs = dict(session.exec(select(Organization.id, Organization.name)).all())
+    checked: list[tuple[DataProduct, Price, str]] = [
+        (p, Price(p.use_category, p.price_model, p.price, p.price_unit), p.status)
+        for p in session.exec(select(DataProduct).where(col(DataProduct.status).in_(CHECKED_STATES)))
+    ]
+    # a listed product's new version in review: its new price is checked before it goes public
+    for revision, product in session.exec(
+        select(ProductRevision, DataProduct)
+        .join(DataProduct, DataProduct.id == ProductRevision.product_id)
+        .where(col(ProductRevision.status).in_((ListingStatus.SUBMITTED, ListingStatus.IN_REVIEW)))
+    ).all():
+        checked.append((product, _price_of(revision.data), "new_version"))
     flags = []
-    for product in session.exec(
-        select(DataProduct).where(col(DataProduct.status).in_(CHECKED_STATES)).order_by(DataProduct.slug)
-    ):
-        found = flag(product, config)
+    for product, price, status in checked:
+        found = flag(price, config)
         if found is None:
             continue
         rule, message, cap = found
@@ -75,11 +134,11 @@ def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[Pr
                 product=product.slug,
                 title=product.title,
                 provider=orgs.get(product.provider_id, ""),
-                status=product.status,
-                use_category=product.use_category,
-                price_model=product.price_model,
-                price=product.price,
-                price_unit=product.price_unit,
+                status=status,
+                use_category=price.use_category,
+                price_model=price.price_model,
+                price=price.price,
+                price_unit=price.price_unit,
                 rule=rule,
                 message=message,
                 cap=cap,

@@ -129,6 +129,7 @@ def monthly_trend(dates: list[dt.date], today: dt.date) -> list[dict[str, Any]]:
 
 PACE_WINDOW_DAYS = 182  # the pace is that of the last six months (or since the first listing, if later)
 DAYS_PER_MONTH = 30.44
+MAX_PROJECTION_DAYS = 100 * 365
 
 
 def projection(dates: list[dt.date], target: int, deadline: dt.date, today: dt.date) -> dict[str, Any]:
@@ -144,7 +145,10 @@ def projection(dates: list[dt.date], target: int, deadline: dt.date, today: dt.d
         "target": target,
         "remaining": remaining,
         "pace_per_month": 0.0,
-        "needed_per_month": round(remaining / months_left, 1) if months_left and remaining else 0.0,
+        # None once the deadline has passed: no pace reaches it any more
+        "needed_per_month": round(remaining / months_left, 1)
+        if months_left
+        else (None if remaining else 0.0),
         "reached_on": None,
         "projected_date": None,
         "on_track": None,
@@ -158,13 +162,17 @@ def projection(dates: list[dt.date], target: int, deadline: dt.date, today: dt.d
         return out
     since = max(today - dt.timedelta(days=PACE_WINDOW_DAYS), dates[0])
     window = max(30, (today - since).days)
-    recent = sum(1 for day in dates if day > today - dt.timedelta(days=window))
+    recent = sum(1 for day in dates if today - dt.timedelta(days=window) <= day <= today)
     per_day = recent / window
     out["pace_per_month"] = round(per_day * DAYS_PER_MONTH, 1)
     if per_day == 0:
         out["on_track"] = False
         return out
-    projected = today + dt.timedelta(days=math.ceil(remaining / per_day))
+    days = math.ceil(remaining / per_day)
+    if days > MAX_PROJECTION_DAYS:  # not in any horizon worth a date
+        out["on_track"] = False
+        return out
+    projected = today + dt.timedelta(days=days)
     out["projected_date"] = projected.isoformat()
     out["on_track"] = projected <= deadline
     return out
@@ -327,9 +335,10 @@ def stats_text(figures: dict[str, Any]) -> str:
             outlook = f"reached around {p['projected_date']}, {when} the deadline"
         else:
             outlook = "not reached at the current pace"
+        needed = p["needed_per_month"]
+        need = "the deadline has passed" if needed is None else f"{needed} needed"
         lines.append(
-            f"Projection, {kind}: {p['pace_per_month']} a month over the last six months"
-            f" ({p['needed_per_month']} needed); {outlook}"
+            f"Projection, {kind}: {p['pace_per_month']} a month over the last six months ({need}); {outlook}"
         )
     for kind in ("products", "datasets"):
         pipe = figures["pipeline"][kind]

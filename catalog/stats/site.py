@@ -16,11 +16,13 @@ from catalog.audit.services import record
 from catalog.errors import Invalid
 from catalog.i18n import N_
 from catalog.models_base import utcnow
-from catalog.permissions import Actor, can_administer, require
+from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.settings import Settings
 from catalog.stats.models import SiteSetting
 from catalog.vocabularies import PriceModel
 
+MAX_TARGET = 1_000_000
+FIRST_DEADLINE, LAST_DEADLINE = dt.date(2020, 1, 1), dt.date(2100, 12, 31)
 PRICED = (PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME)
 
 
@@ -67,14 +69,17 @@ def _parse(field: SiteField, raw: str) -> Any:
     """One setting's value from text; ValueError with a message a person can act on."""
     raw = raw.strip()
     if field.kind == "int":
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValueError(N_("Enter a whole number of at least 1."))
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_TARGET:
+            raise ValueError(N_("Enter a whole number from 1 to 1,000,000."))
         return int(raw)
     if field.kind == "date":
         try:
-            return dt.date.fromisoformat(raw)
+            day = dt.date.fromisoformat(raw)
         except ValueError:
             raise ValueError(N_("Enter a date like 2027-12-31.")) from None
+        if not FIRST_DEADLINE <= day <= LAST_DEADLINE:
+            raise ValueError(N_("Enter a date from 2020 to 2100."))
+        return day
     try:
         value = Decimal(raw)
     except InvalidOperation:
@@ -100,6 +105,7 @@ def update_site_settings(
 ) -> SiteConfig:
     """Change the settings from a form; every field is checked before anything is written (422 naming
     each bad field), and the change is audited with the values before and after."""
+    require_write(actor)
     require(can_administer(actor), actor, "only administrators change site settings")
     current = site_config(session, settings)
     parsed: dict[str, Any] = {}

@@ -28,7 +28,7 @@ from catalog.audit.models import AuditEvent
 from catalog.cli import main
 from catalog.datasets.models import Dataset
 from catalog.permissions import SYSTEM
-from catalog.products.models import DataProduct
+from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import AccessRequest
 from catalog.settings import Settings
 from catalog.stats.models import SiteSetting, ViewCount
@@ -92,6 +92,12 @@ def counts(engine: Engine) -> dict[str, int]:
             "products.pipeline.publicity": n(DataProduct, DataProduct.status == "publicity"),
             "requests.total": n(AccessRequest),
         }
+
+
+def price_flags(html: str) -> dict[str, str]:
+    """The pricing check's flags: product slug → rule."""
+    found = re.findall(r'data-rule="(\w+)">\s*<th scope="row"><a href="/products/([\w-]+)"', html)
+    return {slug: rule for rule, slug in found}
 
 
 def dashboard_figures(html: str) -> dict[str, int]:
@@ -260,12 +266,7 @@ def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: E
     sign_in(app, "chief@sjj.cn")
     page = app.get("/admin/pricing?lang=en")
     assert page.status_code == 200
-    flagged = {
-        slug: rule
-        for rule, slug in re.findall(
-            r'data-rule="(\w+)">\s*<th scope="row"><a href="/products/([\w-]+)"', page.text
-        )
-    }
+    flagged = price_flags(page.text)
     assert flagged[slugs[0]] == "not_free" and flagged[slugs[1]] == "over_cap"
     assert slugs[2] not in flagged
     # raising the cap puts the subscription in line
@@ -324,3 +325,72 @@ def test_the_dashboard_is_for_administrators_and_draws_its_numbers(app: TestClie
     assert re.search(r'<desc id="chart-products-d">Listed data products: \d+ in \d{4}-\d\d, \d+ in', page)
     assert "projection-line" in page  # the seed's products are short of the target: the pace shows
     assert '<a href="/admin/pricing">' in page and "Listing pipeline" in page
+
+
+def test_a_read_token_may_look_but_not_change(app: TestClient, engine: Engine) -> None:
+    user(engine, "chief@sjj.cn", admin=True)
+    user(engine, "clerk@sjj.cn")
+    with db.session_scope(engine) as session:
+        chief = session.exec(select(User).where(User.email == "chief@sjj.cn")).one()
+        secret, _ = auth.create_token(
+            session, auth.actor_for_user(session, chief), auth.TokenCreate(name="t", scope="read")
+        )
+    read = {"Authorization": f"Bearer {secret}"}
+    assert app.get("/admin", headers=read).status_code == 200
+    assert app.get("/admin", headers=read).headers["cache-control"] == "no-store"
+    settings = {"target_products": "999", "target_datasets": "50", "target_deadline": "2027-12-31"}
+    settings |= {"price_cap_per_call": "1.5", "price_cap_subscription": "1", "price_cap_one_time": "1"}
+    assert app.post("/admin/settings", data=settings, headers=read).status_code == 403
+    with Session(engine) as session:
+        clerk = session.exec(select(User).where(User.email == "clerk@sjj.cn")).one()
+    answer = app.post(f"/admin/users/{clerk.id}/roles", data={"admin": "1"}, headers=read)
+    assert answer.status_code == 403
+    with Session(engine) as session:
+        assert session.exec(select(SiteSetting)).all() == []
+        assert not session.get(User, clerk.id).is_admin  # type: ignore[union-attr]
+
+
+def test_the_last_administrator_stays(seeded_settings: Settings, engine: Engine) -> None:
+    user(engine, "chief@sjj.cn", admin=True)
+    env = {"CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    refused = CliRunner().invoke(main, ["user", "roles", "chief@sjj.cn", "--no-admin"], env=env)
+    assert refused.exit_code != 0 and "at least one active administrator" in refused.output
+    user(engine, "deputy@sjj.cn", admin=True)
+    done = CliRunner().invoke(main, ["user", "roles", "chief@sjj.cn", "--no-admin"], env=env)
+    assert done.exit_code == 0, done.output
+
+
+def test_prices_are_compared_in_the_cap_s_unit_and_new_versions_are_checked(
+    app: TestClient, engine: Engine
+) -> None:
+    user(engine, "chief@sjj.cn", admin=True)
+    with db.session_scope(engine) as session:
+        listed = session.exec(
+            select(DataProduct)
+            .where(DataProduct.status == "listed", DataProduct.use_category == "industry")
+            .order_by(DataProduct.id)
+        ).all()
+        monthly, thousand, odd, revised = listed[0], listed[1], listed[2], listed[3]
+        monthly.price_model, monthly.price, monthly.price_unit = "subscription", Decimal(100000), "元/月"
+        thousand.price_model, thousand.price, thousand.price_unit = "per_call", Decimal(1000), "元/千次"
+        odd.price_model, odd.price, odd.price_unit = "per_call", Decimal("0.5"), "元/桶"
+        revised.price_model, revised.price, revised.price_unit = "one_time", Decimal(100), "元/份"
+        data = {
+            "price_model": "one_time",
+            "price": "900000",
+            "price_unit": "元/份",
+            "use_category": "industry",
+        }
+        session.add(
+            ProductRevision(
+                product_id=revised.id, base_version=revised.version, data=data, status="submitted"
+            )
+        )  # type: ignore[arg-type]
+        slugs = [p.slug for p in (monthly, thousand, odd, revised)]
+    sign_in(app, "chief@sjj.cn")
+    page = app.get("/admin/pricing").text
+    flagged = price_flags(page)
+    assert flagged[slugs[0]] == "over_cap"  # 1.2 million a year
+    assert slugs[1] not in flagged  # 1 yuan a call
+    assert flagged[slugs[2]] == "unit_unknown"
+    assert flagged[slugs[3]] == "over_cap"  # the new version's price, before it is public

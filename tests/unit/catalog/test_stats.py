@@ -96,3 +96,21 @@ def test_site_settings_are_checked(key: str, raw: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError):
             _parse(field, raw)
+
+
+def test_the_projection_counts_the_first_day_and_stays_in_range() -> None:
+    one_day = [TODAY - dt.timedelta(days=60)] * 100  # everything listed on one day, two months ago
+    burst = projection(one_day, 300, DEADLINE, TODAY)
+    assert burst["pace_per_month"] > 40 and burst["projected_date"] is not None
+    far = projection(steady(1, 6), 10**6, DEADLINE, TODAY)  # a target no pace reaches in a century
+    assert far["projected_date"] is None and far["on_track"] is False and far["pace_per_month"] > 0
+    late = projection(steady(2, 6), 300, dt.date(2026, 1, 1), TODAY)  # the deadline has passed
+    assert late["needed_per_month"] is None and late["on_track"] is False
+
+
+def test_a_long_chart_keeps_a_readable_axis() -> None:
+    dates = steady(10, 12)
+    chart = charts.line_chart(
+        monthly_trend(dates, TODAY), projection(dates, 300, DEADLINE, TODAY), dt.date(2100, 1, 1)
+    )
+    assert chart is not None and len(chart.x_ticks) <= charts.MAX_X_TICKS + 1
