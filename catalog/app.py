@@ -139,6 +139,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     error.status = exc.status_code
     if exc.status_code == 405:
         error.code = "method_not_allowed"
+    elif exc.status_code == 400:  # e.g. a multipart body without its boundary
+        error.code = "bad_request"
     return await _catalog_error(request, error)
 
 

@@ -222,8 +222,9 @@ def error_body(error: CatalogError) -> dict[str, Any]:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if isinstance(error, Invalid) and error.fields:
         body["fields"] = error.fields
-    if "allowed" in error.details:
-        body["allowed"] = error.details["allowed"]
+    for detail in ("allowed", "existing"):  # the steps one may take; the open request a duplicate names
+        if detail in error.details:
+            body[detail] = error.details[detail]
     return {"error": body}
 
 

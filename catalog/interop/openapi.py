@@ -256,14 +256,17 @@ ERROR_SCHEMA: dict[str, Any] = {
                     "items": {"type": "string"},
                     "description": "with invalid_transition: the states the caller may move to now",
                 },
+                "existing": {
+                    "type": "string",
+                    "description": "with duplicate: the address of the open request",
+                },
             },
         }
     },
 }
 
 ERRORS = {  # status -> when, and the codes it carries
-    400: "bad_request: the body is not JSON, or the form or cookies cannot be read (a multipart body "
-    "without a boundary gives the code error)",
+    400: "bad_request: the body is not JSON, or the form, a multipart body or the cookies cannot be read",
     401: "unauthorized: no account, or the bearer token is unknown, expired or revoked",
     403: "forbidden: the role or the token's scope does not allow it; csrf_failed: a cookie-signed "
     "unsafe request without its CSRF token",
@@ -346,7 +349,7 @@ OPERATIONS: tuple[Op, ...] = (
        description="A CSV or XLSX file in the multipart field sample."),
     Op("GET", "/api/v1/products/{slug}/version", "products.version", "products",
        "A listed product's new version in the works",
-       {200: ("The new version, or null", PendingRevision)}),
+       {200: ("The new version, or null", PendingRevision)}, errors=(404,)),
     Op("POST", "/api/v1/products/{slug}/version", "products.version_transition", "products",
        "Submit, approve, send back or reject a new version",
        {200: ("The new version in its new state", RevisionAnswer)},
@@ -620,7 +623,7 @@ def document() -> dict[str, Any]:
             "summary": "The catalog of data products and authorized-operation datasets (淮安市数据港).",
             "description": "Reads are public; writes take an API token with the write scope "
             "(Authorization: Bearer hdp_…). Every GET also answers HEAD. Errors are "
-            '{"error": {"code", "message", "fields"?, "allowed"?}}.',
+            '{"error": {"code", "message", "fields"?, "allowed"?, "existing"?}}.',
         },
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],
         "paths": dict(sorted(paths.items())),

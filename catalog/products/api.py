@@ -61,6 +61,7 @@ async def version(request: Request) -> Response:
     actor = actor_for(request)
     slug = request.path_params["slug"]
     if request.method == "GET":
+        await call(request, services.get_product, actor, slug)  # 404 for a product the caller cannot see
         found = await call(request, revisions.pending, actor, slug)
         return json_response({"revision": found.model_dump(mode="json") if found else None})
     require_write(actor)
