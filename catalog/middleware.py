@@ -220,8 +220,18 @@ def _csrf(app: ASGIApp, secret: str) -> ASGIApp:
         signing_secret=secret,
         cookie_name=CSRF_COOKIE,
         always_protect={"/login", "/register", "/password-reset"},
+        skip_if_scope=_read_only_post,
         send_csrf_failed=_csrf_failed,
     )
+
+
+# POSTs that only read (the CKAN actions and the Dataspace Protocol's catalog request): harvesters and
+# connectors behind proxies may carry cookies, and there is nothing for a forged request to change
+READ_ONLY_POSTS = ("/api/action/", "/api/3/action/", "/dsp/catalog/request")
+
+
+def _read_only_post(scope: Scope) -> bool:
+    return str(scope.get("path", "")).startswith(READ_ONLY_POSTS)
 
 
 class CSRF:
