@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     engine = db.make_engine(settings.database_url)
     routes = [
+        *dcat.routes,  # first: /products/{slug}.ttl would otherwise be taken for a product called x.ttl
         *portal_routes.routes,
         *products_routes.routes,
         *requests_routes.routes,  # before the workspace's /owner/{kinds}/{key}
@@ -182,7 +183,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *admin_imports.routes,
         *openapi.routes,
         *ckan.routes,
-        *dcat.routes,
         *dsp.routes,
         *feeds.routes,
         *datapackage.routes,
