@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException
@@ -56,10 +57,21 @@ def pick(zh: str | None, en: str | None) -> str:
     return zh or en or ""
 
 
-def json_script(value: Any) -> str:
-    """JSON safe to place inside a ``<script>`` element."""
+def json_script(value: Any) -> Markup:
+    """JSON safe to place inside a ``<script>`` element (no tag, comment or line separator can end it)."""
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    for character, escaped in JSON_SCRIPT_ESCAPES:
+        text = text.replace(character, escaped)
+    return Markup(text)
+
+
+JSON_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
 
 
 def actor_for(request: Request) -> Actor:

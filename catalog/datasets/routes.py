@@ -12,6 +12,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.datasets import forms, services
 from catalog.datasets.models import DatasetCreate
 from catalog.errors import CatalogError
+from catalog.interop import schemaorg
 from catalog.listings import forms as shared_forms
 from catalog.listings.filters import DatasetFilters
 from catalog.stats.views import count_view
@@ -28,7 +29,8 @@ async def browse(request: Request) -> Response:
 async def detail(request: Request) -> Response:
     dataset = await call(request, services.get_dataset, actor_for(request), request.path_params["code"])
     count_view(request, "dataset", dataset.id, dataset.status)
-    return render(request, "datasets/detail.html", {"dataset": dataset})
+    jsonld = await call(request, schemaorg.dataset_jsonld, dataset, request.app.state.settings.base_url)
+    return render(request, "datasets/detail.html", {"dataset": dataset, "jsonld": jsonld})
 
 
 routes = [

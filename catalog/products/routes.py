@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError
+from catalog.interop import datapackage, schemaorg
 from catalog.listings import forms as shared_forms
 from catalog.listings.filters import ProductFilters
 from catalog.products import forms, revisions, samples, services
@@ -31,7 +32,13 @@ async def detail(request: Request) -> Response:
     product = await call(request, services.get_product, actor, request.path_params["slug"])
     quality = await call(request, services.product_quality, actor, request.path_params["slug"])
     following = await call(request, follows.follows, actor, product=request.path_params["slug"])
-    context = {"product": product, "quality": quality, "following": following}
+    context = {
+        "product": product,
+        "quality": quality,
+        "following": following,
+        "jsonld": schemaorg.product_jsonld(product, request.app.state.settings.base_url),
+        "has_package": datapackage.has_package(product),
+    }
     count_view(request, "product", product.id, product.status)
     return render(request, "products/detail.html", context)
 
