@@ -6,6 +6,7 @@ its own export beside its page."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -367,3 +368,18 @@ def test_a_delisted_product_leaves_the_catalog(seeded_settings: Settings) -> Non
         after = app.get("/catalog.ttl", headers={"if-none-match": before.headers["etag"]})
         assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
         assert named not in after.text and f"<{URIS.product(STANDARD_PRODUCT)}> a dcat:Dataset" in after.text
+
+
+def test_item_pages_link_their_linked_data(client: TestClient) -> None:
+    """A listed product's and dataset's pages point harvesters at their Turtle and JSON-LD."""
+    slug = seed_slug("listed")
+    dataset = client.get("/api/v1/datasets", params={"per_page": 1}).json()["items"][0]["id"]
+    for page in (f"/products/{slug}", f"/datasets/{dataset}"):
+        html = client.get(page).text
+        links = re.findall(
+            r'<link rel="alternate" type="(text/turtle|application/ld\+json)" href="([^"]+)">', html
+        )
+        assert {kind for kind, _ in links} == {"text/turtle", "application/ld+json"}
+        for kind, href in links:
+            answer = client.get(href)
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind)
