@@ -3,7 +3,6 @@ envelopes) against the app served by uvicorn on 127.0.0.1, on a copy of the seed
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import ckanapi
-import httpx
 import pytest
 import requests
 import uvicorn
@@ -27,17 +25,18 @@ from catalog.products.models import DataProduct
 from catalog.sectors.models import Sector
 from catalog.settings import Settings
 from search_index.analysis import title_sort_key
-from tests.conftest import make_settings
+from tests.conftest import copy_data_dir, make_settings
 
 BUS_PRODUCTS = {"bus-realtime-arrival-api", "bus-ridership-od-transfer-dataset", "open-transit-data-pack"}
 FACETS = ["organization", "groups", "tags", "license_id", "res_format"]
 
 
 @pytest.fixture(scope="module")
-def served(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+def served(
+    seeded_template: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Settings]]:
     """The app under uvicorn, in a thread, on a free port of 127.0.0.1: its address and settings."""
-    data_dir = tmp_path_factory.mktemp("ckan") / "var"
-    shutil.copytree(seeded_template, data_dir)
+    data_dir = copy_data_dir(seeded_template, tmp_path_factory.mktemp("ckan") / "var", request)
     settings = make_settings(data_dir)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -419,7 +418,7 @@ def test_help_show_describes_an_action(ckan: ckanapi.RemoteCKAN) -> None:
 
 def test_a_post_carrying_cookies_is_answered(url: str) -> None:
     """Harvesters behind proxies send cookies; the actions only read, so no CSRF token is asked for."""
-    answer = httpx.post(
+    answer = requests.post(
         f"{url}/api/3/action/package_search",
         json={"q": "公交", "rows": 1},
         cookies={"csrftoken": "from-a-proxy", "route": "sticky-1"},
