@@ -35,6 +35,9 @@ def _settings() -> Settings:
 def _engine(settings: Settings) -> Engine:
     engine = db.make_engine(settings.database_url)
     db.migrate(engine)
+    context = click.get_current_context(silent=True)
+    if context is not None:  # the command's connections close with it (PostgreSQL's would linger)
+        context.call_on_close(engine.dispose)
     return engine
 
 
@@ -210,6 +213,38 @@ def mail_send() -> None:
 def _explain(exc: CatalogError) -> str:
     fields = getattr(exc, "fields", None) or {}
     return exc.message + "".join(f"\n  {name}: {message}" for name, message in fields.items())
+
+
+@main.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a backup archive: the database (an online copy) and the uploaded files."""
+    from catalog import backup
+
+    settings = _settings()
+    try:
+        manifest = backup.backup(settings, _engine(settings), target)
+    except CatalogError as exc:
+        raise click.ClickException(_explain(exc)) from None
+    click.echo(f"wrote {target}: {manifest['backend']} database at revision {manifest['revision']}")
+
+
+@main.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database and uploads with a backup's, then migrate and rebuild the index. Stop the
+    service first."""
+    from catalog import backup
+
+    settings = _settings()
+    if not yes:
+        click.confirm(f"Replace the catalog at {settings.data_dir} with {source}?", abort=True)
+    try:
+        manifest = backup.restore(settings, source)
+    except CatalogError as exc:
+        raise click.ClickException(_explain(exc)) from None
+    click.echo(f"restored {source} (made {manifest['created_at']}); the index was rebuilt")
 
 
 @main.command("export")
