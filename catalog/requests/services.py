@@ -110,6 +110,7 @@ class RequestPublic(BaseModel):
     product_id: str
     product_title: str
     requester: str
+    requester_verified: bool = False  # its details checked by the port's administrators
     provider: str
     status: str
     purpose: str
@@ -360,6 +361,7 @@ def _public(
         product_id=product.slug,
         product_title=product.title,
         requester=requester.name if requester else "",
+        requester_verified=bool(requester and requester.verified),
         provider=provider.name if provider else "",
         status=request.status,
         purpose=request.purpose,

@@ -439,3 +439,16 @@ def test_the_request_funnel_in_the_figures(api: TestClient, sides: dict, engine:
     assert figures["funnel"] == {"submitted": 3, "approved": 1, "delivered": 0, "rejected": 1}
     assert figures["rejection_rate"] == 0.5 and figures["overdue"] == 1
     assert figures["median_hours_to_first_answer"] is not None and figures["median_hours_to_first_answer"] < 1
+
+
+def test_the_provider_sees_whether_the_requester_is_verified(
+    api: TestClient, sides: dict, engine: Engine
+) -> None:
+    made = ask(api, sides["requester"], sides["product"]).json()
+    seen = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
+    assert seen["requester_verified"] is False
+    with db.session_scope(engine) as session:
+        org = session.exec(select(Organization).where(Organization.name == seen["requester"])).one()
+        org.verified = True
+    again = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
+    assert again["requester_verified"] is True
