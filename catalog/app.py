@@ -52,12 +52,13 @@ log = logging.getLogger("catalog")
 
 
 async def _refresh_index(app: Starlette) -> None:
-    """Apply new ChangeLog rows on a short timer, so writes from other processes reach this replica."""
+    """On a short timer: the node's index writer applies new ChangeLog rows (writes of other processes
+    and nodes) or repairs the index; the other workers follow it, and take its role over if it died."""
     settings: Settings = app.state.settings
     while True:
         await anyio.sleep(settings.index_refresh_seconds)
         try:
-            await run_in_threadpool(app.state.indexer.catch_up)
+            await run_in_threadpool(app.state.indexer.refresh)
         except Exception:  # keep refreshing; /healthz reports the lag
             log.exception("index refresh failed")
 
@@ -110,7 +111,8 @@ async def _send_mail(app: Starlette) -> None:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    await run_in_threadpool(app.state.indexer.catch_up)
+    # the writer role if it is free; a missing or damaged index starts rebuilding in the background
+    await run_in_threadpool(app.state.indexer.start)
     # decode the index's columns now, so that the first visitor does not wait for it
     await app.state.search.find("product", ProductFilters(per_page=1), facets=False)
     async with anyio.create_task_group() as tasks:
@@ -123,7 +125,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks.cancel_scope.cancel()
     with contextlib.suppress(Exception):  # logged by the timer; nothing more to do on the way out
         await run_in_threadpool(app.state.views.flush, app.state.engine)
-    app.state.indexer.index.close()
+    app.state.indexer.close()  # gives the writer role back
+    app.state.engine.dispose()  # close the pooled connections (a PostgreSQL server counts them)
 
 
 async def _catalog_error(request: Request, exc: Exception) -> Response:

@@ -330,7 +330,14 @@ def stats(as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--demo", is_flag=True, help="On an empty database: create it, load seed/ and build the index.")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; they share the data dir's index, one of them writing it.",
+)
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Serve the catalog over HTTP."""
     import uvicorn
 
@@ -347,18 +354,38 @@ def serve(host: str, port: int, demo: bool) -> None:
             click.echo("demo catalog loaded: " + ", ".join(f"{k} {v}" for k, v in created.items()))
             _reindex(settings, engine)
     engine.dispose()
-    click.echo(f"serving on http://{host}:{port}/")
-    uvicorn.run("catalog.app:create_app", factory=True, host=host, port=port, log_level="info")
+    click.echo(f"serving on http://{host}:{port}/" + (f" with {workers} workers" if workers > 1 else ""))
+    # an import string and a factory: each worker process builds its app from the environment
+    uvicorn.run(
+        "catalog.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 @main.command()
 @click.option("--sizes", default="300,10000,100000", show_default=True, help="Catalog sizes to generate.")
 @click.option("--rounds", default=5, show_default=True, type=int, help="Passes over the query set.")
 @click.option("--work", type=click.Path(path_type=Path), help="Where to build the catalogs [data dir/bench].")
-@click.option("--http", "url", help="Load a running server at this URL (127.0.0.1 only) instead.")
+@click.option(
+    "--http",
+    "url",
+    help="Load a running server at this URL (127.0.0.1 only) with the mixed scenario instead.",
+)
 @click.option("--datasette", help="With --http: also load this Datasette table URL, the peer.")
-@click.option("--clients", default=32, show_default=True, type=int, help="Concurrent HTTP clients.")
-@click.option("--seconds", default=10.0, show_default=True, type=float, help="Seconds of HTTP load.")
+@click.option(
+    "--datasette-from",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="With --http: start Datasette (FTS5) on a copy of the SQLite catalog in this data dir, and load it.",
+)
+@click.option(
+    "--clients", default=32, show_default=True, type=click.IntRange(1, 256), help="Concurrent HTTP clients."
+)
+@click.option(
+    "--seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 600),
+    help="Seconds of HTTP load per server.",
+)
 @click.option("--compare", is_flag=True, help="Also load our server and Datasette on each catalog built.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def bench(
@@ -367,6 +394,7 @@ def bench(
     work: Path | None,
     url: str | None,
     datasette: str | None,
+    datasette_from: Path | None,
     clients: int,
     seconds: float,
     compare: bool,
@@ -376,7 +404,7 @@ def bench(
     from catalog.bench import report
 
     if url:
-        figures = _bench_http(url, datasette, clients, seconds)
+        figures = _bench_http(url, datasette, datasette_from, clients, seconds)
         click.echo(
             json.dumps(figures, ensure_ascii=False, indent=2) if as_json else report.http_table(figures)
         )
@@ -390,7 +418,7 @@ def bench(
         from catalog.bench.compare import compare as compare_servers
 
         for size, figures in results.items():
-            click.echo(f"HTTP load on the catalog of {size} …", err=True)
+            click.echo(f"HTTP load (mixed pages) on the catalog of {size} …", err=True)
             try:
                 figures["http"] = compare_servers(Path(figures["data_dir"]), clients, seconds)
             except RuntimeError as exc:
@@ -402,20 +430,26 @@ def bench(
     click.echo(report.engine_table(results))
     for size, figures in results.items():
         if "http" in figures:
-            click.echo(f"\nsearch page under load, {size:,} products, {clients} clients × {seconds:g} s")
+            click.echo(f"\nmixed pages under load, {size:,} products, {clients} clients × {seconds:g} s")
             click.echo(report.http_table(figures["http"]))
 
 
-def _bench_http(url: str, datasette: str | None, clients: int, seconds: float) -> dict:
-    from catalog.bench.http import catalog_paths, datasette_paths, run_load
+def _bench_http(
+    url: str, datasette: str | None, datasette_from: Path | None, clients: int, seconds: float
+) -> dict:
+    from catalog.bench.compare import serve_peer
+    from catalog.bench.http import check_loopback, compare_running
 
+    if datasette and datasette_from:
+        raise click.UsageError("--datasette and --datasette-from: one or the other")
     try:
-        figures = {"catalog": run_load(url, catalog_paths(), clients, seconds)}
-        if datasette:
-            figures["datasette"] = run_load(datasette, datasette_paths(""), clients, seconds)
-    except (ValueError, OSError) as exc:
+        check_loopback(url)
+        if datasette_from is None:
+            return compare_running(url, datasette, clients, seconds)
+        with serve_peer(datasette_from) as table:
+            return compare_running(url, table, clients, seconds)
+    except (ValueError, OSError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from None
-    return figures
 
 
 def _bench_engine(counts: list[int], work: Path, rounds: int) -> dict:

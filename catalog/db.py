@@ -1,8 +1,10 @@
-"""Engine, sessions and migrations. SQLite runs in WAL mode with foreign keys on."""
+"""Engine, sessions and migrations. SQLite runs in WAL mode with foreign keys on; PostgreSQL
+(``postgresql+psycopg://…``) runs the same migrations at its default isolation, read committed."""
 
 from __future__ import annotations
 
 import secrets
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, event, inspect, orm, text
 from sqlmodel import Session, create_engine
 
 import catalog.indexing.hooks  # noqa: F401  (ChangeLog rows are written by a session hook)
@@ -49,6 +51,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def transaction_lock(session: orm.Session, name: str) -> None:
+    """Hold the lock ``name`` until the session's transaction ends, so that writes which read before
+    they write (the next listing number, the ChangeLog's order) do not interleave. SQLite has one
+    writer at a time already; PostgreSQL takes a transaction-level advisory lock."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
 
 
 def write_on_commit(session: Session, target: Path, content: bytes) -> None:

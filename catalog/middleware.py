@@ -1,6 +1,6 @@
 """The ASGI layers around the routes, outermost first: security headers (and Secure cookies over
-HTTPS), the request-body limit, CSRF (asgi-csrf), signed sessions (Starlette), and the actor of the
-request (session or bearer token)."""
+HTTPS), NUL characters kept out of addresses, the request-body limit, CSRF (asgi-csrf), signed
+sessions (Starlette), and the actor of the request (session or bearer token)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,25 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class NoNul:
+    """No text holds the NUL character (U+0000), and PostgreSQL cannot even compare with it: a path
+    with one names nothing (404), and it is dropped from the query string, as search drops control
+    characters. (Request bodies are checked where they are read, in ``catalog.web``.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if "\x00" in scope["path"]:
+                await _send_error(scope, send, 404, "not_found", "no such page")
+                return
+            query = scope.get("query_string", b"")
+            if b"%00" in query or b"\x00" in query:
+                scope = {**scope, "query_string": query.replace(b"%00", b"").replace(b"\x00", b"")}
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -349,6 +368,7 @@ def stack(settings: Settings) -> list[Middleware]:
     """The middleware list for Starlette, outermost first."""
     return [
         Middleware(SecurityHeaders),
+        Middleware(NoNul),
         Middleware(BodyLimit, limit=settings.max_body_kb * 1024),
         Middleware(CSRF, secret=settings.secret_key),
         Middleware(

@@ -118,19 +118,39 @@ def query_model(request: Request, model: type[M], **overrides: Any) -> M:
         raise Invalid("the query has invalid parameters: " + ", ".join(fields), fields=fields) from None
 
 
+def _refuse_nul(value: Any) -> Any:
+    """``value`` (text, or JSON's lists and objects of it), unless some text holds the NUL character,
+    which no text needs and PostgreSQL cannot store: 400 ``bad_request`` then."""
+    if isinstance(value, str):
+        texts: Any = (value,)
+    elif isinstance(value, dict):
+        texts = (*value, *value.values())
+    else:
+        texts = value if isinstance(value, list) else ()
+    for text in texts:
+        if isinstance(text, str) and "\x00" in text:
+            raise BadRequest("text may not hold the NUL character (U+0000)")
+        if isinstance(text, list | dict):
+            _refuse_nul(text)
+    return value
+
+
 async def form_data(request: Request) -> dict[str, str]:
     """A submitted form as single values; empty fields are left out, so they count as missing (the
     body size is limited by the ``BodyLimit`` middleware)."""
     async with request.form(max_files=0, max_fields=200) as form:
-        return {k: v for k, v in form.items() if isinstance(v, str) and v.strip() and k != "csrftoken"}
+        return _refuse_nul(
+            {k: v for k, v in form.items() if isinstance(v, str) and v.strip() and k != "csrftoken"}
+        )
 
 
 async def json_body(request: Request) -> Any:
     """The request's JSON body; 400 ``bad_request`` when it is not JSON."""
     try:
-        return json.loads(await request.body() or b"null")
+        body = json.loads(await request.body() or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the request body is not valid JSON") from None
+    return _refuse_nul(body)
 
 
 async def form_lists(request: Request) -> dict[str, list[str]]:
@@ -140,7 +160,7 @@ async def form_lists(request: Request) -> dict[str, list[str]]:
         for key, value in form.multi_items():
             if isinstance(value, str) and key != "csrftoken":
                 out.setdefault(key, []).append(value)
-        return out
+        return _refuse_nul(out)
 
 
 async def read_upload(request: Request, field: str, limit: int) -> tuple[str, bytes]:
@@ -169,7 +189,7 @@ async def form_and_file(
                     upload = (value.filename, await value.read(limit + 1))
     except MultiPartException as exc:
         raise Invalid(str(exc), fields={field: str(exc)}) from None
-    return values, upload
+    return _refuse_nul(values), upload
 
 
 async def json_object(request: Request, what: str, without: tuple[str, ...] = ()) -> dict[str, Any]:

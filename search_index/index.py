@@ -11,9 +11,12 @@ filters, for the first page.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +26,8 @@ from typing import Any
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.searching import Searcher
 
 from search_index.analysis import ChineseTokenizer
@@ -39,9 +44,18 @@ from search_index.schema import (
     build_schema,
 )
 
-__all__ = ["SearchHit", "SearchIndex", "SearchResult", "clean_query"]
+__all__ = ["IndexDamaged", "IndexMissing", "SearchHit", "SearchIndex", "SearchResult", "clean_query"]
 
 KEPT_GENERATIONS = 3  # the live generation and the two before it
+OPEN_ATTEMPTS = 3  # a commit of another process may delete the files named by the table we just read
+
+
+class IndexMissing(FileNotFoundError):
+    """There is no index under the folder (never built, or deleted)."""
+
+
+class IndexDamaged(Exception):
+    """The index's files cannot be read back as an index (garbage, truncated or missing files)."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +80,10 @@ class SearchResult:
 class SearchIndex:
     """The search index of one process; writes are serialized by a lock, searches are thread-confined."""
 
-    def __init__(self, root: Path, generation: str) -> None:
+    def __init__(self, root: Path, generation: str, ix: whoosh_index.Index | None = None) -> None:
         self.root = root
         self.generation = generation
-        self._ix = whoosh_index.open_dir(str(root / generation))
+        self._ix = ix if ix is not None else whoosh_index.open_dir(str(root / generation))
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._parser = QueryParser(SEARCH_FIELDS, self._ix.schema)
@@ -83,23 +97,52 @@ class SearchIndex:
 
     # --- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path | str) -> SearchIndex:
-        """Open the live generation under ``root``, creating an empty index if there is none."""
+    def open(cls, root: Path | str, *, create: bool = True) -> SearchIndex:
+        """Open the live generation under ``root``, creating an empty index if there is none (or
+        raising ``IndexMissing`` when not ``create``); ``IndexDamaged`` when its files are not an index."""
         root = Path(root)
-        current = root / "CURRENT"
-        if current.exists():
-            generation = current.read_text(encoding="utf-8").strip()
-            if whoosh_index.exists_in(str(root / generation)):
+        try:
+            generation = cls.live_generation(root)
+            if generation is not None and whoosh_index.exists_in(str(root / generation)):
                 return cls(root, generation)
+        except (IndexMissing, IndexDamaged):
+            raise
+        except Exception as exc:  # whoosh raises anything from IndexError to UnpicklingError on garbage
+            _close_left_open(exc)
+            raise IndexDamaged(f"{type(exc).__name__}: {exc}") from exc
+        if not create:
+            raise IndexMissing(f"no index in {root}")
         generation = cls._new_generation(root)
         cls._swap(root, generation)
         return cls(root, generation)
+
+    @classmethod
+    def empty(cls, root: Path | str) -> SearchIndex:
+        """An empty index held in memory, to search while the one under ``root`` is rebuilt: it writes
+        nothing there, but ``rebuild`` builds a new generation under ``root`` as usual."""
+        ix = RamStorage().create_index(build_schema())
+        return cls(Path(root), "", ix)
+
+    @staticmethod
+    def live_generation(root: Path) -> str | None:
+        """The generation ``CURRENT`` names (None when there is none); ``IndexDamaged`` on garbage."""
+        try:
+            generation = (root / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexDamaged(f"CURRENT cannot be read: {exc}") from exc
+        if not generation.startswith("gen-") or not generation[4:].isdigit():
+            raise IndexDamaged(f"CURRENT names no generation: {generation[:40]!r}")
+        return generation
 
     @staticmethod
     def _new_generation(root: Path) -> str:
         root.mkdir(parents=True, exist_ok=True)
         numbers = [int(p.name[4:]) for p in root.glob("gen-*") if p.name[4:].isdigit()]
-        generation = f"gen-{max(numbers, default=0) + 1}"
+        # never a number used before, even after the folder was deleted: a process still reading the
+        # old generation of that name would take the new one for it (milliseconds since 1970)
+        generation = f"gen-{max(max(numbers, default=0) + 1, time.time_ns() // 1_000_000)}"
         path = root / generation
         path.mkdir()
         whoosh_index.create_in(str(path), build_schema())
@@ -178,21 +221,39 @@ class SearchIndex:
 
     def last_applied_seq(self) -> int:
         """The change-log sequence number the index has applied up to (0 when new)."""
-        with self._ix.searcher() as searcher:
+        with self._open_searcher() as searcher:
             stored = searcher.document(id=META_ID)
         return int(stored["seq"]) if stored else 0
 
     def doc_count(self, kind: str | None = None) -> int:
         """Number of documents of ``kind`` (all kinds but meta when None)."""
-        with self._ix.searcher() as searcher:
+        with self._open_searcher() as searcher:
             if kind:
                 return len(list(searcher.document_numbers(kind=kind)))
             return searcher.doc_count() - (1 if searcher.document(id=META_ID) else 0)
 
     def keys(self, kind: str) -> set[str]:
         """Keys of every document of ``kind``."""
-        with self._ix.searcher() as searcher:
+        with self._open_searcher() as searcher:
             return {stored["key"] for stored in searcher.documents(kind=kind)}
+
+    def check(self) -> None:
+        """Read the whole latest commit back cheaply — its table, every stored document, the meta
+        document through the postings of ``id``, the columns searches use — and raise ``IndexDamaged``
+        on what does not read back (garbage, truncated or missing files). Costs about what opening the
+        first searcher does; damage inside postings that whoosh reads without error is not seen."""
+        try:
+            with self._read_lock, self._open_searcher() as searcher:
+                stored = sum(1 for fields in searcher.all_stored_fields() if fields.get("id") != META_ID)
+                searcher.document(id=META_ID)
+                # the caches searches use: the columns decoded here are not decoded again
+                view = View(searcher, self._segments, self._codes, self._terms)
+                columns = int(view.universe(None).sum())
+        except Exception as exc:
+            _close_left_open(exc)
+            raise IndexDamaged(f"{type(exc).__name__}: {exc}") from exc
+        if columns != stored:
+            raise IndexDamaged(f"{stored} stored documents but {columns} rows of columns")
 
     def search(
         self,
@@ -252,13 +313,24 @@ class SearchIndex:
             # id is unchanged even when documents of it were deleted since, so deletions would not show.
             self._close_searcher()
         if self._searcher is None:
-            self._searcher = self._ix.searcher()
+            self._searcher = self._open_searcher()
             # its files are closed when this object goes, even if nobody calls close()
             self._closer = weakref.finalize(self, self._searcher.close)
             self._view_cache = None
         if self._view_cache is None:
             self._view_cache = View(self._searcher, self._segments, self._codes, self._terms)
         return self._searcher, self._view_cache
+
+    def _open_searcher(self) -> Searcher:
+        """A searcher on the latest commit, retried when a commit of another process deleted the files
+        of the commit it had just found (whoosh removes what the new commit no longer uses)."""
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return self._ix.searcher()
+            except FileNotFoundError:
+                if attempt == OPEN_ATTEMPTS - 1 or not (self.root / self.generation).is_dir():
+                    raise
+        raise AssertionError("unreachable")
 
     def _suggest(self, text: str, searcher: Searcher, view: View, universe: np.ndarray) -> str | None:
         """A corrected query that has hits, for a query that has none."""
@@ -283,6 +355,18 @@ class SearchIndex:
         if self._closer is not None:
             self._closer()  # closes the searcher, once
         self._searcher, self._closer, self._view_cache = None, None, None
+
+
+def _close_left_open(exc: BaseException) -> None:
+    """Close the files a failed whoosh read left open (it opens a table or a segment file, then raises
+    on garbage without closing it), rather than leave them to the garbage collector."""
+    tb = exc.__traceback__
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if isinstance(value, StructFile | io.IOBase):
+                with contextlib.suppress(Exception):
+                    value.close()
+        tb = tb.tb_next
 
 
 def _facet(

@@ -1,4 +1,12 @@
-"""Shared fixtures: a fresh SQLite file and index per test, and one seeded catalog per session."""
+"""Shared fixtures: a fresh database and index per test, and one seeded catalog per backend and run.
+
+Every test that uses a database fixture (``settings``, ``engine``, ``session``, ``seeded_template``,
+``seeded_settings``, ``seeded_engine``, ``client`` or one built on them) runs once per backend: on
+SQLite, and on PostgreSQL when ``CATALOG_TEST_POSTGRES_URL`` (default: the local server) answers
+(tests/backends.py). Tests marked ``sqlite_only`` are about SQLite itself and run on it alone. A data
+dir on PostgreSQL is a folder (the index, uploads, the secret key) plus a database: ``make_settings``
+and ``catalog_env`` find the database of a data dir, ``copy_data_dir`` copies both.
+"""
 
 from __future__ import annotations
 
@@ -17,26 +25,134 @@ from catalog.indexing.indexer import Indexer
 from catalog.permissions import SYSTEM
 from catalog.seeding import load_seed
 from catalog.settings import PROJECT_ROOT, Settings
+from tests.backends import POSTGRES_URL_VARIABLE, POSTGRESQL, SQLITE, PostgresServer, configured_postgres
 
 SEED_DIR = PROJECT_ROOT / "seed"
 
+# the PostgreSQL database of each data dir that has one (the others use SQLite inside the folder)
+_DATABASES: dict[Path, str] = {}
+_POSTGRES = pytest.StashKey[PostgresServer | None]()
+_POSTGRES_PROBLEM = pytest.StashKey[str]()
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark tests by folder: tests/unit -> unit, tests/functional -> functional."""
+
+def pytest_configure(config: pytest.Config) -> None:
+    server = configured_postgres()
+    problem = server.unreachable() if server else f"{POSTGRES_URL_VARIABLE} is empty"
+    if server and problem:
+        problem = f"not reachable at {server.shown} ({problem})"
+        server = None
+    config.stash[_POSTGRES] = server
+    config.stash[_POSTGRES_PROBLEM] = problem or ""
+    if server:
+        server.drop_stale()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_POSTGRES, None)
+    if server:
+        server.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that needs a database on every backend there is (SQLite alone when marked so)."""
+    if "backend" in metafunc.fixturenames:
+        backends = [SQLITE]
+        if metafunc.config.stash[_POSTGRES] and not metafunc.definition.get_closest_marker("sqlite_only"):
+            backends.append(POSTGRESQL)
+        metafunc.parametrize("backend", backends, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by folder: tests/unit -> unit, tests/functional -> functional. Note each database
+    test's backend for the summary, and under xdist (``-n 2``) keep each backend's tests on one worker,
+    which builds that backend's seeded catalog once."""
+    grouped = config.pluginmanager.hasplugin("xdist") and bool(getattr(config.option, "numprocesses", None))
     for item in items:
         parts = Path(str(item.fspath)).parts
         for marker in ("unit", "functional"):
             if marker in parts:
                 item.add_marker(getattr(pytest.mark, marker))
+        callspec = getattr(item, "callspec", None)
+        if callspec and "backend" in callspec.params:
+            item.user_properties.append(("backend", callspec.params["backend"]))
+            if grouped:
+                item.add_marker(pytest.mark.xdist_group(callspec.params["backend"]))
+        elif grouped and "browser" in parts:  # one browser and one served catalog, on one worker
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say which backends the database tests ran on, and why PostgreSQL was left out."""
+    ran: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", "") != "call":
+                continue
+            backend = dict(getattr(report, "user_properties", ())).get("backend")
+            if backend:
+                ran[backend] = ran.get(backend, 0) + 1
+    parts = [f"{name} ({count} tests)" for name, count in ran.items()]
+    problem = config.stash.get(_POSTGRES_PROBLEM, "")
+    if problem:
+        parts.append(f"postgresql: {problem}, skipped")
+    if parts:
+        terminalreporter.write_line("backends: " + ", ".join(parts))
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database of this run of the test: ``sqlite`` or ``postgresql``."""
+    return request.param
+
+
+def _postgres(request: pytest.FixtureRequest) -> PostgresServer:
+    server = request.config.stash[_POSTGRES]
+    assert server is not None
+    return server
+
+
+def _own_database(request: pytest.FixtureRequest, data_dir: Path, url: str) -> None:
+    """``data_dir``'s database is ``url``, dropped when the requesting fixture ends."""
+    _DATABASES[data_dir.resolve()] = url
+    server = _postgres(request)
+
+    def drop() -> None:
+        _DATABASES.pop(data_dir.resolve(), None)
+        server.release(url)
+
+    request.addfinalizer(drop)
 
 
 def make_settings(data_dir: Path, **env: str) -> Settings:
-    return Settings.from_env({"CATALOG_DATA_DIR": str(data_dir), **env})
+    """The settings of the catalog in ``data_dir`` (with its PostgreSQL database if it has one)."""
+    url = _DATABASES.get(Path(data_dir).resolve())
+    return Settings.from_env(
+        {"CATALOG_DATA_DIR": str(data_dir), **({"CATALOG_DATABASE_URL": url} if url else {}), **env}
+    )
+
+
+def catalog_env(settings: Settings) -> dict[str, str]:
+    """The environment variables that point a ``catalog`` command or server at this catalog."""
+    return {"CATALOG_DATA_DIR": str(settings.data_dir), "CATALOG_DATABASE_URL": settings.database_url}
+
+
+def copy_data_dir(source: Path, target: Path, request: pytest.FixtureRequest) -> Path:
+    """A private copy of the catalog in ``source``: the folder, and on PostgreSQL the database (a new
+    database made from it as a template, dropped when the requesting fixture ends)."""
+    shutil.copytree(source, target)
+    url = _DATABASES.get(source.resolve())
+    if url:
+        _own_database(request, target, _postgres(request).copy(url))
+    return target
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "var")
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """An empty catalog (no schema yet)."""
+    data_dir = tmp_path / "var"
+    if backend == POSTGRESQL:
+        _own_database(request, data_dir, _postgres(request).create())
+    return make_settings(data_dir)
 
 
 @pytest.fixture
@@ -54,25 +170,29 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir holding the whole seed catalog and its index, built once per test run."""
-    data_dir = tmp_path_factory.mktemp("seeded") / "var"
+def seeded_template(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Path:
+    """A data dir holding the whole seed catalog and its index, built once per backend and run."""
+    data_dir = tmp_path_factory.mktemp(f"seeded-{backend}") / "var"
+    if backend == POSTGRESQL:
+        _own_database(request, data_dir, _postgres(request).create())
     settings = make_settings(data_dir)
     engine = db.make_engine(settings.database_url)
     db.migrate(engine)
     with db.session_scope(engine) as session:
         load_seed(session, SYSTEM, SEED_DIR)
     Indexer(engine, settings.index_dir).catch_up()
-    engine.dispose()
+    engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
+    if backend == POSTGRESQL:
+        _postgres(request).freeze(settings.database_url)  # copies are made ahead from here on
     return data_dir
 
 
 @pytest.fixture
-def seeded_settings(seeded_template: Path, tmp_path: Path) -> Settings:
+def seeded_settings(seeded_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """A private copy of the seeded catalog, for tests that write."""
-    data_dir = tmp_path / "var"
-    shutil.copytree(seeded_template, data_dir)
-    return make_settings(data_dir)
+    return make_settings(copy_data_dir(seeded_template, tmp_path / "var", request))
 
 
 @pytest.fixture
@@ -83,9 +203,10 @@ def seeded_engine(seeded_settings: Settings) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def client(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(
+    seeded_template: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
     """HTTP through the ASGI app, on a read-only copy of the seeded catalog shared by the session."""
-    data_dir = tmp_path_factory.mktemp("served") / "var"
-    shutil.copytree(seeded_template, data_dir)
+    data_dir = copy_data_dir(seeded_template, tmp_path_factory.mktemp("served") / "var", request)
     with TestClient(create_app(make_settings(data_dir)), raise_server_exceptions=False) as client:
         yield client

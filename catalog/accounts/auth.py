@@ -27,7 +27,7 @@ from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMa
 from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
-from catalog.models_base import utcnow
+from catalog.models_base import MAX_ID, utcnow
 from catalog.permissions import Actor, can_administer, require, require_user, require_write
 from catalog.settings import Settings
 
@@ -589,7 +589,7 @@ def list_tokens(session: Session, actor: Actor) -> list[TokenPublic]:
 def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     """Revoke one of the actor's own tokens (administrators: anyone's)."""
     require_user(actor)
-    row = session.get(ApiToken, token_id) if 0 < token_id < 2**63 else None
+    row = session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
     if row is None or (row.user_id != actor.user_id and not actor.is_admin):
         raise NotFound("no such token")
     if not actor.can_write:

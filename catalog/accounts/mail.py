@@ -38,6 +38,7 @@ def send_pending(engine: Engine, settings: Settings, limit: int = 50) -> int:
             .where(OutboxMail.sent_at == None, OutboxMail.attempts < MAX_ATTEMPTS)  # noqa: E711
             .order_by(col(OutboxMail.id))
             .limit(limit)
+            .with_for_update(skip_locked=True)  # several nodes: each mail is sent by one of them
         ).all()
         if not rows:
             return 0

@@ -27,6 +27,7 @@ from catalog.datasets.models import Dataset
 from catalog.errors import Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
+from catalog.models_base import MAX_ID
 from catalog.pagination import Page, PageParams
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products.models import DataProduct
@@ -424,7 +425,7 @@ def _user_view(user: User, memberships: list[UserMembership]) -> UserAdmin:
 
 def _admin_user(session: Session, actor: Actor, user_id: int) -> User:
     _admin_only(actor)
-    user = session.get(User, user_id) if 0 < user_id < 2**63 else None
+    user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise NotFound("no such account")
     return user

@@ -28,7 +28,7 @@ def record(
     """Append one audit event in the caller's transaction."""
     event = AuditEvent(
         actor_user_id=actor.user_id,
-        actor_label=actor.label,
+        actor_label=actor.label[:200],  # an e-mail address may be longer than the column
         action=action,
         target_type=target_type,
         target_id=target_id,
@@ -70,7 +70,7 @@ def list_events(session: Session, actor: Actor, filters: AuditFilters) -> Page[A
         else:
             query = query.where((AuditEvent.target_type == kind) | (AuditEvent.target_id == kind))
     if filters.actor:
-        query = query.where(col(AuditEvent.actor_label).contains(filters.actor.strip().lower()))
+        query = query.where(col(AuditEvent.actor_label).icontains(filters.actor.strip()))
     if filters.action:
         if filters.action.endswith("."):
             query = query.where(col(AuditEvent.action).startswith(filters.action))

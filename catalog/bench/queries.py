@@ -59,3 +59,10 @@ QUERIES: list[dict] = [
     {"sort": "newest", "page": 5},
     {"q": "数据", "sort": "requests"},
 ]
+
+# For the HTTP load's mix (catalog/bench/http.py): what people type into the search box in Chinese,
+# and the browse page with filters (or a sort, or a deeper page).
+CHINESE_QUERIES: list[str] = list(
+    dict.fromkeys(p["q"] for p in QUERIES if any("\u4e00" <= c <= "\u9fff" for c in p.get("q", "")))
+)
+BROWSE_QUERIES: list[dict] = [p for p in QUERIES if set(p) - {"q"}]

@@ -32,17 +32,24 @@ def engine_table(results: dict[int, dict[str, Any]]) -> str:
 
 
 def http_table(figures: dict[str, dict[str, Any]]) -> str:
+    """The mixed load per server: each kind of page and all together."""
+    first = next(iter(figures.values()), {})
     lines = [
-        f"machine: {machine()}",
-        "| server | requests | errors | req/s | p50 / p95 / p99 |",
-        "|---|---|---|---|---|",
+        f"machine: {machine()}; {first.get('clients', '?')} clients"
+        f" × {first.get('seconds', '?')} s per server",
+        "| server | page | share | requests | errors | req/s | p50 / p95 / p99 |",
+        "|---|---|---|---|---|---|---|",
     ]
+    errors = []
     for name, f in figures.items():
-        latency = f["latency_ms"] or {"p50": "–", "p95": "–", "p99": "–"}
-        lines.append(
-            f"| {name} | {f['requests']} | {f['errors']} | {f['throughput_rps']}"
-            f" | {latency['p50']} / {latency['p95']} / {latency['p99']} ms |"
-        )
-        if f["first_error"]:
-            lines.append(f"|  first error: {f['first_error']} | | | | |")
-    return "\n".join(lines)
+        rows = [*((kind, f["mix"][kind], kind_figures) for kind, kind_figures in f["kinds"].items())]
+        rows.append(("all", 1.0, f["overall"]))
+        for kind, share, k in rows:
+            latency = k["latency_ms"] or {"p50": "–", "p95": "–", "p99": "–"}
+            lines.append(
+                f"| {name} | {kind} | {share:.0%} | {k['requests']} | {k['errors']} | {k['throughput_rps']}"
+                f" | {latency['p50']} / {latency['p95']} / {latency['p99']} ms |"
+            )
+            if k["first_error"] and kind != "all":
+                errors.append(f"{name}, {kind}: first error {k['first_error']}")
+    return "\n".join(lines + errors)

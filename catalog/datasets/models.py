@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import model_validator
-from sqlalchemy import JSON
+from sqlalchemy import JSON, BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
@@ -34,7 +34,8 @@ class Dataset(SQLModel, table=True):
     spatial_coverage: str = Field(default="", max_length=200)
     temporal_start: dt.date | None = None
     temporal_end: dt.date | None = None
-    record_count: int | None = None
+    # up to 2**63 - 1, as the input allows: PostgreSQL needs a bigint; SQLite's integer has 64 bits
+    record_count: int | None = Field(default=None, sa_type=BigInteger().with_variant(Integer(), "sqlite"))
     quality_rating: str = Field(default="", max_length=2)
     status: str = Field(default="draft", max_length=20, index=True)
     listed_at: dt.datetime | None = Field(default=None, index=True)

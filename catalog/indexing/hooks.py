@@ -1,6 +1,11 @@
-"""The session hook that appends ChangeLog rows in the same transaction as every change.
+"""The session hooks that append ChangeLog rows in the same transaction as every change.
 
 Registered on SQLAlchemy's Session class when ``catalog.db`` is imported, so no service can forget it.
+Each flush notes the searchable entities it changed; the rows are written when the transaction
+commits, under a lock held to the end of the commit, so that sequence numbers are taken in commit
+order: the indexer reads past the last number it applied, and on PostgreSQL (several writers at once)
+a smaller number committed after a larger one would never be read. The lock is taken last, after
+every other lock of the transaction, so it cannot close a cycle of waits.
 """
 
 from __future__ import annotations
@@ -9,8 +14,9 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import event, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
+from catalog import db
 from catalog.accounts.models import Organization
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
@@ -20,8 +26,10 @@ from catalog.products.models import DataProduct, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
 
-# Set in ``session.info`` when a flush of the session wrote ChangeLog rows.
+# Set in ``session.info`` when a flush of the session changed searchable entities (logged on commit).
 CHANGES_LOGGED = "catalog.changes_logged"
+# The (entity, id) pairs changed in the session's current transaction, not yet written.
+_PENDING = "catalog.changes_pending"
 
 # model -> (ChangeLog.entity, attribute holding that entity's id)
 TRACKED: dict[type, tuple[str, str]] = {
@@ -39,7 +47,7 @@ TRACKED: dict[type, tuple[str, str]] = {
 
 @event.listens_for(Session, "after_flush")
 def record_changes(session: Session, _flush_context: Any) -> None:
-    """Append one ChangeLog row per changed searchable entity of this flush."""
+    """Note each changed searchable entity of this flush, for the ChangeLog rows of the commit."""
     changed: set[tuple[str, int]] = set()
     for obj in chain(session.new, session.dirty, session.deleted):
         spec = TRACKED.get(type(obj))
@@ -48,8 +56,27 @@ def record_changes(session: Session, _flush_context: Any) -> None:
         changed.add((spec[0], getattr(obj, spec[1])))
     if changed:
         session.info[CHANGES_LOGGED] = True
+        session.info.setdefault(_PENDING, set()).update(changed)
+
+
+@event.listens_for(Session, "before_commit")
+def write_change_log(session: Session) -> None:
+    """Append one ChangeLog row per entity the transaction changed, as it commits."""
+    if session.in_nested_transaction():  # a savepoint: its changes are written with the transaction's
+        return
+    session.flush()  # the commit's own flush comes after this hook
+    changed = session.info.pop(_PENDING, None)
+    if changed:
+        db.transaction_lock(session, "catalog.change_log")
         now = utcnow()
         session.connection().execute(
             insert(ChangeLog.__table__),  # type: ignore[attr-defined]
             [{"entity": entity, "entity_id": entity_id, "at": now} for entity, entity_id in sorted(changed)],
         )
+
+
+@event.listens_for(Session, "after_transaction_end")
+def forget_changes(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without writing its changes (rolled back) leaves none for the next."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

@@ -2,30 +2,49 @@
 
 It runs after writes, at start-up and on a timer, so a crash between a database commit and the index
 write loses nothing: the next run applies what the index has not recorded.
+
+One process per node writes the index: the one holding the writer lock (``lock.py``). A server keeps
+the role once it has it; the other workers of ``catalog serve --workers N`` read what it commits (a
+whoosh searcher sees every new commit), follow the generations it swaps in, wait for it to apply
+their own writes, and take the role over when it dies. The writer of a server also repairs: an index
+found missing or damaged — at start-up, by a search that fails, or on the timer — is rebuilt in the
+background, and searches are answered from the database meanwhile (``fallback.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from catalog import db
 from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset
+from catalog.indexing.lock import WriterLock
 from catalog.indexing.models import ChangeLog
+from catalog.listings.states import PUBLIC_STATES
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 from search_index import SearchIndex
+from search_index.index import IndexDamaged, IndexMissing
+
+log = logging.getLogger("catalog.indexing")
 
 BATCH = 2000
 PARALLEL_FROM = 5000  # items; below this, starting writer processes costs more than it saves
+WAIT_SECONDS = 10.0  # longest a process that is not the writer waits for it to apply a change
+RETRY_SECONDS = 30.0  # before trying again a rebuild that failed
 
 
 def _expand(session: Session, rows: Sequence[ChangeLog]) -> tuple[set[int], set[int]]:
@@ -100,43 +119,295 @@ def _counting(docs: Iterable[dict], advance: Callable[[int], Any]) -> Iterator[d
             advance(BATCH)
 
 
+class RebuildStopped(Exception):
+    """A background rebuild gave up because its server is stopping."""
+
+
 class Indexer:
     """Keeps one process's index replica in step with the database's ChangeLog."""
 
-    def __init__(self, engine: Engine, index_root: Path) -> None:
+    def __init__(self, engine: Engine, index_root: Path, *, wait_seconds: float = WAIT_SECONDS) -> None:
         self.engine = engine
         self.root = index_root
-        self.index = SearchIndex.open(index_root)
-        self._lock = threading.Lock()
+        self.writer = WriterLock.for_index(index_root)
+        # written by a writer while it rebuilds in the background: the other workers report it, and do
+        # not wait for changes to be applied meanwhile; a writer that takes over finishes the job
+        self.marker = index_root.with_name(index_root.name + ".rebuilding")
+        self.wait_seconds = wait_seconds
+        self.serving = False  # set by ``start``: keep the writer role, repair in the background
+        self.problem: str | None = None  # why the index cannot be searched: it is being rebuilt
+        self.rebuild_progress: dict[str, Any] | None = None
+        self.rebuild_error: str | None = None
+        self._rebuilder: threading.Thread | None = None
+        self._retry_at = 0.0
+        self._lock = threading.Lock()  # one catch-up or rebuild at a time in this process
+        self._swap_lock = threading.RLock()  # one change of ``self.index`` at a time
+        self.index = self._open()
+
+    def _open(self) -> SearchIndex:
+        """The live generation, or (noting the problem) an empty index in memory to search meanwhile."""
+        try:
+            index = SearchIndex.open(self.root, create=False)
+        except IndexMissing:
+            self.problem = "missing"
+        except IndexDamaged as exc:
+            self.problem = f"damaged: {exc}"
+        else:
+            self.problem = None
+            return index
+        return SearchIndex.empty(self.root)
 
     @property
     def state(self) -> tuple[str, int]:
         """Changes whenever the index this process reads does, whoever wrote to it."""
-        return self.index.version()
+        try:
+            return self.index.version()
+        except OSError:  # its folder went: find out what is there now
+            self._follow()
+            return self.index.version() if self.problem is None else ("", -1)
 
-    def _follow_swap(self) -> None:
-        """Reopen the index when another process (``catalog reindex``) swapped in a new generation."""
-        current = self.root / "CURRENT"
-        if current.exists() and current.read_text(encoding="utf-8").strip() != self.index.generation:
-            old, self.index = self.index, SearchIndex.open(self.root)
-            old.close()  # a search still holding it reopens its searcher
+    # --- following and repairing ---------------------------------------------------------------
+    def _follow(self) -> None:
+        """Open the generation ``CURRENT`` names when this process reads another one (a rebuild here or
+        in another process swapped it in), or note that the index has gone or is damaged."""
+        if self._rebuilder is not None and self._rebuilder.is_alive():
+            return  # this process is building the next generation
+        with self._swap_lock:
+            try:
+                current = SearchIndex.live_generation(self.root)
+                if current == self.index.generation and self.problem is None:
+                    return
+                index = SearchIndex.open(self.root, create=False)
+                if self.problem is not None:
+                    index.check()  # coming back from a problem: trust only what reads back
+            except IndexMissing:
+                self._broken("missing")
+            except IndexDamaged as exc:
+                self._broken(f"damaged: {exc}")
+            else:
+                old, self.index, self.problem = self.index, index, None
+                old.close()  # a search still holding it reopens its searcher
+
+    def _broken(self, problem: str) -> None:
+        """Stop searching the index (searches go to the database); the writer will rebuild it."""
+        with self._swap_lock:
+            if self.problem is None:
+                log.warning("search index %s is %s: searching the database meanwhile", self.root, problem)
+                old, self.index = self.index, SearchIndex.empty(self.root)
+                old.close()
+            self.problem = problem
+        if self.serving and self.writer.held:
+            self._repair()
+
+    def failed(self, exc: BaseException) -> bool:
+        """A search raised ``exc``: whether the index is at fault (then it is being repaired)."""
+        self._follow()
+        if self.problem is None:
+            try:
+                self.index.check()
+            except IndexDamaged as damage:
+                self._broken(f"damaged: {damage}")
+        if self.problem is not None and self.serving and self.writer.acquire():
+            self._repair()  # the writer had died: this process takes its role over
+        return self.problem is not None
+
+    def _repair(self) -> None:
+        """Start rebuilding the index in the background, unless that is under way or failed just now."""
+        if (self._rebuilder is not None and self._rebuilder.is_alive()) or time.monotonic() < self._retry_at:
+            return
+        self._rebuilder = threading.Thread(
+            target=self._rebuild_in_background, name="index-rebuild", daemon=True
+        )
+        self._rebuilder.start()
+
+    def _rebuild_in_background(self) -> None:
+        started = time.monotonic()
+        self.rebuild_progress = {"done": 0, "total": 0, "started_at": dt.datetime.now(dt.UTC).isoformat()}
+
+        def progress(done: int, total: int) -> None:
+            if not self.serving:  # the server is stopping: give up (the next start begins again)
+                raise RebuildStopped
+            self.rebuild_progress = {**(self.rebuild_progress or {}), "total": total}
+            self.rebuild_progress["done"] += done
+
+        log.warning("rebuilding search index %s from the database (%s)", self.root, self.problem)
+        with contextlib.suppress(OSError):
+            self.marker.write_text(self.problem or "rebuilding", encoding="utf-8")
+        try:
+            count = self.rebuild(progress)
+        except RebuildStopped:
+            return
+        except Exception as exc:
+            self.rebuild_error = f"{type(exc).__name__}: {exc}"[:300]
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            log.exception("rebuilding search index %s failed; trying again in %d s", self.root, RETRY_SECONDS)
+            return
+        finally:
+            self.rebuild_progress = None
+            if not self.serving:  # the server stopped meanwhile: the role goes back
+                self.writer.release()
+        self.rebuild_error = None
+        seconds = time.monotonic() - started
+        log.warning("search index %s rebuilt: %d items in %.1f s", self.root, count, seconds)
+        if self.serving:
+            self._apply_safely()  # what was committed while it was built
+
+    # --- roles -----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """A server's start-up: take the writer role if it is free and keep it; as the writer, check
+        the index and catch up, or start rebuilding it in the background."""
+        self.serving = True
+        if self.problem == "missing" and self.latest_seq() == 0 and self.writer.acquire():
+            self._fix_now()  # a new catalog: its empty index is all there is to build
+        self.refresh()
+        if self.writer.held and self.problem is None:
+            problem = self._out_of_step()
+            if problem:
+                self._broken(problem)  # and rebuilt
+
+    def refresh(self) -> int:
+        """A server's timer: follow what the writer did; take the role over if nobody holds it; as the
+        writer, repair the index or apply new ChangeLog rows. The number of rows applied."""
+        self._follow()
+        if not self.writer.acquire():
+            return 0
+        unfinished = self._rebuild_left_unfinished() if self.problem is None else None
+        if unfinished:
+            self._broken(unfinished)  # the writer before this one died rebuilding: finish its job
+        if self.problem is not None:
+            self._repair()
+            return 0
+        return self._apply_safely()
+
+    def _rebuild_left_unfinished(self) -> str | None:
+        """Why the node's writer is rebuilding the index, or was when it died (None when it is not)."""
+        if self._rebuilder is not None and self._rebuilder.is_alive():
+            return None
+        try:
+            return self.marker.read_text(encoding="utf-8").strip() or "rebuilding"
+        except OSError:
+            return None
 
     def catch_up(self) -> int:
+        """Bring this replica up to the database's newest change (after a write, before answering it):
+        apply the ChangeLog as the writer, or wait at most ``wait_seconds`` for the process that is.
+        The number of rows applied here."""
+        if not self.writer.acquire():
+            self._wait_for_writer()
+            return 0
+        try:
+            self._follow()  # an index made or swapped in by another process since this one looked
+            if self.problem is not None:
+                if self.serving:
+                    self._repair()
+                    return 0
+                self._fix_now()
+            return self._apply_safely() if self.serving else self._apply()
+        finally:
+            if not self.serving:  # a command gives the role back to the servers
+                self.writer.release()
+
+    def _fix_now(self) -> None:
+        """Outside a server (a command, a test): start a missing index empty, rebuild a damaged one."""
+        if self.problem == "missing":
+            old, self.index, self.problem = self.index, SearchIndex.open(self.root), None
+            old.close()
+        else:
+            self.rebuild()
+
+    def _wait_for_writer(self) -> None:
+        """Wait for the writer to apply the database's newest change, at most ``wait_seconds``."""
+        deadline = time.monotonic() + self.wait_seconds
+        if self._rebuild_left_unfinished():
+            return  # the writer applies it once the rebuild is done
+        try:
+            latest = self.latest_seq()
+            while time.monotonic() < deadline:
+                self._follow()
+                if self.problem is not None or self.index.last_applied_seq() >= latest:
+                    return
+                time.sleep(0.02)
+            log.warning(
+                "the index writer (process %s) did not apply change %d in time", self.writer.holder(), latest
+            )
+        except Exception:  # the change reaches the index anyway; this is only waiting for it
+            log.exception("waiting for the index writer failed")
+
+    def close(self) -> None:
+        """Give the writer role back and close the index (a server shutting down): a rebuild under way
+        stops at its next progress report, before the server's database connections close."""
+        self.serving = False
+        if self._rebuilder is not None:
+            self._rebuilder.join(timeout=self.wait_seconds)
+        if self._rebuilder is None or not self._rebuilder.is_alive():  # else it gives the role back
+            self.writer.release()
+        self.index.close()
+
+    # --- applying --------------------------------------------------------------------------------
+    def _apply_safely(self) -> int:
+        """``_apply`` for a server: a failure is logged and diagnosed (a damaged index is rebuilt), never
+        raised into a request whose write is committed already; the timer tries again."""
+        try:
+            return self._apply()
+        except Exception:
+            log.exception("applying the ChangeLog to search index %s failed", self.root)
+            self.failed(RuntimeError("apply"))
+            return 0
+
+    def _apply(self) -> int:
         """Apply every ChangeLog row past the index's sequence number; the number of rows applied."""
         applied = 0
-        with self._lock:
-            self._follow_swap()
-            while True:
+        if not self._lock.acquire(timeout=self.wait_seconds):
+            return 0  # a rebuild holds it: it applies what is new when it ends
+        try:
+            self._follow()
+            while self.problem is None:
                 last = self.index.last_applied_seq()
                 with Session(self.engine) as session:
                     rows = session.exec(
                         select(ChangeLog).where(ChangeLog.seq > last).order_by(ChangeLog.seq).limit(BATCH)  # type: ignore[operator, arg-type]
                     ).all()
                     if not rows:
-                        return applied
+                        break
                     docs, deletes = _documents(session, *_expand(session, rows))
                 self.index.apply(docs, deletes, seq=rows[-1].seq)
                 applied += len(rows)
+        finally:
+            self._lock.release()
+        return applied
+
+    def latest_seq(self) -> int:
+        """The database's newest ChangeLog sequence number (0 when there is none)."""
+        with Session(self.engine) as session:
+            return session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+
+    def _out_of_step(self) -> str | None:
+        """Why the index cannot be trusted although it reads back (None when it can): damage found by
+        reading it back, a sequence past the database's (a restored database), or a count of public
+        items that differs from the database's at the same sequence."""
+        try:
+            self.index.check()
+        except IndexDamaged as exc:
+            return f"damaged: {exc}"
+
+        def public(model: Any) -> Any:
+            return sa_select(func.count()).where(model.status.in_(PUBLIC_STATES)).scalar_subquery()
+
+        latest_seq = sa_select(func.coalesce(func.max(ChangeLog.seq), 0)).scalar_subquery()
+        with Session(self.engine) as session:  # one statement: one snapshot of all three
+            latest, product_count, dataset_count = session.execute(
+                sa_select(latest_seq, public(DataProduct), public(Dataset))
+            ).one()
+        applied = self.index.last_applied_seq()
+        if applied > latest:
+            return f"ahead of the database (applied {applied}, the database's newest change is {latest})"
+        if applied < latest:
+            return None  # changes arrived meanwhile: the counts are not comparable now
+        for kind, expected in (("product", product_count), ("dataset", dataset_count)):
+            held = self.index.doc_count(kind)
+            if held != expected:
+                return f"out of step: {held} {kind}s indexed, {expected} public in the database"
+        return None
 
     def rebuild(self, progress: Callable[[int, int], Any] | None = None, procs: int | None = None) -> int:
         """Build a fresh index of every public item beside the old one and swap it in; the doc count.
@@ -168,25 +439,42 @@ class Indexer:
                     partial(read_documents, url, _share(product_ids, procs, n), _share(dataset_ids, procs, n))
                     for n in range(procs)
                 ]
-                self.index = old.rebuild(seq=seq, parts=shares, progress=advance)
+                new = old.rebuild(seq=seq, parts=shares, progress=advance)
             else:
                 docs = _public_documents(self.engine, product_ids, dataset_ids)
-                self.index = old.rebuild(_counting(docs, advance), seq=seq)
+                new = old.rebuild(_counting(docs, advance), seq=seq)
+            with self._swap_lock:
+                old, self.index, self.problem = self.index, new, None
             old.close()
+            self.marker.unlink(missing_ok=True)  # whoever asked for a rebuild has one
             if progress and total > told:
                 progress(total - told, total)  # items that had no public document
             return self.index.doc_count()
 
     def status(self) -> dict[str, Any]:
-        """Index health: documents held, sequence applied, and how far behind the database it is."""
-        with Session(self.engine) as session:
-            latest = session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+        """Index health: its state, this process's role, documents held, sequence applied, and how far
+        behind the database it is."""
+        self._follow()  # notice a folder deleted since the last search or tick
+        latest = self.latest_seq()
         applied = self.index.last_applied_seq()
-        return {
-            "status": "ok",
-            "generation": self.index.generation,
-            "documents": self.index.doc_count(),
-            "applied_seq": applied,
-            "latest_seq": latest,
-            "lag": max(0, latest - applied),
-        }
+        body: dict[str, Any] = {"status": "ok"}
+        elsewhere = None if self.writer.held else self._rebuild_left_unfinished()
+        if self.problem is not None or elsewhere:
+            body = {"status": "rebuilding", "problem": self.problem or elsewhere}
+            if self.rebuild_progress is not None:
+                body["rebuild"] = dict(self.rebuild_progress)
+            if self.rebuild_error is not None:
+                body.update(status="error", error=self.rebuild_error)
+        body.update(
+            {
+                "role": "writer" if self.writer.held else "reader",
+                "process": os.getpid(),
+                "writer_process": self.writer.holder(),
+                "generation": self.index.generation,
+                "documents": self.index.doc_count(),
+                "applied_seq": applied,
+                "latest_seq": latest,
+                "lag": max(0, latest - applied),
+            }
+        )
+        return body

@@ -4,6 +4,9 @@ Whoosh searchers are not thread-safe and sharing Starlette's thread pool made th
 (STACK.md), so searches run on one dedicated thread slot. A page of results — index hits loaded from
 the database and labelled — is kept until this process's index changes (a ChangeLog row applied, or a
 new generation swapped in), so a popular query costs one dictionary lookup until the catalog changes.
+
+While the index is missing or damaged and being rebuilt, or when a search finds it damaged, pages are
+answered from the database instead (``fallback.py``), and not cached.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from catalog.datasets import services as datasets
 from catalog.db import session_scope
+from catalog.indexing.fallback import database_search
 from catalog.indexing.indexer import Indexer
 from catalog.listings.filters import ListingFilters
 from catalog.listings.search import index_query
@@ -46,8 +50,20 @@ class CatalogSearch:
 
     async def find(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> SearchResult:
         """What the index holds for ``filters`` in the public ``kind`` catalog (``product``, ``dataset``)."""
-        search = partial(self.indexer.index.search, **index_query(kind, filters, facets=facets))
-        return await anyio.to_thread.run_sync(search, limiter=self.limiter)
+        found, _ = await self._find(kind, filters, facets)
+        return found
+
+    async def _find(self, kind: str, filters: ListingFilters, facets: bool) -> tuple[SearchResult, bool]:
+        """The index's answer and True, or the database's (the index is being rebuilt) and False."""
+        arguments = index_query(kind, filters, facets=facets)
+        if self.indexer.problem is None:
+            search = partial(self.indexer.index.search, **arguments)
+            try:
+                return await anyio.to_thread.run_sync(search, limiter=self.limiter), True
+            except Exception as exc:
+                if not await run_in_threadpool(self.indexer.failed, exc):
+                    raise  # the index reads back fine: the fault is elsewhere
+        return await run_in_threadpool(partial(database_search, self.engine, **arguments)), False
 
     async def page(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> Page:
         """One page of the public ``kind`` catalog: hits, their summaries, labelled facets."""
@@ -56,9 +72,10 @@ class CatalogSearch:
         cached = self._cached(key, state)
         if cached is not None:
             return cached
-        found = await self.find(kind, filters, facets=facets)
+        found, from_index = await self._find(kind, filters, facets)
         page = await run_in_threadpool(self._load, kind, filters, found)
-        self._keep(key, state, page)
+        if from_index:
+            self._keep(key, state, page)
         return page
 
     def _load(self, kind: str, filters: ListingFilters, found: SearchResult) -> Page:

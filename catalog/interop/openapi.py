@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import Response
@@ -101,16 +101,26 @@ class Revoked(BaseModel):
     revoked: Literal[True]
 
 
+def _exactly_one(schema: dict[str, Any]) -> None:
+    schema.update(minProperties=1, maxProperties=1)
+    for prop in schema["properties"].values():
+        prop.pop("default", None)  # "" stands for "not given", which the schema says by leaving it out
+
+
 class FollowTarget(BaseModel):
-    """One product (by id) or one provider (by organization id)."""
+    """One product (by id) or one provider (by organization id): exactly one of the two."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one)
+
+    product: str = Field(default="", min_length=1, description="a data product's id")
+    provider: str = Field(default="", min_length=1, description="an organization's id")
+
+
+class Following(BaseModel):
+    """Whether the caller's organization follows it now (the one target named is echoed)."""
 
     product: str = Field(default="", description="a data product's id")
     provider: str = Field(default="", description="an organization's id")
-
-
-class Following(FollowTarget):
-    """Whether the caller's organization follows it now (the one target named is echoed)."""
-
     following: bool
 
 
@@ -394,7 +404,7 @@ OPERATIONS: tuple[Op, ...] = (
        description="Takes the filters of both lists; each catalog uses those it has. 400 for a blank q."),
     Op("GET", "/api/v1/organizations", "organizations.list", "organizations", "List organizations",
        {200: ("A page of organizations", Page[OrganizationPublic])}, query=(PageParams,),
-       params=({"name": "kind", "in": "query", "required": False,
+       params=({"name": "kind", "in": "query", "required": False, "allowEmptyValue": True,
                 "schema": {"type": "string", "enum": [k.value for k in OrganizationKind]}},)),
     Op("GET", "/api/v1/organizations/{slug}", "organizations.detail", "organizations", "One organization",
        {200: ("The organization", OrganizationPublic)}, errors=(404,)),
@@ -405,11 +415,12 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/api/v1/stats", "stats", "stats", "The catalog's figures",
        {200: ("Listed counts against the targets, by state and sector; the request funnel", CatalogStats)}),
     Op("GET", "/api/v1/requests", "requests.list", "requests", "The caller's access requests",
-       {200: ("The newest 200", RequestList)}, access=SIGNED_IN,
-       params=({"name": "side", "in": "query", "required": False,
+       {200: ("The newest 200", RequestList)}, access=SIGNED_IN, errors=(422,),
+       params=({"name": "side", "in": "query", "required": False, "allowEmptyValue": True,
                 "schema": {"type": "string", "enum": ["mine", "incoming"], "default": "mine"},
                 "description": "mine: made by the caller's organizations; incoming: for their products"},
-               {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}})),
+               {"name": "status", "in": "query", "required": False, "allowEmptyValue": True,
+                "schema": {"type": "string"}})),
     Op("POST", "/api/v1/requests", "requests.create", "requests", "Request access to a listed product",
        {201: ("The submitted request", RequestPublic)}, access=WRITE, body=Body(RequestCreate), errors=(409,),
        description="409 duplicate while the organization has an open request for the product."),
@@ -457,8 +468,19 @@ TAGS = {
 }
 
 # What validators check and the models' schemas do not say.
+DECIMAL = r"^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"  # a plain decimal string, as pydantic reads one
 REFINEMENTS: dict[str, dict[str, dict[str, Any]]] = {
     "TokenCreate": {"scope": {"enum": ["read", "write"]}},
+    "ProductCreate": {
+        "price": {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": DECIMAL},
+                {"type": "null"},
+            ],
+            "description": "at most 14 digits, 4 of them after the point",
+        }
+    },
     "RequestCreate": {"accept_license": {"const": True}},
     "Delivery": {"method": {"enum": list(DELIVERY_METHODS)}},
 }
@@ -508,7 +530,10 @@ def _query_parameters(models: tuple[type[BaseModel], ...], schemas: dict[str, An
         schemas.update(schema.pop("$defs", {}))
         for name, prop in schema["properties"].items():
             prop = {k: v for k, v in prop.items() if k != "title"}
-            out.setdefault(name, {"name": name, "in": "query", "required": False, "schema": prop})
+            parameter = {"name": name, "in": "query", "required": False, "schema": prop}
+            if prop.get("type") != "array":  # an empty value counts as left out, as query_model reads it
+                parameter["allowEmptyValue"] = True
+            out.setdefault(name, parameter)
     return list(out.values())
 
 
@@ -622,7 +647,8 @@ def document() -> dict[str, Any]:
             "version": __version__,
             "summary": "The catalog of data products and authorized-operation datasets (淮安市数据港).",
             "description": "Reads are public; writes take an API token with the write scope "
-            "(Authorization: Bearer hdp_…). Every GET also answers HEAD. Errors are "
+            "(Authorization: Bearer hdp_…). Every GET also answers HEAD. A query parameter that takes one "
+            "value uses the last one when it is given more than once. Errors are "
             '{"error": {"code", "message", "fields"?, "allowed"?, "existing"?}}.',
         },
         "tags": [{"name": name, "description": text} for name, text in TAGS.items()],

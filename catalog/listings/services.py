@@ -24,7 +24,7 @@ from catalog.listings import workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
-from catalog.models_base import utcnow
+from catalog.models_base import MAX_ID, utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, can_view_listing, require_write
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.products.services import next_listing_no
@@ -220,7 +220,7 @@ def _record(
     session.add(
         Notification(
             organization_id=item.provider_id,
-            text=f"{item.title}: {before} → {after}" + (f" ({reason})" if reason else ""),
+            text=(f"{item.title}: {before} → {after}" + (f" ({reason})" if reason else ""))[:500],
             link=url,
         )
     )
@@ -490,7 +490,7 @@ def answer_objection(
     require_write(actor)
     if not can_review(actor):
         raise Forbidden(N_("Only reviewers answer objections."))
-    objection = session.get(Objection, objection_id) if 0 < objection_id < 2**63 else None
+    objection = session.get(Objection, objection_id) if 0 < objection_id <= MAX_ID else None
     if objection is None:
         raise NotFound("no such objection")
     target = session.get(MODELS[objection.kind], objection.item_id)

@@ -71,6 +71,8 @@ async def api_search(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
+    """200 while the service answers: ``status`` is ``ok``, or ``degraded`` while the search index is
+    rebuilt (searches come from the database meanwhile) or cannot be; 503 when the database fails."""
     engine = request.app.state.engine
 
     def database() -> dict:
@@ -87,9 +89,10 @@ async def healthz(request: Request) -> Response:
     try:
         body["index"] = await run_in_threadpool(request.app.state.indexer.status)
     except Exception as exc:
-        body["status"] = "error"
         body["index"] = {"status": "error", "message": str(exc)[:200]}
-    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+    if body["index"]["status"] != "ok" and body["status"] == "ok":
+        body["status"] = "degraded"
+    return JSONResponse(body, status_code=503 if body["status"] == "error" else 200)
 
 
 async def favicon(request: Request) -> Response:

@@ -129,8 +129,9 @@ def revision_transition(
     session.add(
         Notification(
             organization_id=product.provider_id,
-            text=f"{product.title}: new version {before} → {step.target}"
-            + (f" ({reason})" if reason else ""),
+            text=(
+                f"{product.title}: new version {before} → {step.target}" + (f" ({reason})" if reason else "")
+            )[:500],
             link=f"/owner/products/{slug}",
         )
     )

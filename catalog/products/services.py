@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from catalog import db
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
 from catalog.audit import services as audit
@@ -122,17 +124,22 @@ def create_draft(
     provider, licence, sectors, sources = _resolve(session, data, actor)
     if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
         raise Forbidden(N_("Only owners of the organization list its products."))
-    if key:
-        existing = session.exec(
-            select(DataProduct).where(DataProduct.provider_id == provider.id, DataProduct.creation_key == key)
-        ).first()
-        if existing is not None:
-            return get_product(session, actor, existing.slug), False
+    made = _made_with(session, provider.id, key)  # type: ignore[arg-type]
+    if made is not None:
+        return get_product(session, actor, made), False
+    taken = Invalid(N_("Please correct the marked fields."), fields={"slug": N_("This address is taken.")})
     if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
-        raise Invalid(N_("Please correct the marked fields."), fields={"slug": N_("This address is taken.")})
+        raise taken
     values = product_values(data, provider.id, licence.id)  # type: ignore[arg-type]
     product = DataProduct(**{**values, "status": ListingStatus.DRAFT, "listed_at": None}, creation_key=key)
-    _save(session, product, sectors, sources)
+    try:
+        with session.begin_nested():  # a request sent twice at once, or two drafts of one address
+            _save(session, product, sectors, sources)
+    except IntegrityError:
+        made = _made_with(session, provider.id, key)  # type: ignore[arg-type]
+        if made is None:
+            raise taken from None
+        return get_product(session, actor, made), False
     audit.record(
         session,
         actor,
@@ -143,6 +150,14 @@ def create_draft(
         after={"title": product.title, "provider": provider.slug},
     )
     return get_product(session, actor, product.slug), True
+
+
+def _made_with(session: Session, provider_id: int, key: str | None) -> str | None:
+    """The slug of the draft this provider made with idempotency ``key``, if any."""
+    if not key:
+        return None
+    mine = (DataProduct.provider_id == provider_id) & (DataProduct.creation_key == key)
+    return session.exec(select(DataProduct.slug).where(mine)).first()
 
 
 def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> ProductDetail:
@@ -298,6 +313,7 @@ def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> di
 def next_listing_no(session: Session, year: int) -> str:
     """The next listing number (挂牌编号) of ``year``: HADP-<year>-<nnnn>."""
     prefix = f"HADP-{year}-"
+    db.transaction_lock(session, "catalog.listing_no")  # two listings at once take two numbers
     last = session.exec(  # the longest, then the greatest: 10000 comes after 9999
         select(DataProduct.listing_no)
         .where(DataProduct.listing_no.like(f"{prefix}%"))  # type: ignore[union-attr]

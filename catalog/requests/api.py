@@ -17,7 +17,9 @@ async def requests(request: Request) -> Response:
     """``GET ?side=mine|incoming&status=`` lists; ``POST`` creates (201, or 409 ``duplicate``)."""
     actor = actor_for(request)
     if request.method == "GET":
-        side = "incoming" if request.query_params.get("side") == "incoming" else "mine"
+        side = request.query_params.get("side") or "mine"
+        if side not in ("mine", "incoming"):
+            raise Invalid("side is mine or incoming", fields={"side": "mine or incoming"})
         status = request.query_params.get("status") or None
         found = await call(request, services.list_requests, actor, side, status)
         return json_response({"items": [r.model_dump(mode="json") for r in found], "total": len(found)})

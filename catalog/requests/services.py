@@ -22,7 +22,7 @@ from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.listings.models import Notification
 from catalog.listings.states import ListingStatus
-from catalog.models_base import utcnow
+from catalog.models_base import MAX_ID, utcnow
 from catalog.permissions import Actor, can_request_access, require, require_write
 from catalog.products.models import DataProduct
 from catalog.requests import workflow
@@ -279,7 +279,7 @@ def _sides(actor: Actor, request: AccessRequest, provider_id: int) -> set[workfl
 
 def _load(session: Session, actor: Actor, request_id: int) -> tuple[AccessRequest, DataProduct]:
     """The request, if the actor is on one side of it (or administers); 404 otherwise."""
-    request = session.get(AccessRequest, request_id) if 0 < request_id < 2**63 else None
+    request = session.get(AccessRequest, request_id) if 0 < request_id <= MAX_ID else None
     product = session.get(DataProduct, request.product_id) if request else None
     if request is None or product is None:
         raise NotFound("no such request")

@@ -22,7 +22,7 @@ from catalog.audit.models import AuditEvent
 from catalog.errors import CatalogError, Forbidden
 from catalog.permissions import SYSTEM
 from catalog.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import catalog_env, make_settings
 
 PASSWORD = "淮安数据港-test-2026"
 SCRIPT = "<script>alert('x')</script>"
@@ -435,7 +435,7 @@ def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Setti
 
     from catalog.cli import main
 
-    env = {"CATALOG_DATA_DIR": str(app_settings.data_dir)}
+    env = catalog_env(app_settings)
     runner = CliRunner()
     made = runner.invoke(
         main, ["user", "create", "chief@sjj.huaian.gov.cn", "--password", PASSWORD, "--admin"], env=env

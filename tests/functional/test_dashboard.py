@@ -32,7 +32,7 @@ from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import AccessRequest
 from catalog.settings import Settings
 from catalog.stats.models import SiteSetting, ViewCount
-from tests.conftest import make_settings
+from tests.conftest import catalog_env, make_settings
 
 PASSWORD = "淮安数据港-test-2026"
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"}
@@ -168,7 +168,7 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     month = api["trend"]["products"][-1]["month"]
     assert int(values[f"trend.products.{month}.total"]) == truth["products.listed"]
 
-    env = {"CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    env = catalog_env(seeded_settings)
     cli = CliRunner().invoke(main, ["stats", "--json"], env=env)
     assert cli.exit_code == 0, cli.output
     printed = json.loads(cli.output)
@@ -352,7 +352,7 @@ def test_a_read_token_may_look_but_not_change(app: TestClient, engine: Engine) -
 
 def test_the_last_administrator_stays(seeded_settings: Settings, engine: Engine) -> None:
     user(engine, "chief@sjj.cn", admin=True)
-    env = {"CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    env = catalog_env(seeded_settings)
     refused = CliRunner().invoke(main, ["user", "roles", "chief@sjj.cn", "--no-admin"], env=env)
     assert refused.exit_code != 0 and "at least one active administrator" in refused.output
     user(engine, "deputy@sjj.cn", admin=True)

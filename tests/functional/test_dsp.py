@@ -5,7 +5,6 @@ taken from the local copy (nothing fetched)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from catalog.interop.rdf import DCAT, DCT, ODRL, XSD, Uris
 from catalog.listings.services import TransitionRequest, transition
 from catalog.permissions import SYSTEM
 from catalog.settings import Settings
-from tests.conftest import SEED_DIR, make_settings
+from tests.conftest import SEED_DIR, copy_data_dir, make_settings
 
 BASE = "http://127.0.0.1:8000"
 URIS = Uris(BASE)
@@ -40,10 +39,11 @@ STANDARD_PRODUCT = "parking-availability-api"  # hadp-standard: purpose, term, p
 
 
 @pytest.fixture(scope="module")
-def connector(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def connector(
+    seeded_template: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[TestClient]:
     """A client without cookies, as a connector calls (the shared client may hold a CSRF cookie)."""
-    data_dir = tmp_path_factory.mktemp("dsp") / "var"
-    shutil.copytree(seeded_template, data_dir)
+    data_dir = copy_data_dir(seeded_template, tmp_path_factory.mktemp("dsp") / "var", request)
     with TestClient(create_app(make_settings(data_dir)), raise_server_exceptions=False) as client:
         yield client
 

@@ -22,10 +22,11 @@ from catalog.datasets.models import Dataset
 from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
+from tests.conftest import catalog_env
 
 
 def test_the_cli_exports_every_item_and_the_figures(seeded_settings: Settings, tmp_path: Path) -> None:
-    env = {"CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    env = catalog_env(seeded_settings)
     runner = CliRunner()
     engine = db.make_engine(seeded_settings.database_url)
     with Session(engine) as session:

@@ -1,20 +1,28 @@
-"""A process killed between its database commit and its index write loses nothing on restart."""
+"""A process killed between its database commit and its index write loses nothing on restart; an index
+lost or damaged is reported by ``/healthz`` and rebuilt while searches answer from the database."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlmodel import Session, select
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.app import create_app
 from catalog.products.models import DataProduct
 from catalog.settings import PROJECT_ROOT, Settings
+from tests.conftest import catalog_env
 
 # Commits two changes, then dies (SIGKILL) at the moment its indexer starts writing them to the index.
 WRITER = """
@@ -55,7 +63,7 @@ def test_restart_after_a_kill_between_commit_and_index_write_loses_nothing(seede
     with TestClient(create_app(seeded_settings)) as client:
         assert first.slug in search(client, first.title)
 
-    env = {**os.environ, "CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    env = {**os.environ, **catalog_env(seeded_settings)}
     killed = subprocess.run(
         [sys.executable, "-c", WRITER, first.slug, second.slug],
         env=env,
@@ -92,7 +100,7 @@ def test_a_change_from_another_process_reaches_cached_search_pages(seeded_settin
 
 
 def test_reindex_in_another_process_swaps_while_the_server_answers(seeded_settings: Settings) -> None:
-    env = {**os.environ, "CATALOG_DATA_DIR": str(seeded_settings.data_dir)}
+    env = {**os.environ, **catalog_env(seeded_settings)}
     with TestClient(create_app(seeded_settings)) as client:
         before = client.get("/healthz").json()["index"]["generation"]
         expected = search(client, "公交")
@@ -116,3 +124,85 @@ def test_reindex_in_another_process_swaps_while_the_server_answers(seeded_settin
             assert time.monotonic() < deadline, "the server never followed the new generation"
             time.sleep(0.2)
         assert search(client, "公交") == expected
+
+
+# what users and harvesters ask for while the index is rebuilt: none of it may fail
+PAGES = [
+    "/",
+    "/products",
+    "/products?sector=transport&sort=newest",
+    "/datasets",
+    "/search?q=公交",
+    "/api/v1/search?q=公交",
+    "/api/v1/products?q=客流&sort=title",
+    "/api/v1/datasets",
+    "/api/3/action/package_search?q=公交",
+    "/feed.atom",
+]
+
+
+def damage(index_dir: Path, how: str) -> None:
+    """Delete the index folder, or write garbage over its table of contents or its largest segment file."""
+    if how == "deleted":
+        shutil.rmtree(index_dir)
+        return
+    generation = index_dir / (index_dir / "CURRENT").read_text().strip()
+    files = generation.glob("_MAIN_*.toc") if how == "garbage-toc" else generation.glob("MAIN_*")
+    target = max(files, key=lambda path: path.stat().st_size)
+    target.write_bytes(os.urandom(max(256, target.stat().st_size)))
+
+
+def hold_rebuilds(app: Starlette) -> threading.Event:
+    """Hold the app's background rebuild until the event is set, to look at the service meanwhile (the
+    rebuild itself then runs unchanged)."""
+    gate = threading.Event()
+    indexer = app.state.indexer
+    rebuild = indexer.rebuild
+
+    def held(*args: Any, **kwargs: Any) -> int:
+        assert gate.wait(60), "the test never let the rebuild go"
+        return rebuild(*args, **kwargs)
+
+    indexer.rebuild = held
+    return gate
+
+
+@pytest.mark.parametrize("how", ["deleted", "garbage-toc", "garbage-segment"])
+def test_a_lost_index_is_reported_and_rebuilt_while_searches_answer_from_the_database(
+    seeded_settings: Settings, how: str
+) -> None:
+    with TestClient(create_app(seeded_settings)) as client:
+        expected = search(client, "公交")
+    engine = db.make_engine(seeded_settings.database_url)
+    with Session(engine) as session:
+        titled = set(
+            session.exec(
+                select(DataProduct.slug).where(
+                    DataProduct.status == "listed",
+                    DataProduct.title.contains("公交"),  # type: ignore[attr-defined]
+                )
+            )
+        )
+    engine.dispose()
+    assert titled and titled <= expected
+    damage(seeded_settings.index_dir, how)
+
+    app = create_app(seeded_settings)
+    gate = hold_rebuilds(app)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        health = client.get("/healthz")
+        assert health.status_code == 200  # the service answers: degraded, not down
+        body = health.json()
+        assert body["status"] == "degraded" and body["index"]["status"] == "rebuilding"
+        assert body["index"]["problem"] == "missing" if how == "deleted" else "damaged"
+        for path in PAGES:
+            assert client.get(path).status_code == 200, path
+        assert titled <= search(client, "公交") <= expected  # from the database: titles and summaries
+
+        gate.set()
+        deadline = time.monotonic() + 30
+        while (body := client.get("/healthz").json())["status"] != "ok":
+            assert time.monotonic() < deadline, f"the index was never rebuilt: {body}"
+            time.sleep(0.05)
+        assert body["index"]["lag"] == 0 and body["index"]["documents"] > 0
+        assert search(client, "公交") == expected  # from the index again: synonyms and all

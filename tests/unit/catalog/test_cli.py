@@ -7,12 +7,15 @@ import pytest
 from click.testing import CliRunner
 
 from catalog.cli import main
+from catalog.settings import Settings
+from tests.conftest import catalog_env
 
 
 @pytest.fixture
-def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CATALOG_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.delenv("CATALOG_DATABASE_URL", raising=False)
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The command on an empty catalog: a data dir, and on PostgreSQL an empty database."""
+    for name, value in catalog_env(settings).items():
+        monkeypatch.setenv(name, value)
     return CliRunner()
 
 

@@ -33,6 +33,7 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) == before
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -1,5 +1,7 @@
 """The ChangeLog hook and the indexer, on a real SQLite file and a real index."""
 
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from sqlmodel import Session, select
 from catalog import db
 from catalog.datasets.models import Dataset
 from catalog.indexing.indexer import Indexer
+from catalog.indexing.lock import WriterLock
 from catalog.indexing.models import ChangeLog
 from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.products.models import DataProduct
@@ -122,3 +125,44 @@ def test_a_parallel_rebuild_indexes_what_one_process_does(seeded_engine: Engine,
         assert [h.key for h in two.index.search(text, kind="product", limit=None).hits] == [
             h.key for h in one.index.search(text, kind="product", limit=None).hits
         ]
+
+
+def test_one_process_at_a_time_writes_the_index_and_the_others_follow_it(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    """As the workers of one node do: the first server takes the writer role and keeps it; another waits
+    for it to apply a change it made, and takes the role over once the writer has gone."""
+    writer = Indexer(seeded_engine, seeded_settings.index_dir)
+    reader = Indexer(seeded_engine, seeded_settings.index_dir, wait_seconds=10)
+    try:
+        writer.start()
+        reader.start()
+        assert writer.writer.held and not reader.writer.held
+        assert reader.status()["role"] == "reader" and reader.status()["writer_process"] == os.getpid()
+        with db.session_scope(seeded_engine) as session:
+            product = session.exec(
+                select(DataProduct).where(DataProduct.status == ListingStatus.LISTED)
+            ).first()
+            assert product is not None
+            product.title = "读写分离测试标题"
+        applying = threading.Timer(0.3, writer.refresh)  # the writer's timer, a moment later
+        applying.start()
+        assert reader.catch_up() == 0  # applied by the writer, waited for here
+        applying.join()
+        assert reader.status()["lag"] == 0
+        assert reader.index.search("读写分离测试标题", kind="product").total == 1
+        writer.close()  # the writer stops (or dies: the system releases its lock the same way)
+        reader.refresh()
+        assert reader.writer.held and reader.status()["role"] == "writer"
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_a_command_gives_the_writer_role_back_after_catching_up(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    Indexer(seeded_engine, seeded_settings.index_dir).catch_up()
+    lock = WriterLock.for_index(seeded_settings.index_dir)
+    assert lock.acquire() and lock.holder() == os.getpid()
+    lock.release()
