@@ -133,8 +133,10 @@ def chromium_executable() -> str:
     pytest.skip(f"no browser at {CHROMIUM} (CATALOG_TEST_CHROMIUM); {said}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_executable: str) -> Iterator[Browser]:
+    """One browser for the browser tests, stopped when they are done: Playwright's sync API keeps an
+    event loop running in this thread while it is started, and later tests call asyncio.run()."""
     playwright = sync_playwright().start()
     try:
         try:
@@ -164,7 +166,7 @@ def _server_env(data_dir: Path) -> dict[str, str]:
     return {**env, "CATALOG_DATA_DIR": str(data_dir)}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_catalog(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Path:
     """The seed catalog with its index and the journeys' accounts, made with the CLI once (after the
     browser is known to start, so that a run without one skips before seeding)."""
