@@ -15,11 +15,9 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.permissions import can_administer, require
-from catalog.stats import charts, disclosure, pricing, site
+from catalog.stats import charts, disclosure, exports, pricing, site
 from catalog.stats.services import catalog_stats
 from catalog.web import actor_for, call, form_data, redirect, render
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _signed_in(request: Request) -> Response | None:
@@ -116,7 +114,9 @@ async def disclosure_xlsx(request: Request) -> Response:
     content = await run_in_threadpool(disclosure.disclosure_xlsx, report)
     name = f"huaian-data-port-disclosure-{year}.xlsx"
     return Response(
-        content, media_type=XLSX, headers={"content-disposition": f'attachment; filename="{name}"'}
+        content,
+        media_type=exports.MEDIA_TYPES["xlsx"],
+        headers={"content-disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -36,16 +36,10 @@ async def export(request: Request) -> Response:
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         raise NotFound("no such export")
     content = await call(request, exports.export, actor, request.app.state.settings, kind, fmt)
-    media = MEDIA_TYPES[fmt]
+    media = exports.MEDIA_TYPES[fmt]
     headers = {"content-disposition": f'attachment; filename="huaian-data-port-{kind}.{fmt}"'}
     return Response(content, media_type=media, headers=headers)
 
-
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
 
 routes = [
     Route("/admin/export/{kind}.{fmt}", export, name="admin.export"),

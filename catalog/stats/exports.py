@@ -24,6 +24,11 @@ from catalog.sectors.models import Sector
 from catalog.settings import Settings
 from catalog.stats.services import catalog_stats
 
+MEDIA_TYPES = {  # of each export format, as the admin pages send them
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "json": "application/json",
+}
 KINDS = ("products", "datasets", "stats")
 FORMATS = ("csv", "xlsx", "json")
 # The first columns keep their places; those that complete an item for import follow them.
