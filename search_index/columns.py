@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from whoosh.matching import wrappers
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search_index.analysis import title_sort_key
@@ -119,7 +120,7 @@ class TermCache:
         key = (segid, field, text)
         found = self._entries.get(key)
         if found is None:
-            found = self._entries[key] = _posting_ids(leaf, field, text).astype(np.int32)
+            found = self._entries[key] = posting_ids(leaf, field, text).astype(np.int32)
             self.nbytes += found.nbytes
             while len(self._entries) > 1 and (len(self._entries) > self.size or self.nbytes > self.budget):
                 self.nbytes -= self._entries.popitem(last=False)[1].nbytes
@@ -132,11 +133,11 @@ class TermCache:
             self.nbytes -= self._entries.pop(key).nbytes
 
 
-def _posting_ids(leaf: Any, field: str, text: str) -> np.ndarray:
+def posting_ids(leaf: Any, field: str, text: str) -> np.ndarray:
     """The local document numbers of ``text`` in ``field`` of one segment (deleted ones included)."""
     try:
         matcher = leaf.postings(field, text)
-    except Exception:  # TermNotFound, or a field this segment does not have
+    except TermNotFound:  # a word or field this segment does not have; damage is raised, not hidden
         return np.empty(0, dtype=np.int64)
     while isinstance(matcher, wrappers.WrappingMatcher):
         matcher = matcher.child

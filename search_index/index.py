@@ -30,9 +30,10 @@ from whoosh.filedb.filestore import RamStorage
 from whoosh.filedb.structfile import StructFile
 from whoosh.searching import Searcher
 
+from search_index import names  # noqa: F401  (whoosh's file names from secrets, see names.py)
 from search_index.analysis import ChineseTokenizer
 from search_index.bulk import Source, build_segments
-from search_index.columns import Codes, SegmentColumns, TermCache, View, pack
+from search_index.columns import Codes, SegmentColumns, TermCache, View, pack, posting_ids
 from search_index.query import Evaluation, QueryParser, clean_query, suggest
 from search_index.schema import (
     FILTER_FIELDS,
@@ -254,6 +255,29 @@ class SearchIndex:
             raise IndexDamaged(f"{type(exc).__name__}: {exc}") from exc
         if columns != stored:
             raise IndexDamaged(f"{stored} stored documents but {columns} rows of columns")
+
+    def verify(self, stop: Callable[[], bool] = lambda: False) -> bool:
+        """``check`` and then read every posting list of every word in the latest commit, raising
+        ``IndexDamaged`` on what does not read back (a truncated or overwritten postings file, which
+        ``check`` does not see). About a second per 10,000 documents; ``stop`` is asked between
+        segments and words, and True returned when the whole index was read."""
+        self.check()
+        try:
+            with self._open_searcher() as searcher:  # its own searcher: searches go on meanwhile
+                for leaf, _ in searcher.leaf_searchers():
+                    reader = leaf.reader()
+                    for n, (fieldname, text) in enumerate(reader.all_terms()):
+                        if n % 1000 == 0 and stop():
+                            return False
+                        ids = posting_ids(reader, fieldname, text)
+                        if len(ids) and (ids.min() < 0 or ids.max() >= reader.doc_count_all()):
+                            raise IndexDamaged(f"{fieldname}:{text!r} names documents this segment lacks")
+        except (IndexDamaged, FileNotFoundError):  # not found: a commit of another process removed it
+            raise
+        except Exception as exc:
+            _close_left_open(exc)
+            raise IndexDamaged(f"{type(exc).__name__}: {exc}") from exc
+        return True
 
     def search(
         self,

@@ -63,7 +63,9 @@ def database_search(
         query = query.where(model.status.in_(filters["status"]))
     for word in words:
         query = query.where(or_(*(getattr(model, c).icontains(word, autoescape=True) for c in columns)))
-    query = query.order_by(model.listed_at.desc(), model.id.desc()).limit(CANDIDATES)  # type: ignore[union-attr]
+    # NULLs (items in publicity) last on every engine: PostgreSQL would sort them first
+    newest = model.listed_at.desc().nulls_last()  # type: ignore[union-attr]
+    query = query.order_by(newest, model.id.desc()).limit(CANDIDATES)
     with Session(engine) as session:
         docs, _ = service.search_documents(session, list(session.exec(query)))
     passing = [d for d in docs if _passes(d, filters)]

@@ -142,6 +142,9 @@ class Indexer:
         self._retry_at = 0.0
         self._lock = threading.Lock()  # one catch-up or rebuild at a time in this process
         self._swap_lock = threading.RLock()  # one change of ``self.index`` at a time
+        self._verify_lock = threading.Lock()  # one full read of the index at a time
+        self._verifier: threading.Thread | None = None
+        self.verified: tuple[str, int] | None = None  # the last index version read back whole
         self.index = self._open()
 
     def _open(self) -> SearchIndex:
@@ -200,16 +203,50 @@ class Indexer:
             self._repair()
 
     def failed(self, exc: BaseException) -> bool:
-        """A search raised ``exc``: whether the index is at fault (then it is being repaired)."""
+        """A search raised ``exc``: whether the index is at fault (then it is being repaired). The index
+        is read back whole once per version: a fault elsewhere does not make every search read it."""
         self._follow()
-        if self.problem is None:
-            try:
-                self.index.check()
-            except IndexDamaged as damage:
-                self._broken(f"damaged: {damage}")
+        self._verify()
         if self.problem is not None and self.serving and self.writer.acquire():
             self._repair()  # the writer had died: this process takes its role over
         return self.problem is not None
+
+    def _verify(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Read the whole index back unless this version was (``SearchIndex.verify``); damage found
+        stops searches on it and, on the writer, starts the rebuild."""
+        with self._verify_lock:
+            index = self.index
+            if self.problem is not None or index.version() == self.verified:
+                return
+            try:
+                version = index.version()
+                whole = index.verify(stop)
+            except IndexDamaged as damage:
+                if index is self.index:
+                    self._broken(f"damaged: {damage}")
+                return
+            except OSError:  # its folder went while it was read: find out what is there now
+                self._follow()
+                return
+            if whole:
+                self.verified = version
+
+    def _verify_in_background(self) -> None:
+        """A writer's start-up: read the index back whole beside the searches (it may take a minute on a
+        large catalog; ``start`` only checks what opening it reads), and rebuild it if it is damaged."""
+
+        def stop() -> bool:
+            time.sleep(0.001)  # searches first: this is housekeeping
+            return not self.serving
+
+        def run() -> None:
+            try:
+                self._verify(stop)
+            except Exception:
+                log.exception("reading search index %s back failed", self.root)
+
+        self._verifier = threading.Thread(target=run, name="index-verify", daemon=True)
+        self._verifier.start()
 
     def _repair(self) -> None:
         """Start rebuilding the index in the background, unless that is under way or failed just now."""
@@ -264,6 +301,8 @@ class Indexer:
             problem = self._out_of_step()
             if problem:
                 self._broken(problem)  # and rebuilt
+            else:
+                self._verify_in_background()
 
     def refresh(self) -> int:
         """A server's timer: follow what the writer did; take the role over if nobody holds it; as the
@@ -337,8 +376,9 @@ class Indexer:
         """Give the writer role back and close the index (a server shutting down): a rebuild under way
         stops at its next progress report, before the server's database connections close."""
         self.serving = False
-        if self._rebuilder is not None:
-            self._rebuilder.join(timeout=self.wait_seconds)
+        for thread in (self._verifier, self._rebuilder):
+            if thread is not None:
+                thread.join(timeout=self.wait_seconds)
         if self._rebuilder is None or not self._rebuilder.is_alive():  # else it gives the role back
             self.writer.release()
         self.index.close()

@@ -23,9 +23,7 @@ the operation's Hypothesis strategy itself.
 
 from __future__ import annotations
 
-import itertools
 import os
-import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +137,6 @@ CASES = [
     if mode is GenerationMode.POSITIVE or _can_be_invalid(operation)
 ]
 REVOKE = "DELETE /api/v1/tokens/{token_id}"
-RESEEDS = itertools.count(SEED)
 
 
 @dataclass
@@ -277,9 +274,6 @@ def test_api_answers_as_documented(fuzzed: FuzzedApi, label: str, mode: Generati
     @seed(int(EXPLORE_SEED or 0))
     @given(case=operation.as_strategy(mode))
     def run(case: schemathesis.Case) -> None:
-        # Hypothesis seeds the random module alike for every example, and whoosh names new index
-        # segments with it: without a new seed each time, two commits would write the same files.
-        random.seed(next(RESEEDS))
         case.call_and_validate(headers=dict(headers), checks=checks)  # a copy: failure reports mask it
 
     run()

@@ -7,6 +7,7 @@ import pytest
 
 from search_index import SearchIndex
 from search_index.analysis import chinese_analyzer
+from search_index.index import IndexDamaged
 
 DOCS = [
     {
@@ -276,3 +277,39 @@ def test_a_query_word_the_documents_split_differently_finds_them_by_its_parts(tm
     assert keys(index, "交易价格") == ["xuyi"]  # both parts, so not the rice volumes
     assert keys(index, "NOT 交易价格") == ["other"]
     assert keys(index, "龙虾") == ["xuyi"]  # a word the documents hold is looked up as it is
+
+
+def test_a_seeded_random_module_does_not_make_commits_reuse_segment_names(tmp_path: Path) -> None:
+    import random
+
+    index = SearchIndex.open(tmp_path / "index")
+    for n, doc in enumerate(DOCS):
+        random.seed(1)  # as a test framework or a library might, before every write
+        index.upsert([doc], seq=n + 1)
+    assert index.search("淮安", filters={}).total == 2
+    assert index.search("龙虾", filters={}).total == 1
+
+
+def test_a_cut_short_postings_file_is_found_by_verify_and_fails_searches_loudly(tmp_path: Path) -> None:
+    index = SearchIndex.open(tmp_path / "index")
+    index.upsert([{**DOCS[n % 3], "id": f"product:{n}", "key": f"k{n}"} for n in range(300)], seq=1)
+    assert index.verify() is True
+    words = ("淮安", "公交", "龙虾", "价格", "交通", "客流", "分析", "gongjiao")
+    totals = {word: index.search(word, filters={}).total for word in words}
+    generation = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+    postings = next(generation.glob("*.pst"))
+    index.close()
+    postings.write_bytes(postings.read_bytes()[: postings.stat().st_size // 3])
+
+    damaged = SearchIndex.open(tmp_path / "index")
+    with pytest.raises(IndexDamaged):
+        damaged.verify()
+    failures = 0
+    for word in words:  # an error the service acts on (it rebuilds), never a silently short answer
+        try:
+            assert damaged.search(word, filters={}).total == totals[word], word
+        except AssertionError:
+            raise
+        except Exception:
+            failures += 1
+    assert failures
