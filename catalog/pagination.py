@@ -29,6 +29,8 @@ class Page(BaseModel, Generic[T]):
     facets: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     suggestion: str | None = None  # "did you mean", when a search found nothing
     simplified: bool = False  # the search ignored query syntax it could not read
+    # answered from the database while the search index is rebuilt (told on pages, not in the API)
+    from_database: bool = Field(default=False, exclude=True)
 
     @property
     def pages(self) -> int:

@@ -54,16 +54,23 @@ class CatalogSearch:
         return found
 
     async def _find(self, kind: str, filters: ListingFilters, facets: bool) -> tuple[SearchResult, bool]:
-        """The index's answer and True, or the database's (the index is being rebuilt) and False."""
-        arguments = index_query(kind, filters, facets=facets)
+        return await self.search(**index_query(kind, filters, facets=facets))
+
+    async def search(self, text: str, *, kind: str | None, **arguments: Any) -> tuple[SearchResult, bool]:
+        """``SearchIndex.search`` and True, or (the index is being rebuilt) the database's answer and
+        False; ``kind`` None searches products and datasets together, as the index does."""
         if self.indexer.problem is None:
-            search = partial(self.indexer.index.search, **arguments)
+            search = partial(self.indexer.index.search, text, kind=kind, **arguments)
             try:
                 return await anyio.to_thread.run_sync(search, limiter=self.limiter), True
             except Exception as exc:
                 if not await run_in_threadpool(self.indexer.failed, exc):
                     raise  # the index reads back fine: the fault is elsewhere
-        return await run_in_threadpool(partial(database_search, self.engine, **arguments)), False
+        if kind is not None:
+            return await run_in_threadpool(
+                partial(database_search, self.engine, text, kind=kind, **arguments)
+            ), False
+        return await run_in_threadpool(partial(_both_kinds, self.engine, text, **arguments)), False
 
     async def page(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> Page:
         """One page of the public ``kind`` catalog: hits, their summaries, labelled facets."""
@@ -76,6 +83,8 @@ class CatalogSearch:
         page = await run_in_threadpool(self._load, kind, filters, found)
         if from_index:
             self._keep(key, state, page)
+        else:
+            page.from_database = True  # pages say so: no word segmentation, synonyms or scores now
         return page
 
     def _load(self, kind: str, filters: ListingFilters, found: SearchResult) -> Page:
@@ -100,3 +109,13 @@ class CatalogSearch:
             self._cache[key] = page
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
+
+
+def _both_kinds(
+    engine: Engine, text: str, *, offset: int = 0, limit: int | None = None, **arguments: Any
+) -> SearchResult:
+    """``database_search`` over products and then datasets, as one result (CKAN's package_search)."""
+    found = [database_search(engine, text, kind=kind, **arguments) for kind in ("product", "dataset")]
+    hits = [hit for result in found for hit in result.hits]
+    page = hits[offset:] if limit is None else hits[offset : offset + limit]
+    return SearchResult(sum(r.total for r in found), page, query=found[0].query)

@@ -14,11 +14,9 @@ import re
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 
-import anyio.to_thread
 from sqlmodel import Session
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -236,12 +234,13 @@ def _all_of(nodes: Iterable[Node | None]) -> Node | None:
 async def _find(request: Request, query: SearchQuery) -> SearchResult:
     """Every listed item the catalog's search index holds for the query's text and the filters it
     can apply, with relevance scores (the index has one search thread: its limiter)."""
-    search = request.app.state.search
     names = FIELDS["product"]  # filter name -> index field, shared by both catalogs here
     filters = {"status": ["listed"]}
     filters.update({names[name]: values for name, values in mapping.index_filters(query.where).items()})
-    run = partial(search.indexer.index.search, query.text, kind=None, filters=filters, offset=0, limit=None)
-    return await anyio.to_thread.run_sync(run, limiter=search.limiter)
+    found, _ = await request.app.state.search.search(
+        query.text, kind=None, filters=filters, offset=0, limit=None
+    )
+    return found
 
 
 def _keys(found: SearchResult) -> dict[str, list[str]]:

@@ -141,6 +141,9 @@ PAGES = [
 ]
 
 
+REBUILDING = "搜索索引正在重建"
+
+
 def damage(index_dir: Path, how: str) -> None:
     """Delete the index folder, write garbage over its table of contents or its largest segment file,
     or cut its postings file short."""
@@ -203,6 +206,9 @@ def test_a_lost_index_is_reported_and_rebuilt_while_searches_answer_from_the_dat
         for path in PAGES:
             assert client.get(path).status_code == 200, path
         assert titled <= search(client, "公交") <= expected  # from the database: titles and summaries
+        assert REBUILDING in client.get("/products", params={"q": "公交"}).text  # people are told
+        ckan = client.get("/api/3/action/package_search", params={"q": "公交", "rows": 1000}).json()
+        assert titled <= {package["name"] for package in ckan["result"]["results"]}
 
         gate.set()
         deadline = time.monotonic() + 30
@@ -211,6 +217,7 @@ def test_a_lost_index_is_reported_and_rebuilt_while_searches_answer_from_the_dat
             time.sleep(0.05)
         assert body["index"]["lag"] == 0 and body["index"]["documents"] > 0
         assert search(client, "公交") == expected  # from the index again: synonyms and all
+        assert REBUILDING not in client.get("/products", params={"q": "公交"}).text
 
 
 def same(health: dict, generation: str) -> bool:
