@@ -118,7 +118,7 @@ def query_model(request: Request, model: type[M], **overrides: Any) -> M:
         raise Invalid("the query has invalid parameters: " + ", ".join(fields), fields=fields) from None
 
 
-def _refuse_nul(value: Any) -> Any:
+def refuse_nul(value: Any) -> Any:
     """``value`` (text, or JSON's lists and objects of it), unless some text holds the NUL character,
     which no text needs and PostgreSQL cannot store: 400 ``bad_request`` then."""
     if isinstance(value, str):
@@ -131,7 +131,7 @@ def _refuse_nul(value: Any) -> Any:
         if isinstance(text, str) and "\x00" in text:
             raise BadRequest("text may not hold the NUL character (U+0000)")
         if isinstance(text, list | dict):
-            _refuse_nul(text)
+            refuse_nul(text)
     return value
 
 
@@ -139,7 +139,7 @@ async def form_data(request: Request) -> dict[str, str]:
     """A submitted form as single values; empty fields are left out, so they count as missing (the
     body size is limited by the ``BodyLimit`` middleware)."""
     async with request.form(max_files=0, max_fields=200) as form:
-        return _refuse_nul(
+        return refuse_nul(
             {k: v for k, v in form.items() if isinstance(v, str) and v.strip() and k != "csrftoken"}
         )
 
@@ -150,7 +150,7 @@ async def json_body(request: Request) -> Any:
         body = json.loads(await request.body() or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the request body is not valid JSON") from None
-    return _refuse_nul(body)
+    return refuse_nul(body)
 
 
 async def form_lists(request: Request) -> dict[str, list[str]]:
@@ -160,7 +160,7 @@ async def form_lists(request: Request) -> dict[str, list[str]]:
         for key, value in form.multi_items():
             if isinstance(value, str) and key != "csrftoken":
                 out.setdefault(key, []).append(value)
-        return _refuse_nul(out)
+        return refuse_nul(out)
 
 
 async def read_upload(request: Request, field: str, limit: int) -> tuple[str, bytes]:
@@ -189,7 +189,7 @@ async def form_and_file(
                     upload = (value.filename, await value.read(limit + 1))
     except MultiPartException as exc:
         raise Invalid(str(exc), fields={field: str(exc)}) from None
-    return _refuse_nul(values), upload
+    return refuse_nul(values), upload
 
 
 async def json_object(request: Request, what: str, without: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -24,14 +24,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.accounts import services as accounts
-from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
+from catalog.errors import BadRequest, CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.interop import ckan_mapping as mapping
 from catalog.interop.ckan_mapping import Clause, Every, Node, QueryError
 from catalog.licences import services as licences
 from catalog.listings.search import FIELDS
 from catalog.pagination import MAX_PER_PAGE, PageParams
 from catalog.sectors import services as sectors
-from catalog.web import call
+from catalog.web import call, refuse_nul
 from search_index import SearchResult
 from search_index.analysis import title_sort_key
 
@@ -500,9 +500,11 @@ async def action(request: Request) -> Response:
     if handler is None:
         return _bad_request(f"Action name not known: {name}")
     try:
-        data = await _request_data(request)
+        data = refuse_nul(await _request_data(request))
     except ValueError as exc:
         return _bad_request(f"JSON Error: {exc}")
+    except BadRequest as exc:  # PostgreSQL can neither hold nor compare text with U+0000
+        return _bad_request(exc.message)
     data.pop("callback", None)  # JSONP is not offered
     envelope: dict[str, Any] = {
         "help": f"{request.app.state.settings.base_url}/api/3/action/help_show?name={quote(name)}"

@@ -214,6 +214,16 @@ def _required_columns(spec: Kind) -> list[str]:
     return names
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _key(data: Any) -> str:
     return data.slug if isinstance(data, ProductCreate) else data.code
 
@@ -247,6 +257,11 @@ class _Checker:
 
     def check_row(self, row: Row) -> _Item | None:
         before = len(self.report.problems)
+        for column, raw in row.values.items():
+            if _holds_nul(raw):  # PostgreSQL can neither store nor compare it: nothing else is checked
+                self.problem(row, column, N_("This cell holds the NUL character (U+0000): remove it."))
+        if len(self.report.problems) > before:
+            return None
         if row.stray:
             self.problem(row, "", N_("This row has a value in a column without a name in the header."))
         if len(row.values.keys() & set(self.spec.keys)) > 1:  # a JSON object; a header is checked before

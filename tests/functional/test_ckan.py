@@ -403,6 +403,21 @@ def test_a_body_that_is_not_a_json_object_is_a_bad_request(url: str, body: bytes
     assert status == 400 and answer.startswith("Bad request - JSON Error: ")
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"id": "bus\\u0000od"}', "application/json"),
+        (b'{"q": "\\u0000", "fq": "tags:\\u0000"}', "application/json"),
+        (b"id=bus%00od", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_nul_character_in_a_post_is_a_bad_request(url: str, body: bytes, content_type: str) -> None:
+    """PostgreSQL cannot hold or compare text with U+0000: it is refused before any query."""
+    for name in ("package_show", "package_search", "organization_show"):
+        status, answer = error(url, name, method="POST", data=body, headers={"Content-Type": content_type})
+        assert status == 400 and answer.startswith("Bad request - ") and "NUL" in answer, name
+
+
 def test_not_found_has_the_ckan_envelope(url: str) -> None:
     status, body = error(url, "package_show", params={"id": "no-such-thing"})
     assert status == 404 and body["success"] is False

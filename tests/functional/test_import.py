@@ -504,3 +504,22 @@ def test_rows_a_database_cannot_hold_or_that_name_a_suspended_provider_are_repor
         org.suspended = True
     report = _import(engine, "suspended.csv", _csv(header, [{**listed, "listing_no": ""}]))
     assert report.imported == 0 and [p.column for p in report.problems] == ["provider"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])  # a workbook cannot hold U+0000 (openpyxl refuses it)
+def test_a_nul_character_in_a_cell_is_reported_on_every_backend(
+    seeded_engine: Engine, exported: dict[tuple[str, str], bytes], fmt: str
+) -> None:
+    """PostgreSQL can neither store nor compare text holding U+0000: the row is reported, not a 500."""
+    before = _count(seeded_engine, DataProduct)
+    if fmt == "json":
+        item = {**json.loads(exported["products", "json"])[0], "id": "nul", "listing_no": None}
+        content = json.dumps([{**item, "title": "淮安\x00公交客流"}], ensure_ascii=False, indent=1).encode()
+    else:
+        header, rows = _products_csv(exported)
+        content = _csv(header, [{**rows[0], "id": "nul", "listing_no": "", "title": "淮安\x00公交客流"}])
+    report = _import(seeded_engine, f"nul.{fmt}", content)
+    assert report.imported == 0
+    assert [(p.line, p.column) for p in report.problems] == [(2, "title")]
+    assert "NUL" in report.problems[0].text()
+    assert _count(seeded_engine, DataProduct) == before
