@@ -156,16 +156,19 @@ class SearchIndex:
         os.replace(tmp, root / "CURRENT")
 
     # --- writing -------------------------------------------------------------------------------
-    def upsert(self, docs: Iterable[Mapping[str, Any]], seq: int | None = None) -> None:
+    def upsert(self, docs: Iterable[Mapping[str, Any]], seq: int | None = None, mark: str = "") -> None:
         """Add or replace documents (by ``id``), recording ``seq`` as applied in the same commit."""
-        self.apply(docs, (), seq)
+        self.apply(docs, (), seq, mark)
 
     def delete(self, ids: Iterable[str], seq: int | None = None) -> None:
         """Remove documents by ``id``, recording ``seq`` as applied in the same commit."""
         self.apply((), ids, seq)
 
-    def apply(self, upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str], seq: int | None) -> None:
-        """Upsert and delete in one commit."""
+    def apply(
+        self, upserts: Iterable[Mapping[str, Any]], deletes: Iterable[str], seq: int | None, mark: str = ""
+    ) -> None:
+        """Upsert and delete in one commit, recording ``seq`` as applied (with ``mark``, which tells that
+        change apart from another given the same number, as after a database is restored)."""
         with self._write_lock:
             writer = self._ix.writer(timeout=30, compound=False, codec=Codec())
             try:
@@ -174,7 +177,9 @@ class SearchIndex:
                 for doc in upserts:
                     writer.update_document(**_prepare(doc))
                 if seq is not None:
-                    writer.update_document(id=META_ID, kind="meta", seq=seq)
+                    writer.update_document(
+                        id=META_ID, kind="meta", seq=seq, **({"key": mark} if mark else {})
+                    )
             except BaseException:
                 writer.cancel()
                 raise
@@ -185,6 +190,7 @@ class SearchIndex:
         docs: Iterable[Mapping[str, Any]] = (),
         seq: int = 0,
         *,
+        mark: str = "",
         parts: Sequence[Source] = (),
         progress: Callable[[int], Any] | None = None,
     ) -> SearchIndex:
@@ -196,7 +202,7 @@ class SearchIndex:
         of every ``n`` documents they write.
         """
         generation = self._new_generation(self.root)
-        meta = {"id": META_ID, "kind": "meta", "seq": seq}
+        meta = {"id": META_ID, "kind": "meta", "seq": seq, **({"key": mark} if mark else {})}
         try:
             build_segments(
                 str(self.root / generation),
@@ -222,9 +228,13 @@ class SearchIndex:
 
     def last_applied_seq(self) -> int:
         """The change-log sequence number the index has applied up to (0 when new)."""
+        return self.last_applied()[0]
+
+    def last_applied(self) -> tuple[int, str]:
+        """The change-log sequence number applied up to, and the mark recorded with it ("" if none)."""
         with self._open_searcher() as searcher:
             stored = searcher.document(id=META_ID)
-        return int(stored["seq"]) if stored else 0
+        return (int(stored["seq"]), stored.get("key") or "") if stored else (0, "")
 
     def doc_count(self, kind: str | None = None) -> int:
         """Number of documents of ``kind`` (all kinds but meta when None)."""

@@ -106,6 +106,11 @@ def _public_documents(engine: Engine, product_ids: list[int], dataset_ids: list[
                 session.expunge_all()
 
 
+def _mark(row: ChangeLog) -> str:
+    """What tells a ChangeLog row from another of the same number (a restored database reuses them)."""
+    return f"{row.entity}:{row.entity_id}@{row.at.isoformat()}"
+
+
 def _share(ids: list[int], parts: int, n: int) -> list[int]:
     """The ``n``th of ``parts`` contiguous, near-equal shares of ``ids``."""
     size = -(-len(ids) // parts)
@@ -341,7 +346,12 @@ class Indexer:
                     self._repair()
                     return 0
                 self._fix_now()
-            return self._apply_safely() if self.serving else self._apply()
+            if self.serving:
+                return self._apply_safely()
+            applied = self._apply()
+            if self.problem is not None:  # found while applying: the database was replaced
+                self._fix_now()
+            return applied
         finally:
             if not self.serving:  # a command gives the role back to the servers
                 self.writer.release()
@@ -402,15 +412,18 @@ class Indexer:
         try:
             self._follow()
             while self.problem is None:
-                last = self.index.last_applied_seq()
+                last, mark = self.index.last_applied()
                 with Session(self.engine) as session:
-                    rows = session.exec(
-                        select(ChangeLog).where(ChangeLog.seq > last).order_by(ChangeLog.seq).limit(BATCH)  # type: ignore[operator, arg-type]
-                    ).all()
+                    since = select(ChangeLog).where(ChangeLog.seq >= last)  # type: ignore[operator]
+                    rows = session.exec(since.order_by(ChangeLog.seq).limit(BATCH + 1)).all()  # type: ignore[arg-type]
+                    if last and mark and (not rows or rows[0].seq != last or _mark(rows[0]) != mark):
+                        self._broken(f"replaced: the database's change {last} is not the one indexed")
+                        break  # a restored database reuses numbers: only a rebuild is right now
+                    rows = [row for row in rows if row.seq > last]
                     if not rows:
                         break
                     docs, deletes = _documents(session, *_expand(session, rows))
-                self.index.apply(docs, deletes, seq=rows[-1].seq)
+                self.index.apply(docs, deletes, seq=rows[-1].seq, mark=_mark(rows[-1]))
                 applied += len(rows)
         finally:
             self._lock.release()
@@ -458,7 +471,8 @@ class Indexer:
         """
         with self._lock:
             with Session(self.engine) as session:
-                seq = session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+                newest = session.exec(select(ChangeLog).order_by(ChangeLog.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+                seq, mark = (newest.seq or 0, _mark(newest)) if newest else (0, "")
                 product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
                 dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
             total = len(product_ids) + len(dataset_ids)
@@ -479,10 +493,10 @@ class Indexer:
                     partial(read_documents, url, _share(product_ids, procs, n), _share(dataset_ids, procs, n))
                     for n in range(procs)
                 ]
-                new = old.rebuild(seq=seq, parts=shares, progress=advance)
+                new = old.rebuild(seq=seq, mark=mark, parts=shares, progress=advance)
             else:
                 docs = _public_documents(self.engine, product_ids, dataset_ids)
-                new = old.rebuild(_counting(docs, advance), seq=seq)
+                new = old.rebuild(_counting(docs, advance), seq=seq, mark=mark)
             with self._swap_lock:
                 old, self.index, self.problem = self.index, new, None
             old.close()

@@ -486,7 +486,7 @@ def serialize(graph: Graph, fmt: str) -> bytes:
 
 
 # --- HTTP -----------------------------------------------------------------------------------------
-def _catalog_document(request: Request, fmt: str) -> tuple[int, bytes]:
+def _catalog_document(request: Request, fmt: str) -> tuple[str, bytes]:
     """The whole catalog in ``fmt`` and the catalog version it shows, built once per version."""
     cache = catalog_cache(request.app.state)
     uris = Uris(request.app.state.settings.base_url)

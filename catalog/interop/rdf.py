@@ -5,13 +5,13 @@ concrete for one item (used by the DCAT-AP export and the Dataspace Protocol cat
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from rdflib import Namespace, URIRef
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.indexing.models import ChangeLog
@@ -122,9 +122,13 @@ class Uris:
 
 
 # --- reading --------------------------------------------------------------------------------------
-def catalog_version(session: Session) -> int:
-    """Grows with every change to anything the exports show (the ChangeLog every write appends to)."""
-    return session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+def catalog_version(session: Session) -> str:
+    """Changes with every change to anything the exports show: the newest ChangeLog row (every write
+    appends one), by number and time, as a restored database numbers its next changes again."""
+    newest = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc()).limit(1)).first()
+    if newest is None:
+        return "0"
+    return f"{newest.seq}.{zlib.crc32(newest.at.isoformat().encode()):08x}"
 
 
 def listed_products(session: Session) -> list[ProductDetail]:
@@ -142,10 +146,10 @@ class CatalogCache:
     harvesters arriving together wait for the first instead of building alongside it."""
 
     def __init__(self) -> None:
-        self._values: dict[str, tuple[int, Any]] = {}
+        self._values: dict[str, tuple[str, Any]] = {}
         self._lock = threading.RLock()  # a build may use another cached value
 
-    def get(self, key: str, version: int, build: Callable[[], T]) -> T:
+    def get(self, key: str, version: str, build: Callable[[], T]) -> T:
         with self._lock:
             kept = self._values.get(key)
             if kept is not None and kept[0] == version:
@@ -155,7 +159,7 @@ class CatalogCache:
             return value
 
 
-def cached_products(cache: CatalogCache, session: Session, version: int) -> list[ProductDetail]:
+def cached_products(cache: CatalogCache, session: Session, version: str) -> list[ProductDetail]:
     """The listed products, read once per catalog version for every door that shows them."""
     return cache.get("listed_products", version, lambda: listed_products(session))
 

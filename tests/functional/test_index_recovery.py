@@ -14,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.app import create_app
+from catalog.cli import main
+from catalog.indexing.indexer import Indexer
 from catalog.products.models import DataProduct
 from catalog.settings import PROJECT_ROOT, Settings
 from tests.conftest import catalog_env
@@ -239,3 +242,49 @@ def test_a_truncated_postings_file_is_found_after_start_up_and_rebuilt(seeded_se
             for path in PAGES:  # meanwhile, from the index or the database, nothing fails
                 assert client.get(path).status_code == 200, path
         assert search(client, "公交") == expected
+
+
+def _retitle(engine: Any, product_id: int, title: str) -> None:
+    with db.session_scope(engine) as session:
+        product = session.get(DataProduct, product_id)
+        assert product is not None
+        product.title = title
+
+
+def _found(indexer: Indexer, text: str) -> set[str]:
+    found = indexer.index.search(text, kind="product", filters={"status": ["listed"]})
+    return {hit.key for hit in found.hits}
+
+
+def test_another_nodes_replica_is_rebuilt_when_the_database_is_restored_under_it(
+    seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """A restored database numbers its next changes as the backup's did: a replica that had applied a
+    change of that number must see that it is another change, and rebuild."""
+    env = catalog_env(seeded_settings)
+    engine = db.make_engine(seeded_settings.database_url)
+    with Session(engine) as session:
+        first, second = session.exec(
+            select(DataProduct).where(DataProduct.status == "listed").order_by(DataProduct.id).limit(2)  # type: ignore[arg-type]
+        ).all()
+    other_node = Indexer(engine, tmp_path / "node-b" / "index")
+    other_node.catch_up()
+    backup = tmp_path / "before.tar"
+    assert CliRunner().invoke(main, ["backup", str(backup)], env=env).exit_code == 0
+
+    _retitle(engine, first.id, "幽灵标题甲乙丙")  # then lost: the backup is restored
+    other_node.catch_up()
+    assert _found(other_node, "幽灵标题甲乙丙") == {first.slug}
+    engine.dispose()
+    restored = CliRunner().invoke(main, ["restore", "--yes", str(backup)], env=env)
+    assert restored.exit_code == 0, restored.output
+    engine = db.make_engine(seeded_settings.database_url)
+    other_node.engine = engine
+    _retitle(engine, second.id, "恢复之后的新标题丁戊")  # the same change number as the lost one
+
+    other_node.catch_up()
+    assert _found(other_node, "幽灵标题甲乙丙") == set()
+    assert _found(other_node, "恢复之后的新标题丁戊") == {second.slug}
+    assert other_node.problem is None
+    other_node.close()
+    engine.dispose()
