@@ -186,7 +186,7 @@ async def form_and_file(
                     if key != "csrftoken":
                         values.setdefault(key, []).append(value)
                 elif key == field and value.filename:
-                    upload = (value.filename, await value.read(limit + 1))
+                    upload = (refuse_nul(value.filename), await value.read(limit + 1))
     except MultiPartException as exc:
         raise Invalid(str(exc), fields={field: str(exc)}) from None
     return refuse_nul(values), upload

@@ -174,3 +174,18 @@ def test_a_sample_is_kept_only_when_the_database_keeps_it(
     answer = upload(api, owner, "stops.csv", CSV.encode())
     assert answer.status_code == 200  # type: ignore[attr-defined]
     assert list(folder.rglob("sample.csv")) and not list(folder.rglob("*.tmp"))
+
+
+def test_a_file_name_holding_nul_is_refused_and_nothing_kept(
+    api: TestClient, owner: dict[str, str], app_settings: Settings
+) -> None:
+    """Sent raw, as a client may: PostgreSQL can neither store nor compare text holding U+0000."""
+    body = (
+        b'--BOUND\r\nContent-Disposition: form-data; name="sample"; filename="a\x00b.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n" + "名称,数量\n甲,1\n".encode() + b"\r\n--BOUND--\r\n"
+    )
+    headers = {**owner, "content-type": "multipart/form-data; boundary=BOUND"}
+    answer = api.post("/api/v1/products/bus-stops-sample/sample", headers=headers, content=body)
+    assert answer.status_code == 400 and "NUL" in answer.json()["error"]["message"], answer.text
+    assert not (app_settings.data_dir / "uploads").exists()
+    assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
