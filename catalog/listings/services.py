@@ -111,16 +111,14 @@ def transition(
     """Move a product or dataset to ``request.to``; its timeline afterwards.
 
     409 ``invalid_transition`` (with the states the actor may move it to) when the table has no such
-    step from the current state, 403 when the actor's role may not make it, 422 when the reason or
-    the review checklist is missing (``checklist_incomplete``)."""
+    step from the current state (also when another step moved the item after it was read: the loser
+    writes nothing), 403 when the actor's role may not make it, 422 when the reason or the review
+    checklist is missing (``checklist_incomplete``)."""
     require_write(actor)
     item = find_item(session, actor, kind, key)
     step = workflow.find(item.status, request.to)
-    allowed = [t.target for t in available(actor, item)]
     if step is None:
-        raise InvalidTransition(
-            f"a {kind} in state {item.status} cannot move to {request.to!r}", allowed=allowed
-        )
+        raise _no_such_step(actor, kind, item, request.to)
     if not may(actor, step, item):
         raise Forbidden(N_("Your role may not make this change."))
     if item.security_grade == "core" and step.target in (ListingStatus.SUBMITTED, ListingStatus.PUBLICITY):
@@ -132,6 +130,28 @@ def transition(
     return timeline(session, kind, item.id)  # type: ignore[arg-type]
 
 
+def _no_such_step(actor: Actor, kind: str, item: Item, to: str) -> InvalidTransition:
+    """The 409 of a step the table has no row for from the item's state, with the steps it has."""
+    allowed = [t.target for t in available(actor, item)]
+    return InvalidTransition(f"a {kind} in state {item.status} cannot move to {to!r}", allowed=allowed)
+
+
+def _claim(session: Session, kind: str, item: Item, before: str, after: str) -> bool:
+    """Move the item from ``before`` to ``after`` only if it is still ``before`` when written: of two
+    steps taken at once (an approval and a rejection, on two servers) one wins and the other sees it.
+    The claimed item is read again, locked: the winner's other changes go through the ORM, whose flush
+    notes the item for the ChangeLog (``indexing/hooks.py``)."""
+    model = MODELS[kind]
+    moved = session.execute(
+        update(model)
+        .where(model.id == item.id, model.status == before)  # type: ignore[arg-type]
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(item)  # the winner's row as claimed, or the state the loser lost to
+    return bool(moved)
+
+
 def _apply(
     session: Session,
     settings: Settings,
@@ -141,10 +161,11 @@ def _apply(
     step: workflow.Transition,
     request: TransitionRequest,
 ) -> None:
-    now = utcnow()
     before = item.status
-    item.status = step.target
-    item.updated_at = now
+    if not _claim(session, kind, item, before, step.target):  # another step came first: nothing written
+        raise _no_such_step(actor, kind, item, request.to)
+    now = utcnow()
+    item.updated_at = now  # an ORM change: the flush notes the item for the ChangeLog
     if step.target == ListingStatus.SUBMITTED:
         item.submitted_at = now
     if step.target == ListingStatus.PUBLICITY:
