@@ -71,6 +71,11 @@ def _money(env: dict[str, str], name: str, default: str) -> Decimal:
     return value
 
 
+def _path(env: dict[str, str], name: str) -> Path | None:
+    value = env.get(name)
+    return Path(value).resolve() if value else None
+
+
 def _secret_key(data_dir: Path) -> str:
     """Read the generated key kept under the data dir, creating it on first use."""
     path = data_dir / "secret_key"
@@ -122,10 +127,16 @@ class Settings:
     templates_dir: Path = field(default=PROJECT_ROOT / "templates")
     static_dir: Path = field(default=PROJECT_ROOT / "static")
     seed_dir: Path = field(default=PROJECT_ROOT / "seed")
+    # sample files and request attachments; several nodes must share it (default: in the data dir)
+    uploads_path: Path | None = None
 
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.uploads_path or self.data_dir / "uploads"
 
     @property
     def is_sqlite(self) -> bool:
@@ -154,6 +165,7 @@ class Settings:
             index_refresh_seconds=_seconds(env, "CATALOG_INDEX_REFRESH_SECONDS", 0.5, minimum=0.05),
             search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),
             seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
+            uploads_path=_path(env, "CATALOG_UPLOADS_DIR"),
             publicity_days=_int(env, "CATALOG_PUBLICITY_DAYS", 7, minimum=0),
             request_answer_days=_int(env, "CATALOG_REQUEST_ANSWER_DAYS", 5, minimum=1),
             request_expiry_days=_int(env, "CATALOG_REQUEST_EXPIRY_DAYS", 45, minimum=1),

@@ -89,7 +89,7 @@ async def sample(request: Request) -> Response:
     name, content = await read_upload(request, "sample", limit)
     slug = request.path_params["slug"]
     return json_response(
-        await call(request, samples.attach_sample, actor, settings.data_dir, slug, name, content, limit)
+        await call(request, samples.attach_sample, actor, settings.uploads_dir, slug, name, content, limit)
     )
 
 

@@ -114,7 +114,7 @@ async def upload_sample(request: Request) -> Response:
             request,
             samples.attach_sample,
             actor,
-            settings.data_dir,
+            settings.uploads_dir,
             slug,
             name,
             content,

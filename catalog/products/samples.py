@@ -148,7 +148,7 @@ def _cell(value: Any) -> str:
 
 
 def attach_sample(
-    session: Session, actor: Actor, data_dir: Path, slug: str, name: str, content: bytes, max_bytes: int
+    session: Session, actor: Actor, uploads_dir: Path, slug: str, name: str, content: bytes, max_bytes: int
 ) -> SamplePublic:
     """Check and keep a product's sample file, infer its field schema (replacing a schema the owner
     has not written) and keep its first rows for the preview."""
@@ -163,7 +163,7 @@ def attach_sample(
     header, rows = read_table(name, content)
     schema = infer_schema(header, rows)
     preview = [[_cell(c) for c in row] for row in rows[:PREVIEW_ROWS]]
-    target = data_dir / "uploads" / "products" / str(product.id) / f"sample{Path(name).suffix.lower()}"
+    target = uploads_dir / "products" / str(product.id) / f"sample{Path(name).suffix.lower()}"
     # stored as data under a name of ours, never run or served as is, and only with its preview row
     db.write_on_commit(session, target, content)
     product.sample_name = Path(name).name[:200]

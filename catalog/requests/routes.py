@@ -63,7 +63,7 @@ async def request_form(request: Request) -> Response:
     data = {**values, "product_id": slug, "accept_license": _first(form, "accept_license") == "1"}
     try:
         parsed = parse(services.RequestCreate, data)
-        store = (settings.data_dir, limit)
+        store = (settings.uploads_dir, limit)
         days = settings.request_answer_days
         created = await call(request, services.create_request, actor, parsed, attachment, store, days)
     except CatalogError as error:
@@ -169,8 +169,8 @@ async def attachment(request: Request) -> Response:
     actor = actor_for(request)
     if actor.user_id is None:
         return redirect(sign_in_url(request))
-    data_dir = request.app.state.settings.data_dir
-    path, name = await call(request, services.attachment_file, actor, request.path_params["id"], data_dir)
+    uploads = request.app.state.settings.uploads_dir
+    path, name = await call(request, services.attachment_file, actor, request.path_params["id"], uploads)
     media = MEDIA_TYPES.get(path.suffix, "application/octet-stream")  # by what it is, not what it is called
     return FileResponse(path, filename=name, media_type=media, content_disposition_type="attachment")
 

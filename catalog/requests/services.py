@@ -172,7 +172,7 @@ def create_request(
     answer_days: int = ANSWER_WORKING_DAYS,
 ) -> RequestPublic:
     """A member of an organization requests a listed product for it; 409 while one is open. An
-    ``attachment`` (name, content) is checked and kept under ``store`` (data dir, size limit),
+    ``attachment`` (name, content) is checked and kept under ``store`` (uploads dir, size limit),
     once the request is committed."""
     require_write(actor)
     require(
@@ -236,7 +236,7 @@ def create_request(
         error.code, error.status = "duplicate", 409
         raise error from None
     if attachment is not None and store is not None:
-        target = store[0] / "uploads" / "requests" / str(request.id) / f"attachment{suffix}"
+        target = store[0] / "requests" / str(request.id) / f"attachment{suffix}"
         db.write_on_commit(session, target, attachment[1])
     _event(session, actor, request, None, "submitted", "")
     _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
@@ -400,10 +400,10 @@ def _public(
     )
 
 
-def attachment_file(session: Session, actor: Actor, request_id: int, data_dir: Path) -> tuple[Path, str]:
+def attachment_file(session: Session, actor: Actor, request_id: int, uploads_dir: Path) -> tuple[Path, str]:
     """The stored attachment of a request (for its two sides) and its original name."""
     request, _ = _load(session, actor, request_id)
-    folder = data_dir / "uploads" / "requests" / str(request.id)
+    folder = uploads_dir / "requests" / str(request.id)
     files = sorted(folder.glob("attachment.*")) if request.attachment_name else []
     if not files:
         raise NotFound("this request has no attachment")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from catalog import db
@@ -306,11 +309,13 @@ def test_followers_hear_of_new_products_versions_and_delisting(
     )
 
 
-def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(api: TestClient, sides: dict) -> None:
+def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(
+    api: TestClient, sides: dict, tmp_path: Path
+) -> None:
     import re
 
-    def signed_in(email: str) -> TestClient:
-        client = TestClient(api.app)
+    def signed_in(email: str, app: Starlette | None = None) -> TestClient:
+        client = TestClient(app or api.app)
         found = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
         client.post("/login", data={"csrftoken": found.group(1), "email": email, "password": PASSWORD})  # type: ignore[union-attr]
         return client
@@ -341,6 +346,11 @@ def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(api: Tes
     assert download.status_code == 200 and download.content == pdf
     assert download.headers["content-disposition"].startswith("attachment")
     assert signed_in("spy@other.cn").get(f"{path}/attachment").status_code == 404
+    # another node: its own data dir (index, secret) and the uploads directory the nodes share
+    settings = api.app.state.settings
+    node_b = replace(settings, data_dir=tmp_path / "node-b", uploads_path=settings.uploads_dir)
+    with TestClient(create_app(node_b)) as other:
+        assert signed_in("owner@provider.cn", other.app).get(f"{path}/attachment").content == pdf
 
 
 def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine) -> None:

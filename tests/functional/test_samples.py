@@ -90,7 +90,7 @@ def test_a_csv_sample_gives_the_schema_and_the_preview(
         product["schema_fields"][2]["name"] == "客流人次"
         and product["sample_preview"]["rows"][1][0] == "S002"
     )
-    stored = list((app_settings.data_dir / "uploads" / "products").rglob("sample.csv"))
+    stored = list((app_settings.uploads_dir / "products").rglob("sample.csv"))
     assert len(stored) == 1 and stored[0].read_bytes() == CSV.encode("gb18030")
 
 
@@ -126,7 +126,7 @@ def test_bad_samples_are_refused_with_a_message_and_nothing_kept(
     assert answer.status_code in (413, 422), answer.text  # type: ignore[attr-defined]
     if answer.status_code == 422:  # type: ignore[attr-defined]
         assert message in answer.json()["error"]["fields"]["sample"]  # type: ignore[attr-defined]
-    assert not (app_settings.data_dir / "uploads").exists()
+    assert not app_settings.uploads_dir.exists()
     assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
 
 
@@ -164,9 +164,10 @@ def test_a_sample_is_kept_only_when_the_database_keeps_it(
     with Session(engine) as session:
         user = session.exec(select(User).where(User.email == "sample@owner.cn")).one()
         actor = auth.actor_for_user(session, user)
-        attach_sample(session, actor, app_settings.data_dir, "bus-stops-sample", "s.csv", CSV.encode(), 10**6)
+        uploads = app_settings.uploads_dir
+        attach_sample(session, actor, uploads, "bus-stops-sample", "s.csv", CSV.encode(), 10**6)
         session.rollback()  # the database write failed: nothing on disk either
-    folder = app_settings.data_dir / "uploads"
+    folder = app_settings.uploads_dir
     assert not list(folder.rglob("*.csv")) and not list(folder.rglob("*.tmp"))
     assert isinstance(actor, Actor)
     # a bearer-token upload from a client that also holds cookies is not taken for a CSRF attempt
@@ -187,5 +188,5 @@ def test_a_file_name_holding_nul_is_refused_and_nothing_kept(
     headers = {**owner, "content-type": "multipart/form-data; boundary=BOUND"}
     answer = api.post("/api/v1/products/bus-stops-sample/sample", headers=headers, content=body)
     assert answer.status_code == 400 and "NUL" in answer.json()["error"]["message"], answer.text
-    assert not (app_settings.data_dir / "uploads").exists()
+    assert not app_settings.uploads_dir.exists()
     assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
