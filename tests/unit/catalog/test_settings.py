@@ -10,8 +10,15 @@ def test_defaults_run_on_sqlite_under_the_data_dir(tmp_path: Path) -> None:
     settings = Settings.from_env({"CATALOG_DATA_DIR": str(tmp_path)})
     assert settings.database_url == f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
     assert settings.index_dir == tmp_path / "index"
+    assert settings.uploads_dir == tmp_path / "uploads"
     assert (settings.target_products, settings.target_datasets) == (300, 50)
     assert settings.target_deadline == dt.date(2027, 12, 31)
+
+
+def test_the_uploads_directory_can_be_shared_outside_the_data_dir(tmp_path: Path) -> None:
+    node = tmp_path / "node"
+    settings = Settings.from_env({"CATALOG_DATA_DIR": str(node), "CATALOG_UPLOADS_DIR": "shared"})
+    assert settings.uploads_dir == Path("shared").resolve() and settings.index_dir == node / "index"
 
 
 def test_generated_secret_key_is_kept_between_starts(tmp_path: Path) -> None:
