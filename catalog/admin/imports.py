@@ -6,22 +6,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from catalog.accounts.routes import sign_in_url
+from catalog.admin.gate import MANAGE_REFUSAL, gated
 from catalog.errors import CatalogError
 from catalog.i18n import N_
-from catalog.permissions import can_import_catalog, require
+from catalog.permissions import Actor, can_import_catalog
 from catalog.stats import imports
 from catalog.stats.import_files import SUFFIXES
-from catalog.web import actor_for, call, form_and_file, redirect, render
+from catalog.web import call, form_and_file, render
 
 
-async def import_page(request: Request) -> Response:
+@gated(can_import_catalog, MANAGE_REFUSAL)
+async def import_page(request: Request, actor: Actor) -> Response:
     """GET: the upload form. POST (multipart ``file``, ``kind``, ``dry_run``): check every row, import
     all or none, and show the report (422 when any row is bad)."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
-    require(can_import_catalog(actor), actor, "only administrators import the catalog")
     if request.method == "GET":
         return _page(request, {})
     limit = request.app.state.settings.max_upload_kb * 1024

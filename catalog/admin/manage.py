@@ -4,8 +4,7 @@ input comes back on the form with its messages beside the fields."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,34 +14,16 @@ from starlette.routing import Route
 
 from catalog.accounts import services as accounts
 from catalog.accounts.models import OrganizationCreate
-from catalog.accounts.routes import sign_in_url
+from catalog.admin.gate import admin_page
 from catalog.errors import CatalogError, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.licences import services as licences
 from catalog.licences.models import LicenceCreate
-from catalog.permissions import Actor, can_administer, require, require_write
+from catalog.permissions import Actor
 from catalog.sectors import services as sectors
 from catalog.validation import FIELD_MESSAGES, parse
 from catalog.vocabularies import LicenceKind, OrganizationKind
-from catalog.web import actor_for, call, form_data, query_model, redirect, render
-
-Handler = Callable[[Request, Actor], Awaitable[Response]]
-
-
-def admin_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Anonymous visitors go to sign in; signed-in users who are not administrators get 403."""
-
-    @functools.wraps(handler)
-    async def page(request: Request) -> Response:
-        actor = actor_for(request)
-        if actor.user_id is None:
-            return redirect(sign_in_url(request))
-        require(can_administer(actor), actor, N_("Only administrators manage the catalog."))
-        if request.method not in ("GET", "HEAD"):
-            require_write(actor)  # a read-scope token may look, not change
-        return await handler(request, actor)
-
-    return page
+from catalog.web import call, form_data, query_model, redirect, render
 
 
 def _page(

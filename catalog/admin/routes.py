@@ -11,25 +11,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from catalog.accounts.routes import sign_in_url
+from catalog.admin.gate import admin_page, signed_in_page
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
-from catalog.permissions import can_administer, require
+from catalog.permissions import Actor
 from catalog.stats import charts, disclosure, exports, pricing, site
 from catalog.stats.services import catalog_stats
-from catalog.web import actor_for, call, form_data, redirect, render
+from catalog.web import call, form_data, redirect, render
 
 
-def _signed_in(request: Request) -> Response | None:
-    """A redirect to sign in for anonymous visitors (the services answer 403 to the rest)."""
-    return None if actor_for(request).user_id is not None else redirect(sign_in_url(request))
-
-
-async def dashboard(request: Request) -> Response:
-    if (answer := _signed_in(request)) is not None:
-        return answer
-    actor = actor_for(request)
-    require(can_administer(actor), actor, "only administrators see the dashboard")
+@admin_page
+async def dashboard(request: Request, actor: Actor) -> Response:
     # this process's views not yet written would be missing from the figures: write them first
     await run_in_threadpool(request.app.state.views.flush, request.app.state.engine)
     settings = request.app.state.settings
@@ -53,33 +45,28 @@ async def dashboard(request: Request) -> Response:
     return render(request, "admin/dashboard.html", context)
 
 
-async def settings_page(request: Request) -> Response:
-    if (answer := _signed_in(request)) is not None:
-        return answer
-    actor = actor_for(request)
-    require(can_administer(actor), actor, "only administrators change site settings")
+@admin_page
+async def settings_page(request: Request, actor: Actor) -> Response:
     config = await call(request, site.site_config, request.app.state.settings)
     saved = request.query_params.get("saved") == "1"
     return render(request, "admin/settings.html", {"values": config.values(), "errors": {}, "saved": saved})
 
 
-async def settings_save(request: Request) -> Response:
-    if (answer := _signed_in(request)) is not None:
-        return answer
+@admin_page
+async def settings_save(request: Request, actor: Actor) -> Response:
     form = await form_data(request)
     try:
-        await call(request, site.update_site_settings, actor_for(request), request.app.state.settings, form)
+        await call(request, site.update_site_settings, actor, request.app.state.settings, form)
     except Invalid as exc:
         context = {"values": form, "errors": exc.fields, "message": exc.message, "saved": False}
         return render(request, "admin/settings.html", context, status=422)
     return redirect("/admin/settings?saved=1")
 
 
-async def pricing_page(request: Request) -> Response:
-    if (answer := _signed_in(request)) is not None:
-        return answer
+@signed_in_page  # reviewers too: the service decides
+async def pricing_page(request: Request, actor: Actor) -> Response:
     settings = request.app.state.settings
-    flags = await call(request, pricing.pricing_check, actor_for(request), settings)
+    flags = await call(request, pricing.pricing_check, actor, settings)
     config = await call(request, site.site_config, settings)
     return render(request, "admin/pricing.html", {"flags": flags, "config": config})
 
@@ -93,24 +80,22 @@ def _year(request: Request) -> int:
     return disclosure.check_year(year)
 
 
-async def disclosure_page(request: Request) -> Response:
-    if (answer := _signed_in(request)) is not None:
-        return answer
+@signed_in_page
+async def disclosure_page(request: Request, actor: Actor) -> Response:
     try:
         year = _year(request)
     except CatalogError as exc:
         context = {"report": None, "year": request.query_params.get("year", ""), "error": exc}
         return render(request, "admin/disclosure.html", context, status=exc.status)
-    report = await call(request, disclosure.disclosure_report, actor_for(request), year)
+    report = await call(request, disclosure.disclosure_report, actor, year)
     years = list(range(dt.date.today().year, disclosure.FIRST_YEAR - 1, -1))
     return render(request, "admin/disclosure.html", {"report": report, "year": year, "years": years})
 
 
-async def disclosure_xlsx(request: Request) -> Response:
-    if (answer := _signed_in(request)) is not None:
-        return answer
+@signed_in_page
+async def disclosure_xlsx(request: Request, actor: Actor) -> Response:
     year = _year(request)
-    report = await call(request, disclosure.disclosure_report, actor_for(request), year)
+    report = await call(request, disclosure.disclosure_report, actor, year)
     content = await run_in_threadpool(disclosure.disclosure_xlsx, report)
     name = f"huaian-data-port-disclosure-{year}.xlsx"
     return Response(
