@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, inspect, orm, text
+from sqlalchemy import Engine, event, inspect, orm, text, update
 from sqlmodel import Session, create_engine
 
 import catalog.indexing.hooks  # noqa: F401  (ChangeLog rows are written by a session hook)
@@ -60,6 +60,22 @@ def transaction_lock(session: orm.Session, name: str) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
+
+
+def claim_status(session: Session, row: Any, before: str, after: str) -> bool:
+    """Move ``row`` (a model with ``id`` and ``status``) from ``before`` to ``after`` only if it is still
+    ``before`` when written, and read it again: of two steps taken at once (an approval and a rejection,
+    on two servers) one wins, the other gets False and sees the state it lost to. The winner's other
+    changes go through the ORM, whose flush notes the row for the ChangeLog (``indexing/hooks.py``)."""
+    model = type(row)
+    moved = session.execute(
+        update(model)
+        .where(model.id == row.id, model.status == before)
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(row)  # the winner's row as claimed (locked), or the state the loser lost to
+    return bool(moved)
 
 
 def write_on_commit(session: Session, target: Path, content: bytes) -> None:

@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute, Route
 
 from catalog.admin.gate import admin_page, signed_in_page
 from catalog.errors import CatalogError, Invalid
-from catalog.i18n import N_
 from catalog.permissions import Actor
 from catalog.stats import charts, disclosure, exports, pricing, site
 from catalog.stats.services import catalog_stats
@@ -71,19 +70,10 @@ async def pricing_page(request: Request, actor: Actor) -> Response:
     return render(request, "admin/pricing.html", {"flags": flags, "config": config})
 
 
-def _year(request: Request) -> int:
-    raw = request.query_params.get("year") or str(dt.date.today().year)
-    try:
-        year = int(raw)
-    except ValueError:
-        raise Invalid(N_("Choose a year from 2020 to this year."), fields={"year": raw}) from None
-    return disclosure.check_year(year)
-
-
-@signed_in_page
+@admin_page
 async def disclosure_page(request: Request, actor: Actor) -> Response:
     try:
-        year = _year(request)
+        year = disclosure.parse_year(request.query_params.get("year"))
     except CatalogError as exc:
         context = {"report": None, "year": request.query_params.get("year", ""), "error": exc}
         return render(request, "admin/disclosure.html", context, status=exc.status)
@@ -92,9 +82,9 @@ async def disclosure_page(request: Request, actor: Actor) -> Response:
     return render(request, "admin/disclosure.html", {"report": report, "year": year, "years": years})
 
 
-@signed_in_page
+@admin_page
 async def disclosure_xlsx(request: Request, actor: Actor) -> Response:
-    year = _year(request)
+    year = disclosure.parse_year(request.query_params.get("year"))
     report = await call(request, disclosure.disclosure_report, actor, year)
     content = await run_in_threadpool(disclosure.disclosure_xlsx, report)
     name = f"huaian-data-port-disclosure-{year}.xlsx"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
 
+from catalog import db
 from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
@@ -136,22 +137,6 @@ def _no_such_step(actor: Actor, kind: str, item: Item, to: str) -> InvalidTransi
     return InvalidTransition(f"a {kind} in state {item.status} cannot move to {to!r}", allowed=allowed)
 
 
-def _claim(session: Session, kind: str, item: Item, before: str, after: str) -> bool:
-    """Move the item from ``before`` to ``after`` only if it is still ``before`` when written: of two
-    steps taken at once (an approval and a rejection, on two servers) one wins and the other sees it.
-    The claimed item is read again, locked: the winner's other changes go through the ORM, whose flush
-    notes the item for the ChangeLog (``indexing/hooks.py``)."""
-    model = MODELS[kind]
-    moved = session.execute(
-        update(model)
-        .where(model.id == item.id, model.status == before)  # type: ignore[arg-type]
-        .values(status=after)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(item)  # the winner's row as claimed, or the state the loser lost to
-    return bool(moved)
-
-
 def _apply(
     session: Session,
     settings: Settings,
@@ -162,7 +147,7 @@ def _apply(
     request: TransitionRequest,
 ) -> None:
     before = item.status
-    if not _claim(session, kind, item, before, step.target):  # another step came first: nothing written
+    if not db.claim_status(session, item, before, step.target):  # another step came first: nothing written
         raise _no_such_step(actor, kind, item, request.to)
     now = utcnow()
     item.updated_at = now  # an ORM change: the flush notes the item for the ChangeLog

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from catalog import db
 from catalog.audit import services as audit
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
@@ -92,24 +93,25 @@ def revision_transition(
     reason: str = "",
     checklist: dict[str, bool] | None = None,
 ) -> RevisionPublic:
-    """Submit, approve, send back or reject the open new version of a listed product."""
+    """Submit, approve, send back or reject the open new version of a listed product.
+
+    409 ``invalid_transition`` when there is no such step from the version's state, also when another
+    decision moved it after it was read (two reviewers at once): the loser writes nothing."""
     require_write(actor)
     product = _listed(session, actor, slug)
     revision = open_revision(session, product)
     if revision is None or product.status != ListingStatus.LISTED:
         raise NotFound("this product has no new version in the works")
     step = workflow.find_revision_step(revision.status, to)
-    allowed = [t.target for t in _steps(actor, product, revision)]
     if step is None:
-        raise InvalidTransition(
-            f"a new version in state {revision.status} cannot move to {to!r}", allowed=allowed
-        )
+        raise _no_such_step(actor, product, revision, to)
     if not may(actor, step, product):
         raise Forbidden(N_("Your role may not make this change."))
     check_needs(step, reason, checklist or {})
-    now = utcnow()
     before = revision.status
-    revision.status = step.target
+    if not db.claim_status(session, revision, before, step.target):  # another decision came first
+        raise _no_such_step(actor, product, revision, to)
+    now = utcnow()
     if step.target == "submitted":
         revision.submitted_at = now
     if step.role is workflow.Role.REVIEWER:
@@ -137,6 +139,16 @@ def revision_transition(
     )
     session.flush()
     return _public(session, actor, product, revision)
+
+
+def _no_such_step(
+    actor: Actor, product: DataProduct, revision: ProductRevision, to: str
+) -> InvalidTransition:
+    """The 409 of a step the table has no row for from the version's state, with the steps it has."""
+    allowed = [t.target for t in _steps(actor, product, revision)]
+    return InvalidTransition(
+        f"a new version in state {revision.status} cannot move to {to!r}", allowed=allowed
+    )
 
 
 def _apply(session: Session, product: DataProduct, revision: ProductRevision) -> None:

@@ -39,6 +39,16 @@ def check_year(year: int, today: dt.date | None = None) -> int:
     return year
 
 
+def parse_year(raw: str | None) -> int:
+    """The report year a visitor asked for (``?year=``; this year when empty), checked."""
+    raw = raw or str(dt.date.today().year)
+    try:
+        year = int(raw)
+    except ValueError:
+        raise Invalid(N_("Choose a year from 2020 to this year."), fields={"year": raw}) from None
+    return check_year(year)
+
+
 def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, Any]:
     """The report of ``year``: one entry per authorized operator that had a product on offer in it."""
     require(can_administer(actor), actor, "only administrators produce the disclosure report")
