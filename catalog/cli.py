@@ -233,18 +233,39 @@ def backup_command(target: Path) -> None:
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
 def restore_command(source: Path, yes: bool) -> None:
-    """Replace the database and uploads with a backup's, then migrate and rebuild the index. Stop the
-    service first."""
+    """Replace the database and uploads with a backup's, then migrate and rebuild the index.
+
+    Stop the service first: restoring is done offline, and on PostgreSQL the sessions still connected
+    to the database are ended. The backup's database is restored beside the live one (on PostgreSQL
+    into a new database, <db>_restore_<random>), checked and migrated to this version before anything
+    is replaced: a damaged or foreign archive, or one made by a newer version, leaves the live catalog
+    as it was. The previous database and uploads are kept, not deleted: SQLite's as
+    <file>.before-restore-<time>, PostgreSQL's as the database <db>_before_restore_<time>, the uploads
+    as uploads.before-restore-<time> (the output names them). Drop them once the restored catalog is
+    right.
+    """
     from catalog import backup
 
     settings = _settings()
     if not yes:
-        click.confirm(f"Replace the catalog at {settings.data_dir} with {source}?", abort=True)
+        click.confirm(
+            f"Replace the catalog at {settings.data_dir} with {source}? (The service must be stopped;"
+            " the current database and uploads are kept beside.)",
+            abort=True,
+        )
     try:
-        manifest = backup.restore(settings, source)
+        restored = backup.restore(settings, source)
     except CatalogError as exc:
-        raise click.ClickException(_explain(exc)) from None
-    click.echo(f"restored {source} (made {manifest['created_at']}); the index was rebuilt")
+        lines = [line.strip() for line in _explain(exc).splitlines() if line.strip()]
+        raise click.ClickException("; ".join(lines)) from None
+    made = restored.manifest.get("created_at") or "at an unknown time"
+    click.echo(
+        f"restored {source} (made {made}, revision {restored.manifest['revision']}); the index was rebuilt"
+    )
+    for kept in restored.kept:
+        click.echo(
+            f"the previous catalog's data is kept as {kept}: drop it once the restored catalog is right"
+        )
 
 
 @main.command("export")

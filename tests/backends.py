@@ -117,6 +117,15 @@ class PostgresServer:
             unused = self._ready.pop(template, []) if template else []
         for name in [url, *([template] if template else []), *unused]:
             self._do("drop", self.name_of(name))
+        for kept in self._kept_by_restore(self.name_of(url)):
+            self._do("drop", kept)
+
+    def _kept_by_restore(self, name: str) -> list[str]:
+        """The databases ``catalog restore`` kept beside ``name`` (``<name>_before_restore_<time>``)."""
+        pattern = (name + "_before_restore_").replace("_", r"\_") + "%"
+        with self._connect() as connection:
+            rows = connection.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern])
+            return [row[0] for row in rows]
 
     def _do(self, job: str, argument: str) -> None:
         """Queue a job for the housekeeper: ``drop`` a database by name, ``prepare`` a copy of a template."""

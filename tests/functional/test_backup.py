@@ -3,15 +3,25 @@ everything is back — database, uploads and a search index that matches — on 
 
 from __future__ import annotations
 
+import errno
+import io
+import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tarfile
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, make_url, text
 from sqlmodel import Session, col, select
@@ -21,7 +31,8 @@ from catalog.cli import main
 from catalog.datasets.models import Dataset
 from catalog.indexing.indexer import Indexer
 from catalog.products.models import DataProduct
-from tests.conftest import make_settings
+from catalog.settings import Settings
+from tests.conftest import catalog_env, make_settings
 
 POSTGRES = os.environ.get("CATALOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -58,7 +69,8 @@ def index_count(data_dir: Path, url: str) -> int:
 
 
 def roundtrip(env: dict[str, str], data_dir: Path, url: str, tmp_path: Path) -> None:
-    upload = data_dir / "uploads" / "products" / "1" / "sample.csv"
+    uploads = Path(env["CATALOG_UPLOADS_DIR"]) if "CATALOG_UPLOADS_DIR" in env else data_dir / "uploads"
+    upload = uploads / "products" / "1" / "sample.csv"
     upload.parent.mkdir(parents=True, exist_ok=True)
     upload.write_text("线路,客流\n1路,1200\n", encoding="utf-8")
     before = listed(url)
@@ -86,14 +98,23 @@ def roundtrip(env: dict[str, str], data_dir: Path, url: str, tmp_path: Path) -> 
 
 
 @pytest.mark.sqlite_only
-def test_a_sqlite_catalog_round_trips_through_a_backup(seeded_template: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("uploads", ["in the data dir", "shared elsewhere"])
+def test_a_sqlite_catalog_round_trips_through_a_backup(
+    seeded_template: Path, tmp_path: Path, uploads: str
+) -> None:
     data_dir = tmp_path / "var"
     shutil.copytree(seeded_template, data_dir)
     settings = make_settings(data_dir)
     env = {"CATALOG_DATA_DIR": str(data_dir)}
+    if uploads == "shared elsewhere":  # another file system where there is one: a rename cannot cross
+        shared = Path(tempfile.mkdtemp(dir="/dev/shm" if Path("/dev/shm").is_dir() else tmp_path))
+        env["CATALOG_UPLOADS_DIR"] = str(shared / "uploads")
     roundtrip(env, data_dir, settings.database_url, tmp_path)
     with sqlite3.connect(data_dir / "catalog.sqlite3") as check:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if "CATALOG_UPLOADS_DIR" in env:
+        assert not (data_dir / "uploads").exists()
+        shutil.rmtree(Path(env["CATALOG_UPLOADS_DIR"]).parent)
 
 
 @pytest.mark.sqlite_only
@@ -156,6 +177,7 @@ def postgres_database() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+    drop_beside(admin_url.set(database=name).render_as_string(hide_password=False))
 
 
 def test_a_postgresql_catalog_round_trips_through_pg_dump(postgres_database: str, tmp_path: Path) -> None:
@@ -171,3 +193,292 @@ def test_a_postgresql_catalog_round_trips_through_pg_dump(postgres_database: str
         handle.add(manifest, "manifest.json")
     result = CliRunner().invoke(main, ["restore", "--yes", str(sqlite_backup)], env=env)
     assert result.exit_code != 0 and "backup is of a sqlite database" in result.output
+
+
+# --- restores that fail leave the live catalog as it was -------------------------------------------------
+
+
+def beside(url: str) -> set[str]:
+    """The databases named after ``url``'s (``<db>_…``): what a restore kept or staged beside it."""
+    address = make_url(url).set(drivername="postgresql")
+    with psycopg.connect(address.set(database="postgres").render_as_string(hide_password=False)) as admin:
+        pattern = (address.database or "").replace("_", r"\_") + r"\_%"
+        return {
+            row[0]
+            for row in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern])
+        }
+
+
+def drop_beside(url: str) -> None:
+    address = make_url(url).set(drivername="postgresql", database="postgres")
+    with psycopg.connect(address.render_as_string(hide_password=False), autocommit=True) as admin:
+        for name in beside(url):
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def live(seeded_settings: Settings) -> Iterator[Settings]:
+    """A private seeded catalog; on PostgreSQL, what restores kept beside its database is dropped after."""
+    yield seeded_settings
+    if not seeded_settings.is_sqlite:
+        drop_beside(seeded_settings.database_url)
+
+
+def read_members(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as handle:
+        return {m.name: handle.extractfile(m).read() for m in handle.getmembers() if m.isfile()}  # type: ignore[union-attr]
+
+
+def pack(target: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(target, "w") as handle:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            handle.addfile(info, io.BytesIO(data))
+    return target
+
+
+def with_manifest(files: dict[str, bytes], **changes: object) -> dict[str, bytes]:
+    manifest = {**json.loads(files["manifest.json"]), **changes}
+    return {
+        **files,
+        "manifest.json": json.dumps({k: v for k, v in manifest.items() if v is not None}).encode(),
+    }
+
+
+def refused(env: dict[str, str], archive: Path) -> str:
+    """Restore ``archive``, which must fail with a one-line message and no traceback; the message."""
+    result = CliRunner().invoke(main, ["restore", "--yes", str(archive)], env=env)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, SystemExit), result.exception  # a message, not a traceback
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    return lines[0]
+
+
+def still_serves(settings: Settings, expected: set[str]) -> None:
+    """The live catalog holds what it held, migrates (``catalog init``) and nothing was left beside it."""
+    assert listed(settings.database_url) == expected
+    assert "database ready" in run(catalog_env(settings), "init")
+    assert not list(settings.data_dir.glob(".restore-*"))
+    if settings.is_sqlite:
+        assert not list(settings.data_dir.glob("catalog.sqlite3.before-restore-*"))
+    else:
+        assert beside(settings.database_url) == set()
+
+
+@pytest.mark.parametrize("harm", ["cut", "garbage"])
+def test_a_damaged_database_in_a_backup_leaves_the_live_catalog_as_it_was(
+    live: Settings, tmp_path: Path, harm: str
+) -> None:
+    """Finding 1: pg_restore ran into the live database and a dump cut short emptied it."""
+    env = catalog_env(live)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    damage(live.database_url)  # the live catalog now differs from the backup
+    expected = listed(live.database_url)
+    files = read_members(archive)
+    member = "database.sqlite3" if live.is_sqlite else "database.pgdump"
+    files[member] = files[member][: len(files[member]) * 6 // 10] if harm == "cut" else b"\x00garbage" * 512
+    message = refused(env, pack(tmp_path / "damaged.tar", files))
+    assert ("pg_restore failed" if not live.is_sqlite else "the backup's database is") in message
+    still_serves(live, expected)
+
+
+def _old_database(settings: Settings, tmp_path: Path) -> tuple[str, bytes]:
+    """A catalog database at revision 0003 holding one organization: its URL and its backup member."""
+    if settings.is_sqlite:
+        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    else:
+        url = make_url(settings.database_url).set(
+            database=f"{make_url(settings.database_url).database}_older"
+        )
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+        url = url.render_as_string(hide_password=False)
+    engine = db.make_engine(url)
+    command.upgrade(db._alembic_config(engine), "0003")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organization (slug, code, name, name_en, short_name, kind, description, region,"
+                " address, contact_phone, website, verified, suspended, created_at) VALUES ('old-org',"
+                " '91320800000000001X', '旧机构', 'Old org', '旧', 'government', '', '', '', '', '', TRUE,"
+                " FALSE, '2026-01-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    if settings.is_sqlite:
+        return url, (tmp_path / "old.sqlite3").read_bytes()
+    dump = tmp_path / "old.pgdump"
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", libpq], check=True)
+    return url, dump.read_bytes()
+
+
+def test_an_older_versions_backup_is_restored_exactly_and_migrated(live: Settings, tmp_path: Path) -> None:
+    """Finding 2: pg_restore --clean into the live database left the tables of later migrations."""
+    env = catalog_env(live)
+    expected = listed(live.database_url)
+    _url, database = _old_database(live, tmp_path)
+    member = "database.sqlite3" if live.is_sqlite else "database.pgdump"
+    manifest = {"format": 1, "backend": "sqlite" if live.is_sqlite else "postgresql", "database": member}
+    archive = pack(
+        tmp_path / "old.tar",
+        {"manifest.json": json.dumps({**manifest, "revision": "0003"}).encode(), member: database},
+    )
+    lingering = (
+        None
+        if live.is_sqlite
+        else psycopg.connect(
+            make_url(live.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
+    )
+    try:
+        output = run(env, "restore", "--yes", str(archive))  # a session left on the database is ended
+    finally:
+        if lingering is not None:
+            lingering.close()
+    assert listed(live.database_url) == set()  # exactly the backup's database: no product of the live one
+    engine = db.make_engine(live.database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT slug FROM organization")).scalars().all() == ["old-org"]
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert revision == ScriptDirectory.from_config(db._alembic_config(engine)).get_current_head()
+    assert "database ready" in run(env, "init")
+    kept = re.search(r"kept as (\S+):", output)
+    assert kept, output
+    kept_url = (
+        f"sqlite:///{kept[1]}"
+        if live.is_sqlite
+        else make_url(live.database_url).set(database=kept[1]).render_as_string(hide_password=False)
+    )
+    assert listed(kept_url) == expected  # the previous database is kept until the operator drops it
+
+
+@pytest.mark.sqlite_only
+def test_a_failed_sqlite_restore_keeps_the_commits_only_in_the_wal(
+    seeded_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 3: the live -wal and -shm files were deleted before the new copy was staged."""
+    data_dir = tmp_path / "var"
+    shutil.copytree(seeded_template, data_dir)
+    env = {"CATALOG_DATA_DIR": str(data_dir)}
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    live = data_dir / "catalog.sqlite3"
+    writer = (  # a service that committed and stopped before any checkpoint: the commit is in the WAL only
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1])\n"
+        "c.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "c.execute(\"UPDATE data_product SET title = '只在日志里的标题'\"\n"
+        '          " WHERE id = (SELECT min(id) FROM data_product)")\n'
+        "c.commit()\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", writer, str(live)], check=True)
+    assert Path(f"{live}-wal").stat().st_size > 0
+    (data_dir / "catalog.sqlite3.restoring").mkdir()  # a folder in the way of the old staging copy
+
+    def disk_full(_engine: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:  # staging the new copy fails: the disk is full
+        patch.setattr(db, "migrate", disk_full)
+        assert "No space left on device" in refused(env, archive)
+    check = sqlite3.connect(live)
+    assert (
+        check.execute("SELECT count(*) FROM data_product WHERE title = '只在日志里的标题'").fetchone()[0] == 1
+    )
+    check.close()
+    (data_dir / "catalog.sqlite3.restoring").rmdir()
+    still_serves(make_settings(data_dir), listed(make_settings(data_dir).database_url))
+
+
+def test_a_backup_of_a_newer_version_is_refused_before_anything_is_replaced(
+    live: Settings, tmp_path: Path
+) -> None:
+    """Finding 4: a backup at a revision this version does not know replaced the database, then failed."""
+    env = catalog_env(live)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    damage(live.database_url)
+    expected = listed(live.database_url)
+    newer = pack(tmp_path / "newer.tar", with_manifest(read_members(archive), revision="0099"))
+    assert "made by a newer version" in refused(env, newer)
+    still_serves(live, expected)
+
+
+def _sqlite_member(template: Path, tmp_path: Path, change: str | None = None) -> bytes:
+    copy = tmp_path / f"member-{secrets.token_hex(4)}.sqlite3"
+    source, target = sqlite3.connect(template / "catalog.sqlite3"), sqlite3.connect(copy)
+    source.backup(target)
+    if change:
+        target.executescript(change)
+    source.close()
+    target.close()
+    return copy.read_bytes()
+
+
+BAD_ARCHIVES = {
+    "no backend": ("names no database backend", lambda files, _make: with_manifest(files, backend=None)),
+    "a member outside": ("damaged or not one of", lambda files, _make: {**files, "../../escaped.txt": b"x"}),
+    "not sqlite": (
+        "not a SQLite database",
+        lambda files, _make: {**files, "database.sqlite3": b"\x00" * 4096},
+    ),
+    "not a catalog": (
+        "not a catalog's",
+        lambda files, make: {**files, "database.sqlite3": make("DROP TABLE alembic_version;")},
+    ),
+    "a newer database": (
+        "made by a newer version",
+        lambda files, make: {
+            **files,
+            "database.sqlite3": make("UPDATE alembic_version SET version_num = '0099';"),
+        },
+    ),
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("case", [*BAD_ARCHIVES, "truncated"])
+def test_a_bad_archive_is_refused_with_one_line_and_changes_nothing(
+    seeded_template: Path, tmp_path: Path, case: str
+) -> None:
+    """Finding 5: foreign or damaged archives ended in tracebacks (KeyError, OutsideDestinationError,
+    sqlite3.DatabaseError, tarfile.ReadError) or were restored (a SQLite file that is no catalog)."""
+    data_dir = tmp_path / "var"
+    shutil.copytree(seeded_template, data_dir)
+    settings = make_settings(data_dir)
+    expected, before = listed(settings.database_url), (data_dir / "catalog.sqlite3").read_bytes()
+    revision = sqlite3.connect(data_dir / "catalog.sqlite3").execute(
+        "SELECT version_num FROM alembic_version"
+    )
+    manifest = {
+        "format": 1,
+        "backend": "sqlite",
+        "database": "database.sqlite3",
+        "revision": revision.fetchone()[0],
+    }
+    revision.connection.close()
+    files = {
+        "manifest.json": json.dumps(manifest).encode(),
+        "database.sqlite3": _sqlite_member(data_dir, tmp_path),
+    }
+    if case == "truncated":
+        whole = pack(tmp_path / "whole.tar", files).read_bytes()
+        archive, wanted = tmp_path / "bad.tar", "damaged"
+        archive.write_bytes(whole[: len(whole) // 2])
+    else:
+        wanted, change = BAD_ARCHIVES[case]
+        archive = pack(
+            tmp_path / "bad.tar", change(files, lambda sql: _sqlite_member(data_dir, tmp_path, sql))
+        )
+    assert wanted in refused({"CATALOG_DATA_DIR": str(data_dir)}, archive)
+    assert (data_dir / "catalog.sqlite3").read_bytes() == before
+    assert not (tmp_path / "escaped.txt").exists()
+    still_serves(settings, expected)
