@@ -64,15 +64,21 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _providers(session: Session) -> dict[int, tuple[str, str]]:
+    """Each organization's slug and credit code, by id: the provider columns of both exports."""
+    return {o.id: (o.slug, o.code) for o in session.exec(select(Organization))}  # type: ignore[misc]
+
+
+def _sectors(session: Session, item: Any, link: Any) -> dict[int, list[str]]:
+    """The sector slugs of each item, by the item's id, through its ``link`` table."""
+    return _joined(session.exec(select(item, Sector.slug).join(Sector, Sector.id == link.sector_id)).all())  # type: ignore[arg-type]
+
+
 def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     """Every product as a row of ``PRODUCT_COLUMNS``, its values typed (lists, numbers, booleans)."""
-    orgs = {o.id: o for o in session.exec(select(Organization))}
+    providers = _providers(session)
     licences = {lc.id: lc.code for lc in session.exec(select(Licence))}
-    sectors = _joined(
-        session.exec(
-            select(ProductSector.product_id, Sector.slug).join(Sector, Sector.id == ProductSector.sector_id)
-        ).all()
-    )  # type: ignore[arg-type]
+    sectors = _sectors(session, ProductSector.product_id, ProductSector)
     sources = _joined(
         session.exec(
             select(ProductSource.product_id, Dataset.code).join(
@@ -82,8 +88,7 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     )  # type: ignore[arg-type]
     rows = []
     for p in session.exec(select(DataProduct).order_by(col(DataProduct.id))):
-        org = orgs.get(p.provider_id)
-        provider, code = (org.slug, org.code) if org else ("", "")
+        provider, code = providers.get(p.provider_id, ("", ""))
         rows.append(
             [
                 *(p.listing_no, p.slug, p.title, p.title_en, p.status, provider, code, p.product_type),
@@ -107,16 +112,11 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
 
 def dataset_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     """Every dataset as a row of ``DATASET_COLUMNS``, its values typed."""
-    orgs = {o.id: o for o in session.exec(select(Organization))}
-    sectors = _joined(
-        session.exec(
-            select(DatasetSector.dataset_id, Sector.slug).join(Sector, Sector.id == DatasetSector.sector_id)
-        ).all()
-    )  # type: ignore[arg-type]
+    providers = _providers(session)
+    sectors = _sectors(session, DatasetSector.dataset_id, DatasetSector)
     rows = []
     for d in session.exec(select(Dataset).order_by(col(Dataset.id))):
-        org = orgs.get(d.provider_id)
-        provider, code = (org.slug, org.code) if org else ("", "")
+        provider, code = providers.get(d.provider_id, ("", ""))
         rows.append(
             [
                 *(d.code, d.title, d.title_en, d.status, provider, code, d.security_grade),

@@ -258,7 +258,9 @@ def test_organizations_are_listed_with_filters(admin: TestClient, engine: Engine
     assert f"{total} " in everyone.text
     suspended = admin.get("/admin/organizations", params={"state": "suspended"}).text
     assert "/admin/organizations/jtj" in suspended and "/admin/organizations/sjj" not in suspended
+    assert '<option value="suspended" selected>' in suspended  # the form shows the filter chosen
     kind = admin.get("/admin/organizations", params={"kind": "department", "per_page": 100}).text
+    assert '<option value="department" selected>' in kind
     assert (
         all(f'/admin/organizations/{slug}"' in kind for slug in departments)
         and "/admin/organizations/jtj" in kind
