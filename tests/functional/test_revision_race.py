@@ -6,7 +6,7 @@ one notice to each follower and one ChangeLog row."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from catalog.permissions import SYSTEM, Actor
 from catalog.products import revisions
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import Follow
+from tests.functional.racing import at_once, reviewers
 
 PASSWORD = "淮安数据港-test-2026"
 NEW_SUMMARY = "新增冷库温湿度分钟级数据，覆盖全市十二个冷链仓储园区"
@@ -55,15 +56,6 @@ def submitted_revision(engine: Engine) -> tuple[str, int]:
     with db.session_scope(engine) as session:
         assert revisions.revision_transition(session, owner, slug, "submitted").status == "submitted"
     return slug, product_id  # type: ignore[return-value]
-
-
-def reviewers(engine: Engine) -> tuple[Actor, Actor]:
-    actors = []
-    for email in ("reviewer-a@sjj.cn", "reviewer-b@sjj.cn"):
-        with db.session_scope(engine) as session:
-            user = auth.create_user(session, SYSTEM, email, PASSWORD, reviewer=True)
-            actors.append(auth.actor_for_user(session, user))
-    return actors[0], actors[1]
 
 
 def written(engine: Engine, slug: str, product_id: int) -> dict[str, int]:
@@ -100,34 +92,16 @@ def test_two_decisions_on_a_new_version_at_once_one_wins(
         listed_version, listed_summary = listed.version, listed.summary
     before = written(seeded_engine, slug, product_id)
 
-    barrier = threading.Barrier(2, timeout=60)
-    open_revision = revisions.open_revision
-
-    def read_then_wait(*args: Any, **kwargs: Any) -> Any:
-        revision = open_revision(*args, **kwargs)
-        barrier.wait()  # both have read the version in review before either writes
-        return revision
-
-    monkeypatch.setattr(revisions, "open_revision", read_then_wait)
-    outcomes: dict[str, object] = {}
-
-    def decide(actor: Actor, decision: dict[str, Any]) -> None:
-        try:
+    def decide(actor: Actor, decision: dict[str, Any]) -> Callable[[], None]:
+        def take() -> None:
             with db.session_scope(seeded_engine) as session:  # a request of its own, as the web's ``call``
                 revisions.revision_transition(session, actor, slug, **decision)
-            outcomes[actor.label] = "ok"
-        except BaseException as error:
-            outcomes[actor.label] = error
 
-    threads = [
-        threading.Thread(target=decide, args=(actor, decision))
-        for actor, decision in zip((first, second), decisions, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+        return take
+
+    steps = [decide(actor, decision) for actor, decision in zip((first, second), decisions, strict=True)]
+    results = at_once(monkeypatch, revisions, "open_revision", steps)
+    outcomes = dict(zip((first.label, second.label), results, strict=True))
 
     winners = [label for label, outcome in outcomes.items() if outcome == "ok"]
     assert len(winners) == 1, outcomes

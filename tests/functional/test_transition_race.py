@@ -4,7 +4,7 @@ of a wrong step, writing nothing: no timeline or audit event, no notification, n
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, select
 
 from catalog import db
-from catalog.accounts import auth
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
 from catalog.errors import InvalidTransition
@@ -21,12 +20,12 @@ from catalog.listings import services as listings
 from catalog.listings.models import ListingEvent, Notification
 from catalog.listings.urls import dataset_url, product_url
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import SYSTEM, Actor
+from catalog.permissions import Actor
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.functional.racing import at_once, reviewers
 
-PASSWORD = "淮安数据港-test-2026"
 APPROVE = listings.TransitionRequest(to="publicity", checklist=dict.fromkeys(CHECKLIST, True))
 REJECT = listings.TransitionRequest(to="rejected", reason="来源未在授权运营目录中")
 
@@ -43,15 +42,6 @@ def in_review(engine: Engine, kind: str) -> tuple[str, int]:
         session.execute(update(model).where(model.id == item.id).values(**values))  # type: ignore[arg-type]
         key = item.slug if isinstance(item, DataProduct) else item.code
         return key, item.id  # type: ignore[return-value]
-
-
-def reviewers(engine: Engine) -> tuple[Actor, Actor]:
-    actors = []
-    for email in ("reviewer-a@sjj.cn", "reviewer-b@sjj.cn"):
-        with db.session_scope(engine) as session:
-            user = auth.create_user(session, SYSTEM, email, PASSWORD, reviewer=True)
-            actors.append(auth.actor_for_user(session, user))
-    return actors[0], actors[1]
 
 
 def written(engine: Engine, kind: str, key: str, item_id: int) -> dict[str, int]:
@@ -92,34 +82,17 @@ def test_an_approval_and_a_rejection_at_once_one_wins(
     approver, rejecter = reviewers(seeded_engine)
     before = written(seeded_engine, kind, key, item_id)
 
-    barrier = threading.Barrier(2, timeout=60)
-    find_item = listings.find_item
-
-    def find_then_wait(*args: Any, **kwargs: Any) -> Any:
-        item = find_item(*args, **kwargs)
-        barrier.wait()  # both have read the item in review before either writes
-        return item
-
-    monkeypatch.setattr(listings, "find_item", find_then_wait)
-    outcomes: dict[str, object] = {}
-
-    def step(actor: Actor, request: listings.TransitionRequest) -> None:
-        try:
+    def step(actor: Actor, request: listings.TransitionRequest) -> Callable[[], None]:
+        def take() -> None:
             with db.session_scope(seeded_engine) as session:  # a request of its own, as the web's ``call``
                 listings.transition(session, settings, actor, kind, key, request)
-            outcomes[request.to] = "ok"
-        except BaseException as error:
-            outcomes[request.to] = error
 
-    threads = [
-        threading.Thread(target=step, args=(approver, APPROVE)),
-        threading.Thread(target=step, args=(rejecter, REJECT)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+        return take
+
+    steps = [step(approver, APPROVE), step(rejecter, REJECT)]
+    outcomes = dict(
+        zip(("publicity", "rejected"), at_once(monkeypatch, listings, "find_item", steps), strict=True)
+    )
 
     winners = [to for to, outcome in outcomes.items() if outcome == "ok"]
     assert len(winners) == 1, outcomes
