@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -375,6 +376,12 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             click.echo("demo catalog loaded: " + ", ".join(f"{k} {v}" for k, v in created.items()))
             _reindex(settings, engine)
     engine.dispose()
+    if not settings.is_sqlite and not os.environ.get("CATALOG_SECRET_KEY"):
+        click.echo(
+            "warning: CATALOG_SECRET_KEY is not set, so this node signs sessions and forms with the key"
+            f" generated in {settings.data_dir}: give every node that serves this database the same key",
+            err=True,
+        )
     click.echo(f"serving on http://{host}:{port}/" + (f" with {workers} workers" if workers > 1 else ""))
     # an import string and a factory: each worker process builds its app from the environment
     uvicorn.run(

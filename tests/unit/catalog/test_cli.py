@@ -41,3 +41,21 @@ def test_invalid_setting_is_a_usage_error(runner: CliRunner, monkeypatch: pytest
     monkeypatch.setenv("CATALOG_TARGET_PRODUCTS", "lots")
     result = runner.invoke(main, ["init"])
     assert result.exit_code == 2 and "CATALOG_TARGET_PRODUCTS" in result.output
+
+
+def test_serve_on_a_shared_database_warns_without_a_shared_secret_key(
+    runner: CliRunner, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each node would sign sessions with its own generated key: signed in on one, signed out on the next."""
+    import uvicorn
+
+    started: list[dict] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(kwargs))  # not serving here
+    monkeypatch.delenv("CATALOG_SECRET_KEY", raising=False)
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    unset = runner.invoke(main, ["serve", "--port", "8999"])
+    monkeypatch.setenv("CATALOG_SECRET_KEY", "one-key-for-every-node-" + "k" * 24)
+    shared = runner.invoke(main, ["serve", "--port", "8999"])
+    assert unset.exit_code == shared.exit_code == 0 and len(started) == 2
+    assert "CATALOG_SECRET_KEY" not in shared.output
+    assert ("CATALOG_SECRET_KEY is not set" in unset.output) == (not settings.is_sqlite)
