@@ -28,7 +28,17 @@ def messages(language: str) -> dict[str, str]:
         return {}
     with path.open("rb") as handle:
         catalog = read_po(handle)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+    found: dict[str, str] = {}
+    for m in catalog:
+        if not m.id or not m.string or m.fuzzy:
+            continue
+        if isinstance(m.id, tuple):  # singular and plural: Chinese has one form for both
+            forms = list(m.string)
+            for n, source in enumerate(m.id):
+                found[source] = forms[min(n, len(forms) - 1)] or forms[0]
+        else:
+            found[str(m.id)] = str(m.string)
+    return found
 
 
 def N_(message: str) -> str:
@@ -41,6 +51,7 @@ def gettext(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a counted message for ``n`` (English: one and other; Chinese: one form)."""
     return gettext(singular if n == 1 else plural)
 
 

@@ -16,7 +16,11 @@ def template_messages() -> set[str]:
         method_map=[("**.html", "jinja2")],
         options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
     )
-    return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
+    messages: set[str] = set()
+    for _file, _line, message, _comments, _context in found:
+        # ngettext's singular and plural (None for a form given as a variable, as in format strings)
+        messages.update(message if isinstance(message, tuple) else [message])
+    return {message for message in messages if isinstance(message, str)}
 
 
 def code_messages() -> set[str]:
@@ -33,6 +37,17 @@ def test_every_template_message_is_translated_to_chinese() -> None:
     assert len(messages) > 50
     missing = sorted(m for m in messages if m not in i18n.messages("zh"))
     assert missing == []
+
+
+def test_counted_messages_take_their_english_form_by_the_count() -> None:
+    token = i18n.current_language.set("en")
+    try:
+        assert i18n.ngettext("%(n)s view", "%(n)s views", 1) == "%(n)s view"
+        assert i18n.ngettext("%(n)s view", "%(n)s views", 2) == "%(n)s views"
+    finally:
+        i18n.current_language.reset(token)
+    assert "%(n)s view" in template_messages() and "%(n)s views" in template_messages()
+    assert i18n.messages("zh")["%(n)s view"] == i18n.messages("zh")["%(n)s views"]
 
 
 def test_translations_keep_their_placeholders() -> None:
