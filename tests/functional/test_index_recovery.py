@@ -145,6 +145,7 @@ PAGES = [
 
 
 REBUILDING = "搜索索引正在重建"
+PUBLIC = ["listed", "publicity"]
 
 
 def damage(index_dir: Path, how: str) -> None:
@@ -288,3 +289,24 @@ def test_another_nodes_replica_is_rebuilt_when_the_database_is_restored_under_it
     assert other_node.problem is None
     other_node.close()
     engine.dispose()
+
+
+def test_the_database_fallback_reads_the_newest_listings_first_on_every_backend(
+    seeded_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It reads a bounded number of candidates, newest first: public items without a listing date (in
+    publicity, not listed yet) come last on PostgreSQL too, which sorts NULLs first unless told."""
+    from catalog.indexing import fallback
+
+    public = DataProduct.status.in_(PUBLIC)  # type: ignore[attr-defined]
+    with Session(seeded_engine) as session:
+        for product in session.exec(select(DataProduct).where(DataProduct.status == "listed").limit(6)):
+            product.status, product.listed_at = "publicity", None
+        session.commit()
+        dates = session.exec(select(DataProduct.listed_at).where(public, DataProduct.listed_at != None)).all()  # noqa: E711
+        by_slug = dict(session.exec(select(DataProduct.slug, DataProduct.listed_at).where(public)).all())
+    monkeypatch.setattr(fallback, "CANDIDATES", 5)
+    found = fallback.database_search(
+        seeded_engine, "", kind="product", filters={"status": PUBLIC}, sort="newest", limit=3
+    )
+    assert [by_slug[hit.key] for hit in found.hits] == sorted(dates, reverse=True)[:3]
