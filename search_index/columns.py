@@ -20,7 +20,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search_index.analysis import title_sort_key
-from search_index.schema import FILTER_FIELDS
+from search_index.schema import FILTER_FIELDS, META_ID
 
 FIELD_SEP = "\x1f"
 VALUE_SEP = "\x1e"
@@ -151,6 +151,11 @@ def posting_ids(leaf: Any, field: str, text: str) -> np.ndarray:
     return np.fromiter(matcher.all_ids(), dtype=np.int64)
 
 
+def _meta_only(leaf: Any) -> bool:
+    """Whether every document of the segment is the meta document (which has no row of columns)."""
+    return all(leaf.stored_fields(n).get("id") == META_ID for n in range(leaf.doc_count_all()))
+
+
 class View:
     """Every document of one searcher as arrays, addressed by global document number."""
 
@@ -166,7 +171,12 @@ class View:
         for leaf, offset in leaves:
             segid = leaf.segment().segment_id()
             if segid not in segments:
-                rows = leaf.column_reader("row") if leaf.has_column("row") else []
+                if leaf.has_column("row"):
+                    rows = leaf.column_reader("row")
+                elif _meta_only(leaf):  # a commit of the sequence number alone: nothing to filter
+                    rows = []
+                else:  # a commit merged the segment away while this searcher opened it: read again
+                    raise FileNotFoundError(f"segment {segid} lost its columns file")
                 segments[segid] = SegmentColumns(rows, leaf.doc_count_all(), codes)
             parts.append(segments[segid])
             self.leaves.append((segid, leaf, offset))

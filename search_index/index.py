@@ -253,6 +253,22 @@ class SearchIndex:
         document through the postings of ``id``, the columns searches use — and raise ``IndexDamaged``
         on what does not read back (garbage, truncated or missing files). Costs about what opening the
         first searcher does; damage inside postings that whoosh reads without error is not seen."""
+        self._while_unchanged(self._check)
+
+    def _while_unchanged(self, read: Callable[[], Any]) -> Any:
+        """``read()``, again when it failed while a commit changed the index: a commit that merges
+        segments deletes files that a searcher opened just before may still have to open."""
+        for attempt in range(OPEN_ATTEMPTS):
+            before = self._ix.latest_generation()
+            try:
+                return read()
+            except (IndexDamaged, FileNotFoundError) as exc:
+                _close_left_open(exc)
+                if attempt == OPEN_ATTEMPTS - 1 or self._ix.latest_generation() == before:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _check(self) -> None:
         try:
             with self._read_lock, self._open_searcher() as searcher:
                 stored = sum(1 for fields in searcher.all_stored_fields() if fields.get("id") != META_ID)
@@ -271,7 +287,10 @@ class SearchIndex:
         ``IndexDamaged`` on what does not read back (a truncated or overwritten postings file, which
         ``check`` does not see). About a second per 10,000 documents; ``stop`` is asked between
         segments and words, and True returned when the whole index was read."""
-        self.check()
+        return bool(self._while_unchanged(lambda: self._verify(stop)))
+
+    def _verify(self, stop: Callable[[], bool]) -> bool:
+        self._check()
         try:
             with self._open_searcher() as searcher:  # its own searcher: searches go on meanwhile
                 for leaf, _ in searcher.leaf_searchers():
@@ -315,7 +334,7 @@ class SearchIndex:
         cleaned = clean_query(text)
         query, simplified = self._parser.parse(cleaned)
         with self._read_lock:
-            searcher, view = self._view()
+            searcher, view = self._view_retried()
             universe = view.universe(kind)
             evaluation = Evaluation(view, searcher, SEARCH_FIELDS, universe)
             if query is not None:
@@ -340,6 +359,18 @@ class SearchIndex:
                 suggestion = self._suggest(cleaned, searcher, view, universe)
         return SearchResult(total, hits, counts, cleaned, simplified, suggestion)
 
+    def _view_retried(self) -> tuple[Searcher, View]:
+        """``_view``, on a fresh searcher when a commit deleted files the last one had still to open."""
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return self._view()
+            except FileNotFoundError as exc:
+                _close_left_open(exc)
+                self._close_searcher()
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def _view(self) -> tuple[Searcher, View]:
         """The searcher on the latest commit and its arrays (rebuilt only after a write)."""
         if self._searcher is not None and not self._searcher.up_to_date():
@@ -361,7 +392,8 @@ class SearchIndex:
         for attempt in range(OPEN_ATTEMPTS):
             try:
                 return self._ix.searcher()
-            except FileNotFoundError:
+            except FileNotFoundError as exc:
+                _close_left_open(exc)  # the segment files it opened before the one that had gone
                 if attempt == OPEN_ATTEMPTS - 1 or not (self.root / self.generation).is_dir():
                     raise
         raise AssertionError("unreachable")

@@ -45,6 +45,7 @@ BATCH = 2000
 PARALLEL_FROM = 5000  # items; below this, starting writer processes costs more than it saves
 WAIT_SECONDS = 10.0  # longest a process that is not the writer waits for it to apply a change
 RETRY_SECONDS = 30.0  # before trying again a rebuild that failed
+VERIFY_PAUSE_SECONDS = 30.0  # between two whole read-backs of the index asked for by failing searches
 
 
 def _expand(session: Session, rows: Sequence[ChangeLog]) -> tuple[set[int], set[int]]:
@@ -150,6 +151,8 @@ class Indexer:
         self._verify_lock = threading.Lock()  # one full read of the index at a time
         self._verifier: threading.Thread | None = None
         self.verified: tuple[str, int] | None = None  # the last index version read back whole
+        self.damaged: tuple[str, int] | None = None  # the last one found damaged: never reopened
+        self._verified_at = -VERIFY_PAUSE_SECONDS
         self.index = self._open()
 
     def _open(self) -> SearchIndex:
@@ -186,6 +189,9 @@ class Indexer:
                 if current == self.index.generation and self.problem is None:
                     return
                 index = SearchIndex.open(self.root, create=False)
+                if self.problem is not None and index.version() == self.damaged:
+                    index.close()  # what was found damaged, as it was: the writer is rebuilding it
+                    return
                 if self.problem is not None:
                     index.check()  # coming back from a problem: trust only what reads back
             except IndexMissing:
@@ -211,28 +217,37 @@ class Indexer:
         """A search raised ``exc``: whether the index is at fault (then it is being repaired). The index
         is read back whole once per version: a fault elsewhere does not make every search read it."""
         self._follow()
-        self._verify()
+        self._verify(pause=VERIFY_PAUSE_SECONDS)
         if self.problem is not None and self.serving and self.writer.acquire():
             self._repair()  # the writer had died: this process takes its role over
         return self.problem is not None
 
-    def _verify(self, stop: Callable[[], bool] = lambda: False) -> None:
-        """Read the whole index back unless this version was (``SearchIndex.verify``); damage found
-        stops searches on it and, on the writer, starts the rebuild."""
+    def _verify(self, stop: Callable[[], bool] = lambda: False, pause: float = 0.0) -> None:
+        """Read the whole index back (``SearchIndex.verify``) unless this version was, or another read
+        ended less than ``pause`` seconds ago; damage found stops searches on that version, and the
+        node's writer rebuilds it (this process, or the one the marker tells)."""
         with self._verify_lock:
             index = self.index
             if self.problem is not None or index.version() == self.verified:
                 return
+            if time.monotonic() < self._verified_at + pause:
+                return  # a fault that is not the index's must not make every search read it all
             try:
                 version = index.version()
                 whole = index.verify(stop)
             except IndexDamaged as damage:
                 if index is self.index:
+                    self.damaged = version
                     self._broken(f"damaged: {damage}")
+                    if not self.writer.held:  # tell the writer, whose timer rebuilds what it names
+                        with contextlib.suppress(OSError):
+                            self.marker.write_text(self.problem or "damaged", encoding="utf-8")
                 return
             except OSError:  # its folder went while it was read: find out what is there now
                 self._follow()
                 return
+            finally:
+                self._verified_at = time.monotonic()
             if whole:
                 self.verified = version
 

@@ -25,6 +25,7 @@ from catalog.cli import main
 from catalog.indexing.indexer import Indexer
 from catalog.products.models import DataProduct
 from catalog.settings import PROJECT_ROOT, Settings
+from search_index import SearchIndex
 from tests.conftest import catalog_env
 
 # Commits two changes, then dies (SIGKILL) at the moment its indexer starts writing them to the index.
@@ -310,3 +311,70 @@ def test_the_database_fallback_reads_the_newest_listings_first_on_every_backend(
         seeded_engine, "", kind="product", filters={"status": PUBLIC}, sort="newest", limit=3
     )
     assert [by_slug[hit.key] for hit in found.hits] == sorted(dates, reverse=True)[:3]
+
+
+# A node's index writer as a server runs it: its start-up (which reads the index back whole), then its
+# timer; it says when it has started, and runs until it is stopped.
+TIMED_WRITER = """
+import sys, time
+from catalog import db
+from catalog.indexing.indexer import Indexer
+from catalog.settings import Settings
+
+settings = Settings.from_env()
+indexer = Indexer(db.make_engine(settings.database_url), settings.index_dir)
+indexer.start()
+if indexer._verifier is not None:
+    indexer._verifier.join()
+print("writing", indexer.index.generation, flush=True)
+while True:
+    indexer.refresh()
+    time.sleep(0.1)
+"""
+
+
+def test_damage_a_reader_finds_is_rebuilt_by_the_writer_and_never_searched_again(
+    seeded_settings: Settings,
+) -> None:
+    """Another worker of the node is the writer: the reader tells it (the rebuilding marker), and until
+    the new generation is there keeps answering from the database instead of reopening the damage."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", TIMED_WRITER],
+        env={**os.environ, **catalog_env(seeded_settings)},
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    engine = db.make_engine(seeded_settings.database_url)
+    reader = Indexer(engine, seeded_settings.index_dir)
+    try:
+        started = (writer.stdout.readline() if writer.stdout else "").split()
+        assert started[:1] == ["writing"], started
+        reader.close()  # nothing of the index open here while it is damaged
+        damage(seeded_settings.index_dir, "truncated-postings")
+        reader = Indexer(engine, seeded_settings.index_dir)
+        reader.start()
+        assert not reader.writer.held
+        failures = 0
+        for word in ("公交", "淮安", "数据", "企业", "医疗", "交通", "农业", "气象"):
+            try:
+                reader.index.search(word, kind="product")
+            except Exception as error:
+                failures += 1
+                assert reader.failed(error)  # the index is at fault: it is being rebuilt
+        assert failures and reader.problem and reader.problem.startswith("damaged")
+        deadline = time.monotonic() + 30
+        while (generation := SearchIndex.live_generation(seeded_settings.index_dir)) == started[1]:
+            reader.refresh()
+            assert reader.problem is not None, "the reader went back to the damaged index"
+            assert time.monotonic() < deadline, "the writer never rebuilt the index"
+            time.sleep(0.05)
+        while reader.problem is not None:
+            reader.refresh()
+            assert time.monotonic() < deadline + 30
+        assert reader.index.generation == generation and reader.index.search("公交", kind="product").total
+    finally:
+        writer.kill()
+        writer.communicate()  # and its pipe closed
+        reader.close()
+        engine.dispose()

@@ -313,3 +313,44 @@ def test_a_cut_short_postings_file_is_found_by_verify_and_fails_searches_loudly(
         except Exception:
             failures += 1
     assert failures
+
+
+# whoosh's own retry of a reader whose segment files went (index.reader) drops the segment readers it
+# had opened: the garbage collector closes their files, and warns
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("read", ["check", "verify", "search"])
+def test_reads_beside_commits_that_merge_segments_see_no_false_damage(tmp_path: Path, read: str) -> None:
+    """A commit that merges segments deletes files that a searcher opened just before may still have
+    to open: the read is made again, never reported as damage (which would start a needless rebuild)
+    nor answered short."""
+    import threading
+    import time
+
+    index = SearchIndex.open(tmp_path / "index")
+    docs = [{**DOCS[0], "id": f"product:{n}", "key": f"k{n}", "status": ["listed"]} for n in range(300)]
+    index.upsert(docs, seq=1)
+    failures: list[BaseException] = []
+    short: list[int] = []
+    done = threading.Event()
+
+    def reads() -> None:
+        while not done.is_set():
+            try:
+                if read == "search":
+                    total = index.search("公交", filters={"status": ["listed"]}).total
+                    if total != len(docs):
+                        short.append(total)
+                else:
+                    getattr(index, read)()
+            except BaseException as error:
+                failures.append(error)
+
+    reader = threading.Thread(target=reads)
+    reader.start()
+    deadline, seq = time.monotonic() + 2, 1
+    while time.monotonic() < deadline:  # one document rewritten per commit: whoosh merges often
+        seq += 1
+        index.apply([docs[seq % len(docs)]], (), seq=seq)
+    done.set()
+    reader.join()
+    assert failures == [] and short == []
