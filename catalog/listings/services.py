@@ -502,9 +502,11 @@ def answer_objection(
     target = session.get(MODELS[objection.kind], objection.item_id)
     if target is None or not reviews(actor, target.provider_id):
         raise Forbidden(N_("Your role may not make this change."))
+    answered = InvalidTransition("this objection has been answered", allowed=[])
     if objection.status != "open":
-        raise InvalidTransition("this objection has been answered", allowed=[])
-    objection.status = "upheld" if data.uphold else "dismissed"
+        raise answered
+    if not db.claim_status(session, objection, "open", "upheld" if data.uphold else "dismissed"):
+        raise answered  # another reviewer answered it meanwhile: nothing written here
     objection.answer = data.answer.strip()
     objection.answered_by = actor.label
     objection.answered_at = utcnow()

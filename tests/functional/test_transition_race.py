@@ -9,22 +9,24 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalog import db
+from catalog.accounts import auth
+from catalog.accounts.models import Membership, Organization
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
 from catalog.errors import InvalidTransition
 from catalog.indexing.models import ChangeLog
 from catalog.listings import services as listings
-from catalog.listings.models import ListingEvent, Notification
+from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.urls import dataset_url, product_url
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import Actor
+from catalog.permissions import SYSTEM, Actor
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import make_settings
-from tests.functional.racing import at_once, reviewers
+from tests.functional.racing import PASSWORD, at_once, reviewers
 
 APPROVE = listings.TransitionRequest(to="publicity", checklist=dict.fromkeys(CHECKLIST, True))
 REJECT = listings.TransitionRequest(to="rejected", reason="来源未在授权运营目录中")
@@ -137,3 +139,53 @@ def test_a_step_from_a_state_left_behind_still_answers_409(
     assert "in state publicity " in conflict.value.message
     assert status_of(seeded_engine, kind, item_id).status == "publicity"
     assert written(seeded_engine, kind, key, item_id) == before
+
+
+def test_two_answers_to_one_objection_at_once_one_wins(
+    seeded_settings: Settings, seeded_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reviewer upholds, another dismisses: one answer stands, and the listing follows it."""
+    key, item_id = in_review(seeded_engine, "product")
+    approver, other = reviewers(seeded_engine)
+    with db.session_scope(seeded_engine) as session:
+        listings.transition(session, seeded_settings, approver, "product", key, APPROVE)
+        objector = auth.create_user(session, SYSTEM, "objector@yunfan.cn", PASSWORD)
+        org = session.exec(select(Organization).where(Organization.kind == "enterprise")).first()
+        assert org is not None
+        session.add(Membership(user_id=objector.id, organization_id=org.id, role="member"))
+        session.flush()
+        objection = listings.file_objection(
+            session,
+            auth.actor_for_user(session, objector),
+            "product",
+            key,
+            listings.ObjectionCreate(reason="该产品的数据来源未列入授权运营目录，请核实。"),
+        )
+
+    def answer(actor: Actor, uphold: bool) -> Callable[[], None]:
+        def take() -> None:
+            data = listings.ObjectionAnswer(
+                uphold=uphold, answer="已核实来源" if not uphold else "来源待补充"
+            )
+            with db.session_scope(seeded_engine) as session:
+                listings.answer_objection(session, seeded_settings, actor, objection.id, data)
+
+        return take
+
+    results = at_once(monkeypatch, listings, "reviews", [answer(approver, True), answer(other, False)])
+    outcomes = dict(zip(("upheld", "dismissed"), results, strict=True))
+    winners = [name for name, outcome in outcomes.items() if outcome == "ok"]
+    assert len(winners) == 1, outcomes
+    loser = next(outcome for outcome in outcomes.values() if outcome != "ok")
+    assert isinstance(loser, InvalidTransition) and loser.status == 409
+    with Session(seeded_engine) as session:
+        stored = session.get(Objection, objection.id)
+        assert stored is not None and stored.status == winners[0]
+        expected = "changes_requested" if winners[0] == "upheld" else "publicity"
+        assert status_of(seeded_engine, "product", item_id).status == expected
+        answers = session.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(col(AuditEvent.action).startswith("objection."))
+        ).one()
+        assert answers == 2  # filed, and the one answer
