@@ -236,14 +236,20 @@ def backup_command(target: Path) -> None:
 def restore_command(source: Path, yes: bool) -> None:
     """Replace the database and uploads with a backup's, then migrate and rebuild the index.
 
-    Stop the service first: restoring is done offline, and on PostgreSQL the sessions still connected
-    to the database are ended. The backup's database is restored beside the live one (on PostgreSQL
-    into a new database, <db>_restore_<random>), checked and migrated to this version before anything
-    is replaced: a damaged or foreign archive, or one made by a newer version, leaves the live catalog
-    as it was. The previous database and uploads are kept, not deleted: SQLite's as
-    <file>.before-restore-<time>, PostgreSQL's as the database <db>_before_restore_<time>, the uploads
-    as uploads.before-restore-<time> (the output names them). Drop them once the restored catalog is
-    right.
+    Stop the service first: restoring is done offline. It is refused while a server runs on this data
+    dir, and on PostgreSQL the sessions still connected to the database are ended. The backup's
+    database is restored beside the live one (on PostgreSQL into a new database, <db>_restore_<random>,
+    owned by the live database's owner), checked and migrated to this version, and the backup's uploads
+    are staged inside the uploads folder, before anything is replaced: a damaged or foreign archive, or
+    one made by a newer version, leaves the live catalog as it was. The previous database and uploads
+    are kept, not deleted: SQLite's as <file>.before-restore-<time>, PostgreSQL's as the database
+    <db>_before_restore_<time>, the uploads as <uploads>/.before-restore-<time> (the output names them).
+    Drop them once the restored catalog is right.
+
+    On PostgreSQL, CATALOG_DATABASE_URL's user must own the database, be a member of its owner role, or
+    be a superuser. With CREATEDB it restores beside the live database as above; without CREATEDB it
+    restores in place, in one transaction (a failure leaves the database as it was), and the previous
+    database is not kept; a backup of an older schema version then needs CREATEDB.
     """
     from catalog import backup
 
@@ -251,7 +257,8 @@ def restore_command(source: Path, yes: bool) -> None:
     if not yes:
         click.confirm(
             f"Replace the catalog at {settings.data_dir} with {source}? (The service must be stopped;"
-            " the current database and uploads are kept beside.)",
+            " the current database and uploads are kept beside, but for an in-place PostgreSQL restore:"
+            " see --help.)",
             abort=True,
         )
     try:
@@ -260,12 +267,18 @@ def restore_command(source: Path, yes: bool) -> None:
         lines = [line.strip() for line in _explain(exc).splitlines() if line.strip()]
         raise click.ClickException("; ".join(lines)) from None
     made = restored.manifest.get("created_at") or "at an unknown time"
-    click.echo(
-        f"restored {source} (made {made}, revision {restored.manifest['revision']}); the index was rebuilt"
-    )
+    indexed = "; the index was rebuilt" if restored.indexed else ""
+    click.echo(f"restored {source} (made {made}, revision {restored.manifest['revision']}){indexed}")
+    for note in restored.notes:
+        click.echo(note)
     for kept in restored.kept:
         click.echo(
             f"the previous catalog's data is kept as {kept}: drop it once the restored catalog is right"
+        )
+    if restored.unfinished:
+        raise click.ClickException(
+            "the backup's database was restored, but not everything was done: "
+            + "; ".join(restored.unfinished)
         )
 
 

@@ -3,6 +3,7 @@ everything is back — database, uploads and a search index that matches — on 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
@@ -33,6 +34,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
+from tests.functional.serving import PASSWORD, start_server, wait_for
 
 POSTGRES = os.environ.get("CATALOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -84,17 +86,24 @@ def roundtrip(env: dict[str, str], data_dir: Path, url: str, tmp_path: Path) -> 
     run(env, "restore", "--yes", str(archive))
     assert listed(url) == before
     assert upload.read_text(encoding="utf-8").startswith("线路")
-    public = index_count(data_dir, url)
+    assert index_count(data_dir, url) == public_in(url)  # the index was rebuilt from the restored database
+
+
+def public_in(url: str) -> int:
+    """The public products and datasets of the database ``url``: what its index must hold."""
     engine = db.make_engine(url)
-    with Session(engine) as session:
-        expected = sum(
-            session.exec(
-                select(func.count()).select_from(model).where(col(model.status).in_(("listed", "publicity")))
-            ).one()
-            for model in (DataProduct, Dataset)
-        )
-    engine.dispose()
-    assert public == expected  # the index was rebuilt from the restored database
+    try:
+        with Session(engine) as session:
+            return sum(
+                session.exec(
+                    select(func.count())
+                    .select_from(model)
+                    .where(col(model.status).in_(("listed", "publicity")))
+                ).one()
+                for model in (DataProduct, Dataset)
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.sqlite_only
@@ -482,3 +491,252 @@ def test_a_bad_archive_is_refused_with_one_line_and_changes_nothing(
     assert (data_dir / "catalog.sqlite3").read_bytes() == before
     assert not (tmp_path / "escaped.txt").exists()
     still_serves(settings, expected)
+
+
+# --- the review of the staged restore --------------------------------------------------------------------
+
+
+@pytest.fixture
+def service_role() -> Iterator[tuple[str, str]]:
+    """A login role without CREATEDB (a service's) owning a new database: the URL of that database as
+    the role, and as the superuser. The role, its database and what restores kept beside it are
+    dropped afterwards."""
+    admin_url = make_url(POSTGRES).set(drivername="postgresql")
+    name = f"catalog_svc_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
+    except psycopg.Error as exc:  # no server here: the SQLite tests still ran
+        pytest.skip(f"PostgreSQL not reachable at {admin_url.render_as_string()}: {exc.__class__.__name__}")
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        admin.close()
+        pytest.skip("pg_dump and pg_restore are not installed")
+    try:
+        admin.execute(f'CREATE ROLE "{name}" LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE')
+        admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+        yield (
+            make_url(POSTGRES).set(username=name, database=name).render_as_string(hide_password=False),
+            make_url(POSTGRES).set(database=name).render_as_string(hide_password=False),
+        )
+    finally:
+        pattern = name.replace("_", r"\_") + "%"
+        for (database,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [pattern]):
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+        admin.close()
+
+
+def serves_its_role(env: dict[str, str], role: str, email: str) -> None:
+    """The service, connected as ``role``, owns its database and every table in it, and reads and
+    writes through the CLI (``catalog stats``, ``catalog user create``) and the service layer."""
+    url = env["CATALOG_DATABASE_URL"]
+    libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(libpq) as connection:
+        owner = connection.execute(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()"
+        ).fetchone()
+        others = connection.execute(
+            "SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n"
+            " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relowner <> %s::regrole",
+            [role],
+        ).fetchall()
+    assert owner == (role,)
+    assert others == []  # every table, index and sequence is the service's
+    assert "Listed data products" in run(env, "stats")
+    assert "created user" in run(env, "user", "create", email, "--password", PASSWORD)
+    damage(url)  # writes products and the ChangeLog through the ORM
+
+
+def seeded_as_role(
+    service_role: tuple[str, str], tmp_path: Path
+) -> tuple[dict[str, str], str, Path, set[str]]:
+    """The seed catalog made and backed up by the service role, then changed: its environment, the
+    role, the backup and the products it lists."""
+    role_url, _superuser_url = service_role
+    env = {"CATALOG_DATA_DIR": str(tmp_path / "var"), "CATALOG_DATABASE_URL": role_url}
+    run(env, "init")
+    run(env, "seed")
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    before = listed(role_url)
+    damage(role_url)
+    return env, make_url(role_url).username or "", archive, before
+
+
+def test_a_postgresql_service_role_without_createdb_restores_in_place(
+    service_role: tuple[str, str], tmp_path: Path
+) -> None:
+    """Review 1: restore needed CREATEDB, which the in-place restore it replaced did not."""
+    role_url, superuser_url = service_role
+    env, role, archive, before = seeded_as_role(service_role, tmp_path)
+    damaged = listed(role_url)
+
+    # in place, an older version's backup would leave the tables of later migrations: refused first
+    older = Settings.from_env(
+        {"CATALOG_DATA_DIR": env["CATALOG_DATA_DIR"], "CATALOG_DATABASE_URL": superuser_url}
+    )
+    _url, dump = _old_database(older, tmp_path)
+    manifest = {"format": 1, "backend": "postgresql", "database": "database.pgdump", "revision": "0003"}
+    old = pack(
+        tmp_path / "old.tar", {"manifest.json": json.dumps(manifest).encode(), "database.pgdump": dump}
+    )
+    message = refused(env, old)
+    assert "older schema version" in message and "CREATEDB" in message, message
+    assert listed(role_url) == damaged
+
+    output = run(env, "restore", "--yes", str(archive))
+    assert "restored in place" in output and "the previous database was not kept" in output, output
+    assert "the index was rebuilt" in output
+    assert listed(role_url) == before
+    assert beside(role_url) == {f"{role}_older"}  # nothing staged beside it
+    assert index_count(Path(env["CATALOG_DATA_DIR"]), role_url) == public_in(role_url)
+    serves_its_role(env, role, "after-in-place@restore.test")
+
+
+def test_a_postgresql_restore_by_the_superuser_leaves_the_catalog_to_its_owner(
+    service_role: tuple[str, str], tmp_path: Path
+) -> None:
+    """Review 1: run by the superuser, restore gave the catalog's database and tables to the superuser
+    (pg_restore --no-owner): the service role then got "permission denied for table data_product"."""
+    role_url, superuser_url = service_role
+    env, role, archive, before = seeded_as_role(service_role, tmp_path)
+    damaged = listed(role_url)
+    output = run({**env, "CATALOG_DATABASE_URL": superuser_url}, "restore", "--yes", str(archive))
+    kept = re.search(r"kept as (\S+):", output)
+    assert kept and kept[1].startswith(f"{role}_before_restore_"), output
+    assert listed(role_url) == before
+    serves_its_role(env, role, "after-staged@restore.test")
+    assert listed(make_url(role_url).set(database=kept[1]).render_as_string(hide_password=False)) == damaged
+
+
+@contextlib.contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """Nothing can be added to ``folder``, removed from it or renamed in it, as in the folder that holds
+    a mount point (or the mount point of a read-only share): mode 0o555, or, for root, whom a mode does
+    not stop, the immutable attribute (``chattr +i``); skipped where neither can be set."""
+    if os.geteuid() != 0:
+        mode = folder.stat().st_mode
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(mode)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", str(folder)], capture_output=True).returncode:
+        pytest.skip("run as root, where only chattr +i makes a folder unwritable, and it cannot be set here")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+def shared_uploads(settings: Settings, tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
+    """The catalog's environment with its uploads in a folder of their own (``<tmp>/share/uploads``, as
+    on a mount point), holding one sample; the environment, the uploads folder and the sample."""
+    uploads = tmp_path / "share" / "uploads"
+    sample = uploads / "products" / "1" / "sample.csv"
+    sample.parent.mkdir(parents=True)
+    sample.write_text("线路,客流\n1路,1200\n", encoding="utf-8")
+    return {**catalog_env(settings), "CATALOG_UPLOADS_DIR": str(uploads)}, uploads, sample
+
+
+def files_in(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_restore_swaps_the_uploads_inside_their_folder_which_it_may_not_rename(
+    live: Settings, tmp_path: Path
+) -> None:
+    """Review 2: with the uploads folder on its own mount point, renaming it failed after the database
+    was swapped in: the backup's database beside the old uploads, reported as a failed restore."""
+    env, uploads, sample = shared_uploads(live, tmp_path)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    before = listed(live.database_url)
+    damage(live.database_url)
+    sample.write_text("after the backup", encoding="utf-8")
+    (uploads / "requests" / "2").mkdir(parents=True)
+    (uploads / "requests" / "2" / "note.txt").write_text("later", encoding="utf-8")
+    with unwritable(uploads.parent):
+        output = run(env, "restore", "--yes", str(archive))
+    assert listed(live.database_url) == before and "the index was rebuilt" in output
+    assert sample.read_text(encoding="utf-8").startswith("线路")
+    assert not (uploads / "requests").exists()  # the backup had none
+    (old,) = uploads.glob(".before-restore-*")
+    assert f"kept as {old}:" in output
+    assert files_in(old) == {"products/1/sample.csv": "after the backup", "requests/2/note.txt": "later"}
+    assert [p.name for p in uploads.iterdir() if p.name.startswith(".")] == [old.name]  # nothing staged left
+    again = tmp_path / "again.tar"
+    run(env, "backup", str(again))  # what restore kept is not in the next backup
+    names = set(read_members(again))
+    assert "uploads/products/1/sample.csv" in names
+    assert not [name for name in names if name.startswith("uploads/.")], names
+
+
+def test_uploads_that_cannot_be_staged_leave_the_live_catalog_as_it_was(
+    live: Settings, tmp_path: Path
+) -> None:
+    """Review 2: a failure before the database swap (the uploads folder cannot be written) changes
+    nothing, and removes what was staged."""
+    env, uploads, _sample = shared_uploads(live, tmp_path)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    damage(live.database_url)
+    expected, files = listed(live.database_url), files_in(uploads)
+    with unwritable(uploads):
+        message = refused(env, archive)
+    still_serves(live, expected)
+    assert "restore failed" in message and "nothing was replaced" in message, message
+    assert files_in(uploads) == files and not [p for p in uploads.iterdir() if p.name.startswith(".")]
+
+
+def test_a_failure_after_the_database_swap_is_said_and_the_index_still_rebuilt(
+    live: Settings, tmp_path: Path
+) -> None:
+    """Review 2: what fails after the database was swapped in is no failed restore: the output says
+    that the database was restored, where the previous one is, what was not done, and the index is
+    rebuilt from the restored database."""
+    env, uploads, sample = shared_uploads(live, tmp_path)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    before = listed(live.database_url)
+    damage(live.database_url)
+    sample.write_text("after the backup", encoding="utf-8")
+    with unwritable(uploads / "products"):  # cannot be moved aside
+        result = CliRunner().invoke(main, ["restore", "--yes", str(archive)], env=env)
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.output
+    assert "restore failed" not in result.output
+    assert "the index was rebuilt" in result.output
+    assert "the backup's database was restored, but not everything was done" in result.output
+    assert "the uploads were not replaced" in result.output
+    kept = re.search(r"kept as (\S+):", result.output)
+    assert kept and "before" in kept[1] and "restore" in kept[1], result.output
+    assert listed(live.database_url) == before
+    assert index_count(live.data_dir, live.database_url) == public_in(live.database_url)
+    assert sample.read_text(encoding="utf-8") == "after the backup"  # the previous uploads, whole
+    (staged,) = uploads.glob(".restoring-*")
+    assert str(staged) in result.output
+    assert (staged / "products" / "1" / "sample.csv").read_text(encoding="utf-8").startswith("线路")
+    assert not list(uploads.glob(".before-restore-*"))
+
+
+def test_restore_is_refused_while_a_server_runs_on_the_data_dir(live: Settings, tmp_path: Path) -> None:
+    """Review 3: restore did not notice a running server, whose commits made during the swap were lost."""
+    env = catalog_env(live)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    damage(live.database_url)
+    expected = listed(live.database_url)
+    server = start_server(env, tmp_path / "server.log")
+    try:
+        writer = wait_for(
+            lambda: server.health().get("index", {}).get("writer_process"), 30, "no index writer"
+        )
+        message = refused(env, archive)
+        assert listed(live.database_url) == expected
+    finally:
+        server.stop()
+    assert f"a server is running on this data dir (process {writer}): stop it, then restore again" in message
+    still_serves(live, expected)
