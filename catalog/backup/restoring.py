@@ -1,0 +1,127 @@
+"""``restore``: the writer lock, the steps up to the swap (a failure leaves the live catalog as it
+was), and what follows it (the uploads' swap, the index rebuilt)."""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog import db
+from catalog.backup.archive import UPLOADS, read_manifest, unpack
+from catalog.backup.common import BackupError, sqlite_path, time_stamp
+from catalog.backup.postgres import PostgresRestore
+from catalog.backup.sqlite import replace_sqlite, stage_sqlite
+from catalog.backup.uploads import UploadsNotSwapped, UploadsSwap
+from catalog.errors import CatalogError, Invalid
+from catalog.settings import Settings
+
+
+@dataclass
+class Restored:
+    """What ``restore`` did: the archive's manifest, where the previous catalog was kept, notes on how
+    it was restored, and what was not done after the database was swapped in (empty when all was)."""
+
+    manifest: dict[str, Any]
+    kept: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)
+    indexed: bool = False
+
+
+def restore(settings: Settings, source: Path) -> Restored:
+    """Replace the database and uploads with those of the archive ``source``, migrated to this version,
+    and rebuild the index. Refused while a server of this node runs (it holds the index writer lock,
+    which this takes and holds to the end). Nothing is replaced before the backup's database is checked
+    and migrated and its uploads are staged; the previous database and uploads are kept (see the
+    package's doc)."""
+    from catalog.indexing.lock import WriterLock
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = WriterLock.for_index(settings.index_dir)
+    if not lock.acquire():
+        holder = lock.holder()
+        running = f" (process {holder})" if holder else ""
+        raise BackupError(f"a server is running on this data dir{running}: stop it, then restore again")
+    try:
+        return _restore(settings, source)
+    finally:
+        lock.release()
+
+
+def _after_swap(restored: Restored, postgres: PostgresRestore | None, uploads: UploadsSwap) -> Restored:
+    """Finish an in-place PostgreSQL restore and swap the uploads; what fails is noted in ``restored``."""
+    if postgres is not None and postgres.note:
+        restored.notes.append(postgres.note)
+    try:
+        if postgres is not None:
+            postgres.finish()
+    except Exception as exc:
+        why = exc.message if isinstance(exc, CatalogError) else str(exc)
+        restored.unfinished.append(f"the restored database was not migrated ({why}): run catalog init")
+    try:
+        kept_uploads = uploads.swap()
+    except UploadsNotSwapped as failure:
+        restored.unfinished.append(uploads.problem(failure))
+    except OSError as exc:  # the live folder cannot be listed
+        restored.unfinished.append(
+            f"the uploads were not replaced ({exc}): the backup's are in {uploads.staged}"
+        )
+    else:
+        if kept_uploads is not None:
+            restored.kept.append(str(kept_uploads))
+    return restored
+
+
+def _restore(settings: Settings, source: Path) -> Restored:
+    from catalog.indexing.indexer import Indexer  # the index is rebuilt last
+
+    try:
+        archive = tarfile.open(source, "r")  # noqa: SIM115  (closed by the with below)
+    except (OSError, tarfile.TarError) as exc:
+        raise Invalid(f"{source} cannot be read as a backup: {exc}") from None
+    stamp = time_stamp()
+    uploads = UploadsSwap(settings.uploads_dir, stamp)
+    with (
+        archive,
+        tempfile.TemporaryDirectory(
+            dir=settings.data_dir, prefix=".restore-", ignore_cleanup_errors=True
+        ) as folder,
+    ):
+        work = Path(folder)
+        postgres: PostgresRestore | None = None
+        try:  # up to the swap: a failure leaves everything as it was
+            manifest = read_manifest(archive, "sqlite" if settings.is_sqlite else "postgresql")
+            database = unpack(archive, manifest, work)
+            if settings.is_sqlite:
+                stage_sqlite(database, sqlite_path(settings))
+                uploads.stage(work / UPLOADS)
+                kept_database: Path | str | None = replace_sqlite(database, sqlite_path(settings), stamp)
+            else:
+                postgres = PostgresRestore(settings, database, stamp)
+                postgres.stage()
+                uploads.stage(work / UPLOADS)
+                kept_database = postgres.swap()
+        except BaseException as exc:
+            uploads.discard()
+            if isinstance(exc, OSError):  # a full disk, a folder in the way, a permission
+                raise BackupError(f"restore failed: {exc}; nothing was replaced") from exc
+            raise
+        finally:
+            if postgres is not None:
+                postgres.close()
+        # the database is the backup's now: what fails from here on is said, and the rest still done
+        restored = _after_swap(
+            Restored(manifest, [str(kept_database)] if kept_database else []), postgres, uploads
+        )
+    engine = db.make_engine(settings.database_url)
+    try:
+        Indexer(engine, settings.index_dir).rebuild()
+        restored.indexed = True
+    except Exception as exc:
+        restored.unfinished.append(f"the index was not rebuilt ({exc}): run catalog reindex")
+    finally:
+        engine.dispose()
+    return restored
