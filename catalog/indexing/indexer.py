@@ -322,6 +322,7 @@ class Indexer:
             if problem:
                 self._broken(problem)  # and rebuilt
             else:
+                self._mark_if_unmarked()
                 self._verify_in_background()
 
     def refresh(self) -> int:
@@ -448,6 +449,18 @@ class Indexer:
         """The database's newest ChangeLog sequence number (0 when there is none)."""
         with Session(self.engine) as session:
             return session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+
+    def _mark_if_unmarked(self) -> None:
+        """An index written before changes were marked: mark the change it applied last, as the database
+        has it now, so that a database restored from now on is noticed (see ``_apply``)."""
+        with self._lock:
+            applied, mark = self.index.last_applied()
+            if applied == 0 or mark:
+                return
+            with Session(self.engine) as session:
+                row = session.get(ChangeLog, applied)
+            if row is not None:
+                self.index.apply((), (), seq=applied, mark=_mark(row))
 
     def _out_of_step(self) -> str | None:
         """Why the index cannot be trusted although it reads back (None when it can): damage found by

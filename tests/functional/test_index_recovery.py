@@ -378,3 +378,22 @@ def test_damage_a_reader_finds_is_rebuilt_by_the_writer_and_never_searched_again
         writer.communicate()  # and its pipe closed
         reader.close()
         engine.dispose()
+
+
+def test_an_index_written_before_changes_were_marked_is_marked_by_its_writer_at_start_up(
+    seeded_settings: Settings,
+) -> None:
+    index = SearchIndex.open(seeded_settings.index_dir, create=False)
+    applied, mark = index.last_applied()
+    assert applied and mark.startswith(("product:", "dataset:", "organization:", "licence:", "sector:"))
+    index.apply((), (), seq=applied)  # the meta document as it was written before: no mark
+    assert index.last_applied() == (applied, "")
+    index.close()
+    engine = db.make_engine(seeded_settings.database_url)
+    indexer = Indexer(engine, seeded_settings.index_dir)
+    try:
+        indexer.start()
+        assert indexer.writer.held and indexer.index.last_applied() == (applied, mark)
+    finally:
+        indexer.close()
+        engine.dispose()
