@@ -318,11 +318,12 @@ class Indexer:
             self._fix_now()  # a new catalog: its empty index is all there is to build
         self.refresh()
         if self.writer.held and self.problem is None:
-            problem = self._out_of_step()
+            problem, compared = self._out_of_step()
             if problem:
                 self._broken(problem)  # and rebuilt
             else:
-                self._mark_if_unmarked()
+                if compared:
+                    self._mark_if_unmarked()
                 self._verify_in_background()
 
     def refresh(self) -> int:
@@ -452,7 +453,9 @@ class Indexer:
 
     def _mark_if_unmarked(self) -> None:
         """An index written before changes were marked: mark the change it applied last, as the database
-        has it now, so that a database restored from now on is noticed (see ``_apply``)."""
+        has it now, so that a database restored from now on is noticed (see ``_apply``). Only once its
+        counts were found equal to the database's at that change: an index left from before a restore
+        must not be sealed as right."""
         with self._lock:
             applied, mark = self.index.last_applied()
             if applied == 0 or mark:
@@ -462,14 +465,15 @@ class Indexer:
             if row is not None:
                 self.index.apply((), (), seq=applied, mark=_mark(row))
 
-    def _out_of_step(self) -> str | None:
+    def _out_of_step(self) -> tuple[str | None, bool]:
         """Why the index cannot be trusted although it reads back (None when it can): damage found by
         reading it back, a sequence past the database's (a restored database), or a count of public
-        items that differs from the database's at the same sequence."""
+        items that differs from the database's at the same sequence; and whether the counts were
+        compared (the index had applied the database's newest change)."""
         try:
             self.index.check()
         except IndexDamaged as exc:
-            return f"damaged: {exc}"
+            return f"damaged: {exc}", False
 
         def public(model: Any) -> Any:
             return sa_select(func.count()).where(model.status.in_(PUBLIC_STATES)).scalar_subquery()
@@ -481,14 +485,14 @@ class Indexer:
             ).one()
         applied = self.index.last_applied_seq()
         if applied > latest:
-            return f"ahead of the database (applied {applied}, the database's newest change is {latest})"
+            return f"ahead of the database (applied {applied}, its newest change is {latest})", False
         if applied < latest:
-            return None  # changes arrived meanwhile: the counts are not comparable now
+            return None, False  # changes arrived meanwhile: the counts are not comparable now
         for kind, expected in (("product", product_count), ("dataset", dataset_count)):
             held = self.index.doc_count(kind)
             if held != expected:
-                return f"out of step: {held} {kind}s indexed, {expected} public in the database"
-        return None
+                return f"out of step: {held} {kind}s indexed, {expected} public in the database", True
+        return None, True
 
     def rebuild(self, progress: Callable[[int, int], Any] | None = None, procs: int | None = None) -> int:
         """Build a fresh index of every public item beside the old one and swap it in; the doc count.
