@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -261,11 +262,22 @@ def restore_command(source: Path, yes: bool) -> None:
             " see --help.)",
             abort=True,
         )
+
+    def terminated(signum: int, _frame: object) -> None:  # what is done so far is cleaned up or said
+        raise SystemExit(f"restore stopped by signal {signum}")
+
+    try:  # SIGTERM, unhandled, would end the process without the clean-up of restore's finally blocks
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: signals are not this thread's to handle
+        previous = None
     try:
         restored = backup.restore(settings, source)
     except CatalogError as exc:
         lines = [line.strip() for line in _explain(exc).splitlines() if line.strip()]
         raise click.ClickException("; ".join(lines)) from None
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     made = restored.manifest.get("created_at") or "at an unknown time"
     indexed = "; the index was rebuilt" if restored.indexed else ""
     click.echo(f"restored {source} (made {made}, revision {restored.manifest['revision']}){indexed}")

@@ -18,14 +18,16 @@ catalog is not touched until the backup's database is complete, checked and migr
    ``alembic_version``); on PostgreSQL a new empty database ``<db>_restore_<random>`` owned by the live
    database's owner, with its settings and grants (``CREATE DATABASE … OWNER … TEMPLATE template0``),
    filled by ``pg_restore --single-transaction --exit-on-error`` as that owner (``--role``), and
-   checked to be readable and writable with the service's own URL;
+   checked to be readable and writable with the URL restore runs with (``CATALOG_DATABASE_URL``);
 4. the backup's uploads are moved into ``<uploads>/.restoring-<time>`` (which also shows that the
    uploads folder is writable: the folder itself is never renamed, as it may be a mount point);
-5. only then is the database swapped in. SQLite: the live database is first copied to
-   ``<file>.before-restore-<time>``, then the staged copy is written into it with SQLite's backup API
-   (one transaction, so the live file and its WAL are never left half-replaced). PostgreSQL: the
-   sessions still connected to the live database are ended, and in one transaction the live database
-   is renamed ``<db>_before_restore_<time>`` and the staged one takes its name;
+5. only then is the database swapped in, after the node's index is marked for a rebuild (the
+   ``<index>.rebuilding`` file a server's index writer acts on; the rebuild of step 6 removes it).
+   SQLite: the live database is first copied to ``<file>.before-restore-<time>``, then the staged
+   copy is written into it with SQLite's backup API (one transaction, so the live file and its WAL are
+   never left half-replaced). PostgreSQL: the sessions still connected to the live database are
+   ended, and in one transaction the live database is renamed ``<db>_before_restore_<time>`` and the
+   staged one takes its name;
 6. the uploads folder's entries are moved into ``<uploads>/.before-restore-<time>`` and the staged
    ones into their place, and the index is rebuilt.
 
@@ -35,6 +37,11 @@ live database's: in place, the tables of later migrations would stay), ``pg_rest
 --if-exists --single-transaction`` replaces the live database's objects in one transaction, which
 then is migrated; the previous database is not kept. Restoring needs a user that owns the database,
 is a member of its owner role, or is a superuser.
+
+A restore first removes what earlier interrupted restores left and it makes again (their work folders
+``<data dir>/.restore-*``, staged uploads ``<uploads>/.restoring-*`` and staging databases
+``<db>_restore_<random>``), and says so; what restores keep (``…before-restore-…``) is left to the
+operator.
 
 A failure before the swap leaves the live catalog as it was (a staged PostgreSQL database and the
 staged uploads are removed). After it, the restore goes on: what was not done (uploads not swapped,

@@ -50,7 +50,13 @@ def backup(settings: Settings, engine: Engine, target: Path) -> dict[str, Any]:
         else:
             member, database = PG_MEMBER, Path(work) / PG_MEMBER
             run(
-                ["pg_dump", "--format=custom", "--no-owner", f"--file={database}", libpq_url(settings)],
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    f"--file={database}",
+                    f"--dbname={libpq_url(settings)}",
+                ],
                 "back up",
             )
         manifest = {

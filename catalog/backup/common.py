@@ -3,13 +3,19 @@ them, running a PostgreSQL tool, and the time stamp and free names of what resto
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
+import os
 import secrets
 import shutil
+import signal
 import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import make_url
+from psycopg.conninfo import make_conninfo
+from sqlalchemy import URL, make_url
 
 from catalog.errors import CatalogError
 from catalog.settings import Settings
@@ -26,11 +32,45 @@ def sqlite_path(settings: Settings) -> Path:
     return Path(make_url(settings.database_url).database or "")
 
 
+def conninfo(url: URL) -> str:
+    """``url`` as a libpq connection string (``key=value``, quoted: names with spaces or quotes stay
+    whole, which a rendered URI does not), for psycopg and for pg_dump's and pg_restore's ``--dbname``."""
+    options: dict[str, object] = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "password": url.password,
+        "dbname": url.database,
+    }
+    for key, value in url.query.items():
+        options[key] = value if isinstance(value, str) else ",".join(value)
+    return make_conninfo(**{key: value for key, value in options.items() if value is not None})
+
+
 def libpq_url(settings: Settings, database: str | None = None) -> str:
-    """The database URL as pg_dump and pg_restore take it (no SQLAlchemy driver name), of the service's
-    database or of ``database`` on the same server."""
-    url = make_url(settings.database_url).set(drivername="postgresql")
-    return (url.set(database=database) if database else url).render_as_string(hide_password=False)
+    """The libpq connection string of the service's database or of ``database`` on the same server."""
+    url = make_url(settings.database_url)
+    return conninfo(url.set(database=database) if database else url)
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, what makes a child killed (SIGKILL) when this process dies, however it dies: a
+    pg_restore must not go on and commit after the restore that started it was killed. None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    except OSError:
+        return None
+
+    parent = os.getpid()
+
+    def set_death_signal() -> None:  # in the child, before the tool starts: no lock, no allocation
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before that: the signal will not come
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return set_death_signal
 
 
 def run(args: list[str], what: str) -> str:
@@ -40,7 +80,12 @@ def run(args: list[str], what: str) -> str:
         raise BackupError(f"{args[0]} is not installed: it is needed to {what} a PostgreSQL database")
     try:
         done = subprocess.run(
-            [tool, *args[1:]], capture_output=True, text=True, timeout=PG_TIMEOUT, check=False
+            [tool, *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=PG_TIMEOUT,
+            check=False,
+            preexec_fn=_die_with_parent(),
         )
     except subprocess.TimeoutExpired:
         raise BackupError(f"{args[0]} took longer than {PG_TIMEOUT} seconds and was stopped") from None

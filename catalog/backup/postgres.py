@@ -1,5 +1,5 @@
 """Restoring a PostgreSQL dump: a staging database beside the live one (its owner, settings and
-grants), the service's access checked, and the swap by renames; or, without CREATEDB, in place."""
+grants), the restoring user's access checked, and the swap by renames; or, without CREATEDB, in place."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import URL, make_url
 
-from catalog.backup.common import BackupError, libpq_url, run
+from catalog.backup.common import BackupError, conninfo, libpq_url, run
 from catalog.backup.schema import check_revision, migrate_staged, revision_order
 from catalog.errors import Invalid
 from catalog.settings import Settings
@@ -29,11 +29,28 @@ def _admin(url: URL) -> psycopg.Connection:
         if name == url.database:
             continue
         try:
-            address = url.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
-            return psycopg.connect(address, autocommit=True, connect_timeout=10)
+            return psycopg.connect(conninfo(url.set(database=name)), autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             problem = exc
     raise BackupError(f"cannot connect to the server's postgres or template1 database: {problem}")
+
+
+def _leftover_staging(admin: psycopg.Connection, live: str) -> list[str]:
+    """The staging databases of earlier restores of ``live`` that were interrupted
+    (``<live>_restore_<random>``, ``live`` shortened to fit), not the kept ``<live>_before_restore_…``."""
+    found = []
+    for (name,) in admin.execute(
+        "SELECT datname FROM pg_database WHERE position('_restore_' in datname) > 0"
+    ).fetchall():
+        match = re.fullmatch(r"(.*)_restore_[0-9a-f]{8}(?:_[0-9a-f]{4})*", name)
+        if match is None:
+            continue
+        prefix = match[1]
+        whole = prefix == live
+        shortened = live.startswith(prefix) and len(name.encode()) >= PG_NAME_BYTES - 3
+        if (whole or shortened) and prefix:
+            found.append(name)
+    return found
 
 
 def _exists(admin: psycopg.Connection, name: str) -> bool:
@@ -67,29 +84,37 @@ def _create_staging(admin: psycopg.Connection, live: str, owner: str) -> str:
     return staging
 
 
-def _copy_database_settings(admin: psycopg.Connection, live: str, staging: str) -> None:
+def _copy_database_settings(admin: psycopg.Connection, live: str, staging: str) -> list[str]:
     """Give ``staging`` the settings (``ALTER DATABASE … SET``, ``ALTER ROLE … IN DATABASE … SET``) and
     the grants (CONNECT, TEMPORARY, CREATE) of ``live``, as far as this user may; what may not be
-    copied is left at its default."""
+    copied is left at its default, and said: the statements not run, with why."""
+    skipped: list[str] = []
     settings = admin.execute(
         "SELECT r.rolname, s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase"
         " LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE d.datname = %s",
         [live],
     ).fetchall()
     for role, config in settings:
-        target = sql.SQL("ALTER DATABASE {}").format(sql.Identifier(staging))
-        if role is not None:
-            target = sql.SQL("ALTER ROLE {} IN DATABASE {}").format(
-                sql.Identifier(role), sql.Identifier(staging)
+
+        def target(database: str, role: str | None = role) -> sql.Composable:
+            if role is None:
+                return sql.SQL("ALTER DATABASE {}").format(sql.Identifier(database))
+            return sql.SQL("ALTER ROLE {} IN DATABASE {}").format(
+                sql.Identifier(role), sql.Identifier(database)
             )
+
         for item in config or []:
             name, _, value = item.partition("=")
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name):
                 continue
-            with contextlib.suppress(psycopg.Error), admin.transaction():
-                # the value as the server parses it (lists and quoting included), then taken as it is
-                admin.execute("SELECT set_config(%s, %s, true)", [name, value])
-                admin.execute(target + sql.SQL(" SET {} FROM CURRENT").format(sql.SQL(name)))
+            try:
+                with admin.transaction():
+                    # the value as the server parses it (lists and quoting included), then taken as it is
+                    admin.execute("SELECT set_config(%s, %s, true)", [name, value])
+                    admin.execute(target(staging) + sql.SQL(" SET {} FROM CURRENT").format(sql.SQL(name)))
+            except psycopg.Error as exc:  # said, with the statement to run on the restored database
+                statement = target(live) + sql.SQL(" SET {} = {}").format(sql.SQL(name), sql.Literal(value))
+                skipped.append(f"{statement.as_string(admin)} ({_first_line(exc)})")
     grants = admin.execute(
         "SELECT a.grantee, pg_get_userbyid(a.grantee), a.privilege_type, a.is_grantable"
         " FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = %s AND a.grantee <> d.datdba",
@@ -98,18 +123,26 @@ def _copy_database_settings(admin: psycopg.Connection, live: str, staging: str) 
     if not admin.execute(
         "SELECT 1 FROM pg_database WHERE datname = %s AND datacl IS NOT NULL", [live]
     ).fetchone():
-        return  # the default grants, which the new database has too
-    with contextlib.suppress(psycopg.Error), admin.transaction():
-        admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(staging)))
-        for grantee, name, privilege, grantable in grants:
-            admin.execute(
-                sql.SQL("GRANT {} ON DATABASE {} TO {}{}").format(
-                    sql.SQL(privilege),
-                    sql.Identifier(staging),
-                    sql.SQL("PUBLIC") if grantee == 0 else sql.Identifier(name),
-                    sql.SQL(" WITH GRANT OPTION" if grantable else ""),
+        return skipped  # the default grants, which the new database has too
+    try:
+        with admin.transaction():
+            admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(staging)))
+            for grantee, name, privilege, grantable in grants:
+                admin.execute(
+                    sql.SQL("GRANT {} ON DATABASE {} TO {}{}").format(
+                        sql.SQL(privilege),
+                        sql.Identifier(staging),
+                        sql.SQL("PUBLIC") if grantee == 0 else sql.Identifier(name),
+                        sql.SQL(" WITH GRANT OPTION" if grantable else ""),
+                    )
                 )
-            )
+    except psycopg.Error as exc:
+        skipped.append(f"the grants on the database {live} ({_first_line(exc)})")
+    return skipped
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 _NOT_READ_AND_WRITTEN = """
@@ -124,8 +157,8 @@ ORDER BY 1
 
 
 def _check_service(settings: Settings, database: str) -> None:
-    """Check that the service's own URL can read and write every table of ``database`` (a read, the
-    privileges, and a write that is rolled back)."""
+    """Check that the restoring URL (``settings.database_url``, with ``database``) can read and write
+    every table of ``database`` (a read, the privileges, and a write that is rolled back)."""
     denied: list[str] = []
     try:
         with psycopg.connect(libpq_url(settings, database), connect_timeout=10) as connection:
@@ -136,14 +169,14 @@ def _check_service(settings: Settings, database: str) -> None:
                 connection.execute("UPDATE alembic_version SET version_num = version_num")
             connection.rollback()
     except psycopg.Error as exc:
-        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        problem = _first_line(exc)
         raise BackupError(
-            f"the service's database user cannot read and write the restored database ({problem});"
+            f"the restoring database user cannot read and write the restored database ({problem});"
             " nothing was replaced"
         ) from None
     if denied:
         raise BackupError(
-            f"the service's database user {user} may not read and write {', '.join(denied[:5])} in the"
+            f"the restoring database user {user} may not read and write {', '.join(denied[:5])} in the"
             " restored database; nothing was replaced"
         )
 
@@ -224,6 +257,16 @@ class PostgresRestore:
         self.staging: str | None = None
         self.in_place = False
         self.swapped = False
+        self.not_copied: list[str] = []  # the live database's settings the staged one did not get
+
+    def drop_leftovers(self) -> list[str]:
+        """Drop the staging databases that earlier interrupted restores left; what was dropped."""
+        dropped = []
+        for name in _leftover_staging(self.admin, self.live):
+            with contextlib.suppress(psycopg.Error):  # in use, or not ours to drop: left
+                self.admin.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
+                dropped.append(f"the database {name}")
+        return dropped
 
     def close(self) -> None:
         """Drop the staged database unless it was swapped in."""
@@ -284,7 +327,7 @@ class PostgresRestore:
             return
         except psycopg.Error as exc:
             raise BackupError(f"cannot create a database to restore into: {exc}") from None
-        _copy_database_settings(self.admin, self.live, self.staging)
+        self.not_copied = _copy_database_settings(self.admin, self.live, self.staging)
         self._restore_into(self.staging)
         migrate_staged(self.url.set(database=self.staging), self.role)
         _check_service(self.settings, self.staging)
@@ -324,10 +367,15 @@ class PostgresRestore:
             migrate_staged(self.url, self.role)
 
     @property
-    def note(self) -> str | None:
-        if not self.in_place:
-            return None
-        return (
-            f"{self.user} may not create databases (CREATEDB), so the backup was restored in place, in one"
-            " transaction: the previous database was not kept"
-        )
+    def notes(self) -> list[str]:
+        notes = [
+            f"a setting of the previous database was not copied to the restored one (set it again as a"
+            f" superuser): {statement}"
+            for statement in self.not_copied
+        ]
+        if self.in_place:
+            notes.append(
+                f"{self.user} may not create databases (CREATEDB), so the backup was restored in place, in"
+                " one transaction: the previous database was not kept"
+            )
+        return notes

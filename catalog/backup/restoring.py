@@ -3,8 +3,11 @@ was), and what follows it (the uploads' swap, the index rebuilt)."""
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import tarfile
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,8 +56,8 @@ def restore(settings: Settings, source: Path) -> Restored:
 
 def _after_swap(restored: Restored, postgres: PostgresRestore | None, uploads: UploadsSwap) -> Restored:
     """Finish an in-place PostgreSQL restore and swap the uploads; what fails is noted in ``restored``."""
-    if postgres is not None and postgres.note:
-        restored.notes.append(postgres.note)
+    if postgres is not None:
+        restored.notes.extend(postgres.notes)
     try:
         if postgres is not None:
             postgres.finish()
@@ -75,6 +78,44 @@ def _after_swap(restored: Restored, postgres: PostgresRestore | None, uploads: U
     return restored
 
 
+REBUILD_REASON = "restored: the database was replaced"
+
+
+def rebuild_marker(settings: Settings) -> Path:
+    """The node's index rebuilding marker (``Indexer.marker``): a writer that finds it rebuilds the
+    index, and a rebuild that succeeds removes it."""
+    return settings.index_dir.with_name(settings.index_dir.name + ".rebuilding")
+
+
+@contextlib.contextmanager
+def _index_invalidated(settings: Settings) -> Iterator[None]:
+    """Mark the index for a rebuild before the database is swapped in, so that a restore that dies after
+    the swap leaves no index that looks right; the mark is taken back when the swap fails (and so was
+    undone: each one is a single transaction), and left otherwise, for the rebuild that follows."""
+    marker = rebuild_marker(settings)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(REBUILD_REASON, encoding="utf-8")
+    try:
+        yield
+    except Exception:
+        marker.unlink(missing_ok=True)
+        raise
+
+
+def _remove_leftovers(settings: Settings) -> list[str]:
+    """Remove what earlier restores that were interrupted left and a restore makes again: their work
+    folders (``<data dir>/.restore-*``) and staged uploads (``<uploads>/.restoring-*``); never what
+    restores keep (``.before-restore-*``). What was removed."""
+    removed = []
+    leftovers = [*settings.data_dir.glob(".restore-*"), *settings.uploads_dir.glob(".restoring-*")]
+    for path in sorted(leftovers):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                removed.append(str(path))
+    return removed
+
+
 def _restore(settings: Settings, source: Path) -> Restored:
     from catalog.indexing.indexer import Indexer  # the index is rebuilt last
 
@@ -82,6 +123,7 @@ def _restore(settings: Settings, source: Path) -> Restored:
         archive = tarfile.open(source, "r")  # noqa: SIM115  (closed by the with below)
     except (OSError, tarfile.TarError) as exc:
         raise Invalid(f"{source} cannot be read as a backup: {exc}") from None
+    removed = _remove_leftovers(settings)  # before this restore's own are made
     stamp = time_stamp()
     uploads = UploadsSwap(settings.uploads_dir, stamp)
     with (
@@ -98,12 +140,15 @@ def _restore(settings: Settings, source: Path) -> Restored:
             if settings.is_sqlite:
                 stage_sqlite(database, sqlite_path(settings))
                 uploads.stage(work / UPLOADS)
-                kept_database: Path | str | None = replace_sqlite(database, sqlite_path(settings), stamp)
+                with _index_invalidated(settings):
+                    kept_database: Path | str | None = replace_sqlite(database, sqlite_path(settings), stamp)
             else:
                 postgres = PostgresRestore(settings, database, stamp)
+                removed += postgres.drop_leftovers()
                 postgres.stage()
                 uploads.stage(work / UPLOADS)
-                kept_database = postgres.swap()
+                with _index_invalidated(settings):
+                    kept_database = postgres.swap()
         except BaseException as exc:
             uploads.discard()
             if isinstance(exc, OSError):  # a full disk, a folder in the way, a permission
@@ -113,9 +158,9 @@ def _restore(settings: Settings, source: Path) -> Restored:
             if postgres is not None:
                 postgres.close()
         # the database is the backup's now: what fails from here on is said, and the rest still done
-        restored = _after_swap(
-            Restored(manifest, [str(kept_database)] if kept_database else []), postgres, uploads
-        )
+        restored = Restored(manifest, [str(kept_database)] if kept_database else [])
+        restored.notes.extend(f"removed what an interrupted restore left: {path}" for path in removed)
+        restored = _after_swap(restored, postgres, uploads)
     engine = db.make_engine(settings.database_url)
     try:
         Indexer(engine, settings.index_dir).rebuild()

@@ -11,15 +11,18 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -28,6 +31,7 @@ from sqlalchemy import create_engine, func, make_url, text
 from sqlmodel import Session, col, select
 
 from catalog import db
+from catalog.backup.common import conninfo
 from catalog.cli import main
 from catalog.datasets.models import Dataset
 from catalog.indexing.indexer import Indexer
@@ -740,3 +744,238 @@ def test_restore_is_refused_while_a_server_runs_on_the_data_dir(live: Settings, 
         server.stop()
     assert f"a server is running on this data dir (process {writer}): stop it, then restore again" in message
     still_serves(live, expected)
+
+
+# --- the review of restore's interruptions and names -----------------------------------------------------
+
+
+def gone(pid: int) -> bool:
+    """The process ``pid`` has ended (a zombie no one reaps counts as ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+def wait_until(check: Callable[[], object], seconds: float, what: str) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(what)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_postgresql_tool_dies_with_the_restore_that_started_it(tmp_path: Path) -> None:
+    """Review 4: a killed restore (SIGKILL) left pg_restore running, which then committed."""
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from catalog.backup.common import run;"
+            " run(['sh', '-c', 'echo $$ > ' + sys.argv[1] + '; exec sleep 30'], 'test')",
+            str(pid_file),
+        ]
+    )
+    try:
+        wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 20, "the child did not start")
+        child = int(pid_file.read_text())
+        assert not gone(child)
+        parent.kill()
+        parent.wait(10)
+        wait_until(lambda: gone(child), 5, f"the child {child} outlived its killed parent")
+    finally:
+        parent.kill()
+        parent.wait(10)
+        with contextlib.suppress(ValueError, OSError):
+            os.kill(int(pid_file.read_text()), 9)
+
+
+def children_of(pid: int) -> list[tuple[int, str]]:
+    """The processes whose parent is ``pid``: their ids and command lines."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(
+                    (int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+                )
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_restore_stopped_with_sigterm_during_pg_restore_changes_nothing(
+    service_role: tuple[str, str], tmp_path: Path
+) -> None:
+    """Review 4: SIGTERM (which Python does not handle) ended restore at once, leaving its work folders
+    and an in-place pg_restore that went on and replaced the live database."""
+    role_url, superuser_url = service_role
+    env, _role, archive, _before = seeded_as_role(service_role, tmp_path)
+    damaged = listed(role_url)
+    data_dir = Path(env["CATALOG_DATA_DIR"])
+    holder = psycopg.connect(conninfo(make_url(superuser_url)))  # pg_restore --clean waits for its lock
+    restore: subprocess.Popen[bytes] | None = None
+    try:
+        holder.execute("LOCK TABLE data_product IN ACCESS SHARE MODE")
+        restore = subprocess.Popen(
+            [sys.executable, "-m", "catalog", "restore", "--yes", str(archive)],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        pid = restore.pid
+        tools = wait_until(
+            lambda: [c for c, line in children_of(pid) if "pg_restore" in line and "--clean" in line],
+            60,
+            "no in-place pg_restore was started",
+        )
+        time.sleep(0.5)  # pg_restore is waiting for the lock
+        restore.send_signal(signal.SIGTERM)
+        output = restore.communicate(timeout=30)[0].decode()
+        assert restore.returncode != 0, output
+        assert "restore stopped by signal" in output, output
+        for tool in tools:  # type: ignore[union-attr]
+            wait_until(lambda tool=tool: gone(tool), 5, "pg_restore outlived the restore")
+    finally:
+        holder.rollback()
+        holder.close()
+        if restore is not None and restore.poll() is None:
+            restore.kill()
+            restore.wait(10)
+    time.sleep(1)  # a pg_restore still running would now take its lock and commit
+    assert listed(role_url) == damaged
+    assert not list(data_dir.glob(".restore-*"))  # the work folder was cleaned up
+    assert not list((data_dir / "uploads").glob(".restoring-*"))
+
+
+def test_the_index_is_marked_for_a_rebuild_before_the_swap_and_unmarked_by_the_rebuild(
+    live: Settings, tmp_path: Path
+) -> None:
+    """Review 4: the index was not invalidated before the database swap: a restore that died after it
+    left the old index, which looked right. The rebuild marker is written before the swap, and stays
+    when the index cannot be rebuilt (a server's writer then rebuilds it)."""
+    env = catalog_env(live)
+    marker = live.index_dir.with_name(live.index_dir.name + ".rebuilding")
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    assert "the index was rebuilt" in run(env, "restore", "--yes", str(archive))
+    assert not marker.exists()
+    with unwritable(live.index_dir):
+        result = CliRunner().invoke(main, ["restore", "--yes", str(archive)], env=env)
+    assert result.exit_code != 0 and "the index was not rebuilt" in result.output, result.output
+    assert marker.read_text(encoding="utf-8") == "restored: the database was replaced"
+    assert "the index was rebuilt" in run(env, "restore", "--yes", str(archive))
+    assert not marker.exists()
+
+
+def test_database_settings_that_cannot_be_copied_to_the_staged_database_are_said(
+    service_role: tuple[str, str], tmp_path: Path
+) -> None:
+    """Review 4: settings of the live database that the restoring user may not set (a superuser's
+    parameter, a role's setting in the database) were dropped silently."""
+    role_url, superuser_url = service_role
+    env, role, archive, _before = seeded_as_role(service_role, tmp_path)
+    name = make_url(role_url).database
+    with psycopg.connect(
+        conninfo(make_url(superuser_url).set(database="postgres")), autocommit=True
+    ) as admin:
+        admin.execute(f'ALTER ROLE "{role}" CREATEDB')
+        admin.execute(f'ALTER DATABASE "{name}" SET log_min_duration_statement = 250')
+        admin.execute(f"ALTER DATABASE \"{name}\" SET work_mem = '8MB'")
+        admin.execute(f"ALTER ROLE postgres IN DATABASE \"{name}\" SET work_mem = '16MB'")
+    output = run(env, "restore", "--yes", str(archive))
+    assert "restored in place" not in output and "kept as" in output, output
+    notes = [line for line in output.splitlines() if "was not copied" in line]
+    assert len(notes) == 2, output
+    assert any("log_min_duration_statement = '250'" in note for note in notes), output
+    assert any(
+        f'ALTER ROLE "postgres" IN DATABASE "{name}" SET work_mem = \'16MB\'' in note for note in notes
+    ), output
+    with psycopg.connect(conninfo(make_url(role_url))) as connection:
+        assert connection.execute("SHOW work_mem").fetchone() == ("8MB",)  # what it may set was copied
+
+
+def test_role_and_database_names_with_a_space_and_a_quote_restore(tmp_path: Path) -> None:
+    """Review 4: the URL given to psycopg and pg_restore was rendered with spaces left as they were,
+    which libpq refuses."""
+    admin_url = make_url(POSTGRES).set(drivername="postgresql", database="postgres")
+    try:
+        admin = psycopg.connect(conninfo(admin_url), autocommit=True)
+    except psycopg.Error as exc:
+        pytest.skip(f"PostgreSQL not reachable: {exc.__class__.__name__}")
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        admin.close()
+        pytest.skip("pg_dump and pg_restore are not installed")
+    token = secrets.token_hex(3)
+    role, name = f"catalog svc'{token}", f"catalog db'{token}"
+    quoted_role, quoted_name = (sql_identifier(admin, role), sql_identifier(admin, name))
+    try:
+        admin.execute(f"CREATE ROLE {quoted_role} LOGIN NOCREATEDB")
+        admin.execute(f"CREATE DATABASE {quoted_name} OWNER {quoted_role}")
+        superuser_url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+        role_url = make_url(POSTGRES).set(username=role, database=name).render_as_string(hide_password=False)
+        data_dir = tmp_path / "var"
+        env = {"CATALOG_DATA_DIR": str(data_dir), "CATALOG_DATABASE_URL": role_url}
+        run(env, "init")
+        run(env, "seed")
+        archive = tmp_path / "catalog.tar"
+        run(env, "backup", str(archive))
+        before = listed(role_url)
+        damage(role_url)
+        output = run({**env, "CATALOG_DATABASE_URL": superuser_url}, "restore", "--yes", str(archive))
+        assert "kept as" in output and "the index was rebuilt" in output, output
+        assert listed(role_url) == before
+        damage(role_url)
+        output = run(env, "restore", "--yes", str(archive))  # in place, as the role
+        assert "restored in place" in output, output
+        assert listed(role_url) == before
+    finally:
+        for (database,) in admin.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [name]
+        ).fetchall():
+            admin.execute(f"DROP DATABASE IF EXISTS {sql_identifier(admin, database)} WITH (FORCE)")
+        admin.execute(f"DROP ROLE IF EXISTS {quoted_role}")
+        admin.close()
+
+
+def sql_identifier(connection: psycopg.Connection, name: str) -> str:
+    return psycopg.sql.Identifier(name).as_string(connection)
+
+
+def test_restore_removes_what_interrupted_restores_left_but_not_what_they_kept(
+    live: Settings, tmp_path: Path
+) -> None:
+    """Review 4: an interrupted restore's work folder, staged uploads and staging database stayed
+    forever; the next restore removes them and says so, and leaves what restores keep."""
+    env = catalog_env(live)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    work = live.data_dir / ".restore-abc123"
+    staged = live.uploads_dir / ".restoring-20200101_000000"
+    kept = live.uploads_dir / ".before-restore-20200101_000000"
+    for folder in (work, staged, kept):
+        (folder / "products").mkdir(parents=True)
+        (folder / "products" / "x.csv").write_text("x", encoding="utf-8")
+    databases: list[str] = []
+    if not live.is_sqlite:
+        url = make_url(live.database_url)
+        databases = [f"{url.database}_restore_deadbeef", f"{url.database}_before_restore_20200101_000000"]
+        with psycopg.connect(conninfo(url.set(database="postgres")), autocommit=True) as admin:
+            for name in databases:
+                admin.execute(f'CREATE DATABASE "{name}"')
+    output = run(env, "restore", "--yes", str(archive))
+    assert f"removed what an interrupted restore left: {work}" in output, output
+    assert f"removed what an interrupted restore left: {staged}" in output, output
+    assert not work.exists() and not staged.exists()
+    assert (kept / "products" / "x.csv").exists() and str(kept) not in output
+    if databases:
+        assert f"removed what an interrupted restore left: the database {databases[0]}" in output, output
+        left = beside(live.database_url)
+        assert databases[0] not in left and databases[1] in left
