@@ -5,6 +5,7 @@ rebuilt while every page and API keeps answering."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import sqlite3
@@ -78,7 +79,8 @@ class Burst:
                         self.refused.append((slug, status, answer))
                         break
                     self._ack(slug, answer["status"])
-            except OSError:  # the server is gone: what was in flight has no answer
+            except (OSError, http.client.HTTPException):  # the server is gone: what was in flight has no
+                # (whole) answer; an answer cut off in its body is no acknowledgement either
                 if self.killed.is_set():
                     with self._lock:
                         self.unanswered += 1
