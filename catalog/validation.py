@@ -37,6 +37,18 @@ FIELD_MESSAGES = {
 }
 
 
+def holds_nul(value: Any) -> bool:
+    """Whether some text in ``value`` (text, or lists and objects of it, keys included) holds the NUL
+    character, which no text needs and PostgreSQL can neither store nor compare."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(v) for v in value)
+    return False
+
+
 def parse(model: type[M], data: Any) -> M:
     """Validate form or JSON input into ``model``; ``Invalid`` with a message per field on failure."""
     try:

@@ -23,6 +23,7 @@ from catalog.indexing.hooks import CHANGES_LOGGED
 from catalog.listings.filters import MULTI_VALUED
 from catalog.permissions import ANONYMOUS, Actor
 from catalog.settings import Settings
+from catalog.validation import holds_nul
 from catalog.vocabularies import label
 
 T = TypeVar("T")
@@ -121,17 +122,8 @@ def query_model(request: Request, model: type[M], **overrides: Any) -> M:
 def refuse_nul(value: Any) -> Any:
     """``value`` (text, or JSON's lists and objects of it), unless some text holds the NUL character,
     which no text needs and PostgreSQL cannot store: 400 ``bad_request`` then."""
-    if isinstance(value, str):
-        texts: Any = (value,)
-    elif isinstance(value, dict):
-        texts = (*value, *value.values())
-    else:
-        texts = value if isinstance(value, list) else ()
-    for text in texts:
-        if isinstance(text, str) and "\x00" in text:
-            raise BadRequest("text may not hold the NUL character (U+0000)")
-        if isinstance(text, list | dict):
-            refuse_nul(text)
+    if holds_nul(value):
+        raise BadRequest("text may not hold the NUL character (U+0000)")
     return value
 
 

@@ -14,8 +14,7 @@ from psycopg import sql
 from sqlalchemy import URL, make_url
 
 from catalog.backup.common import BackupError, conninfo, libpq_url, run
-from catalog.backup.schema import check_revision, migrate_staged, revision_order
-from catalog.errors import Invalid
+from catalog.backup.schema import check_catalog_revision, migrate_staged, revision_order
 from catalog.settings import Settings
 
 PG_NAME_BYTES = 63  # PostgreSQL's longest identifier
@@ -336,9 +335,7 @@ class PostgresRestore:
         """Refuse, before the live database is touched, a dump that is no catalog's, of a revision this
         version does not know, or older than the live database's (its later tables would stay)."""
         revision = _dump_revision(self.dump)
-        if revision is None:
-            raise Invalid("the backup's database is not a catalog's (it has no alembic_version table)")
-        check_revision(revision, "database")
+        check_catalog_revision(revision)
         live, order = _live_revision(self.settings), revision_order()
         if live and (live not in order or order.index(revision) > order.index(live)):
             raise BackupError(

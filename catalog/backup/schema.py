@@ -42,11 +42,19 @@ def check_revision(revision: object, where: str) -> None:
         )
 
 
+def check_catalog_revision(revision: str | None) -> None:
+    """Refuse the backup's database when it is not a catalog (``revision`` None: no ``alembic_version``)
+    or of a schema this version does not know."""
+    if revision is None:
+        raise Invalid("the backup's database is not a catalog's (it has no alembic_version table)")
+    check_revision(revision, "database")
+
+
 def _check_catalog(engine: Engine) -> None:
     """Refuse a database that is not a catalog of a schema this version knows."""
-    if not inspect(engine).has_table("alembic_version"):
-        raise Invalid("the backup's database is not a catalog's (it has no alembic_version table)")
-    check_revision(database_revision(engine), "database")
+    check_catalog_revision(
+        database_revision(engine) if inspect(engine).has_table("alembic_version") else None
+    )
 
 
 def _engine_as(url: str | URL, role: str | None = None) -> Engine:

@@ -107,11 +107,6 @@ def _public_documents(engine: Engine, product_ids: list[int], dataset_ids: list[
                 session.expunge_all()
 
 
-def _mark(row: ChangeLog) -> str:
-    """What tells a ChangeLog row from another of the same number (a restored database reuses them)."""
-    return f"{row.entity}:{row.entity_id}@{row.at.isoformat()}"
-
-
 def _share(ids: list[int], parts: int, n: int) -> list[int]:
     """The ``n``th of ``parts`` contiguous, near-equal shares of ``ids``."""
     size = -(-len(ids) // parts)
@@ -433,14 +428,14 @@ class Indexer:
                 with Session(self.engine) as session:
                     since = select(ChangeLog).where(ChangeLog.seq >= last)  # type: ignore[operator]
                     rows = session.exec(since.order_by(ChangeLog.seq).limit(BATCH + 1)).all()  # type: ignore[arg-type]
-                    if last and mark and (not rows or rows[0].seq != last or _mark(rows[0]) != mark):
+                    if last and mark and (not rows or rows[0].seq != last or rows[0].mark != mark):
                         self._broken(f"replaced: the database's change {last} is not the one indexed")
                         break  # a restored database reuses numbers: only a rebuild is right now
                     rows = [row for row in rows if row.seq > last]
                     if not rows:
                         break
                     docs, deletes = _documents(session, *_expand(session, rows))
-                self.index.apply(docs, deletes, seq=rows[-1].seq, mark=_mark(rows[-1]))
+                self.index.apply(docs, deletes, seq=rows[-1].seq, mark=rows[-1].mark)
                 applied += len(rows)
         finally:
             self._lock.release()
@@ -463,7 +458,7 @@ class Indexer:
             with Session(self.engine) as session:
                 row = session.get(ChangeLog, applied)
             if row is not None:
-                self.index.apply((), (), seq=applied, mark=_mark(row))
+                self.index.apply((), (), seq=applied, mark=row.mark)
 
     def _out_of_step(self) -> tuple[str | None, bool]:
         """Why the index cannot be trusted although it reads back (None when it can): damage found by
@@ -504,7 +499,7 @@ class Indexer:
         with self._lock:
             with Session(self.engine) as session:
                 newest = session.exec(select(ChangeLog).order_by(ChangeLog.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
-                seq, mark = (newest.seq or 0, _mark(newest)) if newest else (0, "")
+                seq, mark = (newest.seq or 0, newest.mark) if newest else (0, "")
                 product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
                 dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
             total = len(product_ids) + len(dataset_ids)

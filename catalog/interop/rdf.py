@@ -128,7 +128,7 @@ def catalog_version(session: Session) -> str:
     newest = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc()).limit(1)).first()
     if newest is None:
         return "0"
-    return f"{newest.seq}.{zlib.crc32(newest.at.isoformat().encode()):08x}"
+    return f"{newest.seq}.{zlib.crc32(newest.mark.encode()):08x}"
 
 
 def listed_products(session: Session) -> list[ProductDetail]:

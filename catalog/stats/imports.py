@@ -28,7 +28,7 @@ from catalog.products.services import import_product
 from catalog.sectors.models import Sector
 from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
 from catalog.stats.import_files import Row, Table, Unreadable, as_text, cell_value, is_empty, read_file
-from catalog.validation import FIELD_MESSAGES
+from catalog.validation import FIELD_MESSAGES, holds_nul
 
 IMPORT_KINDS = ("products", "datasets")
 LISTING_NO = re.compile(r"^HADP-\d{4}-\d{4,}$")
@@ -214,16 +214,6 @@ def _required_columns(spec: Kind) -> list[str]:
     return names
 
 
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
 def _key(data: Any) -> str:
     return data.slug if isinstance(data, ProductCreate) else data.code
 
@@ -258,7 +248,7 @@ class _Checker:
     def check_row(self, row: Row) -> _Item | None:
         before = len(self.report.problems)
         for column, raw in row.values.items():
-            if _holds_nul(raw):  # PostgreSQL can neither store nor compare it: nothing else is checked
+            if holds_nul(raw):  # PostgreSQL can neither store nor compare it: nothing else is checked
                 self.problem(row, column, N_("This cell holds the NUL character (U+0000): remove it."))
         if len(self.report.problems) > before:
             return None

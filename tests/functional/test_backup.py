@@ -921,14 +921,7 @@ def test_role_and_database_names_with_a_space_and_a_quote_restore(tmp_path: Path
         admin.execute(f"CREATE DATABASE {quoted_name} OWNER {quoted_role}")
         superuser_url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
         role_url = make_url(POSTGRES).set(username=role, database=name).render_as_string(hide_password=False)
-        data_dir = tmp_path / "var"
-        env = {"CATALOG_DATA_DIR": str(data_dir), "CATALOG_DATABASE_URL": role_url}
-        run(env, "init")
-        run(env, "seed")
-        archive = tmp_path / "catalog.tar"
-        run(env, "backup", str(archive))
-        before = listed(role_url)
-        damage(role_url)
+        env, _role, archive, before = seeded_as_role((role_url, superuser_url), tmp_path)
         output = run({**env, "CATALOG_DATABASE_URL": superuser_url}, "restore", "--yes", str(archive))
         assert "kept as" in output and "the index was rebuilt" in output, output
         assert listed(role_url) == before
