@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from catalog import db
 from catalog.accounts import api as organizations_api
+from catalog.accounts import auth
 from catalog.accounts import mail as outbox
 from catalog.accounts import routes as organizations_routes
 from catalog.accounts.throttle import Throttle
@@ -28,6 +29,7 @@ from catalog.audit import routes as audit_routes
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
 from catalog.errors import CatalogError, NotFound
+from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.interop import ckan, datapackage, dcat, dsp, feeds, openapi
@@ -164,6 +166,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI application for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
+    hooks.install()
     engine = db.make_engine(settings.database_url)
     routes = [
         *dcat.routes,  # first: /products/{slug}.ttl would otherwise be taken for a product called x.ttl
@@ -194,7 +197,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=stack(settings),
+        middleware=stack(settings, authenticator=auth),
         exception_handlers={
             CatalogError: _catalog_error,
             HTTPException: _http_error,

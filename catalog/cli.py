@@ -18,6 +18,7 @@ from catalog.accounts import auth
 from catalog.accounts import mail as outbox
 from catalog.accounts.models import User
 from catalog.errors import CatalogError
+from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import Actor
 from catalog.seeding import catalog_is_empty, load_seed, seed_counts
@@ -68,6 +69,7 @@ def _reindex(settings: Settings, engine: Engine) -> None:
 @click.version_option(package_name="huaian-data-port")
 def main() -> None:
     """The Huai'an Data Port catalog (淮安市数据港)."""
+    hooks.install()
 
 
 @main.command()

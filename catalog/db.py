@@ -15,9 +15,13 @@ from alembic.config import Config
 from sqlalchemy import Engine, event, inspect, orm, text, update
 from sqlmodel import Session, create_engine
 
-import catalog.indexing.hooks  # noqa: F401  (ChangeLog rows are written by a session hook)
-
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+# Set in ``session.info`` when a flush of the session changed searchable entities, by the ChangeLog hooks
+# (``catalog.indexing.hooks``, installed by the entry points), so that a door can bring its index up to
+# date before it answers.
+CHANGES_LOGGED = "catalog.changes_logged"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import CookieError, SimpleCookie
-from typing import Any
+from typing import Any, Protocol
 
 from asgi_csrf import asgi_csrf
 from itsdangerous import BadSignature
@@ -20,9 +20,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from catalog import db
-from catalog.accounts import auth
 from catalog.errors import CatalogError, Unauthorized
-from catalog.permissions import ANONYMOUS
+from catalog.permissions import ANONYMOUS, Actor
 from catalog.settings import Settings
 
 Scope = MutableMapping[str, Any]
@@ -141,12 +140,25 @@ class _TooLarge(Exception):
     pass
 
 
+class Authenticator(Protocol):
+    """Who a request's credentials name (``catalog.accounts.auth`` is the one the app passes in)."""
+
+    def token_actor(self, session: Any, token: str) -> Actor:
+        """The actor of an API token (401 ``Unauthorized`` when it is not a live one)."""
+        ...
+
+    def session_actor(self, session: Any, hours: int, user_id: int, raw: str) -> Actor | None:
+        """The actor of a signed session, or None when it has ended."""
+        ...
+
+
 class Authentication:
     """Puts the request's actor in ``request.state.actor``: from ``Authorization: Bearer`` (an API
     token) or the signed session; anonymous otherwise. A bad bearer token answers 401 at once."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, authenticator: Authenticator) -> None:
         self.app = app
+        self.auth = authenticator
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -163,7 +175,7 @@ class Authentication:
                 if not token.strip():
                     raise Unauthorized("send the API token as 'Authorization: Bearer <token>'")
                 state["actor"] = await run_in_threadpool(
-                    _in_transaction, engine, auth.token_actor, token.strip()
+                    _in_transaction, engine, self.auth.token_actor, token.strip()
                 )
             elif "user" in session:
                 user_id, raw = _pair(session["user"])
@@ -171,7 +183,7 @@ class Authentication:
                 actor = None
                 if isinstance(user_id, int) and isinstance(raw, str):
                     actor = await run_in_threadpool(
-                        _in_transaction, engine, auth.session_actor, hours, user_id, raw
+                        _in_transaction, engine, self.auth.session_actor, hours, user_id, raw
                     )
                 if actor is None:  # ended, expired, or the account disabled: the session is over
                     session.clear()
@@ -364,8 +376,8 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-def stack(settings: Settings) -> list[Middleware]:
-    """The middleware list for Starlette, outermost first."""
+def stack(settings: Settings, authenticator: Authenticator) -> list[Middleware]:
+    """The middleware list for Starlette, outermost first; ``authenticator`` finds each request's actor."""
     return [
         Middleware(SecurityHeaders),
         Middleware(NoNul),
@@ -379,5 +391,5 @@ def stack(settings: Settings) -> list[Middleware]:
             same_site="lax",
             https_only=False,  # SecurityHeaders adds Secure on HTTPS requests
         ),
-        Middleware(Authentication),
+        Middleware(Authentication, authenticator=authenticator),
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.parse import urlencode
+from collections.abc import Awaitable, Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar, get_origin
+from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -16,11 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from catalog import i18n
-from catalog.db import session_scope
+from catalog.db import CHANGES_LOGGED, session_scope
 from catalog.errors import BadRequest, CatalogError, Invalid
 from catalog.i18n import N_
-from catalog.indexing.hooks import CHANGES_LOGGED
-from catalog.listings.filters import MULTI_VALUED
 from catalog.permissions import ANONYMOUS, Actor
 from catalog.settings import Settings
 from catalog.validation import holds_nul
@@ -28,6 +27,7 @@ from catalog.vocabularies import label
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+P = ParamSpec("P")
 
 
 def make_environment(settings: Settings) -> Environment:
@@ -102,10 +102,11 @@ async def call(request: Request, service: Callable[..., T], *args: Any, **kwargs
 
 
 def query_model(request: Request, model: type[M], **overrides: Any) -> M:
-    """Validate the query string into ``model``; repeated names become lists where the model takes one."""
+    """Validate the query string into ``model``; repeated names (``?sector=a&sector=b``) become lists
+    where the model's field is a list."""
     data: dict[str, Any] = {}
-    for name in model.model_fields:
-        if name in MULTI_VALUED:
+    for name, field in model.model_fields.items():
+        if get_origin(field.annotation) is list:
             values = [v for v in request.query_params.getlist(name) if v]
             if values:
                 data[name] = values
@@ -199,6 +200,28 @@ LIFECYCLE_FIELDS = ("status", "listed_at")
 def redirect(url: str) -> Response:
     """See other: after a successful POST, the browser GETs ``url``."""
     return RedirectResponse(url, status_code=303)
+
+
+def sign_in_url(request: Request) -> str:
+    """The sign-in page, which brings the visitor back to this page afterwards."""
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return request.app.url_path_for("accounts.login") + "?next=" + quote(path, safe="")
+
+
+def signed_in(
+    handler: Callable[Concatenate[Request, Actor, P], Awaitable[Response]],
+) -> Callable[Concatenate[Request, P], Awaitable[Response]]:
+    """The sign-in gate of a page: ``handler(request, actor, …)`` runs for a signed-in actor; an
+    anonymous visitor is sent to sign in and brought back."""
+
+    @functools.wraps(handler)
+    async def page(request: Request, *args: P.args, **kwargs: P.kwargs) -> Response:
+        actor = actor_for(request)
+        if actor.user_id is None:
+            return redirect(sign_in_url(request))
+        return await handler(request, actor, *args, **kwargs)
+
+    return page
 
 
 def url_with(request: Request, **changes: Any) -> str:

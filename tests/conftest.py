@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.app import create_app
+from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import SYSTEM
 from catalog.seeding import load_seed
@@ -36,6 +37,7 @@ _POSTGRES_PROBLEM = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    hooks.install()  # ChangeLog rows for every session, as the app factory and the CLI install them
     server = configured_postgres()
     problem = server.unreachable() if server else f"{POSTGRES_URL_VARIABLE} is empty"
     if server and problem:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,10 +16,11 @@ from catalog.i18n import N_
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.middleware import CSRF_COOKIE
 from catalog.pagination import PageParams
+from catalog.permissions import Actor
 from catalog.requests import follows
 from catalog.validation import parse
 from catalog.vocabularies import OrganizationKind
-from catalog.web import actor_for, call, form_data, query_model, redirect, render
+from catalog.web import actor_for, call, form_data, query_model, redirect, render, signed_in
 
 
 async def browse(request: Request) -> Response:
@@ -57,11 +57,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/account"
-
-
-def sign_in_url(request: Request) -> str:
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/login?next=" + quote(path, safe="")
 
 
 def _form_page(
@@ -149,12 +144,10 @@ async def register(request: Request) -> Response:
     return await _signed_in(request, signed, "/account?registered=1")
 
 
+@signed_in
 async def account(
-    request: Request, *, new_token: str | None = None, error: CatalogError | None = None
+    request: Request, actor: Actor, *, new_token: str | None = None, error: CatalogError | None = None
 ) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     overview = await call(request, auth.account, actor)
     notes = {key: request.query_params.get(key) for key in ("registered", "password_changed", "revoked")}
     return _form_page(
@@ -162,10 +155,8 @@ async def account(
     )
 
 
-async def change_password(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def change_password(request: Request, actor: Actor) -> Response:
     data = await form_data(request)
     try:
         await call(
@@ -180,10 +171,8 @@ async def change_password(request: Request) -> Response:
     return redirect("/account?password_changed=1")  # this session goes on; the account's others end
 
 
-async def create_token(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def create_token(request: Request, actor: Actor) -> Response:
     data = await form_data(request)
     try:
         secret, _ = await call(request, auth.create_token, actor, parse(auth.TokenCreate, data))
@@ -192,10 +181,8 @@ async def create_token(request: Request) -> Response:
     return await account(request, new_token=secret)  # shown this once, never stored
 
 
-async def revoke_token(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def revoke_token(request: Request, actor: Actor) -> Response:
     await call(request, auth.revoke_token, actor, request.path_params["token_id"])
     return redirect("/account?revoked=1")
 

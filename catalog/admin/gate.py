@@ -9,10 +9,9 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import Response
 
-from catalog.accounts.routes import sign_in_url
 from catalog.i18n import N_
 from catalog.permissions import Actor, can_administer, require, require_write
-from catalog.web import actor_for, redirect
+from catalog.web import signed_in
 
 Handler = Callable[[Request, Actor], Awaitable[Response]]
 Page = Callable[[Request], Awaitable[Response]]
@@ -23,11 +22,9 @@ def gated(permission: Callable[[Actor], bool] | None, refusal: str) -> Callable[
     the service the page calls (the pricing check and the disclosure report let reviewers in)."""
 
     def wrap(handler: Handler) -> Page:
+        @signed_in
         @functools.wraps(handler)
-        async def page(request: Request) -> Response:
-            actor = actor_for(request)
-            if actor.user_id is None:
-                return redirect(sign_in_url(request))
+        async def page(request: Request, actor: Actor) -> Response:
             if permission is not None:
                 require(permission(actor), actor, refusal)
             if request.method not in ("GET", "HEAD"):

@@ -6,17 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.accounts.routes import sign_in_url
 from catalog.audit import services
 from catalog.errors import NotFound
+from catalog.permissions import Actor
 from catalog.stats import exports
-from catalog.web import actor_for, call, json_response, query_model, redirect, render
+from catalog.web import actor_for, call, json_response, query_model, render, signed_in
 
 
-async def audit_page(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def audit_page(request: Request, actor: Actor) -> Response:
     filters = query_model(request, services.AuditFilters)
     page = await call(request, services.list_events, actor, filters)
     return render(request, "admin/audit.html", {"page": page, "filters": filters})
@@ -27,11 +25,9 @@ async def audit_api(request: Request) -> Response:
     return json_response(await call(request, services.list_events, actor_for(request), filters))
 
 
-async def export(request: Request) -> Response:
+@signed_in
+async def export(request: Request, actor: Actor) -> Response:
     """``/admin/export/{products,datasets,stats}.{csv,xlsx,json}`` for administrators."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     kind, fmt = request.path_params["kind"], request.path_params["fmt"]
     if kind not in exports.KINDS or fmt not in exports.FORMATS:
         raise NotFound("no such export")

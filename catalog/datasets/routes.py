@@ -8,16 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.accounts.routes import sign_in_url
 from catalog.datasets import forms, services
 from catalog.datasets.models import DatasetCreate
 from catalog.errors import CatalogError
 from catalog.interop import schemaorg
 from catalog.listings import forms as shared_forms
 from catalog.listings.filters import DatasetFilters
+from catalog.permissions import Actor
 from catalog.stats.views import count_view
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, query_model, redirect, render
+from catalog.web import actor_for, call, form_lists, query_model, redirect, render, signed_in
 
 
 async def browse(request: Request) -> Response:
@@ -46,10 +46,8 @@ async def _form_page(
     return await shared_forms.page(request, "dataset", forms.SECTIONS, values, code, error)
 
 
-async def new_dataset(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def new_dataset(request: Request, actor: Actor) -> Response:
     if request.method == "GET":
         return await _form_page(request, forms.to_form({}), None)
     data = forms.to_input(await form_lists(request))
@@ -60,10 +58,8 @@ async def new_dataset(request: Request) -> Response:
     return redirect(f"/owner/datasets/{dataset.id}")
 
 
-async def edit_dataset(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def edit_dataset(request: Request, actor: Actor) -> Response:
     code = request.path_params["code"]
     if request.method == "GET":
         return await _form_page(

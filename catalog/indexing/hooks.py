@@ -1,11 +1,12 @@
 """The session hooks that append ChangeLog rows in the same transaction as every change.
 
-Registered on SQLAlchemy's Session class when ``catalog.db`` is imported, so no service can forget it.
-Each flush notes the searchable entities it changed; the rows are written when the transaction
-commits, under a lock held to the end of the commit, so that sequence numbers are taken in commit
-order: the indexer reads past the last number it applied, and on PostgreSQL (several writers at once)
-a smaller number committed after a larger one would never be read. The lock is taken last, after
-every other lock of the transaction, so it cannot close a cycle of waits.
+Installed on SQLAlchemy's Session class by ``install()``, which every entry point calls before it opens
+a session (the app factory, the CLI, the test fixtures), so no service can forget it and the engine
+module needs to know nothing of the domain. Each flush notes the searchable entities it changed; the
+rows are written when the transaction commits, under a lock held to the end of the commit, so that
+sequence numbers are taken in commit order: the indexer reads past the last number it applied, and on
+PostgreSQL (several writers at once) a smaller number committed after a larger one would never be read.
+The lock is taken last, after every other lock of the transaction, so it cannot close a cycle of waits.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from catalog.products.models import DataProduct, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
 
-# Set in ``session.info`` when a flush of the session changed searchable entities (logged on commit).
-CHANGES_LOGGED = "catalog.changes_logged"
 # The (entity, id) pairs changed in the session's current transaction, not yet written.
 _PENDING = "catalog.changes_pending"
 
@@ -45,7 +44,6 @@ TRACKED: dict[type, tuple[str, str]] = {
 }
 
 
-@event.listens_for(Session, "after_flush")
 def record_changes(session: Session, _flush_context: Any) -> None:
     """Note each changed searchable entity of this flush, for the ChangeLog rows of the commit."""
     changed: set[tuple[str, int]] = set()
@@ -55,11 +53,10 @@ def record_changes(session: Session, _flush_context: Any) -> None:
             continue
         changed.add((spec[0], getattr(obj, spec[1])))
     if changed:
-        session.info[CHANGES_LOGGED] = True
+        session.info[db.CHANGES_LOGGED] = True
         session.info.setdefault(_PENDING, set()).update(changed)
 
 
-@event.listens_for(Session, "before_commit")
 def write_change_log(session: Session) -> None:
     """Append one ChangeLog row per entity the transaction changed, as it commits."""
     if session.in_nested_transaction():  # a savepoint: its changes are written with the transaction's
@@ -75,8 +72,21 @@ def write_change_log(session: Session) -> None:
         )
 
 
-@event.listens_for(Session, "after_transaction_end")
 def forget_changes(session: Session, transaction: SessionTransaction) -> None:
     """A transaction that ended without writing its changes (rolled back) leaves none for the next."""
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+
+
+HOOKS = (
+    ("after_flush", record_changes),
+    ("before_commit", write_change_log),
+    ("after_transaction_end", forget_changes),
+)
+
+
+def install() -> None:
+    """Write ChangeLog rows for every session from now on (idempotent: a second call adds nothing)."""
+    for name, hook in HOOKS:
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)

@@ -33,20 +33,3 @@ class DatasetFilters(ListingFilters):
     security: list[str] = Field(default_factory=list)
     sharing: list[str] = Field(default_factory=list)
     frequency: list[str] = Field(default_factory=list)
-
-
-# Filter names that take several values (``?sector=a&sector=b``).
-MULTI_VALUED = frozenset(
-    {
-        "sector",
-        "provider",
-        "license",
-        "type",
-        "delivery",
-        "price_model",
-        "security",
-        "frequency",
-        "sharing",
-        "quality",
-    }
-)

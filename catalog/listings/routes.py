@@ -9,42 +9,36 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings import services, workflow
+from catalog.permissions import Actor
 from catalog.products import revisions
 from catalog.products import services as products
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, redirect, render
+from catalog.web import call, form_lists, redirect, render, signed_in
 
 KINDS = {"products": "product", "datasets": "dataset"}
 
 
-async def workspace(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def workspace(request: Request, actor: Actor) -> Response:
     status = request.query_params.get("status") or None
     space = await call(request, services.workspace, actor, status)
     return render(request, "owner/workspace.html", {"space": space, "status": status})
 
 
-async def queue(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def queue(request: Request, actor: Actor) -> Response:
     items = await call(request, services.review_queue, actor)
     versions = await call(request, revisions.review_queue, actor)
     return render(request, "review/queue.html", {"items": items, "versions": versions})
 
 
+@signed_in
 async def item(
-    request: Request, *, error: CatalogError | None = None, values: dict[str, Any] | None = None
+    request: Request, actor: Actor, *, error: CatalogError | None = None, values: dict[str, Any] | None = None
 ) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     kind = KINDS.get(request.path_params["kinds"])
     if kind is None:
         return redirect("/owner")
@@ -71,11 +65,9 @@ async def item(
     return response
 
 
-async def move(request: Request) -> Response:
+@signed_in
+async def move(request: Request, actor: Actor) -> Response:
     """A lifecycle step from the owner or review page; back to that page, with the form's errors."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     kind = KINDS.get(request.path_params["kinds"])
     if kind is None:
         return redirect("/owner")
@@ -107,11 +99,9 @@ async def move(request: Request) -> Response:
     return redirect(request.url.path.rsplit("/", 1)[0])
 
 
-async def object_to(request: Request) -> Response:
+@signed_in
+async def object_to(request: Request, actor: Actor) -> Response:
     """The objection form on a listing in publicity (any signed-in organization)."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     kinds = request.url.path.split("/")[1]
     kind, key = KINDS[kinds], request.path_params["key"]
     form = await form_lists(request)
@@ -130,11 +120,9 @@ async def object_to(request: Request) -> Response:
     return redirect(public + "?objected=1")
 
 
-async def answer(request: Request) -> Response:
+@signed_in
+async def answer(request: Request, actor: Actor) -> Response:
     """A reviewer's answer to an objection, from the review page."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     form = await form_lists(request)
     back = (form.get("back") or ["/review"])[0]
     back = back if back.startswith("/review/") else "/review"
@@ -161,11 +149,9 @@ async def answer(request: Request) -> Response:
     return redirect(back)
 
 
-async def move_version(request: Request) -> Response:
+@signed_in
+async def move_version(request: Request, actor: Actor) -> Response:
     """A step of a listed product's new version, from the owner or review page."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     form = await form_lists(request)
     to = (form.get("to") or [""])[0][:24]
     reason = (form.get("reason") or [""])[0][:2000]

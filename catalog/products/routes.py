@@ -8,17 +8,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError
 from catalog.interop import datapackage, schemaorg
 from catalog.listings import forms as shared_forms
 from catalog.listings.filters import ProductFilters
+from catalog.permissions import Actor
 from catalog.products import forms, revisions, samples, services
 from catalog.products.models import ProductCreate
 from catalog.requests import follows
 from catalog.stats.views import count_view
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, query_model, read_upload, redirect, render
+from catalog.web import actor_for, call, form_lists, query_model, read_upload, redirect, render, signed_in
 
 
 async def browse(request: Request) -> Response:
@@ -65,10 +65,8 @@ async def _form_page(
     )
 
 
-async def new_product(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def new_product(request: Request, actor: Actor) -> Response:
     if request.method == "GET":
         return await _form_page(request, forms.to_form({"usage_term_months": 12}), None)
     submitted = await form_lists(request)
@@ -80,10 +78,8 @@ async def new_product(request: Request) -> Response:
     return redirect(f"/owner/products/{product.id}")
 
 
-async def edit_product(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def edit_product(request: Request, actor: Actor) -> Response:
     slug = request.path_params["slug"]
     current, versioning = await call(request, revisions.edit_input, actor, slug)
     if request.method == "GET":
@@ -101,11 +97,9 @@ async def edit_product(request: Request) -> Response:
     return redirect(f"/owner/products/{slug}")
 
 
-async def upload_sample(request: Request) -> Response:
+@signed_in
+async def upload_sample(request: Request, actor: Actor) -> Response:
     """The sample file of a draft, from the edit page (the field schema is inferred from it)."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     slug = request.path_params["slug"]
     settings = request.app.state.settings
     try:

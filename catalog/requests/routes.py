@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
+from catalog.permissions import Actor
 from catalog.products import services as products
 from catalog.requests import follows, services, workflow
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_and_file, form_lists, redirect, render
+from catalog.web import actor_for, call, form_and_file, form_lists, redirect, render, sign_in_url, signed_in
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -74,10 +74,8 @@ async def request_form(request: Request) -> Response:
     return redirect(f"/requests/{created.id}")
 
 
-async def inbox(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def inbox(request: Request, actor: Actor) -> Response:
     side = "incoming" if request.url.path.startswith("/owner/") else "mine"
     status = request.query_params.get("status") or None
     box = await call(request, services.inbox, actor, side, status)
@@ -92,12 +90,10 @@ async def inbox(request: Request) -> Response:
     return render(request, "requests/inbox.html", context)
 
 
+@signed_in
 async def detail(
-    request: Request, *, error: CatalogError | None = None, values: dict[str, str] | None = None
+    request: Request, actor: Actor, *, error: CatalogError | None = None, values: dict[str, str] | None = None
 ) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     reveal = request.method == "GET" and error is None
     found = await call(request, services.get_request, actor, request.path_params["id"], reveal)
     context = {
@@ -112,10 +108,8 @@ async def detail(
     return response
 
 
-async def move(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def move(request: Request, actor: Actor) -> Response:
     form = await form_lists(request)
     values = {name: _first(form, name) for name in ("to", "reason", "method", "details", "expires_at")}
     data: dict[str, Any] = {"to": values["to"] or "-", "reason": values["reason"]}
@@ -138,10 +132,8 @@ async def move(request: Request) -> Response:
     return redirect(f"/requests/{request.path_params['id']}")
 
 
-async def message(request: Request) -> Response:
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
+@signed_in
+async def message(request: Request, actor: Actor) -> Response:
     form = await form_lists(request)
     try:
         data = parse(services.MessageCreate, {"body": _first(form, "body")})
@@ -151,11 +143,9 @@ async def message(request: Request) -> Response:
     return redirect(f"/requests/{request.path_params['id']}#thread")
 
 
-async def follow_page(request: Request) -> Response:
+@signed_in
+async def follow_page(request: Request, actor: Actor) -> Response:
     """The follow button on product and organization pages."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     form = await form_lists(request)
     kind, key = _first(form, "kind"), _first(form, "key")
     target = {"product": key} if kind == "product" else {"provider": key}
@@ -164,11 +154,9 @@ async def follow_page(request: Request) -> Response:
     return redirect(back)
 
 
-async def attachment(request: Request) -> Response:
+@signed_in
+async def attachment(request: Request, actor: Actor) -> Response:
     """The requester's attachment, for the two sides of the request, always as a download."""
-    actor = actor_for(request)
-    if actor.user_id is None:
-        return redirect(sign_in_url(request))
     uploads = request.app.state.settings.uploads_dir
     path, name = await call(request, services.attachment_file, actor, request.path_params["id"], uploads)
     media = MEDIA_TYPES.get(path.suffix, "application/octet-stream")  # by what it is, not what it is called

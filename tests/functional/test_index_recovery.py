@@ -33,10 +33,12 @@ WRITER = """
 import os, signal, sys
 from sqlmodel import select
 from catalog import db
+from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 
+hooks.install()
 settings = Settings.from_env()
 engine = db.make_engine(settings.database_url)
 indexer = Indexer(engine, settings.index_dir)
