@@ -43,18 +43,18 @@ routes = [
 async def _form_page(
     request: Request, values: dict[str, Any], code: str | None, error: CatalogError | None = None
 ) -> Response:
-    return await shared_forms.page(request, "dataset", forms.SECTIONS, values, code, error)
+    return await shared_forms.page(request, "dataset", forms.FORM, values, code, error)
 
 
 @signed_in
 async def new_dataset(request: Request, actor: Actor) -> Response:
     if request.method == "GET":
-        return await _form_page(request, forms.to_form({}), None)
-    data = forms.to_input(await form_lists(request))
+        return await _form_page(request, forms.FORM.to_form({}), None)
+    data = forms.FORM.to_input(await form_lists(request))
     try:
         dataset = await call(request, services.create_dataset_draft, actor, parse(DatasetCreate, data))
     except CatalogError as error:
-        return await _form_page(request, forms.to_form(data), None, error)
+        return await _form_page(request, forms.FORM.to_form(data), None, error)
     return redirect(f"/owner/datasets/{dataset.id}")
 
 
@@ -63,13 +63,13 @@ async def edit_dataset(request: Request, actor: Actor) -> Response:
     code = request.path_params["code"]
     if request.method == "GET":
         return await _form_page(
-            request, forms.to_form(await call(request, services.dataset_input, actor, code)), code
+            request, forms.FORM.to_form(await call(request, services.dataset_input, actor, code)), code
         )
-    data = forms.to_input(await form_lists(request))
+    data = forms.FORM.to_input(await form_lists(request))
     try:
         await call(request, services.update_dataset_draft, actor, code, data)
     except CatalogError as error:
-        return await _form_page(request, forms.to_form(data), code, error)
+        return await _form_page(request, forms.FORM.to_form(data), code, error)
     return redirect(f"/owner/datasets/{code}")
 
 

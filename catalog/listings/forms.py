@@ -66,8 +66,23 @@ def choices(session: Session, actor: Actor, language: str) -> dict[str, list[tup
     return out
 
 
+class Form:
+    """A form's sections of fields, and the mapping between what it submits and the model's input."""
+
+    def __init__(self, sections: list[tuple[str, list[FormField]]]) -> None:
+        self.sections = sections
+        self.fields = {f.name: f for _, fields in sections for f in fields}
+
+    def to_input(self, form: dict[str, list[str]]) -> dict[str, Any]:
+        """Submitted form values as model input (empty fields left out, so they count as missing)."""
+        return to_input(self.fields, form)
+
+    def to_form(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Model input (or submitted values) as the form shows them."""
+        return to_form(self.fields, data)
+
+
 def to_input(fields: dict[str, FormField], form: dict[str, list[str]]) -> dict[str, Any]:
-    """Submitted form values as model input (empty fields left out, so they count as missing)."""
     data: dict[str, Any] = {}
     for name, spec in fields.items():
         values = [v.strip() for v in form.get(name, []) if v.strip()]
@@ -92,7 +107,6 @@ def _field_spec(line: str) -> dict[str, str]:
 
 
 def to_form(fields: dict[str, FormField], data: dict[str, Any]) -> dict[str, Any]:
-    """Model input (or submitted values) as the form shows them."""
     values: dict[str, Any] = {}
     for name, spec in fields.items():
         value = data.get(name)
@@ -115,7 +129,7 @@ def to_form(fields: dict[str, FormField], data: dict[str, Any]) -> dict[str, Any
 async def page(
     request: Request,
     kind: str,
-    sections: list[tuple[str, list[FormField]]],
+    form: Form,
     values: dict[str, Any],
     key: str | None,
     error: CatalogError | None = None,
@@ -131,10 +145,10 @@ async def page(
         values = {**values, "provider": options["providers"][0][0]}  # the owner's one organization
     fields = error.fields if isinstance(error, Invalid) else {}
     errors = {name.split(".")[0]: message for name, message in reversed(list(fields.items()))}
-    known = {f.name for _, group in sections for f in group} | set(own_fields)
+    known = set(form.fields) | set(own_fields)
     base = f"/owner/{kind}s"
     page_context = {
-        "sections": sections,
+        "sections": form.sections,
         "values": values,
         "choices": options,
         "errors": {k: v for k, v in errors.items() if k in known},

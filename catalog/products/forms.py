@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from catalog.i18n import N_
-from catalog.listings import forms as shared
-from catalog.listings.forms import FormField
+from catalog.listings.forms import Form, FormField
 
-__all__ = ["FIELDS", "SECTIONS", "to_form", "to_input"]
+__all__ = ["FORM", "SECTIONS"]
 
 
 SECTIONS: list[tuple[str, list[FormField]]] = [
@@ -146,12 +143,4 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
         ],
     ),
 ]
-FIELDS = {f.name: f for _, fields in SECTIONS for f in fields}
-
-
-def to_input(form: dict[str, list[str]]) -> dict[str, Any]:
-    return shared.to_input(FIELDS, form)
-
-
-def to_form(data: dict[str, Any]) -> dict[str, Any]:
-    return shared.to_form(FIELDS, data)
+FORM = Form(SECTIONS)

@@ -54,7 +54,7 @@ async def _form_page(
     return await shared_forms.page(
         request,
         "product",
-        forms.SECTIONS,
+        forms.FORM,
         values,
         slug,
         error,
@@ -68,13 +68,13 @@ async def _form_page(
 @signed_in
 async def new_product(request: Request, actor: Actor) -> Response:
     if request.method == "GET":
-        return await _form_page(request, forms.to_form({"usage_term_months": 12}), None)
+        return await _form_page(request, forms.FORM.to_form({"usage_term_months": 12}), None)
     submitted = await form_lists(request)
-    data = forms.to_input(submitted)
+    data = forms.FORM.to_input(submitted)
     try:
         product, _ = await call(request, services.create_draft, actor, parse(ProductCreate, data))
     except CatalogError as error:
-        return await _form_page(request, forms.to_form(data), None, error)
+        return await _form_page(request, forms.FORM.to_form(data), None, error)
     return redirect(f"/owner/products/{product.id}")
 
 
@@ -83,16 +83,16 @@ async def edit_product(request: Request, actor: Actor) -> Response:
     slug = request.path_params["slug"]
     current, versioning = await call(request, revisions.edit_input, actor, slug)
     if request.method == "GET":
-        values = {**forms.to_form(current), "change_summary": current.get("change_summary", "")}
+        values = {**forms.FORM.to_form(current), "change_summary": current.get("change_summary", "")}
         return await _form_page(request, values, slug, versioning=versioning)
     submitted = await form_lists(request)
-    data = forms.to_input(submitted)
+    data = forms.FORM.to_input(submitted)
     if versioning:
         data["change_summary"] = (submitted.get("change_summary") or [""])[0]
     try:
         await call(request, revisions.edit, actor, slug, data)
     except CatalogError as error:
-        values = {**forms.to_form(data), "change_summary": data.get("change_summary", "")}
+        values = {**forms.FORM.to_form(data), "change_summary": data.get("change_summary", "")}
         return await _form_page(request, values, slug, error, versioning=versioning)
     return redirect(f"/owner/products/{slug}")
 
@@ -116,7 +116,7 @@ async def upload_sample(request: Request, actor: Actor) -> Response:
         )
     except CatalogError as error:
         current, versioning = await call(request, revisions.edit_input, actor, slug)
-        return await _form_page(request, forms.to_form(current), slug, error, versioning=versioning)
+        return await _form_page(request, forms.FORM.to_form(current), slug, error, versioning=versioning)
     return redirect(f"/owner/products/{slug}/edit?sample=1")
 
 

@@ -67,7 +67,7 @@ def people(web: TestClient, engine: Engine) -> dict[str, object]:
     with Session(engine) as session:
         model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
         assert model is not None
-        values = forms.to_form(products.product_input(session, model))
+        values = forms.FORM.to_form(products.product_input(session, model))
         provider = session.get(Organization, model.provider_id)
         assert provider is not None
     with db.session_scope(engine) as session:
