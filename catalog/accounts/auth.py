@@ -642,7 +642,7 @@ def account(session: Session, actor: Actor) -> AccountPublic:
         .order_by(col(Organization.name))
     ).all()
     return AccountPublic(
-        id=user.id,
+        id=saved_id(user),
         email=user.email,
         display_name=user.display_name,
         is_admin=user.is_admin,
