@@ -309,7 +309,7 @@ def _roles(session: Session, user: User) -> dict[str, object]:
         select(Organization.code, Membership.role)
         .join(Membership, col(Membership.organization_id) == Organization.id)
         .where(Membership.user_id == user.id)
-        .order_by(Organization.code)
+        .order_by(col(Organization.code))
     ).all()
     return {
         "is_admin": user.is_admin,
