@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -25,6 +25,8 @@ from catalog.products.models import ProductCreate
 from catalog.products.services import import_product
 from catalog.sectors.models import SectorCreate
 from catalog.sectors.services import import_sector
+
+M = TypeVar("M", bound=BaseModel)
 
 Progress = Callable[[int], Any]
 
@@ -45,7 +47,7 @@ def _records(seed_dir: Path, pattern: str) -> Iterator[tuple[str, dict[str, Any]
             yield path.name, item
 
 
-def _validated(model: type, source: str, item: dict[str, Any], key: str) -> Any:
+def _validated(model: type[M], source: str, item: dict[str, Any], key: str) -> M:
     try:
         return model.model_validate(item)
     except ValidationError as exc:

@@ -56,10 +56,10 @@ def split_word(word: str) -> list[str]:
     return pieces if len(pieces) > 1 and any(len(p) > 1 for p in pieces) else []
 
 
-class ChineseTokenizer(Tokenizer):
+class ChineseTokenizer(Tokenizer):  # type: ignore[misc]  # whoosh has no type hints: its classes are Any to mypy
     """Segments mixed Chinese/English text into words with word positions."""
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         value: str,
         positions: bool = False,
@@ -114,10 +114,10 @@ def title_sort_key(title: str) -> str:
     return " ".join(_syllables(word) for word in rjieba.cut(unicodedata.normalize("NFKC", title).strip()))
 
 
-class PinyinFilter(Filter):
+class PinyinFilter(Filter):  # type: ignore[misc]  # whoosh has no type hints: its classes are Any to mypy
     """Replaces each Chinese word with its full pinyin and its initials, at the word's position."""
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for token in tokens:
             if not _HAN.search(token.text):
                 yield token
@@ -133,10 +133,10 @@ class PinyinFilter(Filter):
 _stem = lru_cache(maxsize=100000)(stem)
 
 
-class EnglishStemFilter(Filter):
+class EnglishStemFilter(Filter):  # type: ignore[misc]  # whoosh has no type hints: its classes are Any to mypy
     """Porter-stems Latin words; Chinese words and numbers pass through at no cost."""
 
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:  # type: ignore[override]
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for token in tokens:
             if token.text.isascii() and not token.text.isdigit():
                 token.text = _stem(token.text)

@@ -34,7 +34,7 @@ class TermPool:
     """Postings grouped by (field, term), in arrival (= document number) order."""
 
     def __init__(self) -> None:
-        self.terms: dict[tuple[str, bytes], tuple[array, array, list[bytes]]] = {}
+        self.terms: dict[tuple[str, bytes], tuple[array[int], array[float], list[bytes]]] = {}
         self.fieldnames: set[str] = set()
 
     def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
@@ -52,7 +52,7 @@ class TermPool:
         self.terms.clear()
 
 
-class BulkWriter(SegmentWriter):
+class BulkWriter(SegmentWriter):  # type: ignore[misc]  # whoosh has no type hints: its classes are Any to mypy
     """A ``SegmentWriter`` for new documents only (no merging) that writes postings term by term."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
@@ -80,7 +80,7 @@ class BulkWriter(SegmentWriter):
         fieldwriter.close()
 
 
-def _write_postings(postwriter: Any, ids: array, weights: array, values: list[bytes]) -> None:
+def _write_postings(postwriter: Any, ids: array[int], weights: array[float], values: list[bytes]) -> None:
     """One term's postings as whole blocks; the last block is left for ``finish_postings``."""
     size = postwriter._blocklimit
     for start in range(0, len(ids), size):
@@ -167,7 +167,7 @@ class _InProcess:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def apply_async(self, func: Callable[..., Any], args: tuple) -> _Done:
+    def apply_async(self, func: Callable[..., Any], args: tuple[Any, ...]) -> _Done:
         return _Done(func(*args))
 
 

@@ -242,7 +242,8 @@ class View:
 
     def passing(self, field: str, values: Sequence[str]) -> np.ndarray:
         """Mask of the documents holding at least one of ``values`` in ``field``."""
-        return self.codes.table(field, values)[self.coded[field]]
+        passes: np.ndarray = self.codes.table(field, values)[self.coded[field]]
+        return passes
 
     def count(self, field: str, mask: np.ndarray) -> Counter[str]:
         """How many documents of ``mask`` hold each value of ``field`` (two values: counted in both)."""
@@ -255,7 +256,7 @@ class View:
         return counts
 
     def kind(self, doc: int) -> str:
-        return self.codes.values["kind"][self.coded["kind"][doc]]
+        return self.codes.values["kind"][int(self.coded["kind"][doc])]
 
     def top(self, mask: np.ndarray, sort: str, stop: int, scores: np.ndarray | None = None) -> np.ndarray:
         """The first ``stop`` documents of ``mask`` in ``sort`` order (``relevance`` uses ``scores``);

@@ -90,7 +90,7 @@ class SearchIndex:
         self._parser = QueryParser(SEARCH_FIELDS, self._ix.schema)
         self._words = ChineseTokenizer()
         self._searcher: Searcher | None = None
-        self._closer: weakref.finalize | None = None
+        self._closer: weakref.finalize[[], SearchIndex] | None = None
         self._view_cache: View | None = None
         self._segments: dict[str, SegmentColumns] = {}
         self._codes = Codes()
@@ -241,7 +241,8 @@ class SearchIndex:
         with self._open_searcher() as searcher:
             if kind:
                 return len(list(searcher.document_numbers(kind=kind)))
-            return searcher.doc_count() - (1 if searcher.document(id=META_ID) else 0)
+            count: int = searcher.doc_count()
+            return count - (1 if searcher.document(id=META_ID) else 0)
 
     def keys(self, kind: str) -> set[str]:
         """Keys of every document of ``kind``."""

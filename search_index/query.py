@@ -14,6 +14,7 @@ from functools import reduce
 
 import numpy as np
 from pypinyin import lazy_pinyin
+from whoosh.fields import Schema
 from whoosh.qparser import MultifieldParser
 from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Query, Require, Term
 from whoosh.reading import IndexReader
@@ -43,7 +44,7 @@ def clean_query(text: str) -> str:
 class QueryParser:
     """Parses cleaned user text against the searched fields, expanding domain synonyms."""
 
-    def __init__(self, fields: Iterable[str], schema) -> None:
+    def __init__(self, fields: Iterable[str], schema: Schema) -> None:
         self._parser = MultifieldParser(list(fields), schema)
         self._synonyms = synonym_map()
         self._positional = {name for name in fields if schema[name].format.supports("positions")}
@@ -92,7 +93,7 @@ class Evaluation:
         if isinstance(query, And | Require):
             return reduce(np.logical_and, (self.mask(q, positive) for q in query.children()))
         if isinstance(query, Or):
-            found = reduce(np.logical_or, (self.mask(q, positive) for q in query.children()))
+            found: np.ndarray = reduce(np.logical_or, (self.mask(q, positive) for q in query.children()))
             one = _one_word(query)
             if one and not found.any() and (pieces := split_word(one[0])):
                 # no document holds the query's word as a word: try its parts (交易价格 -> 交易 价格)
@@ -100,7 +101,8 @@ class Evaluation:
                 return self.mask(parts, positive)
             return found
         if isinstance(query, AndNot):
-            return self.mask(query.a, positive) & ~self.mask(query.b, not positive)
+            kept: np.ndarray = self.mask(query.a, positive) & ~self.mask(query.b, not positive)
+            return kept
         if isinstance(query, AndMaybe):
             return self.mask(query.a, positive)
         if isinstance(query, Not):

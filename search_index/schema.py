@@ -48,7 +48,7 @@ SORTS = ("relevance", "newest", "oldest", "title", "requests", "quality")
 META_ID = "__meta__"
 
 
-class Codec(W3Codec):
+class Codec(W3Codec):  # type: ignore[misc]  # whoosh has no type hints: its classes are Any to mypy
     """Whoosh's codec without per-document field lengths: scoring here uses neither them nor term
     frequencies (``query.Evaluation``), and writing them cost a sixth of the index build."""
 

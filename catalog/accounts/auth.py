@@ -27,7 +27,7 @@ from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMa
 from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
-from catalog.models_base import MAX_ID, utcnow
+from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import Actor, can_administer, require, require_user, require_write
 from catalog.settings import Settings
 
@@ -66,7 +66,7 @@ def actor_for_user(session: Session, user: User, can_write: bool = True) -> Acto
     """The actor a signed-in user (or their token) acts as."""
     rows = session.exec(
         select(Membership.organization_id, Membership.role)
-        .join(Organization, Organization.id == Membership.organization_id)  # type: ignore[arg-type]
+        .join(Organization, col(Organization.id) == Membership.organization_id)
         .where(Membership.user_id == user.id, Organization.suspended == False)  # noqa: E712
     ).all()
     return Actor(
@@ -109,11 +109,11 @@ def session_actor(session: Session, hours: int, user_id: int, raw: str) -> Actor
 def end_sessions(session: Session, user_id: int, keep: str | None = None) -> None:
     """End every session of the account (but ``keep``, the digest of the current one)."""
     query = update(UserSession).where(
-        UserSession.user_id == user_id,  # type: ignore[arg-type]
-        UserSession.ended_at == None,  # type: ignore[arg-type]  # noqa: E711
+        col(UserSession.user_id) == user_id,
+        col(UserSession.ended_at) == None,  # noqa: E711
     )
     if keep is not None:
-        query = query.where(UserSession.id != keep)  # type: ignore[arg-type]
+        query = query.where(col(UserSession.id) != keep)
     session.execute(query.values(ended_at=utcnow()))
 
 
@@ -189,7 +189,7 @@ def register(session: Session, data: Registration) -> tuple[int, str]:
     session.add(org)
     session.add(user)
     session.flush()
-    session.add(Membership(user_id=user.id, organization_id=org.id, role="owner"))  # type: ignore[arg-type]
+    session.add(Membership(user_id=saved_id(user), organization_id=saved_id(org), role="owner"))
     session.flush()
     actor = actor_for_user(session, user)
     audit.record(
@@ -201,7 +201,7 @@ def register(session: Session, data: Registration) -> tuple[int, str]:
         f"{user.email} registered {org.name}",
         after={"email": user.email, "organization": org.code},
     )
-    return user.id, start_session(session, user.id)  # type: ignore[arg-type, return-value]
+    return saved_id(user), start_session(session, saved_id(user))
 
 
 def create_user(
@@ -260,7 +260,7 @@ def set_roles(
     if before["is_admin"] and before["is_active"] and not (user.is_admin and user.is_active):
         session.flush()
         others = session.exec(
-            select(func.count()).select_from(User).where(User.is_admin, User.is_active, User.id != user.id)  # type: ignore[arg-type]
+            select(func.count()).select_from(User).where(User.is_admin, User.is_active, User.id != user.id)
         ).one()
         if others == 0:  # checked in the changing transaction: the service keeps an administrator
             raise Forbidden(N_("The port must keep at least one active administrator."))
@@ -270,7 +270,7 @@ def set_roles(
     after = _roles(session, user)
     if after != before:
         if before["is_active"] and not after["is_active"]:
-            end_sessions(session, user.id)  # type: ignore[arg-type]  # a disabled account's end at once
+            end_sessions(session, saved_id(user))  # a disabled account's end at once
         audit.record(
             session,
             actor,
@@ -299,7 +299,7 @@ def _set_membership(session: Session, user: User, organization_code: str, role: 
         if membership is not None:
             session.delete(membership)
     elif membership is None:
-        session.add(Membership(user_id=user.id, organization_id=org.id, role=role))  # type: ignore[arg-type]
+        session.add(Membership(user_id=saved_id(user), organization_id=saved_id(org), role=role))
     else:
         membership.role = role
 
@@ -307,9 +307,9 @@ def _set_membership(session: Session, user: User, organization_code: str, role: 
 def _roles(session: Session, user: User) -> dict[str, object]:
     rows = session.exec(
         select(Organization.code, Membership.role)
-        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.organization_id) == Organization.id)
         .where(Membership.user_id == user.id)
-        .order_by(Organization.code)
+        .order_by(col(Organization.code))
     ).all()
     return {
         "is_admin": user.is_admin,
@@ -346,9 +346,12 @@ def reserve_attempt(session: Session, settings: Settings, email: str) -> Attempt
     now = utcnow()
     tries = session.execute(
         update(User)
-        .where(User.id == user.id, (User.locked_until == None) | (User.locked_until <= now))  # type: ignore[arg-type, operator]  # noqa: E711
+        .where(
+            col(User.id) == user.id,
+            (col(User.locked_until) == None) | (col(User.locked_until) <= now),  # noqa: E711
+        )
         .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
+        .returning(col(User.failed_logins))
     ).scalar_one_or_none()
     if tries is None or tries > settings.login_max_failures:
         return Attempt(email, user.id)  # locked, or the tries are all taken by attempts in flight
@@ -380,9 +383,9 @@ def finish_sign_in(
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
     if HASHER.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
-    raw = start_session(session, user.id)  # type: ignore[arg-type]
+    raw = start_session(session, saved_id(user))
     audit.record(session, actor_for_user(session, user), "account.login", "user", str(user.id), "signed in")
-    return user.id, raw  # type: ignore[return-value]
+    return saved_id(user), raw
 
 
 def _lock_when_spent(session: Session, settings: Settings, user: User) -> None:
@@ -390,9 +393,9 @@ def _lock_when_spent(session: Session, settings: Settings, user: User) -> None:
     until = utcnow() + dt.timedelta(minutes=settings.login_lock_minutes)
     locked = session.execute(
         update(User)
-        .where(User.id == user.id, User.failed_logins >= settings.login_max_failures)  # type: ignore[arg-type]
+        .where(col(User.id) == user.id, col(User.failed_logins) >= settings.login_max_failures)
         .values(locked_until=until, failed_logins=0)
-        .returning(User.id)
+        .returning(col(User.id))
     ).first()
     if locked is not None:
         audit.record(
@@ -431,7 +434,7 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> N
         )
     _check_password_rules(new, user.email, field="new_password")
     _set_password(user, new)
-    end_sessions(session, user.id, keep=actor.session_id)  # type: ignore[arg-type]
+    end_sessions(session, saved_id(user), keep=actor.session_id)
     audit.record(session, actor, "account.password_change", "user", str(user.id), "password changed")
 
 
@@ -483,10 +486,10 @@ def reset_password(session: Session, settings: Settings, token: str, new: str) -
     _check_password_rules(new, user.email, field="new_password")
     _set_password(user, new)  # bumps auth_version: the link stops working
     # someone else may have had the account: end its sessions and revoke its tokens
-    end_sessions(session, user.id)  # type: ignore[arg-type]
+    end_sessions(session, saved_id(user))
     session.execute(
         update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at == None)  # type: ignore[arg-type]  # noqa: E711
+        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at) == None)  # noqa: E711
         .values(revoked_at=utcnow())
     )
     audit.record(
@@ -557,7 +560,7 @@ def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[str
         raise Forbidden(N_("An API token cannot create tokens: create them signed in, or with the CLI."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        user_id=actor.user_id,  # type: ignore[arg-type]
+        user_id=actor.user_id,  # type: ignore[arg-type]  # require_user above: the actor is a user
         name=data.name.strip(),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         token_hash=_digest(secret),
@@ -634,12 +637,12 @@ def account(session: Session, actor: Actor) -> AccountPublic:
         raise Unauthorized(N_("Sign in again."))
     rows = session.exec(
         select(Organization, Membership.role)
-        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.organization_id) == Organization.id)
         .where(Membership.user_id == user.id)
         .order_by(col(Organization.name))
     ).all()
     return AccountPublic(
-        id=user.id,  # type: ignore[arg-type]
+        id=saved_id(user),
         email=user.email,
         display_name=user.display_name,
         is_admin=user.is_admin,

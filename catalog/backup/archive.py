@@ -116,7 +116,7 @@ def unpack(archive: tarfile.TarFile, manifest: dict[str, Any], work: Path) -> Pa
         archive.extractall(work, wanted, filter="data")
     except tarfile.TarError as exc:
         raise Invalid(f"the backup is damaged or not one of catalog backup's: {exc}") from None
-    database = work / manifest["database"]
+    database: Path = work / manifest["database"]
     if not database.is_file():
         raise Invalid("the backup's database is not a file")
     return database

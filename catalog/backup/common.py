@@ -35,7 +35,7 @@ def sqlite_path(settings: Settings) -> Path:
 def conninfo(url: URL) -> str:
     """``url`` as a libpq connection string (``key=value``, quoted: names with spaces or quotes stay
     whole, which a rendered URI does not), for psycopg and for pg_dump's and pg_restore's ``--dbname``."""
-    options: dict[str, object] = {
+    options: dict[str, str | int | None] = {
         "host": url.host,
         "port": url.port,
         "user": url.username,
@@ -44,7 +44,7 @@ def conninfo(url: URL) -> str:
     }
     for key, value in url.query.items():
         options[key] = value if isinstance(value, str) else ",".join(value)
-    return make_conninfo(**{key: value for key, value in options.items() if value is not None})
+    return make_conninfo("", **{key: value for key, value in options.items() if value is not None})
 
 
 def libpq_url(settings: Settings, database: str | None = None) -> str:

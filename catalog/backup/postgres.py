@@ -161,7 +161,7 @@ def _check_service(settings: Settings, database: str) -> None:
     denied: list[str] = []
     try:
         with psycopg.connect(libpq_url(settings, database), connect_timeout=10) as connection:
-            user = connection.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]
+            user = connection.execute("SELECT current_user").fetchone()[0]  # type: ignore[index]  # one row, always
             denied = [row[0] for row in connection.execute(_NOT_READ_AND_WRITTEN)]
             if not denied:
                 connection.execute("SELECT id FROM data_product LIMIT 1")
@@ -251,7 +251,7 @@ class PostgresRestore:
         self.url = make_url(settings.database_url)
         self.live = self.url.database or ""
         self.admin = _admin(self.url)
-        self.user = str(self.admin.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
+        self.user = str(self.admin.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]  # one row, always
         self.role: str | None = None  # the live database's owner, when that is not this user
         self.staging: str | None = None
         self.in_place = False
@@ -334,8 +334,7 @@ class PostgresRestore:
     def _check_in_place(self) -> None:
         """Refuse, before the live database is touched, a dump that is no catalog's, of a revision this
         version does not know, or older than the live database's (its later tables would stay)."""
-        revision = _dump_revision(self.dump)
-        check_catalog_revision(revision)
+        revision = check_catalog_revision(_dump_revision(self.dump))
         live, order = _live_revision(self.settings), revision_order()
         if live and (live not in order or order.index(revision) > order.index(live)):
             raise BackupError(

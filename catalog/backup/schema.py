@@ -42,12 +42,13 @@ def check_revision(revision: object, where: str) -> None:
         )
 
 
-def check_catalog_revision(revision: str | None) -> None:
+def check_catalog_revision(revision: str | None) -> str:
     """Refuse the backup's database when it is not a catalog (``revision`` None: no ``alembic_version``)
-    or of a schema this version does not know."""
+    or of a schema this version does not know; the revision."""
     if revision is None:
         raise Invalid("the backup's database is not a catalog's (it has no alembic_version table)")
     check_revision(revision, "database")
+    return revision
 
 
 def _check_catalog(engine: Engine) -> None:

@@ -56,22 +56,20 @@ class UploadsSwap:
                     entry.rename(self.folder / entry.name)
                     into.append(entry.name)
         except OSError as exc:
-            raise UploadsNotSwapped(exc, self._undo(kept, out, into)) from exc
+            raise UploadsNotSwapped(exc, self._undo(self.staged, kept, out, into)) from exc
         shutil.rmtree(self.staged, ignore_errors=True)
         self.staged = None
         return kept
 
-    def _undo(self, kept: Path | None, out: list[str], into: list[str]) -> bool:
+    def _undo(self, staged: Path, kept: Path | None, out: list[str], into: list[str]) -> bool:
         """Move back what ``swap`` moved; whether all of it went back."""
+        moves = [(self.folder / name, staged / name) for name in reversed(into)]
+        if kept is not None:  # without it, nothing was moved out
+            moves += [(kept / name, self.folder / name) for name in reversed(out)]
         whole = True
-        for name in reversed(into):
+        for source, target in moves:
             try:
-                (self.folder / name).rename(self.staged / name)  # type: ignore[operator]
-            except OSError:
-                whole = False
-        for name in reversed(out):
-            try:
-                (kept / name).rename(self.folder / name)  # type: ignore[operator]
+                source.rename(target)
             except OSError:
                 whole = False
         if kept is not None and whole:

@@ -55,10 +55,11 @@ def prepare_peer_database(source: Path, target: Path) -> None:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def _wait(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
+def _wait(url: str, process: subprocess.Popen[bytes], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -72,7 +73,7 @@ def _wait(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
     raise RuntimeError(f"no answer from {url} within {seconds} s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)

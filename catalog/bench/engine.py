@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from catalog import db
@@ -97,7 +98,7 @@ def run(size: int, work: Path, rounds: int) -> dict[str, Any]:
     }
 
 
-def _update(engine, indexer: Indexer) -> dict[str, float]:
+def _update(engine: Engine, indexer: Indexer) -> dict[str, float]:
     """Rename one product, then time the index catch-up and the first search that finds the new name."""
     with db.session_scope(engine) as session:
         product = session.exec(select(DataProduct).where(DataProduct.status == "listed").limit(1)).one()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from random import Random
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import yaml
 
@@ -34,6 +34,7 @@ FIRST_LISTED = dt.date(2024, 1, 1)
 LAST_LISTED = dt.date(2026, 11, 20)
 
 Draw = Callable[[], float]  # a bound ``Random.random``
+T = TypeVar("T")
 _SLOTS = 2048  # the length of a weighted table
 
 
@@ -55,7 +56,7 @@ def _zipf(items: Sequence[Any], exponent: float = 1.0) -> tuple[Any, ...]:
     return _weighted(items, [1 / (rank + 1) ** exponent for rank in range(len(items))])
 
 
-def _one(r: Draw, items: Sequence[Any]) -> Any:
+def _one(r: Draw, items: Sequence[T]) -> T:
     """One of ``items``; weighted if ``items`` is a table from :func:`_weighted`."""
     return items[int(r() * len(items))]
 

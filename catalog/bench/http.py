@@ -69,7 +69,7 @@ def catalog_paths(path: str = "/products") -> list[str]:
     return [f"{path}?{urlencode(params, doseq=True)}" for params in QUERIES]
 
 
-def datasette_paths(table_path: str, queries: list[dict] | None = None) -> list[str]:
+def datasette_paths(table_path: str, queries: list[dict[str, Any]] | None = None) -> list[str]:
     """Queries as Datasette table views over SQLite FTS5, with facets, 20 rows a page.
 
     Datasette filters by the table's own columns; our sector, provider and licence filters live in other

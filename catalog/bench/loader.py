@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
+from sqlmodel import Session, col
 
 from catalog import db
 from catalog.accounts.models import Organization
@@ -39,11 +40,11 @@ def load_catalog(
     with db.session_scope(engine) as session:
         load_seed(session, SYSTEM, seed_dir, with_products=False)
     with db.session_scope(engine) as session:
-        refs = {
-            "provider": dict(session.execute(select(Organization.slug, Organization.id)).all()),
-            "license": dict(session.execute(select(Licence.code, Licence.id)).all()),
-            "sector": dict(session.execute(select(Sector.slug, Sector.id)).all()),
-            "dataset": dict(session.execute(select(Dataset.code, Dataset.id)).all()),
+        refs: dict[str, dict[str, int]] = {
+            "provider": dict(session.execute(select(col(Organization.slug), col(Organization.id))).all()),
+            "license": dict(session.execute(select(col(Licence.code), col(Licence.id))).all()),
+            "sector": dict(session.execute(select(col(Sector.slug), col(Sector.id))).all()),
+            "dataset": dict(session.execute(select(col(Dataset.code), col(Dataset.id))).all()),
         }
         next_id = (session.scalar(select(func.max(DataProduct.id))) or 0) + 1
         numbers: dict[int, int] = {}
@@ -63,7 +64,13 @@ def load_catalog(
     return loaded
 
 
-def _insert(session, batch: list[ProductCreate], refs: dict, first_id: int, numbers: dict[int, int]) -> int:
+def _insert(
+    session: Session,
+    batch: list[ProductCreate],
+    refs: dict[str, dict[str, int]],
+    first_id: int,
+    numbers: dict[int, int],
+) -> int:
     rows, sectors, sources = [], [], []
     for offset, data in enumerate(batch):
         product_id = first_id + offset

@@ -7,7 +7,9 @@ rare, and English words, pinyin, pinyin initials, phrases, filters and deep page
 
 from __future__ import annotations
 
-QUERIES: list[dict] = [
+from typing import Any
+
+QUERIES: list[dict[str, Any]] = [
     # Chinese words, common to rare
     {"q": "数据"},
     {"q": "淮安"},
@@ -65,4 +67,4 @@ QUERIES: list[dict] = [
 CHINESE_QUERIES: list[str] = list(
     dict.fromkeys(p["q"] for p in QUERIES if any("\u4e00" <= c <= "\u9fff" for c in p.get("q", "")))
 )
-BROWSE_QUERIES: list[dict] = [p for p in QUERIES if set(p) - {"q"}]
+BROWSE_QUERIES: list[dict[str, Any]] = [p for p in QUERIES if set(p) - {"q"}]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,7 +16,7 @@ from catalog.validation import parse
 from catalog.web import LIFECYCLE_FIELDS, actor_for, call, json_object, json_response, query_model
 
 
-async def _body(request: Request) -> dict:
+async def _body(request: Request) -> dict[str, Any]:
     require_write(actor_for(request))
     return await json_object(request, "dataset", without=LIFECYCLE_FIELDS)
 

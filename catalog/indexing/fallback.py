@@ -56,20 +56,20 @@ def database_search(
 ) -> SearchResult:
     """What the index would answer for ``SearchIndex.search`` arguments, found in the database."""
     model, columns, service = TABLES[kind]
-    filters = {name: set(values) for name, values in (filters or {}).items() if values}
+    wanted = {name: set(values) for name, values in (filters or {}).items() if values}
     words = query_words(text)
     query = select(model.id)
-    if "status" in filters:
-        query = query.where(model.status.in_(filters["status"]))
+    if "status" in wanted:
+        query = query.where(model.status.in_(wanted["status"]))
     for word in words:
         query = query.where(or_(*(getattr(model, c).icontains(word, autoescape=True) for c in columns)))
     # NULLs (items in publicity) last on every engine: PostgreSQL would sort them first
-    newest = model.listed_at.desc().nulls_last()  # type: ignore[union-attr]
+    newest = model.listed_at.desc().nulls_last()
     query = query.order_by(newest, model.id.desc()).limit(CANDIDATES)
     with Session(engine) as session:
         docs, _ = service.search_documents(session, list(session.exec(query)))
-    passing = [d for d in docs if _passes(d, filters)]
-    counts = {name: _facet(docs, name, filters) for name in facets}
+    passing = [d for d in docs if _passes(d, wanted)]
+    counts = {name: _facet(docs, name, wanted) for name in facets}
     ordered = _sort(passing, sort, words)
     page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
     hits = [SearchHit(kind, doc["key"], 0.0) for doc in page]
@@ -87,14 +87,14 @@ def _passes(doc: Mapping[str, Any], filters: Mapping[str, set[str]], but: str | 
     return all(name == but or _values(doc, name) & values for name, values in filters.items())
 
 
-def _facet(docs: list[dict], name: str, filters: Mapping[str, set[str]]) -> list[tuple[str, int]]:
+def _facet(docs: list[dict[str, Any]], name: str, filters: Mapping[str, set[str]]) -> list[tuple[str, int]]:
     """Counts per value of ``name`` over the documents passing every filter but its own, as the index."""
     counts = Counter(v for d in docs if _passes(d, filters, but=name) for v in _values(d, name))
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _sort(docs: list[dict], sort: str, words: list[str]) -> list[dict]:
-    def listed(doc: dict) -> float:
+def _sort(docs: list[dict[str, Any]], sort: str, words: list[str]) -> list[dict[str, Any]]:
+    def listed(doc: dict[str, Any]) -> float:
         return doc["listed_at"].timestamp() if doc.get("listed_at") else 0.0
 
     newest = sorted(docs, key=listed, reverse=True)

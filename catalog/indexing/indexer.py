@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.datasets import services as datasets
@@ -71,7 +71,9 @@ def _expand(session: Session, rows: Sequence[ChangeLog]) -> tuple[set[int], set[
     return product_ids, dataset_ids
 
 
-def _documents(session: Session, product_ids: set[int] | None, dataset_ids: set[int] | None):
+def _documents(
+    session: Session, product_ids: set[int] | None, dataset_ids: set[int] | None
+) -> tuple[list[dict[str, Any]], list[str]]:
     pdocs, pgone = products.search_documents(session, None if product_ids is None else sorted(product_ids))
     ddocs, dgone = datasets.search_documents(session, None if dataset_ids is None else sorted(dataset_ids))
     deletes = pgone + dgone
@@ -85,7 +87,7 @@ def _documents(session: Session, product_ids: set[int] | None, dataset_ids: set[
     return pdocs + ddocs, deletes
 
 
-def read_documents(url: str, product_ids: list[int], dataset_ids: list[int]) -> Iterator[dict]:
+def read_documents(url: str, product_ids: list[int], dataset_ids: list[int]) -> Iterator[dict[str, Any]]:
     """The search documents of these items (the public ones), read in batches from the database at
     ``url``; runs in an index-building process of its own."""
     engine = db.make_engine(url)
@@ -95,7 +97,9 @@ def read_documents(url: str, product_ids: list[int], dataset_ids: list[int]) -> 
         engine.dispose()
 
 
-def _public_documents(engine: Engine, product_ids: list[int], dataset_ids: list[int]) -> Iterator[dict]:
+def _public_documents(
+    engine: Engine, product_ids: list[int], dataset_ids: list[int]
+) -> Iterator[dict[str, Any]]:
     with Session(engine) as session:
         for ids, build in (
             (product_ids, products.search_documents),
@@ -107,13 +111,19 @@ def _public_documents(engine: Engine, product_ids: list[int], dataset_ids: list[
                 session.expunge_all()
 
 
+def _ids(session: Session, model: type[DataProduct] | type[Dataset]) -> list[int]:
+    """Every row's id, in order."""
+    ids = session.exec(select(model.id).order_by(col(model.id)))
+    return [id_ for id_ in ids if id_ is not None]  # primary keys: typed int | None, never NULL
+
+
 def _share(ids: list[int], parts: int, n: int) -> list[int]:
     """The ``n``th of ``parts`` contiguous, near-equal shares of ``ids``."""
     size = -(-len(ids) // parts)
     return ids[n * size : (n + 1) * size]
 
 
-def _counting(docs: Iterable[dict], advance: Callable[[int], Any]) -> Iterator[dict]:
+def _counting(docs: Iterable[dict[str, Any]], advance: Callable[[int], Any]) -> Iterator[dict[str, Any]]:
     for count, doc in enumerate(docs, 1):
         yield doc
         if count % BATCH == 0:
@@ -426,12 +436,12 @@ class Indexer:
             while self.problem is None:
                 last, mark = self.index.last_applied()
                 with Session(self.engine) as session:
-                    since = select(ChangeLog).where(ChangeLog.seq >= last)  # type: ignore[operator]
-                    rows = session.exec(since.order_by(ChangeLog.seq).limit(BATCH + 1)).all()  # type: ignore[arg-type]
+                    since = select(ChangeLog).where(col(ChangeLog.seq) >= last)
+                    rows = session.exec(since.order_by(col(ChangeLog.seq)).limit(BATCH + 1)).all()
                     if last and mark and (not rows or rows[0].seq != last or rows[0].mark != mark):
                         self._broken(f"replaced: the database's change {last} is not the one indexed")
                         break  # a restored database reuses numbers: only a rebuild is right now
-                    rows = [row for row in rows if row.seq > last]
+                    rows = [row for row in rows if (row.seq or 0) > last]
                     if not rows:
                         break
                     docs, deletes = _documents(session, *_expand(session, rows))
@@ -444,7 +454,7 @@ class Indexer:
     def latest_seq(self) -> int:
         """The database's newest ChangeLog sequence number (0 when there is none)."""
         with Session(self.engine) as session:
-            return session.exec(select(func.coalesce(func.max(ChangeLog.seq), 0))).one()
+            return session.exec(select(func.max(col(ChangeLog.seq)))).one() or 0
 
     def _mark_if_unmarked(self) -> None:
         """An index written before changes were marked: mark the change it applied last, as the database
@@ -498,10 +508,10 @@ class Indexer:
         """
         with self._lock:
             with Session(self.engine) as session:
-                newest = session.exec(select(ChangeLog).order_by(ChangeLog.seq.desc()).limit(1)).first()  # type: ignore[union-attr]
+                newest = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc()).limit(1)).first()
                 seq, mark = (newest.seq or 0, newest.mark) if newest else (0, "")
-                product_ids = list(session.exec(select(DataProduct.id).order_by(DataProduct.id)))  # type: ignore[arg-type]
-                dataset_ids = list(session.exec(select(Dataset.id).order_by(Dataset.id)))  # type: ignore[arg-type]
+                product_ids = _ids(session, DataProduct)
+                dataset_ids = _ids(session, Dataset)
             total = len(product_ids) + len(dataset_ids)
             if procs is None:
                 procs = 2 if total >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1

@@ -33,7 +33,12 @@ from catalog.permissions import ANONYMOUS
 from catalog.products import services as products
 from search_index import SearchResult
 
-LISTS: dict[str, Callable[..., Page]] = {"product": products.list_products, "dataset": datasets.list_datasets}
+LISTS: dict[str, Callable[..., Page[Any]]] = {
+    "product": products.list_products,
+    "dataset": datasets.list_datasets,
+}
+
+_Key = tuple[str, bool, str]  # a cached page: its catalog, whether with facets, its filters as JSON
 
 
 class CatalogSearch:
@@ -44,7 +49,7 @@ class CatalogSearch:
         self.engine = engine
         self.limiter = anyio.CapacityLimiter(1)
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple, Page] = OrderedDict()
+        self._cache: OrderedDict[_Key, Page[Any]] = OrderedDict()
         self._cache_state: tuple[str, int] | None = None
         self._cache_lock = threading.Lock()
 
@@ -72,7 +77,7 @@ class CatalogSearch:
             ), False
         return await run_in_threadpool(partial(_both_kinds, self.engine, text, **arguments)), False
 
-    async def page(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> Page:
+    async def page(self, kind: str, filters: ListingFilters, *, facets: bool = True) -> Page[Any]:
         """One page of the public ``kind`` catalog: hits, their summaries, labelled facets."""
         key = (kind, facets, filters.model_dump_json())
         state = self.indexer.state
@@ -87,11 +92,11 @@ class CatalogSearch:
             page.from_database = True  # pages say so: no word segmentation, synonyms or scores now
         return page
 
-    def _load(self, kind: str, filters: ListingFilters, found: SearchResult) -> Page:
+    def _load(self, kind: str, filters: ListingFilters, found: SearchResult) -> Page[Any]:
         with session_scope(self.engine) as session:
             return LISTS[kind](session, ANONYMOUS, filters, found)
 
-    def _cached(self, key: tuple, state: tuple[str, int]) -> Page | None:
+    def _cached(self, key: _Key, state: tuple[str, int]) -> Page[Any] | None:
         with self._cache_lock:
             if state != self._cache_state:
                 self._cache.clear()
@@ -102,7 +107,7 @@ class CatalogSearch:
                 self._cache.move_to_end(key)
             return page
 
-    def _keep(self, key: tuple, state: tuple[str, int], page: Any) -> None:
+    def _keep(self, key: _Key, state: tuple[str, int], page: Any) -> None:
         with self._cache_lock:
             if state != self._cache_state or self.cache_size == 0:
                 return  # the index changed while this page was built: it may already be stale

@@ -41,23 +41,26 @@ def choices(session: Session, actor: Actor, language: str) -> dict[str, list[tup
 
     owned = (
         session.exec(
-            select(Organization).where(col(Organization.id).in_(actor.owner_of)).order_by(Organization.name)
+            select(Organization)
+            .where(col(Organization.id).in_(actor.owner_of))
+            .order_by(col(Organization.name))
         ).all()
         if not actor.is_admin
-        else session.exec(select(Organization).order_by(Organization.name)).all()
+        else session.exec(select(Organization).order_by(col(Organization.name))).all()
     )
     out: dict[str, list[tuple[str, str]]] = {
         "providers": [(o.slug, pick(o.name, o.name_en)) for o in owned],
         "sectors": [
-            (s.slug, pick(s.name, s.name_en)) for s in session.exec(select(Sector).order_by(Sector.id))
+            (s.slug, pick(s.name, s.name_en)) for s in session.exec(select(Sector).order_by(col(Sector.id)))
         ],
         "licences": [
-            (lc.code, pick(lc.name, lc.name_en)) for lc in session.exec(select(Licence).order_by(Licence.id))
+            (lc.code, pick(lc.name, lc.name_en))
+            for lc in session.exec(select(Licence).order_by(col(Licence.id)))
         ],
         "datasets": [
             (d.code, f"{d.code} {pick(d.title, d.title_en)}")
             for d in session.exec(
-                select(Dataset).where(Dataset.status == ListingStatus.LISTED).order_by(Dataset.code)
+                select(Dataset).where(Dataset.status == ListingStatus.LISTED).order_by(col(Dataset.code))
             )
         ],
     }

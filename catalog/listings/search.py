@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from catalog.accounts.models import Organization
 from catalog.licences.models import Licence
 from catalog.listings.filters import ListingFilters
-from catalog.pagination import Page
+from catalog.pagination import Page, T
 from catalog.sectors.models import Sector
 from catalog.vocabularies import label
 
@@ -67,7 +67,9 @@ def index_query(kind: str, filters: ListingFilters, *, facets: bool = True) -> d
     }
 
 
-def label_facets(session: Session, kind: str, counts: dict[str, list[tuple[str, int]]]) -> dict[str, list]:
+def label_facets(
+    session: Session, kind: str, counts: dict[str, list[tuple[str, int]]]
+) -> dict[str, list[dict[str, Any]]]:
     """The index's ``{field: [(value, count)]}`` as ``{filter name: [{value, label, label_en, count}]}``."""
     names = {field: name for name, field in FIELDS[kind].items()}
     labels = _labels(session, counts)
@@ -85,19 +87,19 @@ def label_facets(session: Session, kind: str, counts: dict[str, list[tuple[str, 
     }
 
 
-def _labels(session: Session, counts: dict[str, list[tuple[str, int]]]) -> dict[tuple[str, str], tuple]:
+def _labels(
+    session: Session, counts: dict[str, list[tuple[str, int]]]
+) -> dict[tuple[str, str], tuple[str, str]]:
     """(field, value) -> (Chinese label, English label) for every value in ``counts``."""
     wanted = {field: [value for value, _ in values] for field, values in counts.items()}
-    labels: dict[tuple[str, str], tuple] = {}
-    for field, model, column in (
-        ("sector", Sector, Sector.slug),
-        ("provider_id", Organization, Organization.slug),
-        ("licence", Licence, Licence.code),
+    labels: dict[tuple[str, str], tuple[str, str]] = {}
+    for field, (key, zh, en) in (
+        ("sector", (col(Sector.slug), col(Sector.name), col(Sector.name_en))),
+        ("provider_id", (col(Organization.slug), col(Organization.name), col(Organization.name_en))),
+        ("licence", (col(Licence.code), col(Licence.name), col(Licence.name_en))),
     ):
         if wanted.get(field):
-            rows = session.execute(
-                select(column, model.name, model.name_en).where(column.in_(wanted[field]))  # type: ignore[attr-defined]
-            )
+            rows = session.execute(select(key, zh, en).where(key.in_(wanted[field])))
             labels.update({(field, value): (name, name_en) for value, name, name_en in rows})
     for value in wanted.get("quality_band", []):
         labels[("quality_band", value)] = (f"{value} 级", f"Grade {value}")
@@ -110,12 +112,12 @@ def _labels(session: Session, counts: dict[str, list[tuple[str, int]]]) -> dict[
 def result_page(
     session: Session,
     kind: str,
-    page_type: type[Page],
+    page_type: type[Page[T]],
     key_column: Any,
-    summarize: Callable[[Session, list[Any]], list[Any]],
+    summarize: Callable[[Session, list[Any]], list[T]],
     filters: ListingFilters,
     found: Any,
-) -> Page:
+) -> Page[T]:
     """One page of a public catalog: what the index ``found`` for ``filters``, loaded from the database
     in the index's order, summarized, with the facets labelled."""
     rows = rows_in_order(session, key_column, [hit.key for hit in found.hits], filters.status)
