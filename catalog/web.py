@@ -245,6 +245,8 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
             request=request,
             lang=language,
             url_with=lambda **c: url_with(request, **c),
+            # a route's path by its name, without scheme or host: url_for("products.detail", slug=...)
+            url_for=lambda name, **params: str(request.app.url_path_for(name, **params)),
             actor=actor_for(request),
             csrf_token=lambda: csrf_token(request),
             **context,

@@ -149,7 +149,12 @@ async def page(
     fields = error.fields if isinstance(error, Invalid) else {}
     errors = {name.split(".")[0]: message for name, message in reversed(list(fields.items()))}
     known = set(form.fields) | set(own_fields)
-    base = f"/owner/{kind}s"
+    key_name = "slug" if kind == "product" else "code"  # owner.products.edit and owner.datasets.edit
+    action = (
+        request.app.url_path_for(f"owner.{kind}s.edit", **{key_name: key})
+        if key
+        else request.app.url_path_for(f"owner.{kind}s.new")
+    )
     page_context = {
         "sections": form.sections,
         "values": values,
@@ -159,7 +164,7 @@ async def page(
         "general": [v for k, v in errors.items() if k not in known],
         "slug": key,
         "kind": kind,
-        "form_action": f"{base}/{key}/edit" if key else f"{base}/new",
+        "form_action": str(action),
         "versioning": False,
         "quality": None,
         **context,

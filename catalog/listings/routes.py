@@ -12,6 +12,7 @@ from starlette.routing import Route
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings import services, workflow
+from catalog.listings.urls import listing_url
 from catalog.permissions import Actor
 from catalog.products import revisions
 from catalog.products import services as products
@@ -105,7 +106,7 @@ async def object_to(request: Request, actor: Actor) -> Response:
     kinds = request.url.path.split("/")[1]
     kind, key = KINDS[kinds], request.path_params["key"]
     form = await form_lists(request)
-    public = f"/{kinds}/{key}"
+    public = listing_url(kind, key)
     try:
         data = parse(services.ObjectionCreate, {"reason": (form.get("reason") or [""])[0]})
         await call(request, services.file_objection, actor, kind, key, data)

@@ -11,6 +11,7 @@ from catalog.audit import services as audit
 from catalog.errors import NotFound
 from catalog.i18n import N_
 from catalog.listings.models import Notification
+from catalog.listings.urls import product_url
 from catalog.permissions import Actor, require, require_write
 from catalog.products.models import DataProduct
 from catalog.requests.models import Follow
@@ -108,7 +109,7 @@ def tell_followers(session: Session, product: DataProduct, what: str) -> int:
     for org_id in orgs:
         session.add(
             Notification(
-                organization_id=org_id, text=texts.get(what, what)[:500], link=f"/products/{product.slug}"
+                organization_id=org_id, text=texts.get(what, what)[:500], link=product_url(product.slug)
             )
         )
     return len(orgs)
