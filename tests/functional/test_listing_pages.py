@@ -129,6 +129,7 @@ def test_an_owner_lists_a_product_through_the_pages(web: TestClient, people: dic
         data={"csrftoken": csrf(reviewer, review), "to": "publicity", "checklist": ["not_core_data"]},
     )
     assert refused.status_code == 422 and refused.text.count('class="field-error"') == len(CHECKLIST) - 1
+    assert f'action="{review}/transition"' in refused.text  # the page shown again posts where it did
     pairs = [("csrftoken", csrf(reviewer, review)), ("to", "publicity")] + [
         ("checklist", c) for c in CHECKLIST
     ]
