@@ -19,8 +19,8 @@ from catalog.products.models import DataProduct
 from catalog.requests.models import AccessRequest, RequestEvent
 from catalog.sectors.services import list_sectors
 from catalog.settings import Settings
+from catalog.site_settings.services import site_config
 from catalog.stats.models import ViewCount
-from catalog.stats.site import site_config
 
 
 def _by_status(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[str, int]:

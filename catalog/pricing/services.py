@@ -16,7 +16,7 @@ from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor, can_review, require
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.settings import Settings
-from catalog.stats.site import SiteConfig, site_config
+from catalog.site_settings.services import SiteConfig, site_config
 from catalog.vocabularies import PriceModel, UseCategory
 
 # listed and on the way to it: a reviewer sees a problem before the listing, not after

@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from catalog.accounts.models import Organization
 from catalog.audit import services as audit
+from catalog.bulk_import.files import Row, Table, Unreadable, as_text, cell_value, is_empty, read_file
 from catalog.datasets.models import Dataset, DatasetCreate
 from catalog.datasets.services import import_dataset
 from catalog.errors import Invalid
@@ -27,7 +28,6 @@ from catalog.products.models import DataProduct, ProductCreate
 from catalog.products.services import import_product
 from catalog.sectors.models import Sector
 from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
-from catalog.stats.import_files import Row, Table, Unreadable, as_text, cell_value, is_empty, read_file
 from catalog.validation import FIELD_MESSAGES, holds_nul
 
 IMPORT_KINDS = ("products", "datasets")
