@@ -17,11 +17,9 @@ from sqlmodel import Session, col, select
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import LicenceRef
 from catalog.licences.services import as_odrl
-from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
-from catalog.permissions import ANONYMOUS
-from catalog.products import services as products
-from catalog.products.models import DataProduct, ProductDetail
+from catalog.products.models import ProductDetail
+from catalog.products.queries import listed_product_details
 
 T = TypeVar("T")
 
@@ -133,12 +131,7 @@ def catalog_version(session: Session) -> str:
 
 def listed_products(session: Session) -> list[ProductDetail]:
     """Every listed product, oldest listing first, as the public product page shows it."""
-    slugs = session.exec(
-        select(DataProduct.slug)
-        .where(DataProduct.status == ListingStatus.LISTED)
-        .order_by(col(DataProduct.listed_at), col(DataProduct.id))
-    ).all()
-    return [products.get_product(session, ANONYMOUS, slug) for slug in slugs]
+    return listed_product_details(session)
 
 
 class CatalogCache:

@@ -1,0 +1,25 @@
+"""Reads of organizations that other packages need, each in a fixed number of queries whatever the
+number of organizations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, col, select
+
+from catalog.accounts.models import Organization, OrganizationPublic
+from catalog.accounts.services import _listed_counts, _public
+from catalog.datasets.models import Dataset
+from catalog.products.models import DataProduct
+
+
+def organizations_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, OrganizationPublic]:
+    """The organizations of ``slugs`` (``get_organization``'s answer for each, suspended ones too), by
+    slug in slug order, in three queries; a slug no organization has is left out."""
+    wanted = sorted(set(slugs))
+    if not wanted:
+        return {}
+    rows = session.exec(select(Organization).where(col(Organization.slug).in_(wanted)))
+    found = {org.slug: org for org in rows}
+    products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
+    return {slug: _public(found[slug], products, datasets) for slug in wanted if slug in found}

@@ -1,0 +1,84 @@
+"""The packages' query modules read many items at once and answer what the services answer for each."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from catalog import db
+from catalog.accounts import queries as organization_queries
+from catalog.accounts.models import Organization
+from catalog.accounts.services import get_organization
+from catalog.datasets import queries as dataset_queries
+from catalog.datasets import services as datasets
+from catalog.datasets.models import Dataset
+from catalog.listings.states import ListingStatus
+from catalog.listings.workflow import CHECKLIST
+from catalog.permissions import ANONYMOUS, SYSTEM
+from catalog.products import queries as product_queries
+from catalog.products import revisions
+from catalog.products import services as products
+from catalog.products.models import DataProduct
+
+
+def approve_new_version(engine: Engine, slug: str, summary: str) -> None:
+    """A new version of a listed product, edited, submitted and approved through the workflow."""
+    with db.session_scope(engine) as session:
+        revisions.save_revision(session, SYSTEM, slug, {"summary": summary, "change_summary": summary})
+        revisions.revision_transition(session, SYSTEM, slug, "submitted")
+        revisions.revision_transition(
+            session, SYSTEM, slug, "approved", checklist=dict.fromkeys(CHECKLIST, True)
+        )
+
+
+def test_listed_product_details_are_the_product_pages_answers(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        first = session.exec(
+            select(DataProduct.slug).where(DataProduct.status == ListingStatus.LISTED)
+        ).first()
+    assert first is not None
+    approve_new_version(seeded_engine, first, "增加温湿度分钟级数据")
+    approve_new_version(seeded_engine, first, "更新频率改为每日")
+    with Session(seeded_engine) as session:
+        slugs = session.exec(
+            select(DataProduct.slug)
+            .where(DataProduct.status == ListingStatus.LISTED)
+            .order_by(col(DataProduct.listed_at), col(DataProduct.id))
+        ).all()
+        details = product_queries.listed_product_details(session)
+        assert details == [products.get_product(session, ANONYMOUS, slug) for slug in slugs]
+    assert [len(d.versions) for d in details if d.id == first] == [3]  # two new versions and the first
+    assert any(d.source_datasets for d in details)
+
+
+def test_product_details_of_any_state_are_the_services_answers(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        rows = session.exec(select(DataProduct).order_by(col(DataProduct.id))).all()
+        expected = [products.get_product(session, SYSTEM, row.slug) for row in rows]
+        assert product_queries.product_details(session, rows) == expected
+        assert product_queries.product_details(session, []) == []
+
+
+def test_listed_dataset_details_are_the_dataset_pages_answers(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        codes = session.exec(
+            select(Dataset.code)
+            .where(Dataset.status == ListingStatus.LISTED)
+            .order_by(col(Dataset.listed_at), col(Dataset.id))
+        ).all()
+        details = dataset_queries.listed_dataset_details(session)
+        expected = [datasets.get_dataset(session, ANONYMOUS, code) for code in codes]
+    # the products built on a dataset are compared as sets: the page orders those listed the same
+    # moment as the database finds them
+    as_sets = [d.model_dump() | {"products": {p.id for p in d.products}} for d in details]
+    assert as_sets == [d.model_dump() | {"products": {p.id for p in d.products}} for d in expected]
+    assert any(len(d.products) > 1 for d in details)
+
+
+def test_organizations_by_slug_are_the_organization_pages_answers(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        slugs = session.exec(select(Organization.slug)).all()
+        found = organization_queries.organizations_by_slug(session, [*slugs, "no-such-organization"])
+        assert found == {slug: get_organization(session, slug) for slug in sorted(slugs)}
+        assert list(found) == sorted(slugs)
+        assert organization_queries.organizations_by_slug(session, []) == {}
