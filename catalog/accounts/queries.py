@@ -3,6 +3,7 @@ number of organizations."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
 from sqlmodel import Session, col, select
@@ -23,3 +24,11 @@ def organizations_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, O
     found = {org.slug: org for org in rows}
     products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
     return {slug: _public(found[slug], products, datasets) for slug in wanted if slug in found}
+
+
+def organizations_created(session: Session, slugs: Iterable[str]) -> dict[str, dt.datetime]:
+    """When each organization of ``slugs`` was created (``OrganizationPublic`` does not carry it)."""
+    rows = session.exec(
+        select(Organization.slug, Organization.created_at).where(col(Organization.slug).in_(set(slugs)))
+    )
+    return dict(rows.all())

@@ -21,11 +21,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from catalog.accounts import services as accounts
-from catalog.accounts.models import Organization, OrganizationPublic
+from catalog.accounts.models import OrganizationPublic
+from catalog.accounts.queries import organizations_created
 from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset, DatasetDetail
 from catalog.errors import NotFound
@@ -244,14 +244,6 @@ def organization_full(org: OrganizationPublic, created: dt.datetime | None) -> d
             }
         ),
     }
-
-
-def organizations_created(session: Session, slugs: Iterable[str]) -> dict[str, dt.datetime]:
-    """When each organization was created (``OrganizationPublic`` does not carry it)."""
-    rows = session.execute(
-        select(Organization.slug, Organization.created_at).where(Organization.slug.in_(set(slugs)))  # type: ignore[attr-defined]
-    )
-    return dict(rows.all())
 
 
 def group_dict(sector: SectorPublic) -> dict[str, Any]:

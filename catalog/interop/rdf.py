@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from rdflib import Namespace, URIRef
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from catalog.indexing.models import ChangeLog
+from catalog.indexing.queries import newest_change
 from catalog.licences.models import LicenceRef
 from catalog.licences.services import as_odrl
 from catalog.listings.urls import dataset_url, product_url
@@ -123,10 +123,11 @@ class Uris:
 def catalog_version(session: Session) -> str:
     """Changes with every change to anything the exports show: the newest ChangeLog row (every write
     appends one), by number and time, as a restored database numbers its next changes again."""
-    newest = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc()).limit(1)).first()
+    newest = newest_change(session)
     if newest is None:
         return "0"
-    return f"{newest.seq}.{zlib.crc32(newest.mark.encode()):08x}"
+    seq, mark = newest
+    return f"{seq}.{zlib.crc32(mark.encode()):08x}"
 
 
 def listed_products(session: Session) -> list[ProductDetail]:

@@ -12,6 +12,8 @@ from catalog.accounts.services import get_organization
 from catalog.datasets import queries as dataset_queries
 from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset
+from catalog.indexing import queries as change_queries
+from catalog.indexing.models import ChangeLog
 from catalog.listings.states import ListingStatus
 from catalog.listings.workflow import CHECKLIST
 from catalog.permissions import ANONYMOUS, SYSTEM
@@ -82,3 +84,17 @@ def test_organizations_by_slug_are_the_organization_pages_answers(seeded_engine:
         assert found == {slug: get_organization(session, slug) for slug in sorted(slugs)}
         assert list(found) == sorted(slugs)
         assert organization_queries.organizations_by_slug(session, []) == {}
+
+
+def test_organizations_created_names_each_known_slug(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        rows = session.exec(select(Organization)).all()
+        created = organization_queries.organizations_created(session, [o.slug for o in rows] + ["nobody"])
+    assert created == {o.slug: o.created_at for o in rows}
+
+
+def test_the_newest_change_is_the_last_change_log_row(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        newest = change_queries.newest_change(session)
+        last = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc())).first()
+    assert last is not None and newest == (last.seq, last.mark)
