@@ -13,6 +13,7 @@ from catalog.accounts.routes import sign_in_url
 from catalog.errors import CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.listings import services, workflow
+from catalog.products import queries as product_queries
 from catalog.products import revisions
 from catalog.products import services as products
 from catalog.validation import parse
@@ -35,7 +36,7 @@ async def queue(request: Request) -> Response:
     if actor.user_id is None:
         return redirect(sign_in_url(request))
     items = await call(request, services.review_queue, actor)
-    versions = await call(request, revisions.review_queue, actor)
+    versions = await call(request, product_queries.versions_in_review, actor)
     return render(request, "review/queue.html", {"items": items, "versions": versions})
 
 

@@ -4,8 +4,10 @@ here instead of the product tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
@@ -15,8 +17,34 @@ from catalog.licences.models import Licence
 from catalog.licences.services import licence_public
 from catalog.listings.states import REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url
+from catalog.permissions import Actor
 from catalog.products.models import DataProduct, ProductDetail, ProductRevision, ProductSource, VersionEntry
+from catalog.products.revisions import review_queue
 from catalog.products.services import summarize
+
+
+class VersionInReview(BaseModel):
+    """A submitted new version of a listed product, as the reviewers' queue shows it."""
+
+    slug: str
+    title: str
+    title_en: str
+    change_summary: str
+    submitted_at: dt.datetime | None
+
+
+def versions_in_review(session: Session, actor: Actor) -> list[VersionInReview]:
+    """Submitted new versions, longest waiting first (reviewers only)."""
+    return [
+        VersionInReview(
+            slug=product.slug,
+            title=product.title,
+            title_en=product.title_en,
+            change_summary=revision.change_summary,
+            submitted_at=revision.submitted_at,
+        )
+        for product, revision in review_queue(session, actor)
+    ]
 
 
 def listed_product_details(session: Session) -> list[ProductDetail]:

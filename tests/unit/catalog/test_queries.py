@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -12,6 +13,7 @@ from catalog.accounts.services import get_organization
 from catalog.datasets import queries as dataset_queries
 from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset
+from catalog.errors import Forbidden
 from catalog.indexing import queries as change_queries
 from catalog.indexing.models import ChangeLog
 from catalog.listings.states import ListingStatus
@@ -98,3 +100,20 @@ def test_the_newest_change_is_the_last_change_log_row(seeded_engine: Engine) -> 
         newest = change_queries.newest_change(session)
         last = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc())).first()
     assert last is not None and newest == (last.seq, last.mark)
+
+
+def test_the_review_queue_shows_new_versions_as_view_objects(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        slug = session.exec(
+            select(DataProduct.slug).where(DataProduct.status == ListingStatus.LISTED)
+        ).first()
+    assert slug is not None
+    with db.session_scope(seeded_engine) as session:
+        revisions.save_revision(session, SYSTEM, slug, {"change_summary": "增加夜间作业指标"})
+        revisions.revision_transition(session, SYSTEM, slug, "submitted")
+    with Session(seeded_engine) as session:
+        queue = product_queries.versions_in_review(session, SYSTEM)
+        with pytest.raises(Forbidden):
+            product_queries.versions_in_review(session, ANONYMOUS)
+    assert [(v.slug, v.change_summary) for v in queue] == [(slug, "增加夜间作业指标")]
+    assert isinstance(queue[0], product_queries.VersionInReview) and queue[0].submitted_at is not None
