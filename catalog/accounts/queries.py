@@ -32,3 +32,8 @@ def organizations_created(session: Session, slugs: Iterable[str]) -> dict[str, d
         select(Organization.slug, Organization.created_at).where(col(Organization.slug).in_(set(slugs)))
     )
     return dict(rows.all())
+
+
+def slugs_and_codes(session: Session) -> dict[int, tuple[str, str]]:
+    """Each organization's slug and unified social credit code, by its id."""
+    return {o.id: (o.slug, o.code) for o in session.exec(select(Organization)) if o.id is not None}

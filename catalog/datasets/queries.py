@@ -9,11 +9,12 @@ from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
-from catalog.datasets.models import Dataset, DatasetDetail, DatasetProductRef
+from catalog.datasets.models import Dataset, DatasetDetail, DatasetProductRef, DatasetSector
 from catalog.datasets.services import summarize
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import product_url
 from catalog.products.models import DataProduct, ProductSource
+from catalog.sectors.models import Sector
 
 
 def listed_dataset_details(session: Session) -> list[DatasetDetail]:
@@ -70,3 +71,20 @@ def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[
             )
         )
     return found
+
+
+# --- every dataset, for the exports ---------------------------------------------------------------
+def all_datasets(session: Session) -> list[Dataset]:
+    """Every dataset in every state, in the order they were created."""
+    return list(session.exec(select(Dataset).order_by(col(Dataset.id))))
+
+
+def sector_slugs_by_dataset(session: Session) -> dict[int, list[str]]:
+    """The slugs of each dataset's sectors, sorted, by the dataset's id."""
+    found: dict[int, list[str]] = {}
+    rows = session.exec(
+        select(DatasetSector.dataset_id, Sector.slug).join(Sector, col(Sector.id) == DatasetSector.sector_id)
+    )
+    for dataset_id, slug in rows:
+        found.setdefault(dataset_id, []).append(slug)
+    return {k: sorted(v) for k, v in found.items()}

@@ -5,7 +5,7 @@ here instead of the product tables."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -18,9 +18,17 @@ from catalog.licences.services import licence_public
 from catalog.listings.states import REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url
 from catalog.permissions import Actor
-from catalog.products.models import DataProduct, ProductDetail, ProductRevision, ProductSource, VersionEntry
+from catalog.products.models import (
+    DataProduct,
+    ProductDetail,
+    ProductRevision,
+    ProductSector,
+    ProductSource,
+    VersionEntry,
+)
 from catalog.products.revisions import review_queue
 from catalog.products.services import summarize
+from catalog.sectors.models import Sector
 
 
 class VersionInReview(BaseModel):
@@ -148,3 +156,38 @@ def _version_histories(
         first = revisions[-1].base_version if revisions else product.version
         histories[product.id] = [*entries, VersionEntry(version=first, date=product.listed_at, summary="")]
     return histories
+
+
+# --- every product, for the exports ---------------------------------------------------------------
+def all_products(session: Session) -> list[DataProduct]:
+    """Every product in every state, in the order they were created."""
+    return list(session.exec(select(DataProduct).order_by(col(DataProduct.id))))
+
+
+def sector_slugs_by_product(session: Session) -> dict[int, list[str]]:
+    """The slugs of each product's sectors, sorted, by the product's id."""
+    return _sorted_lists(
+        session.exec(
+            select(ProductSector.product_id, Sector.slug).join(
+                Sector, col(Sector.id) == ProductSector.sector_id
+            )
+        )
+    )
+
+
+def source_codes_by_product(session: Session) -> dict[int, list[str]]:
+    """The codes of each product's source datasets, sorted, by the product's id."""
+    return _sorted_lists(
+        session.exec(
+            select(ProductSource.product_id, Dataset.code).join(
+                Dataset, col(Dataset.id) == ProductSource.dataset_id
+            )
+        )
+    )
+
+
+def _sorted_lists(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return {k: sorted(v) for k, v in out.items()}
