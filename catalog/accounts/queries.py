@@ -37,3 +37,8 @@ def organizations_created(session: Session, slugs: Iterable[str]) -> dict[str, d
 def slugs_and_codes(session: Session) -> dict[int, tuple[str, str]]:
     """Each organization's slug and unified social credit code, by its id."""
     return {o.id: (o.slug, o.code) for o in session.exec(select(Organization)) if o.id is not None}
+
+
+def organizations_by_id(session: Session) -> dict[int, Organization]:
+    """Every organization, by its id."""
+    return {o.id: o for o in session.exec(select(Organization)) if o.id is not None}

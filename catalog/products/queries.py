@@ -15,6 +15,7 @@ from catalog.accounts.services import organization_ref
 from catalog.datasets.models import Dataset, DatasetRef
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public
+from catalog.listings.queries import ever_listed_ids
 from catalog.listings.states import REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url
 from catalog.permissions import Actor
@@ -191,3 +192,33 @@ def _sorted_lists(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
     for key, value in pairs:
         out.setdefault(key, []).append(value)
     return {k: sorted(v) for k, v in out.items()}
+
+
+# --- for the disclosure report --------------------------------------------------------------------
+def ever_listed_products(session: Session) -> list[DataProduct]:
+    """Products that have been listed at some time: listed now, or with a listing behind them; by
+    listing number."""
+    return list(
+        session.exec(
+            select(DataProduct)
+            .where(
+                col(DataProduct.status).in_((ListingStatus.LISTED, ListingStatus.DELISTED))
+                | col(DataProduct.id).in_(ever_listed_ids("product"))
+            )
+            .order_by(col(DataProduct.listing_no), col(DataProduct.id))
+        )
+    )
+
+
+def source_datasets_by_product(
+    session: Session, product_ids: Sequence[int | None]
+) -> dict[int, list[Dataset]]:
+    """The source datasets of each of ``product_ids``, by the product's id."""
+    sources: dict[int, list[Dataset]] = {}
+    for product_id, dataset in session.exec(
+        select(ProductSource.product_id, Dataset)
+        .join(Dataset, col(Dataset.id) == ProductSource.dataset_id)
+        .where(col(ProductSource.product_id).in_(product_ids))
+    ).all():
+        sources.setdefault(product_id, []).append(dataset)
+    return sources
