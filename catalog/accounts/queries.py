@@ -42,3 +42,9 @@ def slugs_and_codes(session: Session) -> dict[int, tuple[str, str]]:
 def organizations_by_id(session: Session) -> dict[int, Organization]:
     """Every organization, by its id."""
     return {o.id: o for o in session.exec(select(Organization)) if o.id is not None}
+
+
+def organization_names(session: Session) -> dict[int, str]:
+    """Every organization's name, by its id."""
+    rows = session.exec(select(Organization.id, Organization.name))
+    return {org_id: name for org_id, name in rows if org_id is not None}

@@ -222,3 +222,19 @@ def source_datasets_by_product(
     ).all():
         sources.setdefault(product_id, []).append(dataset)
     return sources
+
+
+# --- for the pricing check ------------------------------------------------------------------------
+def products_in(session: Session, states: Iterable[str]) -> list[DataProduct]:
+    """The products in any of ``states``."""
+    return list(session.exec(select(DataProduct).where(col(DataProduct.status).in_(tuple(states)))))
+
+
+def new_versions_in(session: Session, states: Iterable[str]) -> list[tuple[ProductRevision, DataProduct]]:
+    """The new versions in any of ``states``, each with its product."""
+    rows = session.exec(
+        select(ProductRevision, DataProduct)
+        .join(DataProduct, col(DataProduct.id) == ProductRevision.product_id)
+        .where(col(ProductRevision.status).in_(tuple(states)))
+    )
+    return list(rows.all())
