@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization, OrganizationPublic
@@ -48,3 +49,14 @@ def organization_names(session: Session) -> dict[int, str]:
     """Every organization's name, by its id."""
     rows = session.exec(select(Organization.id, Organization.name))
     return {org_id: name for org_id, name in rows if org_id is not None}
+
+
+def count_by_kind(session: Session) -> dict[str, int]:
+    """How many organizations there are of each kind."""
+    rows = session.exec(select(Organization.kind, func.count()).group_by(col(Organization.kind)))
+    return dict(rows.all())
+
+
+def listed_counts_by_provider(session: Session) -> tuple[dict[int, int], dict[int, int]]:
+    """How many listed products and how many listed datasets each organization provides, by its id."""
+    return _listed_counts(session, DataProduct), _listed_counts(session, Dataset)

@@ -3,15 +3,17 @@ of datasets: the doors that show the whole catalog read here instead of the data
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
 from catalog.datasets.models import Dataset, DatasetDetail, DatasetProductRef, DatasetSector
 from catalog.datasets.services import summarize
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.listings.urls import product_url
 from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector
@@ -88,3 +90,26 @@ def sector_slugs_by_dataset(session: Session) -> dict[int, list[str]]:
     for dataset_id, slug in rows:
         found.setdefault(dataset_id, []).append(slug)
     return {k: sorted(v) for k, v in found.items()}
+
+
+# --- for the figures ------------------------------------------------------------------------------
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many datasets are in each state (states without any are left out)."""
+    rows = session.exec(select(Dataset.status, func.count()).group_by(col(Dataset.status)))
+    return dict(rows.all())
+
+
+def listed_dates(session: Session) -> list[dt.datetime]:
+    """When each dataset listed now was listed (those without a date left out), in no order."""
+    rows = session.exec(
+        select(Dataset.listed_at).where(
+            Dataset.status == ListingStatus.LISTED, col(Dataset.listed_at).is_not(None)
+        )
+    )
+    return [at for at in rows if at is not None]
+
+
+def public_titles(session: Session) -> dict[str, str]:
+    """The title of each public (listed or in publicity) dataset, by code."""
+    query = select(Dataset.code, Dataset.title).where(col(Dataset.status).in_(tuple(PUBLIC_STATES)))
+    return dict(session.exec(query).all())

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
@@ -16,7 +18,7 @@ from catalog.datasets.models import Dataset, DatasetRef
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public
 from catalog.listings.queries import ever_listed_ids
-from catalog.listings.states import REVIEWED_STATES, ListingStatus
+from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url
 from catalog.permissions import Actor
 from catalog.products.models import (
@@ -238,3 +240,48 @@ def new_versions_in(session: Session, states: Iterable[str]) -> list[tuple[Produ
         .where(col(ProductRevision.status).in_(tuple(states)))
     )
     return list(rows.all())
+
+
+# --- for the figures ------------------------------------------------------------------------------
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many products are in each state (states without any are left out)."""
+    rows = session.exec(select(DataProduct.status, func.count()).group_by(col(DataProduct.status)))
+    return dict(rows.all())
+
+
+def listed_dates(session: Session) -> list[dt.datetime]:
+    """When each product listed now was listed (those without a date left out), in no order."""
+    rows = session.exec(
+        select(DataProduct.listed_at).where(
+            DataProduct.status == ListingStatus.LISTED, col(DataProduct.listed_at).is_not(None)
+        )
+    )
+    return [at for at in rows if at is not None]
+
+
+def listed_count_by_type(session: Session) -> list[tuple[str, int]]:
+    """How many listed products there are of each product type."""
+    return _listed_count_by(session, DataProduct.product_type)
+
+
+def listed_count_by_licence(session: Session) -> list[tuple[int, int]]:
+    """How many listed products there are under each licence, by the licence's id."""
+    return _listed_count_by(session, DataProduct.licence_id)
+
+
+def listed_count_by_use(session: Session) -> list[tuple[str, int]]:
+    """How many listed products there are for each use category."""
+    return _listed_count_by(session, DataProduct.use_category)
+
+
+def _listed_count_by(session: Session, column: Any) -> list[Any]:
+    query = select(column, func.count()).where(DataProduct.status == ListingStatus.LISTED).group_by(column)
+    return list(session.exec(query).all())
+
+
+def public_titles(session: Session) -> dict[str, str]:
+    """The title of each public (listed or in publicity) product, by slug."""
+    query = select(DataProduct.slug, DataProduct.title).where(
+        col(DataProduct.status).in_(tuple(PUBLIC_STATES))
+    )
+    return dict(session.exec(query).all())

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from catalog.listings.states import PUBLIC_STATES
 from catalog.products.models import DataProduct
 from catalog.requests.models import AccessRequest, RequestEvent
 
@@ -26,3 +27,14 @@ def request_counts_by_provider(
             RequestEvent.to_status == state, RequestEvent.at >= start, RequestEvent.at < end
         )
     return dict(session.exec(query.group_by(col(DataProduct.provider_id))).all())
+
+
+def request_counts_by_public_product(session: Session) -> list[tuple[str, int]]:
+    """How many access requests each public (listed or in publicity) product received, by slug."""
+    query = (
+        select(DataProduct.slug, func.count())
+        .join(AccessRequest, col(AccessRequest.product_id) == DataProduct.id)
+        .where(col(DataProduct.status).in_(tuple(PUBLIC_STATES)))
+        .group_by(col(DataProduct.slug))
+    )
+    return list(session.exec(query).all())
