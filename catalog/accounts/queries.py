@@ -60,3 +60,8 @@ def count_by_kind(session: Session) -> dict[str, int]:
 def listed_counts_by_provider(session: Session) -> tuple[dict[int, int], dict[int, int]]:
     """How many listed products and how many listed datasets each organization provides, by its id."""
     return _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
+
+
+def slugs_codes_suspended(session: Session) -> list[tuple[str, str, bool]]:
+    """Every organization's slug, unified social credit code and whether it is suspended."""
+    return list(session.exec(select(Organization.slug, Organization.code, Organization.suspended)).all())

@@ -113,3 +113,12 @@ def public_titles(session: Session) -> dict[str, str]:
     """The title of each public (listed or in publicity) dataset, by code."""
     query = select(Dataset.code, Dataset.title).where(col(Dataset.status).in_(tuple(PUBLIC_STATES)))
     return dict(session.exec(query).all())
+
+
+# --- for the bulk import --------------------------------------------------------------------------
+def dataset_codes(session: Session, among: Sequence[str] | None = None) -> set[str]:
+    """The codes of the catalog's datasets (only those ``among`` these, when given)."""
+    query = select(Dataset.code)
+    if among is not None:
+        query = query.where(col(Dataset.code).in_(among))
+    return set(session.exec(query))

@@ -285,3 +285,15 @@ def public_titles(session: Session) -> dict[str, str]:
         col(DataProduct.status).in_(tuple(PUBLIC_STATES))
     )
     return dict(session.exec(query).all())
+
+
+# --- for the bulk import --------------------------------------------------------------------------
+def taken_slugs(session: Session, slugs: Sequence[str]) -> set[str]:
+    """Those of ``slugs`` that products have."""
+    return set(session.exec(select(DataProduct.slug).where(col(DataProduct.slug).in_(slugs))))
+
+
+def taken_listing_nos(session: Session, numbers: Sequence[str]) -> set[str]:
+    """Those of the listing ``numbers`` that products have."""
+    found = session.exec(select(DataProduct.listing_no).where(col(DataProduct.listing_no).in_(numbers)))
+    return {n for n in found if n}
