@@ -13,6 +13,7 @@ from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
 from catalog.datasets.models import Dataset, DatasetDetail, DatasetProductRef, DatasetSector
 from catalog.datasets.services import summarize
+from catalog.listings.search import rows_in_order
 from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.listings.urls import product_url
 from catalog.products.models import DataProduct, ProductSource
@@ -122,3 +123,10 @@ def dataset_codes(session: Session, among: Sequence[str] | None = None) -> set[s
     if among is not None:
         query = query.where(col(Dataset.code).in_(among))
     return set(session.exec(query))
+
+
+# --- for the CKAN door ----------------------------------------------------------------------------
+def listed_in_order(session: Session, codes: Sequence[str]) -> list[Dataset]:
+    """The datasets of ``codes`` still listed in the database, in that order (the index that found
+    them may be a moment behind a change)."""
+    return rows_in_order(session, Dataset.code, codes, ListingStatus.LISTED)

@@ -18,6 +18,7 @@ from catalog.datasets.models import Dataset, DatasetRef
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public
 from catalog.listings.queries import ever_listed_ids
+from catalog.listings.search import rows_in_order
 from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
 from catalog.listings.urls import dataset_url
 from catalog.permissions import Actor
@@ -297,3 +298,10 @@ def taken_listing_nos(session: Session, numbers: Sequence[str]) -> set[str]:
     """Those of the listing ``numbers`` that products have."""
     found = session.exec(select(DataProduct.listing_no).where(col(DataProduct.listing_no).in_(numbers)))
     return {n for n in found if n}
+
+
+# --- for the CKAN door ----------------------------------------------------------------------------
+def listed_in_order(session: Session, slugs: Sequence[str]) -> list[DataProduct]:
+    """The products of ``slugs`` still listed in the database, in that order (the index that found
+    them may be a moment behind a change)."""
+    return rows_in_order(session, DataProduct.slug, slugs, ListingStatus.LISTED)
