@@ -117,3 +117,32 @@ def test_the_review_queue_shows_new_versions_as_view_objects(seeded_engine: Engi
             product_queries.versions_in_review(session, ANONYMOUS)
     assert [(v.slug, v.change_summary) for v in queue] == [(slug, "增加夜间作业指标")]
     assert isinstance(queue[0], product_queries.VersionInReview) and queue[0].submitted_at is not None
+
+
+def test_counts_by_status_cover_every_item(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        for queries, model in ((product_queries, DataProduct), (dataset_queries, Dataset)):
+            rows = session.exec(select(model)).all()
+            counts = queries.count_by_status(session)
+            assert sum(counts.values()) == len(rows) and counts[ListingStatus.LISTED] > 0
+            listed = [r for r in rows if r.status == ListingStatus.LISTED and r.listed_at]
+            assert sorted(queries.listed_dates(session)) == sorted(r.listed_at for r in listed)
+
+
+def test_public_titles_name_listed_and_publicity_items_only(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        rows = session.exec(select(DataProduct)).all()
+        titles = product_queries.public_titles(session)
+    assert titles == {p.slug: p.title for p in rows if p.status in ("listed", "publicity")}
+
+
+def test_taken_keys_are_those_the_catalog_has(seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
+        product = session.exec(select(DataProduct).where(col(DataProduct.listing_no).is_not(None))).first()
+        dataset = session.exec(select(Dataset)).first()
+        assert product is not None and product.listing_no and dataset is not None
+        assert product_queries.taken_slugs(session, [product.slug, "no-such-product"]) == {product.slug}
+        numbers = [product.listing_no, "HADP-1999-0001"]
+        assert product_queries.taken_listing_nos(session, numbers) == {product.listing_no}
+        assert dataset_queries.dataset_codes(session, [dataset.code, "NO-SUCH"]) == {dataset.code}
+        assert dataset.code in dataset_queries.dataset_codes(session)
