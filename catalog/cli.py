@@ -17,13 +17,14 @@ from catalog import db
 from catalog.accounts import auth
 from catalog.accounts import mail as outbox
 from catalog.accounts.models import User
+from catalog.bulk_import import services as imports
 from catalog.errors import CatalogError
 from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import Actor
 from catalog.seeding import catalog_is_empty, load_seed, seed_counts
 from catalog.settings import Settings, SettingsError
-from catalog.stats import exports, imports
+from catalog.stats import exports
 
 CLI_ACTOR = Actor(label="system:cli", is_admin=True, is_system=True)
 

@@ -9,7 +9,8 @@ from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.products.models import DataProduct, ProductRevision, ProductSector, ProductSource
 from catalog.requests.models import AccessRequest, Follow, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
-from catalog.stats.models import SiteSetting, ViewCount
+from catalog.site_settings.models import SiteSetting
+from catalog.stats.models import ViewCount
 
 __all__ = [
     "AccessRequest",

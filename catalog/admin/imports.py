@@ -7,11 +7,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.admin.gate import MANAGE_REFUSAL, gated
+from catalog.bulk_import import services as imports
+from catalog.bulk_import.files import SUFFIXES
 from catalog.errors import CatalogError
 from catalog.i18n import N_
 from catalog.permissions import Actor, can_import_catalog
-from catalog.stats import imports
-from catalog.stats.import_files import SUFFIXES
 from catalog.web import call, form_and_file, render
 
 

@@ -14,7 +14,9 @@ from starlette.routing import BaseRoute, Route
 from catalog.admin.gate import admin_page, signed_in_page
 from catalog.errors import CatalogError, Invalid
 from catalog.permissions import Actor
-from catalog.stats import charts, disclosure, exports, pricing, site
+from catalog.pricing import services as pricing
+from catalog.site_settings import services as site
+from catalog.stats import charts, disclosure, exports
 from catalog.stats.services import catalog_stats
 from catalog.web import call, form_data, redirect, render
 

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.accounts import services as accounts
+from catalog.accounts.queries import organizations_created
 from catalog.errors import BadRequest, CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.interop import ckan_mapping as mapping
 from catalog.interop.ckan_mapping import Clause, Every, Node, QueryError
@@ -346,7 +347,7 @@ def _organizations(session: Session) -> list[dict[str, Any]]:
         if page >= listed.pages:
             break
         page += 1
-    created = mapping.organizations_created(session, [o.id for o in found])
+    created = organizations_created(session, [o.id for o in found])
     return [mapping.organization_full(o, created.get(o.id)) for o in found]
 
 
@@ -363,7 +364,7 @@ async def organization_list(request: Request, data: dict[str, Any]) -> Any:
 
 def _organization(session: Session, ident: str) -> dict[str, Any]:
     org = accounts.get_organization(session, ident)
-    return mapping.organization_full(org, mapping.organizations_created(session, [org.id]).get(org.id))
+    return mapping.organization_full(org, organizations_created(session, [org.id]).get(org.id))
 
 
 async def _with_packages(request: Request, result: dict[str, Any], where: Clause) -> dict[str, Any]:

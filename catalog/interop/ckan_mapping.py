@@ -21,22 +21,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from catalog.accounts import services as accounts
-from catalog.accounts.models import Organization, OrganizationPublic
+from catalog.accounts.models import OrganizationPublic
+from catalog.accounts.queries import organizations_created
+from catalog.datasets import queries as dataset_queries
 from catalog.datasets import services as datasets
-from catalog.datasets.models import Dataset, DatasetDetail
+from catalog.datasets.models import DatasetDetail
 from catalog.errors import NotFound
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
-from catalog.listings.search import rows_in_order
 from catalog.listings.states import ListingStatus
 from catalog.permissions import ANONYMOUS
+from catalog.products import queries as product_queries
 from catalog.products import services as products
-from catalog.products.models import DataProduct, ProductDetail
+from catalog.products.models import ProductDetail
 from catalog.sectors import services as sectors
 from catalog.sectors.models import SectorPublic
 from catalog.vocabularies import label
@@ -244,14 +245,6 @@ def organization_full(org: OrganizationPublic, created: dt.datetime | None) -> d
             }
         ),
     }
-
-
-def organizations_created(session: Session, slugs: Iterable[str]) -> dict[str, dt.datetime]:
-    """When each organization was created (``OrganizationPublic`` does not carry it)."""
-    rows = session.execute(
-        select(Organization.slug, Organization.created_at).where(Organization.slug.in_(set(slugs)))  # type: ignore[attr-defined]
-    )
-    return dict(rows.all())
 
 
 def group_dict(sector: SectorPublic) -> dict[str, Any]:
@@ -543,7 +536,7 @@ def load_facts(session: Session, keys: dict[str, Sequence[str]]) -> tuple[list[F
     helpers: the rows still listed in the database, summarized."""
     facts: list[Facts] = []
     labels = Labels()
-    rows = rows_in_order(session, DataProduct.slug, keys.get("product", ()), ListingStatus.LISTED)
+    rows = product_queries.listed_in_order(session, keys.get("product", ()))
     for row, s in zip(rows, products.summarize(session, rows), strict=True):
         labels.names["organization"][s.provider.id] = s.provider.name
         labels.names["groups"].update({x.id: x.name for x in s.sectors})
@@ -563,7 +556,7 @@ def load_facts(session: Session, keys: dict[str, Sequence[str]]) -> tuple[list[F
                 utc(row.updated_at),
             )
         )
-    rows = rows_in_order(session, Dataset.code, keys.get("dataset", ()), ListingStatus.LISTED)
+    rows = dataset_queries.listed_in_order(session, keys.get("dataset", ()))
     lic = dataset_licence(session) if rows else None
     if lic is not None:
         labels.names["license_id"][lic.code] = lic.name

@@ -22,16 +22,18 @@ from dataclasses import dataclass
 
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.accounts.models import OrganizationPublic
+from catalog.accounts.queries import organizations_by_slug
 from catalog.accounts.services import get_organization
 from catalog.datasets import services as datasets
-from catalog.datasets.models import Dataset, DatasetDetail
+from catalog.datasets.models import DatasetDetail
+from catalog.datasets.queries import listed_dataset_details
 from catalog.db import session_scope
 from catalog.errors import NotFound
 from catalog.interop.rdf import (
@@ -67,8 +69,7 @@ from catalog.interop.rdf import (
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
-from catalog.listings.states import ListingStatus
-from catalog.permissions import ANONYMOUS, Actor
+from catalog.permissions import Actor
 from catalog.products import services as products
 from catalog.products.models import ProductDetail
 from catalog.sectors.models import SectorPublic, SectorRef
@@ -133,14 +134,9 @@ def dataset_licence(session: Session) -> LicencePublic | None:
 
 def read_catalog(session: Session, listed: list[ProductDetail]) -> CatalogData:
     """The ``listed`` products, the listed datasets, their providers and every sector."""
-    codes = session.exec(
-        select(Dataset.code)
-        .where(Dataset.status == ListingStatus.LISTED)
-        .order_by(col(Dataset.listed_at), col(Dataset.id))
-    ).all()
-    listed_datasets = [datasets.get_dataset(session, ANONYMOUS, code) for code in codes]
+    listed_datasets = listed_dataset_details(session)
     slugs = {p.provider.id for p in listed} | {d.provider.id for d in listed_datasets}
-    organizations = {slug: get_organization(session, slug) for slug in sorted(slugs)}
+    organizations = organizations_by_slug(session, slugs)
     return CatalogData(
         listed, listed_datasets, organizations, list_sectors(session), dataset_licence(session)
     )

@@ -12,16 +12,14 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from rdflib import Namespace, URIRef
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from catalog.indexing.models import ChangeLog
+from catalog.indexing.queries import newest_change
 from catalog.licences.models import LicenceRef
 from catalog.licences.services import as_odrl
-from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
-from catalog.permissions import ANONYMOUS
-from catalog.products import services as products
-from catalog.products.models import DataProduct, ProductDetail
+from catalog.products.models import ProductDetail
+from catalog.products.queries import listed_product_details
 
 T = TypeVar("T")
 
@@ -125,20 +123,16 @@ class Uris:
 def catalog_version(session: Session) -> str:
     """Changes with every change to anything the exports show: the newest ChangeLog row (every write
     appends one), by number and time, as a restored database numbers its next changes again."""
-    newest = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc()).limit(1)).first()
+    newest = newest_change(session)
     if newest is None:
         return "0"
-    return f"{newest.seq}.{zlib.crc32(newest.mark.encode()):08x}"
+    seq, mark = newest
+    return f"{seq}.{zlib.crc32(mark.encode()):08x}"
 
 
 def listed_products(session: Session) -> list[ProductDetail]:
     """Every listed product, oldest listing first, as the public product page shows it."""
-    slugs = session.exec(
-        select(DataProduct.slug)
-        .where(DataProduct.status == ListingStatus.LISTED)
-        .order_by(col(DataProduct.listed_at), col(DataProduct.id))
-    ).all()
-    return [products.get_product(session, ANONYMOUS, slug) for slug in slugs]
+    return listed_product_details(session)
 
 
 class CatalogCache:

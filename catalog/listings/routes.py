@@ -14,6 +14,7 @@ from catalog.i18n import N_
 from catalog.listings import services, workflow
 from catalog.listings.urls import listing_url
 from catalog.permissions import Actor
+from catalog.products import queries as product_queries
 from catalog.products import revisions
 from catalog.products import services as products
 from catalog.validation import parse
@@ -32,7 +33,7 @@ async def workspace(request: Request, actor: Actor) -> Response:
 @signed_in
 async def queue(request: Request, actor: Actor) -> Response:
     items = await call(request, services.review_queue, actor)
-    versions = await call(request, revisions.review_queue, actor)
+    versions = await call(request, product_queries.versions_in_review, actor)
     return render(request, "review/queue.html", {"items": items, "versions": versions})
 
 

@@ -10,19 +10,18 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from catalog.accounts.models import Organization
-from catalog.datasets.models import Dataset
+from catalog.accounts.queries import organizations_by_id
 from catalog.errors import Invalid
 from catalog.i18n import N_
-from catalog.licences.models import Licence
-from catalog.listings.models import ListingEvent
+from catalog.licences.queries import licences_by_id
+from catalog.listings.queries import listings_and_delistings
 from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor, can_administer, require
-from catalog.products.models import DataProduct, ProductSource
-from catalog.requests.models import AccessRequest, RequestEvent
+from catalog.products import queries as products_queries
+from catalog.products.models import DataProduct
+from catalog.requests.queries import request_counts_by_provider
 from catalog.vocabularies import OrganizationKind, label
 
 FIRST_YEAR = 2020
@@ -54,21 +53,16 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
     require(can_administer(actor), actor, "only administrators produce the disclosure report")
     check_year(year)
     start, end = _bounds(year)
-    candidates = _ever_listed(session)
+    candidates = products_queries.ever_listed_products(session)
     histories = _histories(session, candidates)
     products = [p for p in candidates if _on_offer(*histories[p.id], start, end)]  # type: ignore[index]
-    ids = [p.id for p in products]
-    sources: dict[int, list[Dataset]] = {}
-    for product_id, dataset in session.exec(
-        select(ProductSource.product_id, Dataset)
-        .join(Dataset, Dataset.id == ProductSource.dataset_id)
-        .where(col(ProductSource.product_id).in_(ids))
-    ).all():
-        sources.setdefault(product_id, []).append(dataset)
-    orgs = {o.id: o for o in session.exec(select(Organization))}
-    licences = {lc.id: lc for lc in session.exec(select(Licence))}
-    received = _request_counts(session, start, end, None)
-    reached = {state: _request_counts(session, start, end, state) for state in ("approved", "delivered")}
+    sources = products_queries.source_datasets_by_product(session, [p.id for p in products])
+    orgs = organizations_by_id(session)
+    licences = licences_by_id(session)
+    received = request_counts_by_provider(session, start, end, None)
+    reached = {
+        state: request_counts_by_provider(session, start, end, state) for state in ("approved", "delivered")
+    }
     operators: dict[int, dict[str, Any]] = {}
     for p in products:
         org = orgs[p.provider_id]
@@ -128,23 +122,6 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
     }
 
 
-def _ever_listed(session: Session) -> list[DataProduct]:
-    """Products that have been listed at some time: listed now, or with a listing behind them."""
-    listed_before = select(ListingEvent.item_id).where(
-        ListingEvent.kind == "product", ListingEvent.to_status == ListingStatus.LISTED
-    )
-    return list(
-        session.exec(
-            select(DataProduct)
-            .where(
-                col(DataProduct.status).in_((ListingStatus.LISTED, ListingStatus.DELISTED))
-                | col(DataProduct.id).in_(listed_before)
-            )
-            .order_by(DataProduct.listing_no, DataProduct.id)
-        )
-    )
-
-
 def _histories(
     session: Session, products: list[DataProduct]
 ) -> dict[int, tuple[dt.datetime | None, dt.datetime | None]]:
@@ -153,14 +130,7 @@ def _histories(
     From the listing events where there are any; an item loaded by the seed or an import has none,
     so its ``listed_at`` stands for the first listing and, when it is no longer listed, its
     ``updated_at`` for the end."""
-    events: dict[int, list[tuple[str, dt.datetime]]] = {}
-    for item_id, status, at in session.exec(
-        select(ListingEvent.item_id, ListingEvent.to_status, ListingEvent.at).where(
-            ListingEvent.kind == "product",
-            col(ListingEvent.to_status).in_((ListingStatus.LISTED, ListingStatus.DELISTED)),
-        )
-    ):
-        events.setdefault(item_id, []).append((status, at))
+    events = listings_and_delistings(session, "product")
     out = {}
     for product in products:
         mine = events.get(product.id, [])  # type: ignore[arg-type]
@@ -182,25 +152,6 @@ def _on_offer(
 ) -> bool:
     """Whether the product was on offer at some time in [start, end)."""
     return first is not None and first < end and (ended is None or ended >= start)
-
-
-def _request_counts(
-    session: Session, start: dt.datetime, end: dt.datetime, state: str | None
-) -> dict[int, int]:
-    """Access requests per providing organization made in the year (``state`` None), or that reached
-    ``state`` in it."""
-    query = select(DataProduct.provider_id, func.count(func.distinct(AccessRequest.id))).join(
-        DataProduct, DataProduct.id == AccessRequest.product_id
-    )
-    if state is None:
-        query = query.where(AccessRequest.created_at >= start, AccessRequest.created_at < end)  # type: ignore[operator]
-    else:
-        query = query.join(RequestEvent, RequestEvent.request_id == AccessRequest.id).where(
-            RequestEvent.to_status == state,
-            RequestEvent.at >= start,  # type: ignore[operator]
-            RequestEvent.at < end,  # type: ignore[operator]
-        )
-    return dict(session.exec(query.group_by(DataProduct.provider_id)).all())  # type: ignore[arg-type]
 
 
 def _fee(product: dict[str, Any]) -> str:

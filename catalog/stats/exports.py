@@ -7,20 +7,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from catalog.accounts.models import Organization
-from catalog.datasets.models import Dataset, DatasetSector
-from catalog.licences.models import Licence
+from catalog.accounts import queries as accounts
+from catalog.datasets import queries as datasets
+from catalog.licences.queries import licence_codes
 from catalog.permissions import Actor, can_administer, require
-from catalog.products.models import DataProduct, ProductSector, ProductSource
-from catalog.sectors.models import Sector
+from catalog.products import queries as products
 from catalog.settings import Settings
 from catalog.stats.services import catalog_stats
 
@@ -53,41 +52,18 @@ FIELD_COLUMNS = frozenset({"schema", "input_fields", "output_fields"})
 LIST_SEPARATOR = ";"
 
 
-def _joined(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for key, value in pairs:
-        out.setdefault(key, []).append(value)
-    return {k: sorted(v) for k, v in out.items()}
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _providers(session: Session) -> dict[int, tuple[str, str]]:
-    """Each organization's slug and credit code, by id: the provider columns of both exports."""
-    return {o.id: (o.slug, o.code) for o in session.exec(select(Organization))}  # type: ignore[misc]
-
-
-def _sectors(session: Session, item: Any, link: Any) -> dict[int, list[str]]:
-    """The sector slugs of each item, by the item's id, through its ``link`` table."""
-    return _joined(session.exec(select(item, Sector.slug).join(Sector, Sector.id == link.sector_id)).all())  # type: ignore[arg-type]
-
-
 def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     """Every product as a row of ``PRODUCT_COLUMNS``, its values typed (lists, numbers, booleans)."""
-    providers = _providers(session)
-    licences = {lc.id: lc.code for lc in session.exec(select(Licence))}
-    sectors = _sectors(session, ProductSector.product_id, ProductSector)
-    sources = _joined(
-        session.exec(
-            select(ProductSource.product_id, Dataset.code).join(
-                Dataset, Dataset.id == ProductSource.dataset_id
-            )
-        ).all()
-    )  # type: ignore[arg-type]
+    providers = accounts.slugs_and_codes(session)
+    licences = licence_codes(session)
+    sectors = products.sector_slugs_by_product(session)
+    sources = products.source_codes_by_product(session)
     rows = []
-    for p in session.exec(select(DataProduct).order_by(col(DataProduct.id))):
+    for p in products.all_products(session):
         provider, code = providers.get(p.provider_id, ("", ""))
         rows.append(
             [
@@ -112,10 +88,10 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
 
 def dataset_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
     """Every dataset as a row of ``DATASET_COLUMNS``, its values typed."""
-    providers = _providers(session)
-    sectors = _sectors(session, DatasetSector.dataset_id, DatasetSector)
+    providers = accounts.slugs_and_codes(session)
+    sectors = datasets.sector_slugs_by_dataset(session)
     rows = []
-    for d in session.exec(select(Dataset).order_by(col(Dataset.id))):
+    for d in datasets.all_datasets(session):
         provider, code = providers.get(d.provider_id, ("", ""))
         rows.append(
             [

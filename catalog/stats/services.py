@@ -10,23 +10,23 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalog.accounts.models import Organization
-from catalog.datasets.models import Dataset
-from catalog.licences.models import Licence
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
+from catalog.accounts import queries as organization_queries
+from catalog.datasets import queries as dataset_queries
+from catalog.licences.queries import licences_by_id
+from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
-from catalog.products.models import DataProduct
+from catalog.products import queries as product_queries
 from catalog.requests.models import AccessRequest, RequestEvent
+from catalog.requests.queries import request_counts_by_public_product
 from catalog.sectors.services import list_sectors
 from catalog.settings import Settings
+from catalog.site_settings.services import site_config
 from catalog.stats.models import ViewCount
-from catalog.stats.site import site_config
 
 
-def _by_status(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[str, int]:
-    rows = session.exec(select(model.status, func.count()).group_by(model.status)).all()
+def _by_status(found: dict[str, int]) -> dict[str, int]:
     counts = {status.value: 0 for status in ListingStatus}
-    counts.update(dict(rows))
+    counts.update(found)
     return counts
 
 
@@ -38,7 +38,8 @@ def catalog_stats(
     the export) also the monthly trend, the projection, the pipeline, the breakdowns and usage."""
     today = today or dt.date.today()
     config = site_config(session, settings)
-    products, datasets = _by_status(session, DataProduct), _by_status(session, Dataset)
+    products = _by_status(product_queries.count_by_status(session))
+    datasets = _by_status(dataset_queries.count_by_status(session))
 
     def block(counts: dict[str, int], target: int) -> dict[str, Any]:
         listed = counts[ListingStatus.LISTED]
@@ -57,9 +58,7 @@ def catalog_stats(
         "as_of": today.isoformat(),
         "deadline": config.target_deadline.isoformat(),
         "days_to_deadline": (config.target_deadline - today).days,
-        "organizations": dict(
-            session.exec(select(Organization.kind, func.count()).group_by(Organization.kind)).all()
-        ),
+        "organizations": organization_queries.count_by_kind(session),
         "by_sector": [
             {
                 "sector": s.id,
@@ -76,8 +75,8 @@ def catalog_stats(
     figures["requests"] = request_figures(session)
     figures["pipeline"] = {"products": _pipeline(products), "datasets": _pipeline(datasets)}
     figures["trend"], figures["projection"] = {}, {}
-    for kind, model in (("products", DataProduct), ("datasets", Dataset)):
-        dates = _listed_dates(session, model)
+    for kind, queries in (("products", product_queries), ("datasets", dataset_queries)):
+        dates = sorted(at.date() for at in queries.listed_dates(session))
         figures["trend"][kind] = monthly_trend(dates, today)
         figures["projection"][kind] = projection(
             dates, figures[kind]["target"], config.target_deadline, today
@@ -95,14 +94,6 @@ def _pipeline(counts: dict[str, int]) -> dict[str, int]:
         "changes_requested": counts[ListingStatus.CHANGES_REQUESTED],
         "publicity": counts[ListingStatus.PUBLICITY],
     }
-
-
-def _listed_dates(session: Session, model: type[DataProduct] | type[Dataset]) -> list[dt.date]:
-    """The listing dates of the items listed now, oldest first."""
-    rows = session.exec(
-        select(model.listed_at).where(model.status == ListingStatus.LISTED, col(model.listed_at).is_not(None))
-    ).all()
-    return sorted(at.date() for at in rows if at is not None)
 
 
 def _month(day: dt.date) -> str:
@@ -185,15 +176,12 @@ def _top(rows: Any, limit: int | None = None) -> list[tuple[Any, int]]:
 
 def breakdowns(session: Session) -> dict[str, list[dict[str, Any]]]:
     """Listed products by provider, product type and licence, and listed datasets by provider."""
-    listed_p = DataProduct.status == ListingStatus.LISTED
-    orgs = {o.id: o for o in session.exec(select(Organization))}
+    orgs = organization_queries.organizations_by_id(session)
     by_provider: dict[int, dict[str, Any]] = {}
-    for model, key in ((DataProduct, "products"), (Dataset, "datasets")):
-        for org_id, n in session.exec(
-            select(model.provider_id, func.count())
-            .where(model.status == ListingStatus.LISTED)
-            .group_by(model.provider_id)
-        ).all():
+    for counts, key in zip(
+        organization_queries.listed_counts_by_provider(session), ("products", "datasets"), strict=True
+    ):
+        for org_id, n in counts.items():
             org = orgs[org_id]
             entry = by_provider.setdefault(
                 org_id,
@@ -207,16 +195,10 @@ def breakdowns(session: Session) -> dict[str, list[dict[str, Any]]]:
                 },
             )
             entry[key] = n
-    types = session.exec(
-        select(DataProduct.product_type, func.count()).where(listed_p).group_by(DataProduct.product_type)
-    ).all()
-    licences = {lc.id: lc for lc in session.exec(select(Licence))}
-    by_licence = session.exec(
-        select(DataProduct.licence_id, func.count()).where(listed_p).group_by(DataProduct.licence_id)
-    ).all()
-    uses = session.exec(
-        select(DataProduct.use_category, func.count()).where(listed_p).group_by(DataProduct.use_category)
-    ).all()
+    types = product_queries.listed_count_by_type(session)
+    licences = licences_by_id(session)
+    by_licence = product_queries.listed_count_by_licence(session)
+    uses = product_queries.listed_count_by_use(session)
     return {
         "provider": sorted(by_provider.values(), key=lambda e: (-(e["products"] + e["datasets"]), e["id"])),
         "product_type": [{"value": value, "products": n} for value, n in _top(types)],
@@ -248,27 +230,13 @@ def usage(session: Session, today: dt.date, limit: int = 10) -> dict[str, Any]:
     totals = {"product": 0, "dataset": 0}
     for kind, _key, n in views:
         totals[kind] = totals.get(kind, 0) + int(n)
-    public = tuple(PUBLIC_STATES)  # the figures are public: they name only what the public may see
+    # the figures are public: they name only what the public may see
     titles = {
-        "product": dict(
-            session.exec(
-                select(DataProduct.slug, DataProduct.title).where(col(DataProduct.status).in_(public))
-            ).all()
-        ),
-        "dataset": dict(
-            session.exec(select(Dataset.code, Dataset.title).where(col(Dataset.status).in_(public))).all()
-        ),
+        "product": product_queries.public_titles(session),
+        "dataset": dataset_queries.public_titles(session),
     }
     viewed = _top(((kind, key), n) for kind, key, n in views if key in titles.get(kind, {}))
-    requested = _top(
-        session.exec(
-            select(DataProduct.slug, func.count())
-            .join(AccessRequest, AccessRequest.product_id == DataProduct.id)
-            .where(col(DataProduct.status).in_(public))
-            .group_by(DataProduct.slug)
-        ).all(),
-        limit,
-    )
+    requested = _top(request_counts_by_public_product(session), limit)
     return {
         "days": USAGE_DAYS,
         "views": totals,

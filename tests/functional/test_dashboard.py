@@ -31,7 +31,8 @@ from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import AccessRequest
 from catalog.settings import Settings
-from catalog.stats.models import SiteSetting, ViewCount
+from catalog.site_settings.models import SiteSetting
+from catalog.stats.models import ViewCount
 from tests.conftest import catalog_env, make_settings
 
 PASSWORD = "淮安数据港-test-2026"

@@ -26,6 +26,7 @@ from catalog.accounts import auth
 from catalog.accounts.models import Organization
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
+from catalog.bulk_import import services as imports
 from catalog.cli import main
 from catalog.datasets.models import Dataset
 from catalog.indexing.indexer import Indexer
@@ -33,7 +34,7 @@ from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.seeding import load_seed
 from catalog.settings import Settings
-from catalog.stats import exports, imports
+from catalog.stats import exports
 from tests.conftest import SEED_DIR, make_settings
 
 PASSWORD = "淮安数据港-test-2026"

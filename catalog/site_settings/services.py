@@ -18,7 +18,7 @@ from catalog.i18n import N_
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.settings import Settings
-from catalog.stats.models import SiteSetting
+from catalog.site_settings.models import SiteSetting
 from catalog.vocabularies import PriceModel
 
 MAX_TARGET = 1_000_000

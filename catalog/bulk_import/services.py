@@ -13,21 +13,23 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel, select
 
-from catalog.accounts.models import Organization
+from catalog.accounts.queries import slugs_codes_suspended
 from catalog.audit import services as audit
-from catalog.datasets.models import Dataset, DatasetCreate
+from catalog.bulk_import.files import Row, Table, Unreadable, as_text, cell_value, is_empty, read_file
+from catalog.datasets import queries as dataset_queries
+from catalog.datasets.models import DatasetCreate
 from catalog.datasets.services import import_dataset
 from catalog.errors import Invalid
 from catalog.i18n import N_
-from catalog.licences.models import Licence
+from catalog.licences.queries import licence_codes
 from catalog.permissions import Actor, can_import_catalog, require, require_write
+from catalog.products import queries as product_queries
 from catalog.products.models import DataProduct, ProductCreate
 from catalog.products.services import import_product
-from catalog.sectors.models import Sector
+from catalog.sectors.queries import sector_slugs
 from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
-from catalog.stats.import_files import Row, Table, Unreadable, as_text, cell_value, is_empty, read_file
 from catalog.validation import FIELD_MESSAGES, holds_nul
 
 IMPORT_KINDS = ("products", "datasets")
@@ -223,14 +225,14 @@ class _Checker:
 
     def __init__(self, session: Session, spec: Kind, report: ImportReport) -> None:
         self.session, self.spec, self.report = session, spec, report
-        orgs = session.exec(select(Organization.slug, Organization.code, Organization.suspended)).all()
+        orgs = slugs_codes_suspended(session)
         self.org_slugs = {slug for slug, _, _ in orgs}
         self.org_by_code = {code: slug for slug, code, _ in orgs if code}
         self.suspended = {slug for slug, _, suspended in orgs if suspended}
-        self.sectors = set(session.exec(select(Sector.slug)))
+        self.sectors = sector_slugs(session)
         if spec is PRODUCTS:
-            self.licences = set(session.exec(select(Licence.code)))
-            self.datasets = set(session.exec(select(Dataset.code)))
+            self.licences = set(licence_codes(session).values())
+            self.datasets = dataset_queries.dataset_codes(session)
 
     def problem(self, row: Row, column: str, message: str, **params: Any) -> None:
         params = {k: str(v) for k, v in params.items()}
@@ -392,14 +394,12 @@ class _Checker:
                 first[value] = item.row.line
 
     def _existing_keys(self, keys: list[str]) -> set[str]:
-        column = DataProduct.slug if self.spec is PRODUCTS else Dataset.code
-        return set(self.session.exec(select(column).where(col(column).in_(keys))))
+        if self.spec is PRODUCTS:
+            return product_queries.taken_slugs(self.session, keys)
+        return dataset_queries.dataset_codes(self.session, keys)
 
     def _existing_listing_nos(self, numbers: list[str]) -> set[str]:
-        found = self.session.exec(
-            select(DataProduct.listing_no).where(col(DataProduct.listing_no).in_(numbers))
-        )
-        return {n for n in found if n}
+        return product_queries.taken_listing_nos(self.session, numbers)
 
 
 # --- writing --------------------------------------------------------------------------------------

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from catalog.accounts.models import Organization
+from catalog.accounts.queries import organization_names
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor, can_review, require
-from catalog.products.models import DataProduct, ProductRevision
+from catalog.products import queries as products
+from catalog.products.models import DataProduct
 from catalog.settings import Settings
-from catalog.stats.site import SiteConfig, site_config
+from catalog.site_settings.services import SiteConfig, site_config
 from catalog.vocabularies import PriceModel, UseCategory
 
 # listed and on the way to it: a reviewer sees a problem before the listing, not after
@@ -111,17 +112,15 @@ def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[Pr
     """Every product in review, publicity or listed whose price is out of line, by provider and title."""
     require(can_review(actor), actor, "only reviewers and administrators see the pricing check")
     config = site_config(session, settings)
-    orgs = dict(session.exec(select(Organization.id, Organization.name)).all())
+    orgs = organization_names(session)
     checked: list[tuple[DataProduct, Price, str]] = [
         (p, Price(p.use_category, p.price_model, p.price, p.price_unit), p.status)
-        for p in session.exec(select(DataProduct).where(col(DataProduct.status).in_(CHECKED_STATES)))
+        for p in products.products_in(session, CHECKED_STATES)
     ]
     # a listed product's new version in review: its new price is checked before it goes public
-    for revision, product in session.exec(
-        select(ProductRevision, DataProduct)
-        .join(DataProduct, DataProduct.id == ProductRevision.product_id)
-        .where(col(ProductRevision.status).in_((ListingStatus.SUBMITTED, ListingStatus.IN_REVIEW)))
-    ).all():
+    for revision, product in products.new_versions_in(
+        session, (ListingStatus.SUBMITTED, ListingStatus.IN_REVIEW)
+    ):
         checked.append((product, _price_of(revision.data), "new_version"))
     flags = []
     for product, price, status in checked:

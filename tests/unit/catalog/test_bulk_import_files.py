@@ -10,10 +10,10 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from catalog.bulk_import.files import Unreadable, read_file
 from catalog.datasets.models import DatasetCreate
 from catalog.products.models import ProductCreate
 from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
-from catalog.stats.import_files import Unreadable, read_file
 
 
 def test_csv_rows_are_named_by_the_physical_line_they_start_on() -> None:

@@ -1,0 +1,307 @@
+"""Reads of products that other packages need, each in a fixed number of queries whatever the number
+of products: the doors that show the whole catalog (DCAT-AP, the Dataspace Protocol catalog) read
+here instead of the product tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from catalog.accounts.models import Organization
+from catalog.accounts.services import organization_ref
+from catalog.datasets.models import Dataset, DatasetRef
+from catalog.licences.models import Licence
+from catalog.licences.services import licence_public
+from catalog.listings.queries import ever_listed_ids
+from catalog.listings.search import rows_in_order
+from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
+from catalog.listings.urls import dataset_url
+from catalog.permissions import Actor
+from catalog.products.models import (
+    DataProduct,
+    ProductDetail,
+    ProductRevision,
+    ProductSector,
+    ProductSource,
+    VersionEntry,
+)
+from catalog.products.revisions import review_queue
+from catalog.products.services import summarize
+from catalog.sectors.models import Sector
+
+
+class VersionInReview(BaseModel):
+    """A submitted new version of a listed product, as the reviewers' queue shows it."""
+
+    slug: str
+    title: str
+    title_en: str
+    change_summary: str
+    submitted_at: dt.datetime | None
+
+
+def versions_in_review(session: Session, actor: Actor) -> list[VersionInReview]:
+    """Submitted new versions, longest waiting first (reviewers only)."""
+    return [
+        VersionInReview(
+            slug=product.slug,
+            title=product.title,
+            title_en=product.title_en,
+            change_summary=revision.change_summary,
+            submitted_at=revision.submitted_at,
+        )
+        for product, revision in review_queue(session, actor)
+    ]
+
+
+def listed_product_details(session: Session) -> list[ProductDetail]:
+    """Every listed product, oldest listing first, as the public product page shows it."""
+    products = session.exec(
+        select(DataProduct)
+        .where(DataProduct.status == ListingStatus.LISTED)
+        .order_by(col(DataProduct.listed_at), col(DataProduct.id))
+    ).all()
+    return product_details(session, products)
+
+
+def product_details(session: Session, products: Sequence[DataProduct]) -> list[ProductDetail]:
+    """Everything about each of ``products`` (``get_product``'s answer for each), in six queries."""
+    if not products:
+        return []
+    ids = [p.id for p in products]
+    summaries = summarize(session, products)
+    sources = _source_datasets(session, ids)
+    licences = {
+        lic.id: licence_public(lic)
+        for lic in session.exec(select(Licence).where(col(Licence.id).in_({p.licence_id for p in products})))
+    }
+    versions = _version_histories(session, [p for p in products if p.status in REVIEWED_STATES])
+    return [
+        ProductDetail(
+            **summary.model_dump(),
+            versions=versions.get(product.id, []),
+            sample_name=product.sample_name,
+            sample_preview=product.sample_preview,
+            registration_code=product.registration_code,
+            description=product.description,
+            description_en=product.description_en,
+            source_datasets=sources.get(product.id, []),
+            tags=product.tags,
+            scenarios=product.scenarios,
+            update_frequency=product.update_frequency,
+            source_type=product.source_type,
+            security_grade=product.security_grade,
+            personal_info=product.personal_info,
+            deidentification=product.deidentification,
+            permitted_purpose=product.permitted_purpose,
+            usage_term_months=product.usage_term_months,
+            other_restrictions=product.other_restrictions,
+            extra_terms=product.extra_terms,
+            use_category=product.use_category,
+            license_detail=licences[product.licence_id],
+            schema_fields=product.field_schema,
+            input_fields=product.input_fields,
+            output_fields=product.output_fields,
+            version=product.version,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+        for product, summary in zip(products, summaries, strict=True)
+    ]
+
+
+def _source_datasets(
+    session: Session, product_ids: Sequence[int | None]
+) -> dict[int | None, list[DatasetRef]]:
+    """Each product's source datasets by code, with their providers."""
+    found: dict[int | None, list[DatasetRef]] = {}
+    for product_id, d, o in session.exec(
+        select(ProductSource.product_id, Dataset, Organization)
+        .join(Dataset, col(Dataset.id) == ProductSource.dataset_id)
+        .join(Organization, col(Organization.id) == Dataset.provider_id)
+        .where(col(ProductSource.product_id).in_(product_ids))
+        .order_by(col(ProductSource.product_id), col(Dataset.code))
+    ):
+        found.setdefault(product_id, []).append(
+            DatasetRef(
+                id=d.code,
+                title=d.title,
+                title_en=d.title_en,
+                provider=organization_ref(o),
+                url=dataset_url(d.code),
+            )
+        )
+    return found
+
+
+def _version_histories(
+    session: Session, products: Sequence[DataProduct]
+) -> dict[int | None, list[VersionEntry]]:
+    """Each product's versions, newest first: the approved new versions, then the first listing."""
+    approved: dict[int | None, list[ProductRevision]] = {p.id: [] for p in products}
+    if products:
+        for revision in session.exec(
+            select(ProductRevision)
+            .where(col(ProductRevision.product_id).in_(approved), ProductRevision.status == "approved")
+            .order_by(col(ProductRevision.id).desc())
+        ):
+            approved[revision.product_id].append(revision)
+    histories: dict[int | None, list[VersionEntry]] = {}
+    for product in products:
+        revisions = approved[product.id]
+        entries = [
+            VersionEntry(version=r.version, date=r.decided_at, summary=r.change_summary) for r in revisions
+        ]
+        first = revisions[-1].base_version if revisions else product.version
+        histories[product.id] = [*entries, VersionEntry(version=first, date=product.listed_at, summary="")]
+    return histories
+
+
+# --- every product, for the exports ---------------------------------------------------------------
+def all_products(session: Session) -> list[DataProduct]:
+    """Every product in every state, in the order they were created."""
+    return list(session.exec(select(DataProduct).order_by(col(DataProduct.id))))
+
+
+def sector_slugs_by_product(session: Session) -> dict[int, list[str]]:
+    """The slugs of each product's sectors, sorted, by the product's id."""
+    return _sorted_lists(
+        session.exec(
+            select(ProductSector.product_id, Sector.slug).join(
+                Sector, col(Sector.id) == ProductSector.sector_id
+            )
+        )
+    )
+
+
+def source_codes_by_product(session: Session) -> dict[int, list[str]]:
+    """The codes of each product's source datasets, sorted, by the product's id."""
+    return _sorted_lists(
+        session.exec(
+            select(ProductSource.product_id, Dataset.code).join(
+                Dataset, col(Dataset.id) == ProductSource.dataset_id
+            )
+        )
+    )
+
+
+def _sorted_lists(pairs: Iterable[tuple[int, str]]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+# --- for the disclosure report --------------------------------------------------------------------
+def ever_listed_products(session: Session) -> list[DataProduct]:
+    """Products that have been listed at some time: listed now, or with a listing behind them; by
+    listing number."""
+    return list(
+        session.exec(
+            select(DataProduct)
+            .where(
+                col(DataProduct.status).in_((ListingStatus.LISTED, ListingStatus.DELISTED))
+                | col(DataProduct.id).in_(ever_listed_ids("product"))
+            )
+            .order_by(col(DataProduct.listing_no), col(DataProduct.id))
+        )
+    )
+
+
+def source_datasets_by_product(
+    session: Session, product_ids: Sequence[int | None]
+) -> dict[int, list[Dataset]]:
+    """The source datasets of each of ``product_ids``, by the product's id."""
+    sources: dict[int, list[Dataset]] = {}
+    for product_id, dataset in session.exec(
+        select(ProductSource.product_id, Dataset)
+        .join(Dataset, col(Dataset.id) == ProductSource.dataset_id)
+        .where(col(ProductSource.product_id).in_(product_ids))
+    ).all():
+        sources.setdefault(product_id, []).append(dataset)
+    return sources
+
+
+# --- for the pricing check ------------------------------------------------------------------------
+def products_in(session: Session, states: Iterable[str]) -> list[DataProduct]:
+    """The products in any of ``states``."""
+    return list(session.exec(select(DataProduct).where(col(DataProduct.status).in_(tuple(states)))))
+
+
+def new_versions_in(session: Session, states: Iterable[str]) -> list[tuple[ProductRevision, DataProduct]]:
+    """The new versions in any of ``states``, each with its product."""
+    rows = session.exec(
+        select(ProductRevision, DataProduct)
+        .join(DataProduct, col(DataProduct.id) == ProductRevision.product_id)
+        .where(col(ProductRevision.status).in_(tuple(states)))
+    )
+    return list(rows.all())
+
+
+# --- for the figures ------------------------------------------------------------------------------
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many products are in each state (states without any are left out)."""
+    rows = session.exec(select(DataProduct.status, func.count()).group_by(col(DataProduct.status)))
+    return dict(rows.all())
+
+
+def listed_dates(session: Session) -> list[dt.datetime]:
+    """When each product listed now was listed (those without a date left out), in no order."""
+    rows = session.exec(
+        select(DataProduct.listed_at).where(
+            DataProduct.status == ListingStatus.LISTED, col(DataProduct.listed_at).is_not(None)
+        )
+    )
+    return [at for at in rows if at is not None]
+
+
+def listed_count_by_type(session: Session) -> list[tuple[str, int]]:
+    """How many listed products there are of each product type."""
+    return _listed_count_by(session, DataProduct.product_type)
+
+
+def listed_count_by_licence(session: Session) -> list[tuple[int, int]]:
+    """How many listed products there are under each licence, by the licence's id."""
+    return _listed_count_by(session, DataProduct.licence_id)
+
+
+def listed_count_by_use(session: Session) -> list[tuple[str, int]]:
+    """How many listed products there are for each use category."""
+    return _listed_count_by(session, DataProduct.use_category)
+
+
+def _listed_count_by(session: Session, column: Any) -> list[Any]:
+    query = select(column, func.count()).where(DataProduct.status == ListingStatus.LISTED).group_by(column)
+    return list(session.exec(query).all())
+
+
+def public_titles(session: Session) -> dict[str, str]:
+    """The title of each public (listed or in publicity) product, by slug."""
+    query = select(DataProduct.slug, DataProduct.title).where(
+        col(DataProduct.status).in_(tuple(PUBLIC_STATES))
+    )
+    return dict(session.exec(query).all())
+
+
+# --- for the bulk import --------------------------------------------------------------------------
+def taken_slugs(session: Session, slugs: Sequence[str]) -> set[str]:
+    """Those of ``slugs`` that products have."""
+    return set(session.exec(select(DataProduct.slug).where(col(DataProduct.slug).in_(slugs))))
+
+
+def taken_listing_nos(session: Session, numbers: Sequence[str]) -> set[str]:
+    """Those of the listing ``numbers`` that products have."""
+    found = session.exec(select(DataProduct.listing_no).where(col(DataProduct.listing_no).in_(numbers)))
+    return {n for n in found if n}
+
+
+# --- for the CKAN door ----------------------------------------------------------------------------
+def listed_in_order(session: Session, slugs: Sequence[str]) -> list[DataProduct]:
+    """The products of ``slugs`` still listed in the database, in that order (the index that found
+    them may be a moment behind a change)."""
+    return rows_in_order(session, DataProduct.slug, slugs, ListingStatus.LISTED)

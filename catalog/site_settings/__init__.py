@@ -1,0 +1,1 @@
+"""Site settings that administrators change on /admin/settings: the targets and the price caps."""

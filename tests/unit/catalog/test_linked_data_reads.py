@@ -1,0 +1,89 @@
+"""The linked-data doors read the whole catalog in a fixed number of statements: the DCAT-AP export
+(``/catalog.ttl``, ``/catalog.jsonld``) and the Dataspace Protocol catalog send as many statements for
+the seeded catalog as for one with more products, datasets and providers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlmodel import Session
+
+from catalog import db
+from catalog.bulk_import import services as imports
+from catalog.interop.dcat import read_catalog
+from catalog.interop.rdf import catalog_version, listed_products
+from catalog.permissions import SYSTEM
+from catalog.settings import Settings
+from catalog.stats import exports
+
+ADDED = 12  # products added to the seeded catalog, and as many datasets
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    """The statements ``engine`` sends inside the block."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def whole_catalog(session: Session) -> Any:
+    """What the DCAT-AP export reads for one catalog version."""
+    catalog_version(session)
+    return read_catalog(session, listed_products(session))
+
+
+def statements_of(engine: Engine, read: Callable[[Session], Any]) -> tuple[int, Any]:
+    with Session(engine) as session, counted(engine) as statements:
+        value = read(session)
+    return len(statements), value
+
+
+def add_listed_items(engine: Engine, settings: Settings) -> None:
+    """``ADDED`` more listed products and datasets, copies of seeded ones under new names, through the
+    bulk import; the products name new source datasets, so each brings its own relations."""
+    with Session(engine) as session:
+        products = json.loads(exports.export(session, SYSTEM, settings, "products", "json"))
+        datasets = json.loads(exports.export(session, SYSTEM, settings, "datasets", "json"))
+    products = [p for p in products if p["status"] == "listed"][:ADDED]
+    datasets = [d for d in datasets if d["status"] == "listed"][:ADDED]
+    for n, (product, dataset) in enumerate(zip(products, datasets, strict=True)):
+        dataset.update(code=f"HA-COUNT-{n:03d}")
+        product.update(id=f"counted-product-{n}", listing_no="", source_datasets=[dataset["code"]])
+    with db.session_scope(engine) as session:
+        for kind, items in (("datasets", datasets), ("products", products)):
+            content = json.dumps(items, ensure_ascii=False).encode()
+            report = imports.import_file(session, SYSTEM, f"{kind}.json", content, kind)
+            assert report.imported == len(items) == ADDED, report.problems
+
+
+def test_the_dcat_export_reads_the_catalog_in_a_fixed_number_of_statements(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    seeded, before = statements_of(seeded_engine, whole_catalog)
+    add_listed_items(seeded_engine, seeded_settings)
+    grown, after = statements_of(seeded_engine, whole_catalog)
+    assert len(after.products) == len(before.products) + ADDED
+    assert len(after.datasets) == len(before.datasets) + ADDED
+    assert grown == seeded, f"{seeded} statements for the seeded catalog, {grown} with {ADDED} more"
+
+
+def test_the_dsp_catalog_reads_the_listed_products_in_a_fixed_number_of_statements(
+    seeded_engine: Engine, seeded_settings: Settings
+) -> None:
+    seeded, before = statements_of(seeded_engine, listed_products)
+    add_listed_items(seeded_engine, seeded_settings)
+    grown, after = statements_of(seeded_engine, listed_products)
+    assert len(after) == len(before) + ADDED
+    assert grown == seeded, f"{seeded} statements for the seeded catalog, {grown} with {ADDED} more"
