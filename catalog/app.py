@@ -27,7 +27,7 @@ from catalog.admin import routes as admin_routes
 from catalog.audit import routes as audit_routes
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
-from catalog.errors import CatalogError, NotFound
+from catalog.errors import CatalogError, ServerError, for_http_status
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
 from catalog.interop import ckan, datapackage, dcat, dsp, feeds, openapi
@@ -138,19 +138,14 @@ async def _catalog_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    error = NotFound("no such page") if exc.status_code == 404 else CatalogError(str(exc.detail))
-    error.status = exc.status_code
-    if exc.status_code == 405:
-        error.code = "method_not_allowed"
-    elif exc.status_code == 400:  # e.g. a multipart body without its boundary
-        error.code = "bad_request"
+    message = "no such page" if exc.status_code == 404 else str(exc.detail)
+    error = for_http_status(exc.status_code, message)  # 400: e.g. a multipart body without its boundary
     return await _catalog_error(request, error)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    error = CatalogError("the server failed to answer this request; it has been logged")
-    error.code, error.status = "server_error", 500
+    error = ServerError("the server failed to answer this request; it has been logged")
     if is_api(request):
         response = json_response(error_body(error), status=500)
     else:

@@ -19,7 +19,7 @@ from catalog import db
 from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
-from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
@@ -83,9 +83,7 @@ def check_needs(step: workflow.Transition, reason: str, checklist: dict[str, boo
     if step.needs_checklist:
         missing = {name: text for name, text in workflow.CHECKLIST.items() if not checklist.get(name)}
         if missing:
-            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
-            error.code = "checklist_incomplete"
-            raise error
+            raise ChecklistIncomplete(N_("Complete the review checklist to approve."), fields=missing)
 
 
 def step_views(steps: list[workflow.Transition]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from catalog import db
 from catalog.accounts import mail
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
-from catalog.errors import CatalogError, Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import Duplicate, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.listings.models import Notification
@@ -200,11 +200,9 @@ def create_request(
         )
     ).first()
     if open_one is not None:
-        error = CatalogError(
+        raise Duplicate(
             N_("Your organization has an open request for this product."), existing=f"/requests/{open_one.id}"
         )
-        error.code, error.status = "duplicate", 409
-        raise error
     licence = session.get(Licence, product.licence_id)
     now = utcnow()
     request = AccessRequest(
@@ -232,9 +230,7 @@ def create_request(
         with session.begin_nested():  # the database's one-open-request index settles a race
             session.flush()
     except IntegrityError:
-        error = CatalogError(N_("Your organization has an open request for this product."))
-        error.code, error.status = "duplicate", 409
-        raise error from None
+        raise Duplicate(N_("Your organization has an open request for this product.")) from None
     if attachment is not None and store is not None:
         target = store[0] / "requests" / str(request.id) / f"attachment{suffix}"
         db.write_on_commit(session, target, attachment[1])
