@@ -19,9 +19,9 @@ from catalog.datasets.models import (
     DatasetSector,
     DatasetSummary,
 )
-from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
-from catalog.listings import search
+from catalog.listings import search, states
 from catalog.listings.filters import DatasetFilters
 from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.listings.urls import dataset_url, product_url
@@ -87,9 +87,6 @@ def _save(session: Session, dataset: Dataset, sectors: list[Sector]) -> None:
     session.flush()
 
 
-EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
-
-
 def create_dataset_draft(session: Session, actor: Actor, data: DatasetCreate) -> DatasetDetail:
     """A new draft resource of a department the actor owns."""
     require_write(actor)
@@ -109,10 +106,7 @@ def dataset_input(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     dataset = session.exec(select(Dataset).where(Dataset.code == code)).first()
     if dataset is None or not can_manage_listings_of(actor, dataset.provider_id):
         raise NotFound(f"no dataset {code!r}")
-    if dataset.status not in EDITABLE_STATES:
-        raise InvalidTransition(
-            f"a dataset in state {dataset.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
-        )
+    states.check_editable("dataset", dataset)
     provider = session.get(Organization, dataset.provider_id)
     sectors = session.exec(
         select(Sector.slug)

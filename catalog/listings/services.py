@@ -21,7 +21,7 @@ from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
 from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
-from catalog.listings import workflow
+from catalog.listings import states, workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
@@ -420,10 +420,7 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
         steps=step_views(available(actor, item)),
         timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
         editable=can_manage_listings_of(actor, item.provider_id)
-        and (
-            item.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED)
-            or (kind == "product" and item.status == ListingStatus.LISTED)  # as a new version
-        ),
+        and (states.is_editable(item) or (kind == "product" and states.is_listed(item))),  # a new version
     )
 
 

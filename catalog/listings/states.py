@@ -1,9 +1,17 @@
-"""Listing states and which of them the public may see."""
+"""Listing states and the rules that read them: which the public may see (``is_public``/``public``),
+which are listed (``is_listed``/``listed``), which the owner edits (``check_editable``) and that core
+data is never listed (``check_not_core``). A rule has a predicate for rows already read and, where
+queries need it, an SQL expression of the same rule beside it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement
+
+from catalog.errors import InvalidTransition
 
 
 class ListingStatus(StrEnum):
@@ -23,3 +31,49 @@ FIRST_LISTING = dt.date(2020, 1, 1)  # no listing in any catalog this one takes 
 PUBLIC_STATES = frozenset({ListingStatus.LISTED, ListingStatus.PUBLICITY})
 # States in which an item has been through review and carries a listing date.
 REVIEWED_STATES = frozenset({ListingStatus.PUBLICITY, ListingStatus.LISTED, ListingStatus.DELISTED})
+
+
+class HasStatus(Protocol):
+    status: str
+
+
+def is_public(item: HasStatus) -> bool:
+    """Anyone sees it, and search holds it: listed, or in its publicity period."""
+    return item.status in PUBLIC_STATES
+
+
+def public(model: Any) -> ColumnElement[bool]:
+    """``is_public`` as an SQL condition on a product or dataset table."""
+    return model.status.in_(sorted(PUBLIC_STATES))
+
+
+def is_listed(item: HasStatus) -> bool:
+    """Listed: requestable, counted toward the targets, exported (CKAN, DCAT); publicity is not yet."""
+    return item.status == ListingStatus.LISTED
+
+
+def listed(model: Any) -> ColumnElement[bool]:
+    """``is_listed`` as an SQL condition on a product or dataset table."""
+    return model.status == ListingStatus.LISTED  # type: ignore[no-any-return]
+
+
+def is_reachable(item: HasStatus) -> bool:
+    """Public, or delisted: a delisted item stays at its address (with a notice) for whoever has it."""
+    return is_public(item) or item.status == ListingStatus.DELISTED
+
+
+# The states in which the owner edits an item itself: its drafts and what review sent back. A listed
+# product is edited as a new version (``products/revisions.py``); nothing else is edited.
+EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
+
+
+def is_editable(item: HasStatus) -> bool:
+    """Whether the owner edits the item itself now."""
+    return item.status in EDITABLE_STATES
+
+
+def check_editable(kind: str, item: HasStatus, message: str | None = None) -> None:
+    """409 ``invalid_transition`` (with the editable states) unless the owner edits the item itself now."""
+    if not is_editable(item):
+        message = message or f"a {kind} in state {item.status} is not edited directly"
+        raise InvalidTransition(message, allowed=sorted(EDITABLE_STATES))

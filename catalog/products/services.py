@@ -15,11 +15,11 @@ from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset, DatasetRef
-from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
-from catalog.listings import quality, search
+from catalog.listings import quality, search, states
 from catalog.listings.filters import ProductFilters
 from catalog.listings.quality import QualityReport
 from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
@@ -110,10 +110,6 @@ def _save(session: Session, product: DataProduct, sectors: list[Sector], sources
 
 FIXED = ("slug", "provider", "status", "listed_at")  # what an owner's edit never changes
 
-# States in which the owner edits the product itself (a listed product's edits become a new version,
-# which comes later: until then it is delisted to be edited).
-EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
-
 
 def create_draft(
     session: Session, actor: Actor, data: ProductCreate, key: str | None = None
@@ -167,10 +163,7 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     product = _visible_product(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
-    if product.status not in EDITABLE_STATES:
-        raise InvalidTransition(
-            f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
-        )
+    states.check_editable("product", product)
     before = product_input(session, product)
     changes = {k: v for k, v in changes.items() if k not in FIXED}
     data = parse(ProductCreate, {**before, **changes})
@@ -200,10 +193,7 @@ def draft_input(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
     product = _visible_product(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
-    if product.status not in EDITABLE_STATES:
-        raise InvalidTransition(
-            f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
-        )
+    states.check_editable("product", product)
     return product_input(session, product)
 
 
