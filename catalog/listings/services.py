@@ -120,10 +120,7 @@ def transition(
         raise _no_such_step(actor, kind, item, request.to)
     if not may(actor, step, item):
         raise Forbidden(N_("Your role may not make this change."))
-    if item.security_grade == "core" and step.target in (ListingStatus.SUBMITTED, ListingStatus.PUBLICITY):
-        raise Invalid(
-            N_("Core data cannot be listed."), fields={"security_grade": N_("Core data cannot be listed.")}
-        )
+    states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
     _apply(session, settings, actor, kind, item, step, request)
     return timeline(session, kind, item.id)  # type: ignore[arg-type]

@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement
 
-from catalog.errors import InvalidTransition
+from catalog.errors import Invalid, InvalidTransition
+from catalog.i18n import N_
+from catalog.vocabularies import SecurityGrade
 
 
 class ListingStatus(StrEnum):
@@ -77,3 +79,21 @@ def check_editable(kind: str, item: HasStatus, message: str | None = None) -> No
     if not is_editable(item):
         message = message or f"a {kind} in state {item.status} is not edited directly"
         raise InvalidTransition(message, allowed=sorted(EDITABLE_STATES))
+
+
+# Core data (核心数据) is never listed nor used: no product is made of it, and a dataset of that grade
+# stays in its owner's editable states (a draft may record it): it is never submitted, so never listed.
+CORE_DATA_REFUSED = N_("Core data cannot be listed.")
+
+
+def core_data_refused(kind: str, security_grade: str, status: str) -> bool:
+    """Whether a ``kind`` item of this grade would be listed or used in ``status``."""
+    if security_grade != SecurityGrade.CORE:
+        return False
+    return kind == "product" or status not in EDITABLE_STATES
+
+
+def check_not_core(kind: str, security_grade: str, status: str) -> None:
+    """422 ``invalid`` on the security grade when core data would be listed or used."""
+    if core_data_refused(kind, security_grade, status):
+        raise Invalid(CORE_DATA_REFUSED, fields={"security_grade": CORE_DATA_REFUSED})

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from catalog.errors import InvalidTransition
+from catalog.errors import Invalid, InvalidTransition
 from catalog.listings import states
 from catalog.listings.states import ListingStatus as S
 
@@ -26,3 +26,13 @@ def test_the_owner_edits_drafts_and_what_review_sent_back_only() -> None:
         states.check_editable("dataset", item(S.SUBMITTED))
     assert refused.value.code == "invalid_transition"
     assert refused.value.allowed == sorted(states.EDITABLE_STATES)
+
+
+def test_core_data_is_never_listed_nor_made_into_a_product() -> None:
+    assert states.core_data_refused("product", "core", S.DRAFT)
+    assert not states.core_data_refused("dataset", "core", S.DRAFT)  # a draft may record it
+    assert all(states.core_data_refused("dataset", "core", s) for s in S if s not in states.EDITABLE_STATES)
+    assert not any(states.core_data_refused(kind, "important", S.LISTED) for kind in ("product", "dataset"))
+    with pytest.raises(Invalid) as refused:
+        states.check_not_core("dataset", "core", S.SUBMITTED)
+    assert refused.value.code == "invalid" and list(refused.value.fields) == ["security_grade"]
