@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog.errors import Forbidden, Unauthorized
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,11 @@ def can_see_all_states(actor: Actor) -> bool:
     return actor.is_admin or actor.is_reviewer
 
 
-def can_view_listing(actor: Actor, status: str, provider_id: int) -> bool:
-    """Public states are visible to all, and a delisted item stays reachable at its address (with a
-    notice); the rest only to the provider's members and reviewers."""
-    if status in PUBLIC_STATES or status == ListingStatus.DELISTED or can_see_all_states(actor):
+def can_view_listing(actor: Actor, provider_id: int, *, reachable: bool) -> bool:
+    """A ``reachable`` item (public, or delisted and still at its address: ``listings.states.is_reachable``,
+    which the caller reads, this layer knowing no listing states) is visible to all; the rest only to
+    the provider's members and reviewers."""
+    if reachable or can_see_all_states(actor):
         return True
     return provider_id in actor.organizations
 

@@ -208,7 +208,9 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
 def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
     """Everything about one dataset the actor may see, with the listed products built on it."""
     dataset = session.exec(select(Dataset).where(Dataset.code == code)).first()
-    if dataset is None or not can_view_listing(actor, dataset.status, dataset.provider_id):
+    if dataset is None or not can_view_listing(
+        actor, dataset.provider_id, reachable=states.is_reachable(dataset)
+    ):
         raise NotFound(f"no dataset {code!r}")
     summary = summarize(session, [dataset])[0]
     products = session.exec(

@@ -57,7 +57,7 @@ def find_item(session: Session, actor: Actor, kind: str, key: str) -> Item:
     model = MODELS[kind]
     column = DataProduct.slug if model is DataProduct else Dataset.code
     item = session.exec(select(model).where(column == key)).first()  # type: ignore[arg-type]
-    if item is None or not can_view_listing(actor, item.status, item.provider_id):
+    if item is None or not can_view_listing(actor, item.provider_id, reachable=states.is_reachable(item)):
         raise NotFound(f"no {kind} {key!r}")
     return item
 

@@ -1,5 +1,5 @@
-"""Listing states and the rules that read them: which the public may see (``is_public``/``public``),
-which are listed (``is_listed``/``listed``), which the owner edits (``check_editable``) and that core
+"""Listing states and the rules that read them: which the public may see (``is_public``/``public_sql``),
+which are listed (``is_listed``/``listed_sql``), which the owner edits (``check_editable``) and that core
 data is never listed (``check_not_core``). A rule has a predicate for rows already read and, where
 queries need it, an SQL expression of the same rule beside it."""
 
@@ -39,29 +39,33 @@ class HasStatus(Protocol):
     status: str
 
 
-def is_public(item: HasStatus) -> bool:
-    """Anyone sees it, and search holds it: listed, or in its publicity period."""
-    return item.status in PUBLIC_STATES
+def _status(item: HasStatus | str) -> str:
+    return item if isinstance(item, str) else item.status
 
 
-def public(model: Any) -> ColumnElement[bool]:
+def is_public(item: HasStatus | str) -> bool:
+    """Anyone sees it, and search holds it: listed, or in its publicity period (an item or its status)."""
+    return _status(item) in PUBLIC_STATES
+
+
+def public_sql(model: Any) -> ColumnElement[bool]:
     """``is_public`` as an SQL condition on a product or dataset table."""
-    return model.status.in_(sorted(PUBLIC_STATES))
+    return model.status.in_(sorted(PUBLIC_STATES))  # type: ignore[no-any-return]
 
 
-def is_listed(item: HasStatus) -> bool:
+def is_listed(item: HasStatus | str) -> bool:
     """Listed: requestable, counted toward the targets, exported (CKAN, DCAT); publicity is not yet."""
-    return item.status == ListingStatus.LISTED
+    return _status(item) == ListingStatus.LISTED
 
 
-def listed(model: Any) -> ColumnElement[bool]:
+def listed_sql(model: Any) -> ColumnElement[bool]:
     """``is_listed`` as an SQL condition on a product or dataset table."""
     return model.status == ListingStatus.LISTED  # type: ignore[no-any-return]
 
 
-def is_reachable(item: HasStatus) -> bool:
+def is_reachable(item: HasStatus | str) -> bool:
     """Public, or delisted: a delisted item stays at its address (with a notice) for whoever has it."""
-    return is_public(item) or item.status == ListingStatus.DELISTED
+    return is_public(item) or _status(item) == ListingStatus.DELISTED
 
 
 # The states in which the owner edits an item itself: its drafts and what review sent back. A listed
@@ -69,9 +73,9 @@ def is_reachable(item: HasStatus) -> bool:
 EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
 
 
-def is_editable(item: HasStatus) -> bool:
+def is_editable(item: HasStatus | str) -> bool:
     """Whether the owner edits the item itself now."""
-    return item.status in EDITABLE_STATES
+    return _status(item) in EDITABLE_STATES
 
 
 def check_editable(kind: str, item: HasStatus, message: str | None = None) -> None:

@@ -80,7 +80,9 @@ def _resolve(
     sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
     sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
     if actor is not None:
-        sources = [d for d in sources if can_view_listing(actor, d.status, d.provider_id)]
+        sources = [
+            d for d in sources if can_view_listing(actor, d.provider_id, reachable=states.is_reachable(d))
+        ]
     problems = {}
     if provider is None:
         problems["provider"] = f"no organization {data.provider!r}"
@@ -376,7 +378,9 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
 
 def _visible_product(session: Session, actor: Actor, slug: str) -> DataProduct:
     product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
-    if product is None or not can_view_listing(actor, product.status, product.provider_id):
+    if product is None or not can_view_listing(
+        actor, product.provider_id, reachable=states.is_reachable(product)
+    ):
         raise NotFound(f"no data product {slug!r}")
     return product
 
