@@ -23,7 +23,7 @@ from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.listings import search, states
 from catalog.listings.filters import DatasetFilters
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
+from catalog.listings.states import ListingStatus, is_public, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.pagination import Page
@@ -217,7 +217,7 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
         select(DataProduct, Organization)
         .join(ProductSource, ProductSource.product_id == DataProduct.id)
         .join(Organization, Organization.id == DataProduct.provider_id)
-        .where(ProductSource.dataset_id == dataset.id, DataProduct.status == ListingStatus.LISTED)
+        .where(ProductSource.dataset_id == dataset.id, listed_sql(DataProduct))
         .order_by(DataProduct.listed_at.desc())  # type: ignore[union-attr]
     ).all()
     return DatasetDetail(
@@ -253,8 +253,8 @@ def search_documents(
     if dataset_ids is not None:
         query = query.where(Dataset.id.in_(dataset_ids))  # type: ignore[union-attr]
     datasets = session.exec(query).all()
-    listed = [d for d in datasets if d.status in PUBLIC_STATES]
-    gone = [f"dataset:{d.id}" for d in datasets if d.status not in PUBLIC_STATES]
+    listed = [d for d in datasets if is_public(d)]
+    gone = [f"dataset:{d.id}" for d in datasets if not is_public(d)]
     docs = []
     for d, s in zip(listed, summarize(session, listed), strict=True):
         docs.append(

@@ -33,7 +33,7 @@ from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
 from catalog.listings.search import rows_in_order
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import ListingStatus, is_listed
 from catalog.permissions import ANONYMOUS
 from catalog.products import services as products
 from catalog.products.models import DataProduct, ProductDetail
@@ -346,7 +346,7 @@ class Packages:
 
     def product(self, slug: str) -> dict[str, Any]:
         p = products.get_product(self.session, ANONYMOUS, slug)
-        if p.status != ListingStatus.LISTED:
+        if not is_listed(p):
             raise NotFound(f"no dataset {slug!r}")
         licence = p.license
         extras = {
@@ -386,7 +386,7 @@ class Packages:
 
     def dataset(self, code: str) -> dict[str, Any]:
         d = datasets.get_dataset(self.session, ANONYMOUS, code)
-        if d.status != ListingStatus.LISTED:
+        if not is_listed(d):
             raise NotFound(f"no dataset {code!r}")
         extras = {
             "kind": "dataset",

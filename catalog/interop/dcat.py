@@ -67,7 +67,7 @@ from catalog.interop.rdf import (
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import listed_sql
 from catalog.permissions import ANONYMOUS, Actor
 from catalog.products import services as products
 from catalog.products.models import ProductDetail
@@ -134,9 +134,7 @@ def dataset_licence(session: Session) -> LicencePublic | None:
 def read_catalog(session: Session, listed: list[ProductDetail]) -> CatalogData:
     """The ``listed`` products, the listed datasets, their providers and every sector."""
     codes = session.exec(
-        select(Dataset.code)
-        .where(Dataset.status == ListingStatus.LISTED)
-        .order_by(col(Dataset.listed_at), col(Dataset.id))
+        select(Dataset.code).where(listed_sql(Dataset)).order_by(col(Dataset.listed_at), col(Dataset.id))
     ).all()
     listed_datasets = [datasets.get_dataset(session, ANONYMOUS, code) for code in codes]
     slugs = {p.provider.id for p in listed} | {d.provider.id for d in listed_datasets}

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import LicenceRef
 from catalog.licences.services import as_odrl
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.permissions import ANONYMOUS
 from catalog.products import services as products
@@ -135,7 +135,7 @@ def listed_products(session: Session) -> list[ProductDetail]:
     """Every listed product, oldest listing first, as the public product page shows it."""
     slugs = session.exec(
         select(DataProduct.slug)
-        .where(DataProduct.status == ListingStatus.LISTED)
+        .where(listed_sql(DataProduct))
         .order_by(col(DataProduct.listed_at), col(DataProduct.id))
     ).all()
     return [products.get_product(session, ANONYMOUS, slug) for slug in slugs]

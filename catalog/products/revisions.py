@@ -16,7 +16,7 @@ from catalog.i18n import N_
 from catalog.listings import workflow
 from catalog.listings.models import Notification
 from catalog.listings.services import check_needs, may, step_views
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import is_listed
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
 from catalog.products import services
@@ -61,7 +61,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
     product = _listed(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
-    if product.status != ListingStatus.LISTED:
+    if not is_listed(product):
         raise InvalidTransition("only a listed product gets new versions", allowed=[])
     revision = open_revision(session, product)
     if revision is not None and revision.status == "submitted":
@@ -100,7 +100,7 @@ def revision_transition(
     require_write(actor)
     product = _listed(session, actor, slug)
     revision = open_revision(session, product)
-    if revision is None or product.status != ListingStatus.LISTED:
+    if revision is None or not is_listed(product):
         raise NotFound("this product has no new version in the works")
     step = workflow.find_revision_step(revision.status, to)
     if step is None:
@@ -213,7 +213,7 @@ def edit(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> 
     """An owner's edit: a draft (or a product sent back) changes itself; a listed product gets a new
     version for review. ``("product", detail)`` or ``("revision", new version)``."""
     product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
-    if product is not None and product.status == ListingStatus.LISTED:
+    if product is not None and is_listed(product):
         return "revision", save_revision(session, actor, slug, changes)
     changes = {k: v for k, v in changes.items() if k != "change_summary"}
     return "product", services.update_draft(session, actor, slug, changes)
@@ -222,7 +222,7 @@ def edit(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> 
 def edit_input(session: Session, actor: Actor, slug: str) -> tuple[dict[str, Any], bool]:
     """What the owner's edit form starts from, and whether saving it makes a new version."""
     product = _listed(session, actor, slug)
-    if product.status != ListingStatus.LISTED:
+    if not is_listed(product):
         return services.draft_input(session, actor, slug), False
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))

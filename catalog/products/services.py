@@ -22,7 +22,7 @@ from catalog.licences.services import licence_public, licence_ref
 from catalog.listings import quality, search, states
 from catalog.listings.filters import ProductFilters
 from catalog.listings.quality import QualityReport
-from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
+from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, is_public, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.pagination import Page
@@ -263,7 +263,7 @@ def _unlisted_sources(session: Session, product_ids: Sequence[int]) -> dict[int,
     rows = session.exec(
         select(ProductSource.product_id, func.count())
         .join(Dataset, Dataset.id == ProductSource.dataset_id)  # type: ignore[arg-type]
-        .where(col(ProductSource.product_id).in_(product_ids), Dataset.status != ListingStatus.LISTED)
+        .where(col(ProductSource.product_id).in_(product_ids), ~listed_sql(Dataset))
         .group_by(ProductSource.product_id)
     ).all()
     return dict(rows)  # type: ignore[arg-type]
@@ -440,7 +440,7 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
     rows = session.exec(
-        select(DataProduct).where(DataProduct.status == ListingStatus.LISTED).order_by(*_NEWEST).limit(limit)
+        select(DataProduct).where(listed_sql(DataProduct)).order_by(*_NEWEST).limit(limit)
     ).all()
     return summarize(session, rows)
 
@@ -455,8 +455,8 @@ def search_documents(
     if product_ids is not None:
         query = query.where(DataProduct.id.in_(product_ids))  # type: ignore[union-attr]
     products = session.exec(query).all()
-    public = [p for p in products if p.status in PUBLIC_STATES]
-    gone = [f"product:{p.id}" for p in products if p.status not in PUBLIC_STATES]
+    public = [p for p in products if is_public(p)]
+    gone = [f"product:{p.id}" for p in products if not is_public(p)]
     public_ids = [p.id for p in public]
     summaries = {s.id: s for s in summarize(session, public)}
     source_titles: dict[int, list[str]] = {}
@@ -469,7 +469,7 @@ def search_documents(
     ):
         source_titles.setdefault(pid, []).append(title)
         source_codes.setdefault(pid, []).append(code)
-        unlisted[pid] = unlisted.get(pid, 0) + (status != ListingStatus.LISTED)
+        unlisted[pid] = unlisted.get(pid, 0) + (not is_listed(status))
     requests = dict(
         session.exec(  # type: ignore[call-overload]
             select(AccessRequest.product_id, func.count())

@@ -11,6 +11,7 @@ from catalog.audit import services as audit
 from catalog.errors import NotFound
 from catalog.i18n import N_
 from catalog.listings.models import Notification
+from catalog.listings.states import is_reachable
 from catalog.permissions import Actor, require, require_write
 from catalog.products.models import DataProduct
 from catalog.requests.models import Follow
@@ -21,7 +22,7 @@ def _target(
 ) -> tuple[int | None, int | None]:
     if product:
         row = session.exec(select(DataProduct).where(DataProduct.slug == product)).first()
-        if row is None or (not any_state and row.status not in ("listed", "publicity", "delisted")):
+        if row is None or (not any_state and not is_reachable(row)):
             raise NotFound(f"no data product {product!r}")
         return row.id, None
     org = session.exec(select(Organization).where(Organization.slug == (provider or ""))).first()

@@ -21,7 +21,7 @@ from catalog.errors import Duplicate, Forbidden, Invalid, InvalidTransition, Not
 from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.listings.models import Notification
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import is_listed
 from catalog.models_base import MAX_ID, utcnow
 from catalog.permissions import Actor, can_request_access, require, require_write
 from catalog.products.models import DataProduct
@@ -181,7 +181,7 @@ def create_request(
         N_("Access is requested for an organization: join one that is active (not suspended)."),
     )
     product = session.exec(select(DataProduct).where(DataProduct.slug == data.product_id)).first()
-    if product is None or product.status != ListingStatus.LISTED:
+    if product is None or not is_listed(product):
         raise Invalid(
             N_("Please correct the marked fields."),
             fields={"product_id": N_("Only listed products can be requested.")},

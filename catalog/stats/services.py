@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from catalog.accounts.models import Organization
 from catalog.datasets.models import Dataset
 from catalog.licences.models import Licence
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
+from catalog.listings.states import ListingStatus, listed_sql, public_sql
 from catalog.models_base import utcnow
 from catalog.products.models import DataProduct
 from catalog.requests.models import AccessRequest, RequestEvent
@@ -100,7 +100,7 @@ def _pipeline(counts: dict[str, int]) -> dict[str, int]:
 def _listed_dates(session: Session, model: type[DataProduct] | type[Dataset]) -> list[dt.date]:
     """The listing dates of the items listed now, oldest first."""
     rows = session.exec(
-        select(model.listed_at).where(model.status == ListingStatus.LISTED, col(model.listed_at).is_not(None))
+        select(model.listed_at).where(listed_sql(model), col(model.listed_at).is_not(None))
     ).all()
     return sorted(at.date() for at in rows if at is not None)
 
@@ -185,14 +185,12 @@ def _top(rows: Any, limit: int | None = None) -> list[tuple[Any, int]]:
 
 def breakdowns(session: Session) -> dict[str, list[dict[str, Any]]]:
     """Listed products by provider, product type and licence, and listed datasets by provider."""
-    listed_p = DataProduct.status == ListingStatus.LISTED
+    listed_p = listed_sql(DataProduct)
     orgs = {o.id: o for o in session.exec(select(Organization))}
     by_provider: dict[int, dict[str, Any]] = {}
     for model, key in ((DataProduct, "products"), (Dataset, "datasets")):
         for org_id, n in session.exec(
-            select(model.provider_id, func.count())
-            .where(model.status == ListingStatus.LISTED)
-            .group_by(model.provider_id)
+            select(model.provider_id, func.count()).where(listed_sql(model)).group_by(model.provider_id)
         ).all():
             org = orgs[org_id]
             entry = by_provider.setdefault(
@@ -248,23 +246,19 @@ def usage(session: Session, today: dt.date, limit: int = 10) -> dict[str, Any]:
     totals = {"product": 0, "dataset": 0}
     for kind, _key, n in views:
         totals[kind] = totals.get(kind, 0) + int(n)
-    public = tuple(PUBLIC_STATES)  # the figures are public: they name only what the public may see
+    # the figures are public: they name only what the public may see
     titles = {
         "product": dict(
-            session.exec(
-                select(DataProduct.slug, DataProduct.title).where(col(DataProduct.status).in_(public))
-            ).all()
+            session.exec(select(DataProduct.slug, DataProduct.title).where(public_sql(DataProduct))).all()
         ),
-        "dataset": dict(
-            session.exec(select(Dataset.code, Dataset.title).where(col(Dataset.status).in_(public))).all()
-        ),
+        "dataset": dict(session.exec(select(Dataset.code, Dataset.title).where(public_sql(Dataset))).all()),
     }
     viewed = _top(((kind, key), n) for kind, key, n in views if key in titles.get(kind, {}))
     requested = _top(
         session.exec(
             select(DataProduct.slug, func.count())
             .join(AccessRequest, AccessRequest.product_id == DataProduct.id)
-            .where(col(DataProduct.status).in_(public))
+            .where(public_sql(DataProduct))
             .group_by(DataProduct.slug)
         ).all(),
         limit,
