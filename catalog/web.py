@@ -21,7 +21,7 @@ from catalog.errors import BadRequest, CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.indexing.hooks import CHANGES_LOGGED
 from catalog.listings.filters import MULTI_VALUED
-from catalog.permissions import ANONYMOUS, Actor
+from catalog.permissions import ANONYMOUS, TEMPLATE_PREDICATES, Actor
 from catalog.settings import Settings
 from catalog.validation import holds_nul
 from catalog.vocabularies import label
@@ -46,6 +46,7 @@ def make_environment(settings: Settings) -> Environment:
         # for messages that are data (errors, field messages): a plain string, escaped like any other
         # (``_()`` in a template marks its result as safe HTML, so it is only for literal text)
         translate=i18n.gettext,
+        **TEMPLATE_PREDICATES,  # who may do what, asked as the services ask it
     )
     env.filters["json_script"] = json_script
     return env

@@ -28,7 +28,14 @@ from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
 from catalog.models_base import MAX_ID, utcnow
-from catalog.permissions import Actor, can_administer, require, require_user, require_write
+from catalog.permissions import (
+    Actor,
+    can_administer,
+    can_manage_tokens_of,
+    require,
+    require_user,
+    require_write,
+)
 from catalog.settings import Settings
 
 HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
@@ -216,7 +223,7 @@ def create_user(
     role: str = "member",
 ) -> User:
     """An account made by an administrator or the CLI, optionally a member of an organization."""
-    if not actor.is_admin:
+    if not can_administer(actor):
         raise Forbidden("only administrators create accounts")
     email = email.strip().lower()
     _check_password_rules(password, email)
@@ -590,7 +597,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     """Revoke one of the actor's own tokens (administrators: anyone's)."""
     require_user(actor)
     row = session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
-    if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+    if row is None or not can_manage_tokens_of(actor, row.user_id):
         raise NotFound("no such token")
     if not actor.can_write:
         raise Forbidden("a read-scoped token cannot revoke tokens")

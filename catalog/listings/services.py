@@ -26,7 +26,18 @@ from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import MAX_ID, utcnow
-from catalog.permissions import Actor, can_manage_listings_of, can_review, can_view_listing, require_write
+from catalog.permissions import (
+    Actor,
+    acts_for_an_organization,
+    can_create_listings,
+    can_follow_listing_work,
+    can_manage_listings_of,
+    can_review,
+    can_review_listing_of,
+    can_see_every_objection,
+    can_view_listing,
+    require_write,
+)
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.products.services import next_listing_no
 from catalog.requests import follows
@@ -67,13 +78,8 @@ def may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
     if step.role is workflow.Role.OWNER:
         return can_manage_listings_of(actor, item.provider_id)
     if step.role is workflow.Role.REVIEWER:
-        return reviews(actor, item.provider_id)
+        return can_review_listing_of(actor, item.provider_id)
     return actor.is_system
-
-
-def reviews(actor: Actor, provider_id: int) -> bool:
-    """A reviewer reviews other organizations' listings, never their own (administrators may)."""
-    return can_review(actor) and (actor.is_admin or provider_id not in actor.organizations)
 
 
 def check_needs(step: workflow.Transition, reason: str, checklist: dict[str, bool]) -> None:
@@ -374,7 +380,7 @@ def workspace(session: Session, actor: Actor, status: str | None = None) -> Work
             for n in notes
         ],
         counts=counts,
-        can_list=actor.is_admin or bool(actor.owner_of),
+        can_list=can_create_listings(actor),
     )
 
 
@@ -405,11 +411,7 @@ class ItemOverview(BaseModel):
 
 def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOverview:
     item = find_item(session, actor, kind, key)
-    if not (
-        can_manage_listings_of(actor, item.provider_id)
-        or can_review(actor)
-        or item.provider_id in actor.organizations
-    ):
+    if not can_follow_listing_work(actor, item.provider_id):
         raise NotFound(f"no {kind} {key!r}")
     provider = session.get(Organization, item.provider_id)
     return ItemOverview(
@@ -450,7 +452,7 @@ def file_objection(
     item = find_item(session, actor, kind, key)
     if item.status != ListingStatus.PUBLICITY:
         raise InvalidTransition(f"only a {kind} in its publicity period can be objected to", allowed=[])
-    if not actor.organizations:
+    if not acts_for_an_organization(actor):
         raise Forbidden(N_("Objections are filed on behalf of an organization: join one first."))
     org_id = min(actor.organizations)
     objection = Objection(
@@ -492,7 +494,7 @@ def answer_objection(
     if objection is None:
         raise NotFound("no such objection")
     target = session.get(MODELS[objection.kind], objection.item_id)
-    if target is None or not reviews(actor, target.provider_id):
+    if target is None or not can_review_listing_of(actor, target.provider_id):
         raise Forbidden(N_("Your role may not make this change."))
     answered = InvalidTransition("this objection has been answered", allowed=[])
     if objection.status != "open":
@@ -531,7 +533,7 @@ def objections(session: Session, actor: Actor, kind: str, key: str) -> list[Obje
         .where(Objection.kind == kind, Objection.item_id == item.id)
         .order_by(col(Objection.id))
     )
-    if not (can_review(actor) or can_manage_listings_of(actor, item.provider_id)):
+    if not can_see_every_objection(actor, item.provider_id):
         query = query.where(col(Objection.organization_id).in_(actor.organizations))
     return [_objection_public(session, o) for o in session.exec(query)]
 

@@ -12,7 +12,7 @@ from catalog.errors import NotFound
 from catalog.i18n import N_
 from catalog.listings.models import Notification
 from catalog.listings.states import is_reachable
-from catalog.permissions import Actor, require, require_write
+from catalog.permissions import Actor, acts_for_an_organization, require, require_write
 from catalog.products.models import DataProduct
 from catalog.requests.models import Follow
 
@@ -41,7 +41,9 @@ def set_follow(
 ) -> bool:
     """Follow (or stop following) for the actor's first organization; whether it now follows."""
     require_write(actor)
-    require(bool(actor.organizations), actor, N_("Join an organization to follow products and providers."))
+    require(
+        acts_for_an_organization(actor), actor, N_("Join an organization to follow products and providers.")
+    )
     org_id = min(actor.organizations)
     product_id, provider_id = _target(session, product, provider, any_state=not on)  # unfollow anything
     existing = session.exec(
@@ -76,7 +78,7 @@ def set_follow(
 def follows(
     session: Session, actor: Actor, *, product: str | None = None, provider: str | None = None
 ) -> bool:
-    if not actor.organizations:
+    if not acts_for_an_organization(actor):
         return False
     try:
         product_id, provider_id = _target(session, product, provider)

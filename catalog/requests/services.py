@@ -23,7 +23,16 @@ from catalog.licences.models import Licence
 from catalog.listings.models import Notification
 from catalog.listings.states import is_listed
 from catalog.models_base import MAX_ID, utcnow
-from catalog.permissions import Actor, can_request_access, require, require_write
+from catalog.permissions import (
+    Actor,
+    can_answer_request,
+    can_request_access,
+    can_view_request,
+    is_provider_of,
+    is_requester_of,
+    require,
+    require_write,
+)
 from catalog.products.models import DataProduct
 from catalog.requests import workflow
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
@@ -264,9 +273,9 @@ def _requesting_org(session: Session, actor: Actor, slug: str | None) -> Organiz
 
 def _sides(actor: Actor, request: AccessRequest, provider_id: int) -> set[workflow.Side]:
     sides = set()
-    if request.requester_org_id in actor.organizations:
+    if is_requester_of(actor, request.requester_org_id):
         sides.add(workflow.Side.REQUESTER)
-    if provider_id in actor.owner_of or actor.is_admin:
+    if is_provider_of(actor, provider_id):
         sides.add(workflow.Side.PROVIDER)
     if actor.is_system:
         sides.add(workflow.Side.SYSTEM)
@@ -279,7 +288,7 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[AccessReques
     product = session.get(DataProduct, request.product_id) if request else None
     if request is None or product is None:
         raise NotFound("no such request")
-    if not (_sides(actor, request, product.provider_id) or actor.is_admin):
+    if not (can_view_request(actor, request.requester_org_id, product.provider_id) or actor.is_system):
         raise NotFound("no such request")
     return request, product
 
@@ -435,7 +444,9 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
         raise InvalidTransition(
             f"a request in state {request.status} cannot move to {step_request.to!r}", allowed=allowed
         )
-    if step.side is workflow.Side.PROVIDER and workflow.Side.REQUESTER in sides and not actor.is_admin:
+    if step.side is workflow.Side.PROVIDER and not can_answer_request(
+        actor, request.requester_org_id, product.provider_id
+    ):
         raise Forbidden(N_("You are on both sides of this request: another owner answers it."))
     if step.needs_reason and not step_request.reason.strip():
         raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})

@@ -5,11 +5,17 @@ import pytest
 from catalog.errors import Forbidden, Unauthorized
 from catalog.permissions import (
     ANONYMOUS,
+    TEMPLATE_PREDICATES,
     Actor,
+    acts_for_an_organization,
     can_administer,
+    can_answer_request,
     can_manage_listings_of,
+    can_manage_tokens_of,
     can_request_access,
     can_review,
+    can_review_listing_of,
+    can_use_workspace,
     can_view_listing,
     can_view_request,
     require,
@@ -62,3 +68,33 @@ def test_anonymous_is_401_and_a_wrong_role_or_read_token_is_403() -> None:
         require(can_review(ANONYMOUS), ANONYMOUS)
     with pytest.raises(Forbidden):
         require(can_review(OWNER_A), OWNER_A)
+
+
+def test_reviewers_never_review_their_own_organizations_listings() -> None:
+    own = Actor(user_id=5, is_reviewer=True, member_of=frozenset({10}))
+    assert can_review_listing_of(own, 20) and not can_review_listing_of(own, 10)
+    assert can_review_listing_of(ADMIN, 10) and not can_review_listing_of(OWNER_A, 20)
+
+
+def test_a_providers_owner_does_not_answer_a_request_of_their_own_organization() -> None:
+    both = Actor(user_id=6, owner_of=frozenset({10}), member_of=frozenset({20}))
+    assert can_answer_request(OWNER_A, requester_org_id=20, provider_org_id=10)
+    assert not can_answer_request(both, requester_org_id=20, provider_org_id=10)
+    assert can_answer_request(ADMIN, requester_org_id=20, provider_org_id=10)
+    assert not can_answer_request(MEMBER_B, requester_org_id=30, provider_org_id=20)  # members do not answer
+
+
+def test_the_navigation_asks_the_same_predicates() -> None:
+    assert set(TEMPLATE_PREDICATES) == {
+        "acts_for_an_organization",
+        "can_administer",
+        "can_review",
+        "can_use_workspace",
+    }
+    assert can_use_workspace(MEMBER_B) and can_use_workspace(ADMIN) and not can_use_workspace(REVIEWER)
+    assert acts_for_an_organization(MEMBER_B) and not acts_for_an_organization(ADMIN)
+
+
+def test_tokens_are_managed_by_their_owner_or_an_administrator() -> None:
+    assert can_manage_tokens_of(OWNER_A, 1) and not can_manage_tokens_of(MEMBER_B, 1)
+    assert can_manage_tokens_of(ADMIN, 1) and not can_manage_tokens_of(ANONYMOUS, 1)
