@@ -35,7 +35,8 @@ from catalog.permissions import (
 )
 from catalog.products.models import DataProduct
 from catalog.requests import workflow
-from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
+from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue
+from catalog.requests.workflow import RequestStatus
 
 ANSWER_WORKING_DAYS = 5  # the default of CATALOG_REQUEST_ANSWER_DAYS
 
@@ -243,7 +244,7 @@ def create_request(
     if attachment is not None and store is not None:
         target = store[0] / "requests" / str(request.id) / f"attachment{suffix}"
         db.write_on_commit(session, target, attachment[1])
-    _event(session, actor, request, None, "submitted", "")
+    _event(session, actor, request, None, RequestStatus.SUBMITTED, "")
     _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
     return get_request(session, actor, request.id)  # type: ignore[arg-type]
 
@@ -307,7 +308,7 @@ def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = 
             if message.read_at is None and _side_of(message, members) not in sides:
                 message.read_at = now
     public = _public(session, request, product, sides)
-    delivered = request.status in ("delivered", "closed") and request.delivery_details
+    delivered = request.status in workflow.DELIVERY_SEEN and request.delivery_details
     if reveal and workflow.Side.REQUESTER in sides and delivered and request.delivery_seen_at is None:
         public.delivery = {**(public.delivery or {}), "details": request.delivery_details}
         request.delivery_seen_at, request.delivery_details = now, ""
@@ -415,15 +416,6 @@ def attachment_file(session: Session, actor: Actor, request_id: int, uploads_dir
     return files[0], request.attachment_name
 
 
-def is_overdue(request: AccessRequest, now: dt.datetime) -> bool:
-    """Waiting for the provider's answer past its due date."""
-    return (
-        request.status in ("submitted", "under_review")
-        and request.due_at is not None
-        and request.due_at < now
-    )
-
-
 def transition(session: Session, actor: Actor, request_id: int, step_request: StepRequest) -> RequestPublic:
     """One step of a request, by the side whose step it is; 409 with the steps open to the actor."""
     require_write(actor)
@@ -463,7 +455,7 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
     if not _claim(session, request, before, step.target):
         raise InvalidTransition("the request has moved on meanwhile: reload it", allowed=[])
     request.updated_at = utcnow()
-    if step.target == "submitted":  # answered more questions: a new answer is due
+    if step.target == RequestStatus.SUBMITTED:  # answered more questions: a new answer is due
         request.due_at = add_working_days(request.updated_at, ANSWER_WORKING_DAYS)
     _event(session, actor, request, before, step.target, step_request.reason.strip())
     other = request.requester_org_id if step.side is workflow.Side.PROVIDER else product.provider_id
@@ -544,10 +536,10 @@ def expire_undecided(session: Session, days: int, now: dt.datetime | None = None
     ).all()
     for request, product in rows:
         before = request.status
-        if not _claim(session, request, before, "expired"):  # answered meanwhile: the answer stands
+        if not _claim(session, request, before, RequestStatus.EXPIRED):  # answered meanwhile: it stands
             continue
         request.updated_at = now
-        _event(session, system, request, before, "expired", f"undecided after {days} days")
+        _event(session, system, request, before, RequestStatus.EXPIRED, f"undecided after {days} days")
         for org in (request.requester_org_id, product.provider_id):
             _tell(session, org, request, product, f"expired after {days} days without a decision")
         count += 1

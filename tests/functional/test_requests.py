@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -21,7 +21,8 @@ from catalog.app import create_app
 from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.requests import services as requests
-from catalog.requests.models import AccessRequest
+from catalog.requests.models import AccessRequest, is_overdue, overdue_sql
+from catalog.requests.workflow import RequestStatus
 from catalog.settings import Settings
 from tests.conftest import make_settings
 
@@ -462,3 +463,23 @@ def test_the_provider_sees_whether_the_requester_is_verified(
         org.verified = True
     again = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
     assert again["requester_verified"] is True
+
+
+def test_overdue_is_one_rule_in_python_and_in_sql(api: TestClient, sides: dict, engine: Engine) -> None:
+    """The request's flag and the figures' count agree in every state, due or not."""
+    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
+    now = dt.datetime.now(dt.UTC)
+    for status in RequestStatus:
+        for due in (now - dt.timedelta(hours=1), now + dt.timedelta(hours=1), None):
+            with db.session_scope(engine) as session:
+                row = session.get(AccessRequest, rid)
+                row.status, row.due_at = status, due  # type: ignore[union-attr]
+            with Session(engine) as session:
+                row = session.get(AccessRequest, rid)
+                mine = AccessRequest.id == rid
+                counted = session.exec(
+                    select(func.count()).select_from(AccessRequest).where(mine, overdue_sql(now))
+                ).one()
+                assert counted == is_overdue(row, now)  # type: ignore[arg-type]
+                expected = status in (RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW) and due is not None
+                assert is_overdue(row, now) == (expected and due < now)  # type: ignore[arg-type, operator]
