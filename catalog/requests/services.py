@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -35,7 +35,7 @@ from catalog.permissions import (
 )
 from catalog.products.models import DataProduct
 from catalog.requests import workflow
-from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue
+from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue, overdue_sql
 from catalog.requests.workflow import RequestStatus
 
 ANSWER_WORKING_DAYS = 5  # the default of CATALOG_REQUEST_ANSWER_DAYS
@@ -483,21 +483,46 @@ def post_message(session: Session, actor: Actor, request_id: int, data: MessageC
     return get_request(session, actor, request_id)
 
 
-def list_requests(
-    session: Session, actor: Actor, side: str, status: str | None = None
-) -> list[RequestPublic]:
-    """``mine`` (the caller's organizations' requests) or ``incoming`` (for products they own)."""
-    require(actor.user_id is not None, actor)
-    query = select(AccessRequest, DataProduct).join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+LIST_PAGE = 200  # requests a list shows at once, newest first
+LAST_PAGE = 100_000
+
+
+def _of_side(actor: Actor, side: str) -> ColumnElement[bool]:
+    """``mine`` (the caller's organizations' requests) or ``incoming`` (for products they own), as a
+    condition on ``access_request`` joined to its product."""
     if side == "incoming":
-        query = query.where(col(DataProduct.provider_id).in_(actor.owner_of))
-    else:
-        query = query.where(col(AccessRequest.requester_org_id).in_(actor.organizations))
+        return col(DataProduct.provider_id).in_(actor.owner_of)
+    return col(AccessRequest.requester_org_id).in_(actor.organizations)
+
+
+def _side_query(actor: Actor, side: str, *columns: Any) -> Any:
+    """``select(*columns)`` over the requests of that side, each joined to its product."""
+    return (
+        select(*columns)
+        .select_from(AccessRequest)
+        .join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+        .where(_of_side(actor, side))
+    )
+
+
+def list_requests(
+    session: Session,
+    actor: Actor,
+    side: str,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = LIST_PAGE,
+) -> list[RequestPublic]:
+    """One page (newest first) of ``mine`` (the caller's organizations' requests) or ``incoming``
+    (for products they own), of one state when ``status``."""
+    require(actor.user_id is not None, actor)
+    query = _side_query(actor, side, AccessRequest, DataProduct)
     if status:
         query = query.where(AccessRequest.status == status)
-    rows = session.exec(query.order_by(col(AccessRequest.id).desc()).limit(200)).all()
+    page = max(1, min(page, LAST_PAGE))
+    query = query.order_by(col(AccessRequest.id).desc()).offset((page - 1) * per_page).limit(per_page)
     out = []
-    for request, product in rows:
+    for request, product in session.exec(query).all():
         out.append(
             _public(session, request, product, _sides(actor, request, product.provider_id), full=False)
         )
@@ -505,20 +530,42 @@ def list_requests(
 
 
 class Inbox(BaseModel):
-    items: list[RequestPublic]  # of the state asked for (all when none)
+    items: list[RequestPublic]  # one page of the state asked for (of all when none)
     counts: dict[str, int]  # per state, over all of them
-    overdue: int
+    overdue: int  # over all of them
+    total: int  # of the state asked for
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
 
 
-def inbox(session: Session, actor: Actor, side: str, status: str | None = None) -> Inbox:
-    """ "My requests" or "incoming requests": one state's, with the counts of every state and how many
-    wait past their answer date."""
-    everything = list_requests(session, actor, side)
-    counts: dict[str, int] = {}
-    for item in everything:
-        counts[item.status] = counts.get(item.status, 0) + 1
-    shown = [r for r in everything if status is None or r.status == status]
-    return Inbox(items=shown, counts=counts, overdue=sum(r.overdue for r in everything))
+def inbox(
+    session: Session,
+    actor: Actor,
+    side: str,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = LIST_PAGE,
+) -> Inbox:
+    """ "My requests" or "incoming requests": one page of one state's, with the counts of every state
+    and how many wait past their answer date, counted by the database over all of them."""
+    page = max(1, min(page, LAST_PAGE))
+    items = list_requests(session, actor, side, status, page, per_page)
+    by_status = _side_query(actor, side, AccessRequest.status, func.count()).group_by(AccessRequest.status)
+    counts = {state: int(n) for state, n in session.exec(by_status).all()}
+    late = _side_query(actor, side, func.count()).where(overdue_sql(utcnow()))
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return Inbox(
+        items=items,
+        counts=counts,
+        overdue=session.exec(late).one(),
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
 
 
 def expire_undecided(session: Session, days: int, now: dt.datetime | None = None) -> int:
