@@ -31,6 +31,7 @@ from catalog.vocabularies import (
     SourceType,
     UpdateFrequency,
     UseCategory,
+    carries_price,
 )
 
 
@@ -150,7 +151,7 @@ class ProductCreate(SQLModel):
             raise ValueError("a product with personal information needs a de-identification statement")
         if core_data_refused("product", self.security_grade, self.status):
             raise ValueError(CORE_DATA_REFUSED)
-        priced = self.price_model in (PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME)
+        priced = carries_price(self.price_model)
         if priced and not (self.price and self.price > 0 and self.price_unit):
             raise ValueError(f"price model {self.price_model} needs a price above 0 and a unit")
         if not priced and self.price:

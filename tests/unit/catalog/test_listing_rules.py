@@ -7,6 +7,7 @@ import pytest
 from catalog.errors import Invalid, InvalidTransition
 from catalog.listings import states
 from catalog.listings.states import ListingStatus as S
+from catalog.vocabularies import PriceModel, carries_price
 
 
 def item(status: str) -> SimpleNamespace:
@@ -36,3 +37,7 @@ def test_core_data_is_never_listed_nor_made_into_a_product() -> None:
     with pytest.raises(Invalid) as refused:
         states.check_not_core("dataset", "core", S.SUBMITTED)
     assert refused.value.code == "invalid" and list(refused.value.fields) == ["security_grade"]
+
+
+def test_per_call_subscription_and_one_time_prices_carry_a_price() -> None:
+    assert {m for m in PriceModel if carries_price(m)} == {"per_call", "subscription", "one_time"}
