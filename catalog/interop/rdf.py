@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import LicenceRef
-from catalog.licences.services import as_odrl
+from catalog.licences.services import as_odrl, licence_url
 from catalog.listings.states import listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.permissions import ANONYMOUS
@@ -109,9 +109,7 @@ class Uris:
 
     def licence(self, licence: LicenceRef) -> URIRef:
         """The licence's own address when it has one (the Creative Commons deeds), else its API page."""
-        if licence.url.startswith(("http://", "https://")):
-            return URIRef(licence.url)
-        return URIRef(f"{self.base}/api/v1/licenses/{licence.code}")
+        return URIRef(licence_url(licence, self.base))
 
     def product_slug(self, identifier: str) -> str:
         """The slug in a product's URI (or the slug itself)."""

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from catalog.errors import Invalid, InvalidTransition
+from catalog.licences.services import licence_url
 from catalog.listings import states
 from catalog.listings.states import ListingStatus as S
 from catalog.vocabularies import PriceModel, carries_price
@@ -41,3 +42,10 @@ def test_core_data_is_never_listed_nor_made_into_a_product() -> None:
 
 def test_per_call_subscription_and_one_time_prices_carry_a_price() -> None:
     assert {m for m in PriceModel if carries_price(m)} == {"per_call", "subscription", "one_time"}
+
+
+def test_a_licence_is_at_its_own_web_address_else_at_its_api_page() -> None:
+    base = "https://data.example.cn"
+    own = SimpleNamespace(code="cc-by-4.0", url="https://creativecommons.org/licenses/by/4.0/")
+    assert licence_url(own, base) == own.url
+    assert licence_url(SimpleNamespace(code="hadp", url=""), base) == f"{base}/api/v1/licenses/hadp"
