@@ -158,19 +158,58 @@ def _apply(
         item.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
     if step.target == ListingStatus.DELISTED and isinstance(item, DataProduct):
         follows.tell_followers(session, item, "delisted")
-        session.execute(  # a new version in the works is for a listed product: it goes with the listing
-            update(ProductRevision)
-            .where(
-                ProductRevision.product_id == item.id, col(ProductRevision.status).in_(workflow.OPEN_REVISION)
-            )
-            .values(status="withdrawn")
-        )
+        _withdraw_new_versions(session, actor, item)
     checklist = (
         {k: bool(request.checklist.get(k)) for k in workflow.CHECKLIST} if step.needs_checklist else None
     )
     _record(session, actor, kind, item, before, step.target, request.reason.strip(), checklist)
     if step.target == ListingStatus.PUBLICITY and settings.publicity_days == 0:
         _list(session, kind, item)  # no publicity period: listed on approval
+
+
+def _withdraw_new_versions(session: Session, actor: Actor, product: DataProduct) -> None:
+    """A new version in the works is for a listed product: delisting withdraws it, by its lifecycle's
+    step (``workflow.REVISION_TRANSITIONS``), with its audit event."""
+    open_ones = session.exec(
+        select(ProductRevision).where(
+            ProductRevision.product_id == product.id, col(ProductRevision.status).in_(workflow.OPEN_REVISION)
+        )
+    ).all()
+    for revision in open_ones:
+        while revision.status in workflow.OPEN_REVISION:  # a step taken meanwhile: withdraw from there
+            before = revision.status
+            step = workflow.find_revision_step(before, "withdrawn")
+            assert step is not None  # the table withdraws a new version from every open state
+            if db.claim_status(session, revision, before, step.target):
+                record_revision_step(session, actor, product, revision, before, step.target, "delisted")
+                break
+
+
+def record_revision_step(
+    session: Session,
+    actor: Actor,
+    product: DataProduct,
+    revision: ProductRevision,
+    before: str,
+    after: str,
+    reason: str,
+) -> None:
+    """The audit event and the organization's notification of one step of a product's new version."""
+    version = revision.version or revision.base_version + "+"
+    audit.record(
+        session,
+        actor,
+        "product.revision",
+        "product",
+        product.slug,
+        f"version {version}: {before} → {after}",
+        before={"status": before},
+        after={"status": after},
+    )
+    text = f"{product.title}: new version {before} → {after}" + (f" ({reason})" if reason else "")
+    link = f"/owner/products/{product.slug}"
+    session.add(Notification(organization_id=product.provider_id, text=text[:500], link=link))
+    session.flush()
 
 
 def _list(session: Session, kind: str, item: Item) -> None:

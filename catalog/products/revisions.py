@@ -14,8 +14,7 @@ from catalog.audit import services as audit
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
-from catalog.listings.models import Notification
-from catalog.listings.services import check_needs, may, step_views
+from catalog.listings.services import check_needs, may, record_revision_step, step_views
 from catalog.listings.states import is_listed
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
@@ -118,26 +117,7 @@ def revision_transition(
         revision.decided_at, revision.decided_by, revision.reason = now, actor.label, reason.strip()
     if step.target == "approved":
         _apply(session, product, revision)
-    audit.record(
-        session,
-        actor,
-        "product.revision",
-        "product",
-        slug,
-        f"version {revision.version or revision.base_version + '+'}: {before} → {step.target}",
-        before={"status": before},
-        after={"status": step.target},
-    )
-    session.add(
-        Notification(
-            organization_id=product.provider_id,
-            text=(
-                f"{product.title}: new version {before} → {step.target}" + (f" ({reason})" if reason else "")
-            )[:500],
-            link=f"/owner/products/{slug}",
-        )
-    )
-    session.flush()
+    record_revision_step(session, actor, product, revision, before, step.target, reason)
     return _public(session, actor, product, revision)
 
 
