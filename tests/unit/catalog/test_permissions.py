@@ -98,3 +98,20 @@ def test_the_navigation_asks_the_same_predicates() -> None:
 def test_tokens_are_managed_by_their_owner_or_an_administrator() -> None:
     assert can_manage_tokens_of(OWNER_A, 1) and not can_manage_tokens_of(MEMBER_B, 1)
     assert can_manage_tokens_of(ADMIN, 1) and not can_manage_tokens_of(ANONYMOUS, 1)
+
+
+def test_permissions_and_errors_import_no_domain_package() -> None:
+    """The foundation answers from what it is given: no import reaches up into the domain packages."""
+    import ast
+    from pathlib import Path
+
+    import catalog
+
+    root = Path(catalog.__file__).parent
+    domain = {p.name for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    for name in ("permissions.py", "errors.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        upward = {m for m in imported if m.split(".")[:2][-1] in domain and m.startswith("catalog.")}
+        assert upward == set(), (name, upward)
