@@ -5,6 +5,7 @@ the other side and a mail."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -539,7 +540,7 @@ class Inbox(BaseModel):
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return max(1, math.ceil(self.total / self.per_page))
 
 
 def inbox(
