@@ -23,6 +23,7 @@ from catalog.listings.states import ListingStatus
 from catalog.permissions import Actor, can_administer, require
 from catalog.products.models import DataProduct, ProductSource
 from catalog.requests.models import AccessRequest, RequestEvent
+from catalog.requests.workflow import RequestStatus as R
 from catalog.vocabularies import OrganizationKind, label
 
 FIRST_YEAR = 2020
@@ -68,7 +69,7 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
     orgs = {o.id: o for o in session.exec(select(Organization))}
     licences = {lc.id: lc for lc in session.exec(select(Licence))}
     received = _request_counts(session, start, end, None)
-    reached = {state: _request_counts(session, start, end, state) for state in ("approved", "delivered")}
+    reached = {state: _request_counts(session, start, end, state) for state in (R.APPROVED, R.DELIVERED)}
     operators: dict[int, dict[str, Any]] = {}
     for p in products:
         org = orgs[p.provider_id]
