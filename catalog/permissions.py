@@ -140,6 +140,21 @@ def can_manage_tokens_of(actor: Actor, user_id: int) -> bool:
     return actor.is_admin or (actor.user_id is not None and actor.user_id == user_id)
 
 
+def can_create_tokens(actor: Actor) -> bool:
+    """Tokens are made signed in or with the CLI, never with a token: a leaked one cannot mint more."""
+    return not actor.via_token
+
+
+def can_revoke_tokens(actor: Actor) -> bool:
+    """Revoking writes: a read-scoped token cannot."""
+    return actor.can_write
+
+
+def can_change_password(actor: Actor) -> bool:
+    """Only a signed-in browser changes its account's password, never a token or the CLI."""
+    return not actor.via_token and actor.session_id is not None
+
+
 def can_administer(actor: Actor) -> bool:
     """Users, organizations, roles, licences, sectors and the audit log."""
     return actor.is_admin

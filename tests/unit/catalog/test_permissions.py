@@ -10,11 +10,14 @@ from catalog.permissions import (
     acts_for_an_organization,
     can_administer,
     can_answer_request,
+    can_change_password,
+    can_create_tokens,
     can_manage_listings_of,
     can_manage_tokens_of,
     can_request_access,
     can_review,
     can_review_listing_of,
+    can_revoke_tokens,
     can_use_workspace,
     can_view_listing,
     can_view_request,
@@ -98,6 +101,11 @@ def test_the_navigation_asks_the_same_predicates() -> None:
 def test_tokens_are_managed_by_their_owner_or_an_administrator() -> None:
     assert can_manage_tokens_of(OWNER_A, 1) and not can_manage_tokens_of(MEMBER_B, 1)
     assert can_manage_tokens_of(ADMIN, 1) and not can_manage_tokens_of(ANONYMOUS, 1)
+    token = Actor(user_id=1, via_token=True)
+    assert can_create_tokens(OWNER_A) and not can_create_tokens(token)
+    assert can_revoke_tokens(token) and not can_revoke_tokens(READ_TOKEN)
+    browser = Actor(user_id=1, session_id="digest")
+    assert can_change_password(browser) and not can_change_password(OWNER_A)  # no browser session
 
 
 def test_permissions_and_errors_import_no_domain_package() -> None:
