@@ -28,7 +28,7 @@ from catalog.admin import routes as admin_routes
 from catalog.audit import routes as audit_routes
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
-from catalog.errors import CatalogError, NotFound
+from catalog.errors import CatalogError, ServerError, for_http_status
 from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.search import CatalogSearch
@@ -37,6 +37,7 @@ from catalog.licences import api as licences_api
 from catalog.listings import api as listings_api
 from catalog.listings import routes as listings_routes
 from catalog.listings import services as listings
+from catalog.listings import states as listing_states
 from catalog.listings.filters import ProductFilters
 from catalog.middleware import SECURITY_HEADERS, stack
 from catalog.portal import routes as portal_routes
@@ -45,6 +46,7 @@ from catalog.products import routes as products_routes
 from catalog.requests import api as requests_api
 from catalog.requests import routes as requests_routes
 from catalog.requests import services as access_requests
+from catalog.requests import workflow as request_workflow
 from catalog.settings import Settings
 from catalog.stats import api as stats_api
 from catalog.stats.views import ViewCounter
@@ -140,19 +142,14 @@ async def _catalog_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    error = NotFound("no such page") if exc.status_code == 404 else CatalogError(str(exc.detail))
-    error.status = exc.status_code
-    if exc.status_code == 405:
-        error.code = "method_not_allowed"
-    elif exc.status_code == 400:  # e.g. a multipart body without its boundary
-        error.code = "bad_request"
+    message = "no such page" if exc.status_code == 404 else str(exc.detail)
+    error = for_http_status(exc.status_code, message)  # 400: e.g. a multipart body without its boundary
     return await _catalog_error(request, error)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    error = CatalogError("the server failed to answer this request; it has been logged")
-    error.code, error.status = "server_error", 500
+    error = ServerError("the server failed to answer this request; it has been logged")
     if is_api(request):
         response = json_response(error_body(error), status=500)
     else:
@@ -161,6 +158,14 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     for name, value in SECURITY_HEADERS:
         response.headers[name.decode()] = value.decode()
     return response
+
+
+# The domain's rules that templates ask, beside the permissions web.py gives them.
+TEMPLATE_RULES = {
+    "is_public": listing_states.is_public,
+    "is_listed": listing_states.is_listed,
+    "awaiting_answer": request_workflow.AWAITING_ANSWER,
+}
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -206,7 +211,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.templates = make_environment(settings)
+    app.state.templates = make_environment(settings, TEMPLATE_RULES)
     app.state.indexer = Indexer(engine, settings.index_dir)
     # per client: sign-in failures (beyond the per-account lockout), reset requests, registrations
     app.state.login_throttle = Throttle(limit=settings.login_max_failures * 4, window=15 * 60)

@@ -48,6 +48,34 @@ class Forbidden(CatalogError):
     status = 403
 
 
+class ChecklistIncomplete(Invalid):
+    """A reviewer's approval without every item of the review checklist; ``fields`` names them."""
+
+    code = "checklist_incomplete"
+
+
+class Duplicate(CatalogError):
+    """One of a kind exists already (an open request for the same product); ``existing`` names it."""
+
+    code = "duplicate"
+    status = 409
+
+
+class MethodNotAllowed(CatalogError):
+    code = "method_not_allowed"
+    status = 405
+
+
+class TooManyRequests(CatalogError):
+    code = "too_many_requests"
+    status = 429
+
+
+class ServerError(CatalogError):
+    code = "server_error"
+    status = 500
+
+
 class InvalidTransition(CatalogError):
     code = "invalid_transition"
     status = 409
@@ -55,3 +83,21 @@ class InvalidTransition(CatalogError):
     def __init__(self, message: str, allowed: list[str]) -> None:
         super().__init__(message, allowed=allowed)
         self.allowed = allowed
+
+
+# The error the web layer answers with when Starlette itself refuses a request (no such route, a
+# method the route does not take, a body it cannot parse).
+HTTP_ERRORS: dict[int, type[CatalogError]] = {
+    400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    405: MethodNotAllowed,
+    429: TooManyRequests,
+}
+
+
+def for_http_status(status: int, message: str) -> CatalogError:
+    """The declared error of an HTTP status (a server error for one above 499, else a bad request)."""
+    default = ServerError if status >= 500 else BadRequest
+    return HTTP_ERRORS.get(status, default)(message)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from catalog.errors import Forbidden, Unauthorized
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
 
 
 @dataclass(frozen=True)
@@ -60,10 +59,11 @@ def can_see_all_states(actor: Actor) -> bool:
     return actor.is_admin or actor.is_reviewer
 
 
-def can_view_listing(actor: Actor, status: str, provider_id: int) -> bool:
-    """Public states are visible to all, and a delisted item stays reachable at its address (with a
-    notice); the rest only to the provider's members and reviewers."""
-    if status in PUBLIC_STATES or status == ListingStatus.DELISTED or can_see_all_states(actor):
+def can_view_listing(actor: Actor, provider_id: int, *, reachable: bool) -> bool:
+    """A ``reachable`` item (public, or delisted and still at its address: ``listings.states.is_reachable``,
+    which the caller reads, this layer knowing no listing states) is visible to all; the rest only to
+    the provider's members and reviewers."""
+    if reachable or can_see_all_states(actor):
         return True
     return provider_id in actor.organizations
 
@@ -73,8 +73,38 @@ def can_manage_listings_of(actor: Actor, organization_id: int) -> bool:
     return actor.is_admin or organization_id in actor.owner_of
 
 
+def can_create_listings(actor: Actor) -> bool:
+    """Owners of an organization (and administrators) create its datasets and products."""
+    return actor.is_admin or bool(actor.owner_of)
+
+
+def can_use_workspace(actor: Actor) -> bool:
+    """The workspace shows an organization's listings to its members (and administrators)."""
+    return actor.is_admin or bool(actor.organizations)
+
+
+def acts_for_an_organization(actor: Actor) -> bool:
+    """Following, objecting and the requests pages are done on behalf of one of the actor's organizations."""
+    return bool(actor.organizations)
+
+
 def can_review(actor: Actor) -> bool:
     return actor.is_admin or actor.is_reviewer
+
+
+def can_review_listing_of(actor: Actor, provider_id: int) -> bool:
+    """A reviewer reviews other organizations' listings, never their own (administrators may)."""
+    return can_review(actor) and (actor.is_admin or provider_id not in actor.organizations)
+
+
+def can_follow_listing_work(actor: Actor, provider_id: int) -> bool:
+    """An item's steps and history are seen by its organization's members and owners and by reviewers."""
+    return can_review(actor) or provider_id in actor.organizations  # owners are members too
+
+
+def can_see_every_objection(actor: Actor, provider_id: int) -> bool:
+    """Reviewers and the item's owners see every objection to it; others see their organization's own."""
+    return can_review(actor) or can_manage_listings_of(actor, provider_id)
 
 
 def can_request_access(actor: Actor) -> bool:
@@ -82,9 +112,47 @@ def can_request_access(actor: Actor) -> bool:
     return actor.user_id is not None and bool(actor.organizations)
 
 
+def is_requester_of(actor: Actor, requester_org_id: int) -> bool:
+    """The actor is on a request's requesting side: a member of the requesting organization."""
+    return requester_org_id in actor.organizations
+
+
+def is_provider_of(actor: Actor, provider_org_id: int) -> bool:
+    """The actor answers a request for the provider: one of its owners, or an administrator."""
+    return actor.is_admin or provider_org_id in actor.owner_of
+
+
 def can_view_request(actor: Actor, requester_org_id: int, provider_org_id: int) -> bool:
     """A request is seen by the requesting organization, the provider's owners and administrators."""
-    return actor.is_admin or requester_org_id in actor.organizations or provider_org_id in actor.owner_of
+    return is_requester_of(actor, requester_org_id) or is_provider_of(actor, provider_org_id)
+
+
+def can_answer_request(actor: Actor, requester_org_id: int, provider_org_id: int) -> bool:
+    """The provider's owners answer a request, but not one their own organization made: another owner
+    does (administrators answer any)."""
+    if actor.is_admin:
+        return True
+    return is_provider_of(actor, provider_org_id) and not is_requester_of(actor, requester_org_id)
+
+
+def can_manage_tokens_of(actor: Actor, user_id: int) -> bool:
+    """A person manages their own API tokens; administrators anyone's."""
+    return actor.is_admin or (actor.user_id is not None and actor.user_id == user_id)
+
+
+def can_create_tokens(actor: Actor) -> bool:
+    """Tokens are made signed in or with the CLI, never with a token: a leaked one cannot mint more."""
+    return not actor.via_token
+
+
+def can_revoke_tokens(actor: Actor) -> bool:
+    """Revoking writes: a read-scoped token cannot."""
+    return actor.can_write
+
+
+def can_change_password(actor: Actor) -> bool:
+    """Only a signed-in browser changes its account's password, never a token or the CLI."""
+    return not actor.via_token and actor.session_id is not None
 
 
 def can_administer(actor: Actor) -> bool:
@@ -95,6 +163,12 @@ def can_administer(actor: Actor) -> bool:
 def can_import_catalog(actor: Actor) -> bool:
     """Loading seed or import files writes any state directly: administrators and the system only."""
     return actor.is_admin
+
+
+# The predicates the page templates ask (``web.make_environment`` makes them template globals).
+TEMPLATE_PREDICATES = {
+    f.__name__: f for f in (acts_for_an_organization, can_administer, can_review, can_use_workspace)
+}
 
 
 def require(allowed: bool, actor: Actor, message: str = "your account may not do this") -> None:

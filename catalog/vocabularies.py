@@ -58,6 +58,15 @@ class PriceModel(StrEnum):
     NEGOTIATED = "negotiated"
 
 
+# The price models that carry a price (above 0, with its unit); free and negotiated carry none.
+PRICED_MODELS = frozenset({PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME})
+
+
+def carries_price(price_model: str) -> bool:
+    """Whether a product of this price model states a price."""
+    return price_model in PRICED_MODELS
+
+
 class UseCategory(StrEnum):
     """What a product is used for, as the national pricing rules for public data tell them apart:
     public governance and public welfare use is free; industry use is priced at or under a cap."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Concatenate, ParamSpec, TypeVar, get_origin
 from urllib.parse import quote, urlencode
 
@@ -20,7 +20,7 @@ from catalog import i18n
 from catalog.db import CHANGES_LOGGED, session_scope
 from catalog.errors import BadRequest, CatalogError, Invalid
 from catalog.i18n import N_
-from catalog.permissions import ANONYMOUS, Actor
+from catalog.permissions import ANONYMOUS, TEMPLATE_PREDICATES, Actor
 from catalog.settings import Settings
 from catalog.validation import holds_nul
 from catalog.vocabularies import label
@@ -30,7 +30,9 @@ M = TypeVar("M", bound=BaseModel)
 P = ParamSpec("P")
 
 
-def make_environment(settings: Settings) -> Environment:
+def make_environment(settings: Settings, rules: Mapping[str, Any] | None = None) -> Environment:
+    """The templates' environment; ``rules`` are the domain's rules that templates ask (the app
+    factory passes them: this module sits below the domain and cannot import them)."""
     env = Environment(
         loader=FileSystemLoader(str(settings.templates_dir)),
         autoescape=select_autoescape(["html", "xml"]),
@@ -46,7 +48,9 @@ def make_environment(settings: Settings) -> Environment:
         # for messages that are data (errors, field messages): a plain string, escaped like any other
         # (``_()`` in a template marks its result as safe HTML, so it is only for literal text)
         translate=i18n.gettext,
+        **TEMPLATE_PREDICATES,  # who may do what, asked as the services ask it
     )
+    env.globals.update(rules or {})
     env.filters["json_script"] = json_script
     return env
 

@@ -28,7 +28,17 @@ from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
 from catalog.models_base import MAX_ID, saved_id, utcnow
-from catalog.permissions import Actor, can_administer, require, require_user, require_write
+from catalog.permissions import (
+    Actor,
+    can_administer,
+    can_change_password,
+    can_create_tokens,
+    can_manage_tokens_of,
+    can_revoke_tokens,
+    require,
+    require_user,
+    require_write,
+)
 from catalog.settings import Settings
 
 HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
@@ -216,7 +226,7 @@ def create_user(
     role: str = "member",
 ) -> User:
     """An account made by an administrator or the CLI, optionally a member of an organization."""
-    if not actor.is_admin:
+    if not can_administer(actor):
         raise Forbidden("only administrators create accounts")
     email = email.strip().lower()
     _check_password_rules(password, email)
@@ -422,7 +432,7 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> N
     """Change the signed-in user's password; every other session of the account ends. Only from a
     signed-in browser: an API token cannot change its account's password."""
     require_user(actor)
-    if actor.via_token or actor.session_id is None:
+    if not can_change_password(actor):
         raise Forbidden(N_("Change the password on the account page, signed in."))
     user = session.get(User, actor.user_id)
     if user is None:
@@ -556,7 +566,7 @@ def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[str
     """A new token for the actor's own account: the secret (shown once) and its public record.
     A token cannot make tokens, so one leaked token cannot mint more."""
     require_user(actor)
-    if actor.via_token:
+    if not can_create_tokens(actor):
         raise Forbidden(N_("An API token cannot create tokens: create them signed in, or with the CLI."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
@@ -593,9 +603,9 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> None:
     """Revoke one of the actor's own tokens (administrators: anyone's)."""
     require_user(actor)
     row = session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
-    if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+    if row is None or not can_manage_tokens_of(actor, row.user_id):
         raise NotFound("no such token")
-    if not actor.can_write:
+    if not can_revoke_tokens(actor):
         raise Forbidden("a read-scoped token cannot revoke tokens")
     if row.revoked_at is None:
         row.revoked_at = utcnow()

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from catalog.accounts import auth, services
 from catalog.accounts.throttle import client_key
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import CatalogError, Invalid, TooManyRequests
 from catalog.i18n import N_
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.middleware import CSRF_COOKIE
@@ -79,9 +79,7 @@ def _client(request: Request) -> str:
 
 
 def _too_many(request: Request) -> CatalogError:
-    error = CatalogError(N_("Too many attempts from your network: wait a few minutes and try again."))
-    error.code, error.status = "too_many_requests", 429
-    return error
+    return TooManyRequests(N_("Too many attempts from your network: wait a few minutes and try again."))
 
 
 async def login(request: Request) -> Response:

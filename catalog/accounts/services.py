@@ -26,7 +26,7 @@ from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
 from catalog.errors import Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import listed_sql
 from catalog.models_base import MAX_ID
 from catalog.pagination import Page, PageParams
 from catalog.permissions import Actor, can_administer, require, require_write
@@ -53,9 +53,7 @@ def organization_ref(org: Organization) -> OrganizationRef:
 
 def _listed_counts(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[int, int]:
     rows = session.exec(
-        select(model.provider_id, func.count())
-        .where(model.status == ListingStatus.LISTED)
-        .group_by(model.provider_id)
+        select(model.provider_id, func.count()).where(listed_sql(model)).group_by(model.provider_id)
     ).all()
     return dict(rows)
 

@@ -10,7 +10,13 @@ from sqlalchemy import JSON, BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
-from catalog.listings.states import FIRST_LISTING, REVIEWED_STATES, ListingStatus
+from catalog.listings.states import (
+    CORE_DATA_REFUSED,
+    FIRST_LISTING,
+    REVIEWED_STATES,
+    ListingStatus,
+    core_data_refused,
+)
 from catalog.models_base import utcnow
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
@@ -89,8 +95,8 @@ class DatasetCreate(SQLModel):
             raise ValueError(f"status {self.status} needs listed_at")
         if self.listed_at is not None and not FIRST_LISTING <= self.listed_at <= dt.date.today():
             raise ValueError(f"listed_at must be a day from {FIRST_LISTING} to today")
-        if self.security_grade == SecurityGrade.CORE and self.status in REVIEWED_STATES:
-            raise ValueError("core data is never listed")
+        if core_data_refused("dataset", self.security_grade, self.status):
+            raise ValueError(CORE_DATA_REFUSED)
         if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:
             raise ValueError("temporal_end is before temporal_start")
         return self

@@ -14,7 +14,7 @@ from catalog.accounts.services import organization_ref
 from catalog.datasets.models import Dataset, DatasetDetail, DatasetProductRef, DatasetSector
 from catalog.datasets.services import summarize
 from catalog.listings.search import rows_in_order
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
+from catalog.listings.states import ListingStatus, listed_sql, public_sql
 from catalog.listings.urls import product_url
 from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector
@@ -23,9 +23,7 @@ from catalog.sectors.models import Sector
 def listed_dataset_details(session: Session) -> list[DatasetDetail]:
     """Every listed dataset, oldest listing first, as the public dataset page shows it."""
     datasets = session.exec(
-        select(Dataset)
-        .where(Dataset.status == ListingStatus.LISTED)
-        .order_by(col(Dataset.listed_at), col(Dataset.id))
+        select(Dataset).where(listed_sql(Dataset)).order_by(col(Dataset.listed_at), col(Dataset.id))
     ).all()
     return dataset_details(session, datasets)
 
@@ -61,7 +59,7 @@ def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[
         .join(ProductSource, col(ProductSource.dataset_id) == Dataset.id)
         .join(DataProduct, col(DataProduct.id) == ProductSource.product_id)
         .join(Organization, col(Organization.id) == DataProduct.provider_id)
-        .where(col(Dataset.id).in_(dataset_ids), DataProduct.status == ListingStatus.LISTED)
+        .where(col(Dataset.id).in_(dataset_ids), listed_sql(DataProduct))
         .order_by(col(DataProduct.listed_at).desc(), col(DataProduct.id).desc())
     ):
         found.setdefault(code, []).append(
@@ -103,16 +101,14 @@ def count_by_status(session: Session) -> dict[str, int]:
 def listed_dates(session: Session) -> list[dt.datetime]:
     """When each dataset listed now was listed (those without a date left out), in no order."""
     rows = session.exec(
-        select(Dataset.listed_at).where(
-            Dataset.status == ListingStatus.LISTED, col(Dataset.listed_at).is_not(None)
-        )
+        select(Dataset.listed_at).where(listed_sql(Dataset), col(Dataset.listed_at).is_not(None))
     )
     return [at for at in rows if at is not None]
 
 
 def public_titles(session: Session) -> dict[str, str]:
     """The title of each public (listed or in publicity) dataset, by code."""
-    query = select(Dataset.code, Dataset.title).where(col(Dataset.status).in_(tuple(PUBLIC_STATES)))
+    query = select(Dataset.code, Dataset.title).where(public_sql(Dataset))
     return dict(session.exec(query).all())
 
 

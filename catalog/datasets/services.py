@@ -19,11 +19,11 @@ from catalog.datasets.models import (
     DatasetSector,
     DatasetSummary,
 )
-from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
-from catalog.listings import search
+from catalog.listings import search, states
 from catalog.listings.filters import DatasetFilters
-from catalog.listings.states import PUBLIC_STATES, ListingStatus
+from catalog.listings.states import ListingStatus, is_public, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.pagination import Page
@@ -87,9 +87,6 @@ def _save(session: Session, dataset: Dataset, sectors: list[Sector]) -> None:
     session.flush()
 
 
-EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
-
-
 def create_dataset_draft(session: Session, actor: Actor, data: DatasetCreate) -> DatasetDetail:
     """A new draft resource of a department the actor owns."""
     require_write(actor)
@@ -109,10 +106,7 @@ def dataset_input(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     dataset = session.exec(select(Dataset).where(Dataset.code == code)).first()
     if dataset is None or not can_manage_listings_of(actor, dataset.provider_id):
         raise NotFound(f"no dataset {code!r}")
-    if dataset.status not in EDITABLE_STATES:
-        raise InvalidTransition(
-            f"a dataset in state {dataset.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
-        )
+    states.check_editable("dataset", dataset)
     provider = session.get(Organization, dataset.provider_id)
     sectors = session.exec(
         select(Sector.slug)
@@ -214,14 +208,16 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
 def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
     """Everything about one dataset the actor may see, with the listed products built on it."""
     dataset = session.exec(select(Dataset).where(Dataset.code == code)).first()
-    if dataset is None or not can_view_listing(actor, dataset.status, dataset.provider_id):
+    if dataset is None or not can_view_listing(
+        actor, dataset.provider_id, reachable=states.is_reachable(dataset)
+    ):
         raise NotFound(f"no dataset {code!r}")
     summary = summarize(session, [dataset])[0]
     products = session.exec(
         select(DataProduct, Organization)
         .join(ProductSource, ProductSource.product_id == DataProduct.id)
         .join(Organization, Organization.id == DataProduct.provider_id)
-        .where(ProductSource.dataset_id == dataset.id, DataProduct.status == ListingStatus.LISTED)
+        .where(ProductSource.dataset_id == dataset.id, listed_sql(DataProduct))
         .order_by(DataProduct.listed_at.desc())  # type: ignore[union-attr]
     ).all()
     return DatasetDetail(
@@ -257,8 +253,8 @@ def search_documents(
     if dataset_ids is not None:
         query = query.where(Dataset.id.in_(dataset_ids))  # type: ignore[union-attr]
     datasets = session.exec(query).all()
-    listed = [d for d in datasets if d.status in PUBLIC_STATES]
-    gone = [f"dataset:{d.id}" for d in datasets if d.status not in PUBLIC_STATES]
+    listed = [d for d in datasets if is_public(d)]
+    gone = [f"dataset:{d.id}" for d in datasets if not is_public(d)]
     docs = []
     for d, s in zip(listed, summarize(session, listed), strict=True):
         docs.append(

@@ -33,7 +33,7 @@ from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset
 from catalog.indexing.lock import WriterLock
 from catalog.indexing.models import ChangeLog
-from catalog.listings.states import PUBLIC_STATES
+from catalog.listings.states import public_sql
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 from search_index import SearchIndex
@@ -481,7 +481,7 @@ class Indexer:
             return f"damaged: {exc}", False
 
         def public(model: Any) -> Any:
-            return sa_select(func.count()).where(model.status.in_(PUBLIC_STATES)).scalar_subquery()
+            return sa_select(func.count()).where(public_sql(model)).scalar_subquery()
 
         latest_seq = sa_select(func.coalesce(func.max(ChangeLog.seq), 0)).scalar_subquery()
         with Session(self.engine) as session:  # one statement: one snapshot of all three

@@ -33,7 +33,7 @@ from catalog.errors import NotFound
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import is_listed
 from catalog.permissions import ANONYMOUS
 from catalog.products import queries as product_queries
 from catalog.products import services as products
@@ -272,16 +272,12 @@ def _package_group(sector: SectorPublic) -> dict[str, Any]:
     return {key: value for key, value in group_dict(sector).items() if key in keys}
 
 
-def license_url(code: str, url: str, base: str) -> str:
-    return url or f"{base}/api/v1/licenses/{code}"
-
-
 def license_dict(licence: LicencePublic, base: str) -> dict[str, str]:
     """A licence as ``license_list`` gives it: every value a string."""
     return {
         "id": licence.code,
         "title": licence.name,
-        "url": license_url(licence.code, licence.url, base),
+        "url": licences.licence_url(licence, base),
         "family": "",
         "status": "active",
         "maintainer": "",
@@ -339,7 +335,7 @@ class Packages:
 
     def product(self, slug: str) -> dict[str, Any]:
         p = products.get_product(self.session, ANONYMOUS, slug)
-        if p.status != ListingStatus.LISTED:
+        if not is_listed(p):
             raise NotFound(f"no dataset {slug!r}")
         licence = p.license
         extras = {
@@ -370,7 +366,7 @@ class Packages:
             name=product_name(p.id),
             notes=_notes(p.summary, p.description),
             version=p.version,
-            license=(licence.code, licence.name, license_url(licence.code, licence.url, self.base)),
+            license=(licence.code, licence.name, licences.licence_url(licence, self.base)),
             isopen=licence.kind == "open",
             tags=p.tags,
             resources=_product_resources(p, self.base),
@@ -379,7 +375,7 @@ class Packages:
 
     def dataset(self, code: str) -> dict[str, Any]:
         d = datasets.get_dataset(self.session, ANONYMOUS, code)
-        if d.status != ListingStatus.LISTED:
+        if not is_listed(d):
             raise NotFound(f"no dataset {code!r}")
         extras = {
             "kind": "dataset",
@@ -457,7 +453,7 @@ class Packages:
         if self._dataset_licence is None:
             lic = dataset_licence(self.session)
             self._dataset_licence = (
-                ((lic.code, lic.name, license_url(lic.code, lic.url, self.base)), lic.kind == "open")
+                ((lic.code, lic.name, licences.licence_url(lic, self.base)), lic.kind == "open")
                 if lic
                 else ((NOT_SPECIFIED, NOT_SPECIFIED_LICENSE["title"], ""), False)
             )

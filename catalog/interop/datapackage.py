@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from catalog.errors import NotFound
+from catalog.licences.services import licence_url
 from catalog.products import services
 from catalog.products.models import ProductDetail
 from catalog.products.samples import infer_type
@@ -65,7 +66,7 @@ def product_package(product: ProductDetail, base_url: str) -> dict[str, Any]:
         "licenses": [
             {
                 "name": licence.code,
-                "path": licence.url or f"{base}/api/v1/licenses/{licence.code}",
+                "path": licence_url(licence, base),
                 "title": licence.name,
             }
         ],

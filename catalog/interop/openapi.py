@@ -355,7 +355,7 @@ OPERATIONS: tuple[Op, ...] = (
        "changed yet: its new version waits for a reviewer."),
     Op("POST", "/api/v1/products/{slug}/sample", "products.sample", "products", "Attach a sample to a draft",
        {200: ("The inferred schema and the first rows", SamplePublic)},
-       access=WRITE, body=Body(upload="sample"), errors=(404,),
+       access=WRITE, body=Body(upload="sample"), errors=(404, 409),
        description="A CSV or XLSX file in the multipart field sample."),
     Op("GET", "/api/v1/products/{slug}/version", "products.version", "products",
        "A listed product's new version in the works",

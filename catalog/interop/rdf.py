@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from catalog.indexing.queries import newest_change
 from catalog.licences.models import LicenceRef
-from catalog.licences.services import as_odrl
+from catalog.licences.services import as_odrl, licence_url
 from catalog.listings.urls import dataset_url, product_url
 from catalog.products.models import ProductDetail
 from catalog.products.queries import listed_product_details
@@ -107,9 +107,7 @@ class Uris:
 
     def licence(self, licence: LicenceRef) -> URIRef:
         """The licence's own address when it has one (the Creative Commons deeds), else its API page."""
-        if licence.url.startswith(("http://", "https://")):
-            return URIRef(licence.url)
-        return URIRef(f"{self.base}/api/v1/licenses/{licence.code}")
+        return URIRef(licence_url(licence, self.base))
 
     def product_slug(self, identifier: str) -> str:
         """The slug in a product's URI (or the slug itself)."""

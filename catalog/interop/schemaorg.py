@@ -14,7 +14,6 @@ from catalog.datasets.models import DatasetDetail
 from catalog.errors import NotFound
 from catalog.interop import datapackage
 from catalog.licences import services as licences
-from catalog.licences.models import LicenceRef
 from catalog.products.models import ProductDetail
 from catalog.sectors.models import SectorRef
 from catalog.vocabularies import PriceModel, SharingCondition, label
@@ -49,7 +48,7 @@ def product_jsonld(product: ProductDetail, base_url: str) -> dict[str, Any]:
             "url": url,
             "identifier": [v for v in (product.listing_no, product.registration_code) if v] or [product.id],
             "keywords": _unique([*product.tags, *_sector_names(product.sectors)]),
-            "license": licence_url(product.license, base),
+            "license": licences.licence_url(product.license, base),
             "creator": organization(product.provider, base),
             "publisher": organization(product.provider, base),
             "isAccessibleForFree": product.price_model == PriceModel.FREE,
@@ -149,11 +148,6 @@ def data_catalog(base: str) -> dict[str, Any]:
     }
 
 
-def licence_url(licence: LicenceRef, base: str) -> str:
-    """The licence's own address, else its page in the port's API."""
-    return licence.url or f"{base}/api/v1/licenses/{licence.code}"
-
-
 def temporal_coverage(start: dt.date | None, end: dt.date | None) -> str | None:
     """An ISO 8601 interval, open (``..``) at an unknown end."""
     if start is None and end is None:
@@ -163,7 +157,7 @@ def temporal_coverage(start: dt.date | None, end: dt.date | None) -> str | None:
 
 def _dataset_licence_url(session: Session, base: str) -> str | None:
     try:
-        return licence_url(licences.get_licence(session, DATASET_LICENCE), base)
+        return licences.licence_url(licences.get_licence(session, DATASET_LICENCE), base)
     except NotFound:  # a catalog without the port's agreement: say nothing rather than guess
         return None
 

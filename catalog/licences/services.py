@@ -8,7 +8,7 @@ replaced, so the text of every earlier version can still be read.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -39,6 +39,18 @@ def import_licence(session: Session, actor: Actor, data: LicenceCreate) -> bool:
     session.add(Licence(**data.model_dump()))
     session.flush()
     return True
+
+
+class HasAddress(Protocol):
+    code: str
+    url: str
+
+
+def licence_url(licence: HasAddress, base: str) -> str:
+    """A licence's own web address (the Creative Commons deeds …), else its page in the port's API."""
+    if licence.url.lower().startswith(("http://", "https://")):
+        return licence.url
+    return f"{base}/api/v1/licenses/{licence.code}"
 
 
 def licence_ref(licence: Licence) -> LicenceRef:

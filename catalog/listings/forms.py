@@ -15,7 +15,7 @@ from catalog.accounts.models import Organization
 from catalog.datasets.models import Dataset
 from catalog.errors import CatalogError, Invalid
 from catalog.licences.models import Licence
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import listed_sql
 from catalog.permissions import Actor
 from catalog.sectors.models import Sector
 from catalog.vocabularies import LABELS
@@ -59,9 +59,7 @@ def choices(session: Session, actor: Actor, language: str) -> dict[str, list[tup
         ],
         "datasets": [
             (d.code, f"{d.code} {pick(d.title, d.title_en)}")
-            for d in session.exec(
-                select(Dataset).where(Dataset.status == ListingStatus.LISTED).order_by(col(Dataset.code))
-            )
+            for d in session.exec(select(Dataset).where(listed_sql(Dataset)).order_by(col(Dataset.code)))
         ],
     }
     for vocabulary, values in LABELS.items():

@@ -19,14 +19,25 @@ from catalog import db
 from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
-from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
-from catalog.listings import workflow
+from catalog.listings import states, workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import MAX_ID, utcnow
-from catalog.permissions import Actor, can_manage_listings_of, can_review, can_view_listing, require_write
+from catalog.permissions import (
+    Actor,
+    acts_for_an_organization,
+    can_create_listings,
+    can_follow_listing_work,
+    can_manage_listings_of,
+    can_review,
+    can_review_listing_of,
+    can_see_every_objection,
+    can_view_listing,
+    require_write,
+)
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.products.services import next_listing_no
 from catalog.requests import follows
@@ -57,7 +68,7 @@ def find_item(session: Session, actor: Actor, kind: str, key: str) -> Item:
     model = MODELS[kind]
     column = DataProduct.slug if model is DataProduct else Dataset.code
     item = session.exec(select(model).where(column == key)).first()  # type: ignore[arg-type]
-    if item is None or not can_view_listing(actor, item.status, item.provider_id):
+    if item is None or not can_view_listing(actor, item.provider_id, reachable=states.is_reachable(item)):
         raise NotFound(f"no {kind} {key!r}")
     return item
 
@@ -67,13 +78,8 @@ def may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
     if step.role is workflow.Role.OWNER:
         return can_manage_listings_of(actor, item.provider_id)
     if step.role is workflow.Role.REVIEWER:
-        return reviews(actor, item.provider_id)
+        return can_review_listing_of(actor, item.provider_id)
     return actor.is_system
-
-
-def reviews(actor: Actor, provider_id: int) -> bool:
-    """A reviewer reviews other organizations' listings, never their own (administrators may)."""
-    return can_review(actor) and (actor.is_admin or provider_id not in actor.organizations)
 
 
 def check_needs(step: workflow.Transition, reason: str, checklist: dict[str, bool]) -> None:
@@ -83,9 +89,7 @@ def check_needs(step: workflow.Transition, reason: str, checklist: dict[str, boo
     if step.needs_checklist:
         missing = {name: text for name, text in workflow.CHECKLIST.items() if not checklist.get(name)}
         if missing:
-            error = Invalid(N_("Complete the review checklist to approve."), fields=missing)
-            error.code = "checklist_incomplete"
-            raise error
+            raise ChecklistIncomplete(N_("Complete the review checklist to approve."), fields=missing)
 
 
 def step_views(steps: list[workflow.Transition]) -> list[dict[str, Any]]:
@@ -122,10 +126,7 @@ def transition(
         raise _no_such_step(actor, kind, item, request.to)
     if not may(actor, step, item):
         raise Forbidden(N_("Your role may not make this change."))
-    if item.security_grade == "core" and step.target in (ListingStatus.SUBMITTED, ListingStatus.PUBLICITY):
-        raise Invalid(
-            N_("Core data cannot be listed."), fields={"security_grade": N_("Core data cannot be listed.")}
-        )
+    states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
     _apply(session, settings, actor, kind, item, step, request)
     return timeline(session, kind, item.id)  # type: ignore[arg-type]
@@ -157,19 +158,58 @@ def _apply(
         item.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
     if step.target == ListingStatus.DELISTED and isinstance(item, DataProduct):
         follows.tell_followers(session, item, "delisted")
-        session.execute(  # a new version in the works is for a listed product: it goes with the listing
-            update(ProductRevision)
-            .where(
-                ProductRevision.product_id == item.id, col(ProductRevision.status).in_(workflow.OPEN_REVISION)
-            )
-            .values(status="withdrawn")
-        )
+        _withdraw_new_versions(session, actor, item)
     checklist = (
         {k: bool(request.checklist.get(k)) for k in workflow.CHECKLIST} if step.needs_checklist else None
     )
     _record(session, actor, kind, item, before, step.target, request.reason.strip(), checklist)
     if step.target == ListingStatus.PUBLICITY and settings.publicity_days == 0:
         _list(session, kind, item)  # no publicity period: listed on approval
+
+
+def _withdraw_new_versions(session: Session, actor: Actor, product: DataProduct) -> None:
+    """A new version in the works is for a listed product: delisting withdraws it, by its lifecycle's
+    step (``workflow.REVISION_TRANSITIONS``), with its audit event."""
+    open_ones = session.exec(
+        select(ProductRevision).where(
+            ProductRevision.product_id == product.id, col(ProductRevision.status).in_(workflow.OPEN_REVISION)
+        )
+    ).all()
+    for revision in open_ones:
+        while revision.status in workflow.OPEN_REVISION:  # a step taken meanwhile: withdraw from there
+            before = revision.status
+            step = workflow.find_revision_step(before, "withdrawn")
+            assert step is not None  # the table withdraws a new version from every open state
+            if db.claim_status(session, revision, before, step.target):
+                record_revision_step(session, actor, product, revision, before, step.target, "delisted")
+                break
+
+
+def record_revision_step(
+    session: Session,
+    actor: Actor,
+    product: DataProduct,
+    revision: ProductRevision,
+    before: str,
+    after: str,
+    reason: str,
+) -> None:
+    """The audit event and the organization's notification of one step of a product's new version."""
+    version = revision.version or revision.base_version + "+"
+    audit.record(
+        session,
+        actor,
+        "product.revision",
+        "product",
+        product.slug,
+        f"version {version}: {before} → {after}",
+        before={"status": before},
+        after={"status": after},
+    )
+    text = f"{product.title}: new version {before} → {after}" + (f" ({reason})" if reason else "")
+    link = f"/owner/products/{product.slug}"
+    session.add(Notification(organization_id=product.provider_id, text=text[:500], link=link))
+    session.flush()
 
 
 def _list(session: Session, kind: str, item: Item) -> None:
@@ -379,7 +419,7 @@ def workspace(session: Session, actor: Actor, status: str | None = None) -> Work
             for n in notes
         ],
         counts=counts,
-        can_list=actor.is_admin or bool(actor.owner_of),
+        can_list=can_create_listings(actor),
     )
 
 
@@ -410,11 +450,7 @@ class ItemOverview(BaseModel):
 
 def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOverview:
     item = find_item(session, actor, kind, key)
-    if not (
-        can_manage_listings_of(actor, item.provider_id)
-        or can_review(actor)
-        or item.provider_id in actor.organizations
-    ):
+    if not can_follow_listing_work(actor, item.provider_id):
         raise NotFound(f"no {kind} {key!r}")
     provider = session.get(Organization, item.provider_id)
     return ItemOverview(
@@ -422,10 +458,7 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
         steps=step_views(available(actor, item)),
         timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
         editable=can_manage_listings_of(actor, item.provider_id)
-        and (
-            item.status in (ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED)
-            or (kind == "product" and item.status == ListingStatus.LISTED)  # as a new version
-        ),
+        and (states.is_editable(item) or (kind == "product" and states.is_listed(item))),  # a new version
     )
 
 
@@ -458,7 +491,7 @@ def file_objection(
     item = find_item(session, actor, kind, key)
     if item.status != ListingStatus.PUBLICITY:
         raise InvalidTransition(f"only a {kind} in its publicity period can be objected to", allowed=[])
-    if not actor.organizations:
+    if not acts_for_an_organization(actor):
         raise Forbidden(N_("Objections are filed on behalf of an organization: join one first."))
     org_id = min(actor.organizations)
     objection = Objection(
@@ -500,7 +533,7 @@ def answer_objection(
     if objection is None:
         raise NotFound("no such objection")
     target = session.get(MODELS[objection.kind], objection.item_id)
-    if target is None or not reviews(actor, target.provider_id):
+    if target is None or not can_review_listing_of(actor, target.provider_id):
         raise Forbidden(N_("Your role may not make this change."))
     answered = InvalidTransition("this objection has been answered", allowed=[])
     if objection.status != "open":
@@ -539,7 +572,7 @@ def objections(session: Session, actor: Actor, kind: str, key: str) -> list[Obje
         .where(Objection.kind == kind, Objection.item_id == item.id)
         .order_by(col(Objection.id))
     )
-    if not (can_review(actor) or can_manage_listings_of(actor, item.provider_id)):
+    if not can_see_every_objection(actor, item.provider_id):
         query = query.where(col(Objection.organization_id).in_(actor.organizations))
     return [_objection_public(session, o) for o in session.exec(query)]
 

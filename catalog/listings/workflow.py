@@ -94,6 +94,8 @@ REVISION_TRANSITIONS: tuple[Transition, ...] = (
         "submitted", "changes_requested", Role.REVIEWER, needs_reason=True, label=N_("Request changes")
     ),
     Transition("submitted", "rejected", Role.REVIEWER, needs_reason=True, label=N_("Reject")),
+    # delisting a product withdraws its new version from any open state, a submitted one included
+    Transition("submitted", "withdrawn", Role.SYSTEM, label=N_("Discard the new version")),
 )
 OPEN_REVISION = ("draft", "changes_requested", "submitted")
 

@@ -13,7 +13,13 @@ from sqlmodel import Field, SQLModel
 from catalog.accounts.models import OrganizationRef
 from catalog.datasets.models import DatasetRef
 from catalog.licences.models import LicencePublic, LicenceRef
-from catalog.listings.states import FIRST_LISTING, REVIEWED_STATES, ListingStatus
+from catalog.listings.states import (
+    CORE_DATA_REFUSED,
+    FIRST_LISTING,
+    REVIEWED_STATES,
+    ListingStatus,
+    core_data_refused,
+)
 from catalog.models_base import utcnow
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
@@ -25,6 +31,7 @@ from catalog.vocabularies import (
     SourceType,
     UpdateFrequency,
     UseCategory,
+    carries_price,
 )
 
 
@@ -142,9 +149,9 @@ class ProductCreate(SQLModel):
     def _consistent(self) -> ProductCreate:
         if self.personal_info and not (self.deidentification or "").strip():
             raise ValueError("a product with personal information needs a de-identification statement")
-        if self.security_grade == SecurityGrade.CORE:
-            raise ValueError("core data cannot be made into a listed product")
-        priced = self.price_model in (PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME)
+        if core_data_refused("product", self.security_grade, self.status):
+            raise ValueError(CORE_DATA_REFUSED)
+        priced = carries_price(self.price_model)
         if priced and not (self.price and self.price > 0 and self.price_unit):
             raise ValueError(f"price model {self.price_model} needs a price above 0 and a unit")
         if not priced and self.price:

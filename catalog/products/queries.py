@@ -19,7 +19,7 @@ from catalog.licences.models import Licence
 from catalog.licences.services import licence_public
 from catalog.listings.queries import ever_listed_ids
 from catalog.listings.search import rows_in_order
-from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
+from catalog.listings.states import REVIEWED_STATES, ListingStatus, listed_sql, public_sql
 from catalog.listings.urls import dataset_url
 from catalog.permissions import Actor
 from catalog.products.models import (
@@ -63,7 +63,7 @@ def listed_product_details(session: Session) -> list[ProductDetail]:
     """Every listed product, oldest listing first, as the public product page shows it."""
     products = session.exec(
         select(DataProduct)
-        .where(DataProduct.status == ListingStatus.LISTED)
+        .where(listed_sql(DataProduct))
         .order_by(col(DataProduct.listed_at), col(DataProduct.id))
     ).all()
     return product_details(session, products)
@@ -253,9 +253,7 @@ def count_by_status(session: Session) -> dict[str, int]:
 def listed_dates(session: Session) -> list[dt.datetime]:
     """When each product listed now was listed (those without a date left out), in no order."""
     rows = session.exec(
-        select(DataProduct.listed_at).where(
-            DataProduct.status == ListingStatus.LISTED, col(DataProduct.listed_at).is_not(None)
-        )
+        select(DataProduct.listed_at).where(listed_sql(DataProduct), col(DataProduct.listed_at).is_not(None))
     )
     return [at for at in rows if at is not None]
 
@@ -276,15 +274,13 @@ def listed_count_by_use(session: Session) -> list[tuple[str, int]]:
 
 
 def _listed_count_by(session: Session, column: Any) -> list[Any]:
-    query = select(column, func.count()).where(DataProduct.status == ListingStatus.LISTED).group_by(column)
+    query = select(column, func.count()).where(listed_sql(DataProduct)).group_by(column)
     return list(session.exec(query).all())
 
 
 def public_titles(session: Session) -> dict[str, str]:
     """The title of each public (listed or in publicity) product, by slug."""
-    query = select(DataProduct.slug, DataProduct.title).where(
-        col(DataProduct.status).in_(tuple(PUBLIC_STATES))
-    )
+    query = select(DataProduct.slug, DataProduct.title).where(public_sql(DataProduct))
     return dict(session.exec(query).all())
 
 

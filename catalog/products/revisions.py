@@ -14,9 +14,8 @@ from catalog.audit import services as audit
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
-from catalog.listings.models import Notification
-from catalog.listings.services import check_needs, may, step_views
-from catalog.listings.states import ListingStatus
+from catalog.listings.services import check_needs, may, record_revision_step, step_views
+from catalog.listings.states import is_listed
 from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
 from catalog.products import services
@@ -61,7 +60,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
     product = _listed(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
-    if product.status != ListingStatus.LISTED:
+    if not is_listed(product):
         raise InvalidTransition("only a listed product gets new versions", allowed=[])
     revision = open_revision(session, product)
     if revision is not None and revision.status == "submitted":
@@ -100,7 +99,7 @@ def revision_transition(
     require_write(actor)
     product = _listed(session, actor, slug)
     revision = open_revision(session, product)
-    if revision is None or product.status != ListingStatus.LISTED:
+    if revision is None or not is_listed(product):
         raise NotFound("this product has no new version in the works")
     step = workflow.find_revision_step(revision.status, to)
     if step is None:
@@ -118,26 +117,7 @@ def revision_transition(
         revision.decided_at, revision.decided_by, revision.reason = now, actor.label, reason.strip()
     if step.target == "approved":
         _apply(session, product, revision)
-    audit.record(
-        session,
-        actor,
-        "product.revision",
-        "product",
-        slug,
-        f"version {revision.version or revision.base_version + '+'}: {before} → {step.target}",
-        before={"status": before},
-        after={"status": step.target},
-    )
-    session.add(
-        Notification(
-            organization_id=product.provider_id,
-            text=(
-                f"{product.title}: new version {before} → {step.target}" + (f" ({reason})" if reason else "")
-            )[:500],
-            link=f"/owner/products/{slug}",
-        )
-    )
-    session.flush()
+    record_revision_step(session, actor, product, revision, before, step.target, reason)
     return _public(session, actor, product, revision)
 
 
@@ -213,7 +193,7 @@ def edit(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> 
     """An owner's edit: a draft (or a product sent back) changes itself; a listed product gets a new
     version for review. ``("product", detail)`` or ``("revision", new version)``."""
     product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
-    if product is not None and product.status == ListingStatus.LISTED:
+    if product is not None and is_listed(product):
         return "revision", save_revision(session, actor, slug, changes)
     changes = {k: v for k, v in changes.items() if k != "change_summary"}
     return "product", services.update_draft(session, actor, slug, changes)
@@ -222,7 +202,7 @@ def edit(session: Session, actor: Actor, slug: str, changes: dict[str, Any]) -> 
 def edit_input(session: Session, actor: Actor, slug: str) -> tuple[dict[str, Any], bool]:
     """What the owner's edit form starts from, and whether saving it makes a new version."""
     product = _listed(session, actor, slug)
-    if product.status != ListingStatus.LISTED:
+    if not is_listed(product):
         return services.draft_input(session, actor, slug), False
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))

@@ -18,11 +18,11 @@ from sqlmodel import Session, select
 
 from catalog import db
 from catalog.audit import services as audit
-from catalog.errors import Forbidden, Invalid, NotFound
+from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
+from catalog.listings import states
 from catalog.permissions import Actor, can_manage_listings_of, require_write
 from catalog.products.models import DataProduct
-from catalog.products.services import EDITABLE_STATES
 
 PREVIEW_ROWS = 10
 INFER_ROWS = 500
@@ -156,8 +156,8 @@ def attach_sample(
     product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
     if product is None or not can_manage_listings_of(actor, product.provider_id):
         raise NotFound(f"no data product {slug!r}")
-    if product.status not in EDITABLE_STATES:
-        raise Forbidden(N_("Samples are added to drafts; edit a listed product as a new version first."))
+    refusal = N_("Samples are added to drafts; edit a listed product as a new version first.")
+    states.check_editable("product", product, refusal)
     if len(content) > max_bytes:
         raise _bad(N_("The sample is larger than the upload limit."))
     header, rows = read_table(name, content)

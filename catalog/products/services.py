@@ -15,14 +15,14 @@ from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset, DatasetRef
-from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
-from catalog.listings import quality, search
+from catalog.listings import quality, search, states
 from catalog.listings.filters import ProductFilters
 from catalog.listings.quality import QualityReport
-from catalog.listings.states import PUBLIC_STATES, REVIEWED_STATES, ListingStatus
+from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, is_public, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.pagination import Page
@@ -80,7 +80,9 @@ def _resolve(
     sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
     sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
     if actor is not None:
-        sources = [d for d in sources if can_view_listing(actor, d.status, d.provider_id)]
+        sources = [
+            d for d in sources if can_view_listing(actor, d.provider_id, reachable=states.is_reachable(d))
+        ]
     problems = {}
     if provider is None:
         problems["provider"] = f"no organization {data.provider!r}"
@@ -109,10 +111,6 @@ def _save(session: Session, product: DataProduct, sectors: list[Sector], sources
 
 
 FIXED = ("slug", "provider", "status", "listed_at")  # what an owner's edit never changes
-
-# States in which the owner edits the product itself (a listed product's edits become a new version,
-# which comes later: until then it is delisted to be edited).
-EDITABLE_STATES = frozenset({ListingStatus.DRAFT, ListingStatus.CHANGES_REQUESTED, ListingStatus.REJECTED})
 
 
 def create_draft(
@@ -167,10 +165,7 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     product = _visible_product(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
-    if product.status not in EDITABLE_STATES:
-        raise InvalidTransition(
-            f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
-        )
+    states.check_editable("product", product)
     before = product_input(session, product)
     changes = {k: v for k, v in changes.items() if k not in FIXED}
     data = parse(ProductCreate, {**before, **changes})
@@ -200,10 +195,7 @@ def draft_input(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
     product = _visible_product(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
-    if product.status not in EDITABLE_STATES:
-        raise InvalidTransition(
-            f"a product in state {product.status} is not edited directly", allowed=sorted(EDITABLE_STATES)
-        )
+    states.check_editable("product", product)
     return product_input(session, product)
 
 
@@ -271,7 +263,7 @@ def _unlisted_sources(session: Session, product_ids: Sequence[int]) -> dict[int,
     rows = session.exec(
         select(ProductSource.product_id, func.count())
         .join(Dataset, Dataset.id == ProductSource.dataset_id)  # type: ignore[arg-type]
-        .where(col(ProductSource.product_id).in_(product_ids), Dataset.status != ListingStatus.LISTED)
+        .where(col(ProductSource.product_id).in_(product_ids), ~listed_sql(Dataset))
         .group_by(ProductSource.product_id)
     ).all()
     return dict(rows)  # type: ignore[arg-type]
@@ -386,7 +378,9 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
 
 def _visible_product(session: Session, actor: Actor, slug: str) -> DataProduct:
     product = session.exec(select(DataProduct).where(DataProduct.slug == slug)).first()
-    if product is None or not can_view_listing(actor, product.status, product.provider_id):
+    if product is None or not can_view_listing(
+        actor, product.provider_id, reachable=states.is_reachable(product)
+    ):
         raise NotFound(f"no data product {slug!r}")
     return product
 
@@ -446,7 +440,7 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
     rows = session.exec(
-        select(DataProduct).where(DataProduct.status == ListingStatus.LISTED).order_by(*_NEWEST).limit(limit)
+        select(DataProduct).where(listed_sql(DataProduct)).order_by(*_NEWEST).limit(limit)
     ).all()
     return summarize(session, rows)
 
@@ -461,8 +455,8 @@ def search_documents(
     if product_ids is not None:
         query = query.where(DataProduct.id.in_(product_ids))  # type: ignore[union-attr]
     products = session.exec(query).all()
-    public = [p for p in products if p.status in PUBLIC_STATES]
-    gone = [f"product:{p.id}" for p in products if p.status not in PUBLIC_STATES]
+    public = [p for p in products if is_public(p)]
+    gone = [f"product:{p.id}" for p in products if not is_public(p)]
     public_ids = [p.id for p in public]
     summaries = {s.id: s for s in summarize(session, public)}
     source_titles: dict[int, list[str]] = {}
@@ -475,7 +469,7 @@ def search_documents(
     ):
         source_titles.setdefault(pid, []).append(title)
         source_codes.setdefault(pid, []).append(code)
-        unlisted[pid] = unlisted.get(pid, 0) + (status != ListingStatus.LISTED)
+        unlisted[pid] = unlisted.get(pid, 0) + (not is_listed(status))
     requests = dict(
         session.exec(  # type: ignore[call-overload]
             select(AccessRequest.product_id, func.count())

@@ -11,8 +11,9 @@ from catalog.audit import services as audit
 from catalog.errors import NotFound
 from catalog.i18n import N_
 from catalog.listings.models import Notification
+from catalog.listings.states import is_reachable
 from catalog.listings.urls import product_url
-from catalog.permissions import Actor, require, require_write
+from catalog.permissions import Actor, acts_for_an_organization, require, require_write
 from catalog.products.models import DataProduct
 from catalog.requests.models import Follow
 
@@ -22,7 +23,7 @@ def _target(
 ) -> tuple[int | None, int | None]:
     if product:
         row = session.exec(select(DataProduct).where(DataProduct.slug == product)).first()
-        if row is None or (not any_state and row.status not in ("listed", "publicity", "delisted")):
+        if row is None or (not any_state and not is_reachable(row)):
             raise NotFound(f"no data product {product!r}")
         return row.id, None
     org = session.exec(select(Organization).where(Organization.slug == (provider or ""))).first()
@@ -41,7 +42,9 @@ def set_follow(
 ) -> bool:
     """Follow (or stop following) for the actor's first organization; whether it now follows."""
     require_write(actor)
-    require(bool(actor.organizations), actor, N_("Join an organization to follow products and providers."))
+    require(
+        acts_for_an_organization(actor), actor, N_("Join an organization to follow products and providers.")
+    )
     org_id = min(actor.organizations)
     product_id, provider_id = _target(session, product, provider, any_state=not on)  # unfollow anything
     existing = session.exec(
@@ -76,7 +79,7 @@ def set_follow(
 def follows(
     session: Session, actor: Actor, *, product: str | None = None, provider: str | None = None
 ) -> bool:
-    if not actor.organizations:
+    if not acts_for_an_organization(actor):
         return False
     try:
         product_id, provider_id = _target(session, product, provider)

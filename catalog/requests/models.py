@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import ColumnElement, Index, text
+from sqlmodel import Field, SQLModel, col
 
 from catalog.models_base import utcnow
-from catalog.requests.workflow import OPEN
+from catalog.requests.workflow import AWAITING_ANSWER, OPEN, RequestStatus
 
 _OPEN = text(
     "status IN ({})".format(", ".join(f"'{state}'" for state in OPEN))
@@ -40,7 +40,7 @@ class AccessRequest(SQLModel, table=True):
     contact: str = Field(default="", max_length=200)
     licence_id: int = Field(foreign_key="licence.id")
     licence_version: int = Field(default=1)  # the version of the terms the requester agreed to
-    status: str = Field(default="submitted", max_length=24, index=True)
+    status: str = Field(default=RequestStatus.SUBMITTED, max_length=24, index=True)
     due_at: dt.datetime | None = None  # the provider's answer is due
     delivery_method: str = Field(default="", max_length=24)
     delivery_details: str = Field(default="")  # shown to the requester once, after delivery
@@ -49,6 +49,18 @@ class AccessRequest(SQLModel, table=True):
     attachment_name: str = Field(default="", max_length=200)  # the requester's supporting file, if any
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# Overdue: waiting for the provider's answer past its due date. The rule for a request already read
+# and the same rule as an SQL condition, side by side: the request pages and the figures use them.
+def is_overdue(request: AccessRequest, now: dt.datetime) -> bool:
+    """Whether the request waits for the provider's answer past its due date."""
+    return request.status in AWAITING_ANSWER and request.due_at is not None and request.due_at < now
+
+
+def overdue_sql(now: dt.datetime) -> ColumnElement[bool]:
+    """``is_overdue`` as an SQL condition on ``access_request``."""
+    return col(AccessRequest.status).in_(AWAITING_ANSWER) & (col(AccessRequest.due_at) < now)
 
 
 class RequestEvent(SQLModel, table=True):

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalog.listings.states import PUBLIC_STATES
+from catalog.listings.states import public_sql
 from catalog.products.models import DataProduct
 from catalog.requests.models import AccessRequest, RequestEvent
 
@@ -34,7 +34,7 @@ def request_counts_by_public_product(session: Session) -> list[tuple[str, int]]:
     query = (
         select(DataProduct.slug, func.count())
         .join(AccessRequest, col(AccessRequest.product_id) == DataProduct.id)
-        .where(col(DataProduct.status).in_(tuple(PUBLIC_STATES)))
+        .where(public_sql(DataProduct))
         .group_by(col(DataProduct.slug))
     )
     return list(session.exec(query).all())

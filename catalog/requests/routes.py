@@ -78,8 +78,10 @@ async def request_form(request: Request) -> Response:
 async def inbox(request: Request, actor: Actor) -> Response:
     side = "incoming" if request.url.path.startswith("/owner/") else "mine"
     status = request.query_params.get("status") or None
-    box = await call(request, services.inbox, actor, side, status)
+    page = request.query_params.get("page", "")
+    box = await call(request, services.inbox, actor, side, status, int(page[:6]) if page.isdecimal() else 1)
     context = {
+        "page": box,
         "items": box.items,
         "side": side,
         "status": status,

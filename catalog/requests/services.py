@@ -5,11 +5,12 @@ the other side and a mail."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -17,16 +18,26 @@ from catalog import db
 from catalog.accounts import mail
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
-from catalog.errors import CatalogError, Forbidden, Invalid, InvalidTransition, NotFound
+from catalog.errors import Duplicate, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.listings.models import Notification
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import is_listed
 from catalog.models_base import MAX_ID, utcnow
-from catalog.permissions import Actor, can_request_access, require, require_write
+from catalog.permissions import (
+    Actor,
+    can_answer_request,
+    can_request_access,
+    can_view_request,
+    is_provider_of,
+    is_requester_of,
+    require,
+    require_write,
+)
 from catalog.products.models import DataProduct
 from catalog.requests import workflow
-from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage
+from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue, overdue_sql
+from catalog.requests.workflow import RequestStatus
 
 ANSWER_WORKING_DAYS = 5  # the default of CATALOG_REQUEST_ANSWER_DAYS
 
@@ -181,7 +192,7 @@ def create_request(
         N_("Access is requested for an organization: join one that is active (not suspended)."),
     )
     product = session.exec(select(DataProduct).where(DataProduct.slug == data.product_id)).first()
-    if product is None or product.status != ListingStatus.LISTED:
+    if product is None or not is_listed(product):
         raise Invalid(
             N_("Please correct the marked fields."),
             fields={"product_id": N_("Only listed products can be requested.")},
@@ -200,11 +211,9 @@ def create_request(
         )
     ).first()
     if open_one is not None:
-        error = CatalogError(
+        raise Duplicate(
             N_("Your organization has an open request for this product."), existing=f"/requests/{open_one.id}"
         )
-        error.code, error.status = "duplicate", 409
-        raise error
     licence = session.get(Licence, product.licence_id)
     now = utcnow()
     request = AccessRequest(
@@ -232,13 +241,11 @@ def create_request(
         with session.begin_nested():  # the database's one-open-request index settles a race
             session.flush()
     except IntegrityError:
-        error = CatalogError(N_("Your organization has an open request for this product."))
-        error.code, error.status = "duplicate", 409
-        raise error from None
+        raise Duplicate(N_("Your organization has an open request for this product.")) from None
     if attachment is not None and store is not None:
         target = store[0] / "requests" / str(request.id) / f"attachment{suffix}"
         db.write_on_commit(session, target, attachment[1])
-    _event(session, actor, request, None, "submitted", "")
+    _event(session, actor, request, None, RequestStatus.SUBMITTED, "")
     _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
     return get_request(session, actor, request.id)  # type: ignore[arg-type]
 
@@ -268,9 +275,9 @@ def _requesting_org(session: Session, actor: Actor, slug: str | None) -> Organiz
 
 def _sides(actor: Actor, request: AccessRequest, provider_id: int) -> set[workflow.Side]:
     sides = set()
-    if request.requester_org_id in actor.organizations:
+    if is_requester_of(actor, request.requester_org_id):
         sides.add(workflow.Side.REQUESTER)
-    if provider_id in actor.owner_of or actor.is_admin:
+    if is_provider_of(actor, provider_id):
         sides.add(workflow.Side.PROVIDER)
     if actor.is_system:
         sides.add(workflow.Side.SYSTEM)
@@ -283,7 +290,7 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[AccessReques
     product = session.get(DataProduct, request.product_id) if request else None
     if request is None or product is None:
         raise NotFound("no such request")
-    if not (_sides(actor, request, product.provider_id) or actor.is_admin):
+    if not (can_view_request(actor, request.requester_org_id, product.provider_id) or actor.is_system):
         raise NotFound("no such request")
     return request, product
 
@@ -302,7 +309,7 @@ def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = 
             if message.read_at is None and _side_of(message, members) not in sides:
                 message.read_at = now
     public = _public(session, request, product, sides)
-    delivered = request.status in ("delivered", "closed") and request.delivery_details
+    delivered = request.status in workflow.DELIVERY_SEEN and request.delivery_details
     if reveal and workflow.Side.REQUESTER in sides and delivered and request.delivery_seen_at is None:
         public.delivery = {**(public.delivery or {}), "details": request.delivery_details}
         request.delivery_seen_at, request.delivery_details = now, ""
@@ -410,15 +417,6 @@ def attachment_file(session: Session, actor: Actor, request_id: int, uploads_dir
     return files[0], request.attachment_name
 
 
-def is_overdue(request: AccessRequest, now: dt.datetime) -> bool:
-    """Waiting for the provider's answer past its due date."""
-    return (
-        request.status in ("submitted", "under_review")
-        and request.due_at is not None
-        and request.due_at < now
-    )
-
-
 def transition(session: Session, actor: Actor, request_id: int, step_request: StepRequest) -> RequestPublic:
     """One step of a request, by the side whose step it is; 409 with the steps open to the actor."""
     require_write(actor)
@@ -439,7 +437,9 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
         raise InvalidTransition(
             f"a request in state {request.status} cannot move to {step_request.to!r}", allowed=allowed
         )
-    if step.side is workflow.Side.PROVIDER and workflow.Side.REQUESTER in sides and not actor.is_admin:
+    if step.side is workflow.Side.PROVIDER and not can_answer_request(
+        actor, request.requester_org_id, product.provider_id
+    ):
         raise Forbidden(N_("You are on both sides of this request: another owner answers it."))
     if step.needs_reason and not step_request.reason.strip():
         raise Invalid(N_("Please correct the marked fields."), fields={"reason": N_("Give the reason.")})
@@ -456,7 +456,7 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
     if not _claim(session, request, before, step.target):
         raise InvalidTransition("the request has moved on meanwhile: reload it", allowed=[])
     request.updated_at = utcnow()
-    if step.target == "submitted":  # answered more questions: a new answer is due
+    if step.target == RequestStatus.SUBMITTED:  # answered more questions: a new answer is due
         request.due_at = add_working_days(request.updated_at, ANSWER_WORKING_DAYS)
     _event(session, actor, request, before, step.target, step_request.reason.strip())
     other = request.requester_org_id if step.side is workflow.Side.PROVIDER else product.provider_id
@@ -484,21 +484,46 @@ def post_message(session: Session, actor: Actor, request_id: int, data: MessageC
     return get_request(session, actor, request_id)
 
 
-def list_requests(
-    session: Session, actor: Actor, side: str, status: str | None = None
-) -> list[RequestPublic]:
-    """``mine`` (the caller's organizations' requests) or ``incoming`` (for products they own)."""
-    require(actor.user_id is not None, actor)
-    query = select(AccessRequest, DataProduct).join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+LIST_PAGE = 200  # requests a list shows at once, newest first
+LAST_PAGE = 100_000
+
+
+def _of_side(actor: Actor, side: str) -> ColumnElement[bool]:
+    """``mine`` (the caller's organizations' requests) or ``incoming`` (for products they own), as a
+    condition on ``access_request`` joined to its product."""
     if side == "incoming":
-        query = query.where(col(DataProduct.provider_id).in_(actor.owner_of))
-    else:
-        query = query.where(col(AccessRequest.requester_org_id).in_(actor.organizations))
+        return col(DataProduct.provider_id).in_(actor.owner_of)
+    return col(AccessRequest.requester_org_id).in_(actor.organizations)
+
+
+def _side_query(actor: Actor, side: str, *columns: Any) -> Any:
+    """``select(*columns)`` over the requests of that side, each joined to its product."""
+    return (
+        select(*columns)
+        .select_from(AccessRequest)
+        .join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+        .where(_of_side(actor, side))
+    )
+
+
+def list_requests(
+    session: Session,
+    actor: Actor,
+    side: str,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = LIST_PAGE,
+) -> list[RequestPublic]:
+    """One page (newest first) of ``mine`` (the caller's organizations' requests) or ``incoming``
+    (for products they own), of one state when ``status``."""
+    require(actor.user_id is not None, actor)
+    query = _side_query(actor, side, AccessRequest, DataProduct)
     if status:
         query = query.where(AccessRequest.status == status)
-    rows = session.exec(query.order_by(col(AccessRequest.id).desc()).limit(200)).all()
+    page = max(1, min(page, LAST_PAGE))
+    query = query.order_by(col(AccessRequest.id).desc()).offset((page - 1) * per_page).limit(per_page)
     out = []
-    for request, product in rows:
+    for request, product in session.exec(query).all():
         out.append(
             _public(session, request, product, _sides(actor, request, product.provider_id), full=False)
         )
@@ -506,20 +531,42 @@ def list_requests(
 
 
 class Inbox(BaseModel):
-    items: list[RequestPublic]  # of the state asked for (all when none)
+    items: list[RequestPublic]  # one page of the state asked for (of all when none)
     counts: dict[str, int]  # per state, over all of them
-    overdue: int
+    overdue: int  # over all of them
+    total: int  # of the state asked for
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
 
 
-def inbox(session: Session, actor: Actor, side: str, status: str | None = None) -> Inbox:
-    """ "My requests" or "incoming requests": one state's, with the counts of every state and how many
-    wait past their answer date."""
-    everything = list_requests(session, actor, side)
-    counts: dict[str, int] = {}
-    for item in everything:
-        counts[item.status] = counts.get(item.status, 0) + 1
-    shown = [r for r in everything if status is None or r.status == status]
-    return Inbox(items=shown, counts=counts, overdue=sum(r.overdue for r in everything))
+def inbox(
+    session: Session,
+    actor: Actor,
+    side: str,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = LIST_PAGE,
+) -> Inbox:
+    """ "My requests" or "incoming requests": one page of one state's, with the counts of every state
+    and how many wait past their answer date, counted by the database over all of them."""
+    page = max(1, min(page, LAST_PAGE))
+    items = list_requests(session, actor, side, status, page, per_page)
+    by_status = _side_query(actor, side, AccessRequest.status, func.count()).group_by(AccessRequest.status)
+    counts = {state: int(n) for state, n in session.exec(by_status).all()}
+    late = _side_query(actor, side, func.count()).where(overdue_sql(utcnow()))
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return Inbox(
+        items=items,
+        counts=counts,
+        overdue=session.exec(late).one(),
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
 
 
 def expire_undecided(session: Session, days: int, now: dt.datetime | None = None) -> int:
@@ -537,10 +584,10 @@ def expire_undecided(session: Session, days: int, now: dt.datetime | None = None
     ).all()
     for request, product in rows:
         before = request.status
-        if not _claim(session, request, before, "expired"):  # answered meanwhile: the answer stands
+        if not _claim(session, request, before, RequestStatus.EXPIRED):  # answered meanwhile: it stands
             continue
         request.updated_at = now
-        _event(session, system, request, before, "expired", f"undecided after {days} days")
+        _event(session, system, request, before, RequestStatus.EXPIRED, f"undecided after {days} days")
         for org in (request.requester_org_id, product.provider_id):
             _tell(session, org, request, product, f"expired after {days} days without a decision")
         count += 1

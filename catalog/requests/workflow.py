@@ -18,6 +18,22 @@ from enum import StrEnum
 from catalog.i18n import N_
 
 
+class RequestStatus(StrEnum):
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    MORE_INFO_NEEDED = "more_info_needed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    AGREEMENT_SIGNED = "agreement_signed"
+    DELIVERED = "delivered"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+R = RequestStatus
+
+
 class Side(StrEnum):
     REQUESTER = "requester"  # a member of the requesting organization
     PROVIDER = "provider"  # an owner of the product's organization
@@ -34,30 +50,33 @@ class Step:
     label: str = ""
 
 
-BEFORE_DELIVERY = ("submitted", "under_review", "more_info_needed", "approved", "agreement_signed")
+BEFORE_DELIVERY = (R.SUBMITTED, R.UNDER_REVIEW, R.MORE_INFO_NEEDED, R.APPROVED, R.AGREEMENT_SIGNED)
 OPEN = BEFORE_DELIVERY  # a request still open: a second one for the same product is refused
-UNDECIDED = ("submitted", "under_review", "more_info_needed")
+UNDECIDED = (R.SUBMITTED, R.UNDER_REVIEW, R.MORE_INFO_NEEDED)
+AWAITING_ANSWER = (R.SUBMITTED, R.UNDER_REVIEW)  # the provider's answer is due (``due_at``)
+ANSWERED = (R.UNDER_REVIEW, R.MORE_INFO_NEEDED, R.APPROVED, R.REJECTED)  # a first answer moves it here
+DELIVERY_SEEN = (R.DELIVERED, R.CLOSED)  # the delivery details exist (until the requester saw them)
 
 STEPS: tuple[Step, ...] = (
-    Step("submitted", "under_review", Side.PROVIDER, label=N_("Start the review")),
+    Step(R.SUBMITTED, R.UNDER_REVIEW, Side.PROVIDER, label=N_("Start the review")),
     Step(
-        "under_review",
-        "more_info_needed",
+        R.UNDER_REVIEW,
+        R.MORE_INFO_NEEDED,
         Side.PROVIDER,
         needs_reason=True,
         label=N_("Ask for more information"),
     ),
-    Step("more_info_needed", "submitted", Side.REQUESTER, label=N_("Submit again")),
-    Step("under_review", "approved", Side.PROVIDER, label=N_("Approve")),
-    Step("under_review", "rejected", Side.PROVIDER, needs_reason=True, label=N_("Reject")),
-    Step("approved", "agreement_signed", Side.PROVIDER, label=N_("Record the signed agreement")),
+    Step(R.MORE_INFO_NEEDED, R.SUBMITTED, Side.REQUESTER, label=N_("Submit again")),
+    Step(R.UNDER_REVIEW, R.APPROVED, Side.PROVIDER, label=N_("Approve")),
+    Step(R.UNDER_REVIEW, R.REJECTED, Side.PROVIDER, needs_reason=True, label=N_("Reject")),
+    Step(R.APPROVED, R.AGREEMENT_SIGNED, Side.PROVIDER, label=N_("Record the signed agreement")),
     Step(
-        "agreement_signed", "delivered", Side.PROVIDER, needs_delivery=True, label=N_("Record the delivery")
+        R.AGREEMENT_SIGNED, R.DELIVERED, Side.PROVIDER, needs_delivery=True, label=N_("Record the delivery")
     ),
-    Step("delivered", "closed", Side.PROVIDER, label=N_("Close")),
-    Step("delivered", "closed", Side.REQUESTER, label=N_("Close")),
-    *(Step(s, "withdrawn", Side.REQUESTER, label=N_("Withdraw the request")) for s in BEFORE_DELIVERY),
-    *(Step(s, "expired", Side.SYSTEM, label=N_("Expire")) for s in UNDECIDED),
+    Step(R.DELIVERED, R.CLOSED, Side.PROVIDER, label=N_("Close")),
+    Step(R.DELIVERED, R.CLOSED, Side.REQUESTER, label=N_("Close")),
+    *(Step(s, R.WITHDRAWN, Side.REQUESTER, label=N_("Withdraw the request")) for s in BEFORE_DELIVERY),
+    *(Step(s, R.EXPIRED, Side.SYSTEM, label=N_("Expire")) for s in UNDECIDED),
 )
 
 DELIVERY_METHODS = ("api_credential", "file_link", "sandbox_account", "offline")
@@ -72,16 +91,16 @@ def targets(source: str, sides: set[Side]) -> list[str]:
 
 
 STATE_LABELS = {
-    "submitted": N_("submitted"),
-    "under_review": N_("under review"),
-    "more_info_needed": N_("more information needed"),
-    "approved": N_("approved"),
-    "rejected": N_("rejected"),
-    "agreement_signed": N_("agreement signed"),
-    "delivered": N_("delivered"),
-    "closed": N_("closed"),
-    "withdrawn": N_("withdrawn"),
-    "expired": N_("expired"),
+    R.SUBMITTED: N_("submitted"),
+    R.UNDER_REVIEW: N_("under review"),
+    R.MORE_INFO_NEEDED: N_("more information needed"),
+    R.APPROVED: N_("approved"),
+    R.REJECTED: N_("rejected"),
+    R.AGREEMENT_SIGNED: N_("agreement signed"),
+    R.DELIVERED: N_("delivered"),
+    R.CLOSED: N_("closed"),
+    R.WITHDRAWN: N_("withdrawn"),
+    R.EXPIRED: N_("expired"),
 }
 DELIVERY_LABELS = {
     "api_credential": N_("API credential issued"),

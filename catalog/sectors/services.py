@@ -14,7 +14,7 @@ from catalog.audit import services as audit
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import listed_sql
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products.models import DataProduct, ProductSector
 from catalog.sectors.models import Sector, SectorCreate, SectorPublic
@@ -52,7 +52,7 @@ def _with_counts(session: Session) -> list[SectorAdmin]:
         session.exec(
             select(ProductSector.sector_id, func.count())
             .join(DataProduct, DataProduct.id == ProductSector.product_id)
-            .where(DataProduct.status == ListingStatus.LISTED)
+            .where(listed_sql(DataProduct))
             .group_by(ProductSector.sector_id)
         ).all()
     )
@@ -60,7 +60,7 @@ def _with_counts(session: Session) -> list[SectorAdmin]:
         session.exec(
             select(DatasetSector.sector_id, func.count())
             .join(Dataset, Dataset.id == DatasetSector.dataset_id)
-            .where(Dataset.status == ListingStatus.LISTED)
+            .where(listed_sql(Dataset))
             .group_by(DatasetSector.sector_id)
         ).all()
     )

@@ -19,11 +19,10 @@ from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.settings import Settings
 from catalog.site_settings.models import SiteSetting
-from catalog.vocabularies import PriceModel
+from catalog.vocabularies import carries_price
 
 MAX_TARGET = 1_000_000
 FIRST_DEADLINE, LAST_DEADLINE = dt.date(2020, 1, 1), dt.date(2100, 12, 31)
-PRICED = (PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class SiteConfig:
 
     def price_cap(self, price_model: str) -> Decimal | None:
         """The cap on a price of ``price_model`` for industry use; None where the model has no price."""
-        return getattr(self, f"price_cap_{price_model}", None) if price_model in PRICED else None
+        return getattr(self, f"price_cap_{price_model}", None) if carries_price(price_model) else None
 
     def values(self) -> dict[str, str]:
         return {f.key: str(getattr(self, f.key)) for f in FIELDS}

@@ -17,11 +17,12 @@ from catalog.errors import Invalid
 from catalog.i18n import N_
 from catalog.licences.queries import licences_by_id
 from catalog.listings.queries import listings_and_delistings
-from catalog.listings.states import ListingStatus
+from catalog.listings.states import ListingStatus, is_listed
 from catalog.permissions import Actor, can_administer, require
 from catalog.products import queries as products_queries
 from catalog.products.models import DataProduct
 from catalog.requests.queries import request_counts_by_provider
+from catalog.requests.workflow import RequestStatus as R
 from catalog.vocabularies import OrganizationKind, label
 
 FIRST_YEAR = 2020
@@ -61,7 +62,7 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
     licences = licences_by_id(session)
     received = request_counts_by_provider(session, start, end, None)
     reached = {
-        state: request_counts_by_provider(session, start, end, state) for state in ("approved", "delivered")
+        state: request_counts_by_provider(session, start, end, state) for state in (R.APPROVED, R.DELIVERED)
     }
     operators: dict[int, dict[str, Any]] = {}
     for p in products:
@@ -139,7 +140,7 @@ def _histories(
             listings.append(product.listed_at)
         first = min(listings, default=None)
         ends = [at for status, at in mine if status == ListingStatus.DELISTED]
-        ended = None if product.status == ListingStatus.LISTED else max(ends, default=product.updated_at)
+        ended = None if is_listed(product) else max(ends, default=product.updated_at)
         out[product.id] = (first, ended)
     return out  # type: ignore[return-value]
 

@@ -16,8 +16,9 @@ from catalog.licences.queries import licences_by_id
 from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
 from catalog.products import queries as product_queries
-from catalog.requests.models import AccessRequest, RequestEvent
+from catalog.requests.models import AccessRequest, RequestEvent, overdue_sql
 from catalog.requests.queries import request_counts_by_public_product
+from catalog.requests.workflow import ANSWERED, RequestStatus
 from catalog.sectors.services import list_sectors
 from catalog.settings import Settings
 from catalog.site_settings.services import site_config
@@ -262,25 +263,21 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
         target: session.exec(
             select(func.count(func.distinct(RequestEvent.request_id))).where(RequestEvent.to_status == target)
         ).one()
-        for target in ("approved", "delivered", "rejected")
+        for target in (RequestStatus.APPROVED, RequestStatus.DELIVERED, RequestStatus.REJECTED)
     }
-    decided = reached["approved"] + reached["rejected"]
+    decided = reached[RequestStatus.APPROVED] + reached[RequestStatus.REJECTED]
     created = dict(session.exec(select(AccessRequest.id, AccessRequest.created_at)).all())
     first_answers: dict[int, dt.datetime] = {}
     for request_id, at in session.exec(
         select(RequestEvent.request_id, RequestEvent.at)
-        .where(col(RequestEvent.to_status).in_(("under_review", "more_info_needed", "approved", "rejected")))
+        .where(col(RequestEvent.to_status).in_(ANSWERED))
         .order_by(RequestEvent.id)
     ):
         first_answers.setdefault(request_id, at)
     hours = sorted(
         (at - created[rid]).total_seconds() / 3600 for rid, at in first_answers.items() if rid in created
     )
-    overdue = session.exec(
-        select(func.count())
-        .select_from(AccessRequest)
-        .where(col(AccessRequest.status).in_(("submitted", "under_review")), AccessRequest.due_at < now)  # type: ignore[operator]
-    ).one()
+    overdue = session.exec(select(func.count()).select_from(AccessRequest).where(overdue_sql(now))).one()
     return {
         "total": sum(by_status.values()),
         "by_status": by_status,

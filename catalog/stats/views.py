@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.requests import Request
 
-from catalog.listings.states import PUBLIC_STATES
+from catalog.listings.states import is_public
 from catalog.stats.models import ViewCount
 
 BOTS = ("bot", "spider", "crawl", "slurp", "curl", "wget", "python-", "httpx", "headless")
@@ -31,7 +31,7 @@ def is_bot(user_agent: str) -> bool:
 
 def count_view(request: Request, kind: str, key: str, status: str) -> None:
     """Count a view of a public product or dataset page (an owner's look at a draft is no view)."""
-    if status in PUBLIC_STATES and not is_bot(request.headers.get("user-agent", "")):
+    if is_public(status) and not is_bot(request.headers.get("user-agent", "")):
         request.app.state.views.hit(kind, key)
 
 

@@ -23,7 +23,7 @@ from catalog.listings.models import Notification
 from catalog.listings.workflow import CHECKLIST
 from catalog.permissions import SYSTEM
 from catalog.products import services as products
-from catalog.products.models import DataProduct
+from catalog.products.models import DataProduct, ProductRevision
 from catalog.settings import Settings
 from tests.conftest import make_settings
 
@@ -465,6 +465,33 @@ def test_a_new_version_dies_with_the_delisting(api: TestClient, cast: dict, engi
     approve = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}
     assert api.post(f"{path}/version", json=approve, headers=cast["reviewer"]).status_code == 404
     assert api.get(path).json()["version"] == "1.0"
+
+
+def test_delisting_withdraws_the_new_version_through_its_workflow(
+    api: TestClient, cast: dict, engine: Engine
+) -> None:
+    """The new version moves by its lifecycle's step: a claimed state, an audit event, a notification."""
+    to_publicity(api, cast)
+    with db.session_scope(engine) as session:
+        listings.promote_due(session, now=later())
+    path = "/api/v1/products/huaian-cold-chain-trace-index"
+    change = {"summary": "新版摘要：增加县区覆盖", "change_summary": "增加县区"}
+    assert api.patch(path, json=change, headers=cast["owner"]).status_code == 202
+    assert api.post(f"{path}/version", json={"to": "submitted"}, headers=cast["owner"]).status_code == 200
+    assert move(api, cast["owner"], "delisted", reason="停止供数").status_code == 200
+    with Session(engine) as session:
+        product = session.exec(select(DataProduct).where(DataProduct.slug == path.rsplit("/", 1)[1])).one()
+        revision = session.exec(select(ProductRevision).where(ProductRevision.product_id == product.id)).one()
+        assert revision.status == "withdrawn"
+        event = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "product.revision").order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert event is not None and event.target_id == product.slug
+        assert event.actor_label == "owner@provider.cn"  # the owner's delisting withdrew it
+        assert event.before == {"status": "submitted"} and event.after == {"status": "withdrawn"}
+        mine = Notification.organization_id == product.provider_id
+        told = session.exec(select(Notification.text).where(mine)).all()
+        assert any("submitted → withdrawn (delisted)" in text for text in told)
 
 
 def test_the_timer_never_lists_what_moved_on_meanwhile(api: TestClient, cast: dict, engine: Engine) -> None:

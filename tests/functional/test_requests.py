@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -21,7 +21,8 @@ from catalog.app import create_app
 from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.requests import services as requests
-from catalog.requests.models import AccessRequest
+from catalog.requests.models import AccessRequest, is_overdue, overdue_sql
+from catalog.requests.workflow import RequestStatus
 from catalog.settings import Settings
 from tests.conftest import make_settings
 
@@ -462,3 +463,58 @@ def test_the_provider_sees_whether_the_requester_is_verified(
         org.verified = True
     again = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
     assert again["requester_verified"] is True
+
+
+def test_overdue_is_one_rule_in_python_and_in_sql(api: TestClient, sides: dict, engine: Engine) -> None:
+    """The request's flag and the figures' count agree in every state, due or not."""
+    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
+    now = dt.datetime.now(dt.UTC)
+    for status in RequestStatus:
+        for due in (now - dt.timedelta(hours=1), now + dt.timedelta(hours=1), None):
+            with db.session_scope(engine) as session:
+                row = session.get(AccessRequest, rid)
+                row.status, row.due_at = status, due  # type: ignore[union-attr]
+            with Session(engine) as session:
+                row = session.get(AccessRequest, rid)
+                mine = AccessRequest.id == rid
+                counted = session.exec(
+                    select(func.count()).select_from(AccessRequest).where(mine, overdue_sql(now))
+                ).one()
+                assert counted == is_overdue(row, now)  # type: ignore[arg-type]
+                expected = status in (RequestStatus.SUBMITTED, RequestStatus.UNDER_REVIEW) and due is not None
+                assert is_overdue(row, now) == (expected and due < now)  # type: ignore[arg-type, operator]
+
+
+def test_the_inbox_counts_every_request_and_pages_the_list(
+    api: TestClient, sides: dict, engine: Engine
+) -> None:
+    """Counts and the overdue figure come from the database, not from the page shown (once cut at 200)."""
+    body = requests.RequestCreate(
+        product_id=sides["product"],
+        purpose="冷链配送线路优化",
+        scenario="城市冷链配送线路规划",
+        term_months=12,
+        contact="王晓 13800000000",
+        accept_license=True,
+    )
+    with db.session_scope(engine) as session:
+        user = session.exec(select(User).where(User.email == "buyer@yunfan.cn")).one()
+        buyer = auth.actor_for_user(session, user)
+        for _ in range(requests.LIST_PAGE + 4):  # withdrawn at once: a new one may be made
+            rid = requests.create_request(session, buyer, body).id
+            requests.transition(session, buyer, rid, requests.StepRequest(to="withdrawn"))
+        oldest = rid - requests.LIST_PAGE - 3
+        newest = requests.create_request(session, buyer, body).id
+        session.get(AccessRequest, newest).due_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # type: ignore[union-attr]
+    with Session(engine) as session:
+        box = requests.inbox(session, buyer, "mine")
+        assert box.counts == {"submitted": 1, "withdrawn": requests.LIST_PAGE + 4}
+        assert box.overdue == 1 and box.total == requests.LIST_PAGE + 5 and box.pages == 2
+        assert len(box.items) == requests.LIST_PAGE and box.items[0].id == newest
+        last = requests.inbox(session, buyer, "mine", page=2)
+        assert len(last.items) == 5 and last.items[-1].id == oldest
+        withdrawn = requests.inbox(session, buyer, "mine", "withdrawn")
+        assert newest not in {r.id for r in withdrawn.items} and withdrawn.total == requests.LIST_PAGE + 4
+        assert withdrawn.overdue == 1  # over every state, not only the one shown
+    page = api.get("/requests?page=2", headers=sides["requester"])
+    assert page.status_code == 200 and 'rel="prev"' in page.text and f"/requests/{oldest}" in page.text

@@ -190,3 +190,13 @@ def test_a_file_name_holding_nul_is_refused_and_nothing_kept(
     assert answer.status_code == 400 and "NUL" in answer.json()["error"]["message"], answer.text
     assert not app_settings.uploads_dir.exists()
     assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
+
+
+def test_a_sample_is_added_only_to_an_item_its_owner_edits(api: TestClient, owner: dict[str, str]) -> None:
+    """The editable-states rule of every edit: 409 invalid_transition naming the editable states."""
+    assert api.post("/api/v1/products/bus-stops-sample/transition", json={"to": "submitted"}, headers=owner)
+    answer = upload(api, owner, "stops.csv", CSV.encode())
+    assert answer.status_code == 409, answer.text  # type: ignore[attr-defined]
+    error = answer.json()["error"]  # type: ignore[attr-defined]
+    assert error["code"] == "invalid_transition"
+    assert error["allowed"] == ["changes_requested", "draft", "rejected"]

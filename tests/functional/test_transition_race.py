@@ -172,7 +172,8 @@ def test_two_answers_to_one_objection_at_once_one_wins(
 
         return take
 
-    results = at_once(monkeypatch, listings, "reviews", [answer(approver, True), answer(other, False)])
+    answers = [answer(approver, True), answer(other, False)]
+    results = at_once(monkeypatch, listings, "can_review_listing_of", answers)
     outcomes = dict(zip(("upheld", "dismissed"), results, strict=True))
     winners = [name for name, outcome in outcomes.items() if outcome == "ok"]
     assert len(winners) == 1, outcomes

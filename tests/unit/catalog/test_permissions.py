@@ -5,11 +5,20 @@ import pytest
 from catalog.errors import Forbidden, Unauthorized
 from catalog.permissions import (
     ANONYMOUS,
+    TEMPLATE_PREDICATES,
     Actor,
+    acts_for_an_organization,
     can_administer,
+    can_answer_request,
+    can_change_password,
+    can_create_tokens,
     can_manage_listings_of,
+    can_manage_tokens_of,
     can_request_access,
     can_review,
+    can_review_listing_of,
+    can_revoke_tokens,
+    can_use_workspace,
     can_view_listing,
     can_view_request,
     require,
@@ -32,12 +41,11 @@ def test_owners_manage_only_their_own_organizations_listings() -> None:
 
 
 def test_drafts_are_seen_by_their_organization_and_reviewers_only() -> None:
-    assert can_view_listing(ANONYMOUS, "listed", 10)
-    assert can_view_listing(ANONYMOUS, "publicity", 10)
-    assert not can_view_listing(ANONYMOUS, "draft", 10)
-    assert can_view_listing(OWNER_A, "draft", 10)
-    assert not can_view_listing(MEMBER_B, "draft", 10)
-    assert can_view_listing(REVIEWER, "in_review", 10)
+    assert can_view_listing(ANONYMOUS, 10, reachable=True)  # listed, in publicity or delisted
+    assert not can_view_listing(ANONYMOUS, 10, reachable=False)
+    assert can_view_listing(OWNER_A, 10, reachable=False)
+    assert not can_view_listing(MEMBER_B, 10, reachable=False)
+    assert can_view_listing(REVIEWER, 10, reachable=False)
 
 
 def test_requests_are_seen_by_both_sides_only() -> None:
@@ -63,3 +71,55 @@ def test_anonymous_is_401_and_a_wrong_role_or_read_token_is_403() -> None:
         require(can_review(ANONYMOUS), ANONYMOUS)
     with pytest.raises(Forbidden):
         require(can_review(OWNER_A), OWNER_A)
+
+
+def test_reviewers_never_review_their_own_organizations_listings() -> None:
+    own = Actor(user_id=5, is_reviewer=True, member_of=frozenset({10}))
+    assert can_review_listing_of(own, 20) and not can_review_listing_of(own, 10)
+    assert can_review_listing_of(ADMIN, 10) and not can_review_listing_of(OWNER_A, 20)
+
+
+def test_a_providers_owner_does_not_answer_a_request_of_their_own_organization() -> None:
+    both = Actor(user_id=6, owner_of=frozenset({10}), member_of=frozenset({20}))
+    assert can_answer_request(OWNER_A, requester_org_id=20, provider_org_id=10)
+    assert not can_answer_request(both, requester_org_id=20, provider_org_id=10)
+    assert can_answer_request(ADMIN, requester_org_id=20, provider_org_id=10)
+    assert not can_answer_request(MEMBER_B, requester_org_id=30, provider_org_id=20)  # members do not answer
+
+
+def test_the_navigation_asks_the_same_predicates() -> None:
+    assert set(TEMPLATE_PREDICATES) == {
+        "acts_for_an_organization",
+        "can_administer",
+        "can_review",
+        "can_use_workspace",
+    }
+    assert can_use_workspace(MEMBER_B) and can_use_workspace(ADMIN) and not can_use_workspace(REVIEWER)
+    assert acts_for_an_organization(MEMBER_B) and not acts_for_an_organization(ADMIN)
+
+
+def test_tokens_are_managed_by_their_owner_or_an_administrator() -> None:
+    assert can_manage_tokens_of(OWNER_A, 1) and not can_manage_tokens_of(MEMBER_B, 1)
+    assert can_manage_tokens_of(ADMIN, 1) and not can_manage_tokens_of(ANONYMOUS, 1)
+    token = Actor(user_id=1, via_token=True)
+    assert can_create_tokens(OWNER_A) and not can_create_tokens(token)
+    assert can_revoke_tokens(token) and not can_revoke_tokens(READ_TOKEN)
+    browser = Actor(user_id=1, session_id="digest")
+    assert can_change_password(browser) and not can_change_password(OWNER_A)  # no browser session
+
+
+def test_permissions_and_errors_import_no_domain_package() -> None:
+    """The foundation answers from what it is given: no import reaches up into the domain packages."""
+    import ast
+    from pathlib import Path
+
+    import catalog
+
+    root = Path(catalog.__file__).parent
+    domain = {p.name for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    for name in ("permissions.py", "errors.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        upward = {m for m in imported if m.split(".")[:2][-1] in domain and m.startswith("catalog.")}
+        assert upward == set(), (name, upward)

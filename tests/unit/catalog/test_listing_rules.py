@@ -1,0 +1,51 @@
+"""The listing rules of ``listings/states.py``: one predicate (and SQL condition) per rule."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from catalog.errors import Invalid, InvalidTransition
+from catalog.licences.services import licence_url
+from catalog.listings import states
+from catalog.listings.states import ListingStatus as S
+from catalog.vocabularies import PriceModel, carries_price
+
+
+def item(status: str) -> SimpleNamespace:
+    return SimpleNamespace(status=status)
+
+
+def test_public_means_listed_or_in_publicity_and_listed_means_listed() -> None:
+    assert [s for s in S if states.is_public(item(s))] == [S.PUBLICITY, S.LISTED]
+    assert [s for s in S if states.is_listed(item(s))] == [S.LISTED]
+    assert [s for s in S if states.is_reachable(item(s))] == [S.PUBLICITY, S.LISTED, S.DELISTED]
+
+
+def test_the_owner_edits_drafts_and_what_review_sent_back_only() -> None:
+    assert [s for s in S if states.is_editable(item(s))] == [S.DRAFT, S.CHANGES_REQUESTED, S.REJECTED]
+    states.check_editable("product", item(S.DRAFT))
+    with pytest.raises(InvalidTransition) as refused:
+        states.check_editable("dataset", item(S.SUBMITTED))
+    assert refused.value.code == "invalid_transition"
+    assert refused.value.allowed == sorted(states.EDITABLE_STATES)
+
+
+def test_core_data_is_never_listed_nor_made_into_a_product() -> None:
+    assert states.core_data_refused("product", "core", S.DRAFT)
+    assert not states.core_data_refused("dataset", "core", S.DRAFT)  # a draft may record it
+    assert all(states.core_data_refused("dataset", "core", s) for s in S if s not in states.EDITABLE_STATES)
+    assert not any(states.core_data_refused(kind, "important", S.LISTED) for kind in ("product", "dataset"))
+    with pytest.raises(Invalid) as refused:
+        states.check_not_core("dataset", "core", S.SUBMITTED)
+    assert refused.value.code == "invalid" and list(refused.value.fields) == ["security_grade"]
+
+
+def test_per_call_subscription_and_one_time_prices_carry_a_price() -> None:
+    assert {m for m in PriceModel if carries_price(m)} == {"per_call", "subscription", "one_time"}
+
+
+def test_a_licence_is_at_its_own_web_address_else_at_its_api_page() -> None:
+    base = "https://data.example.cn"
+    own = SimpleNamespace(code="cc-by-4.0", url="https://creativecommons.org/licenses/by/4.0/")
+    assert licence_url(own, base) == own.url
+    assert licence_url(SimpleNamespace(code="hadp", url=""), base) == f"{base}/api/v1/licenses/hadp"
