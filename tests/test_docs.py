@@ -26,3 +26,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert ci in README
     quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert quick_start.count("```sh") == 2 and "catalog serve --demo" in quick_start
+
+
+def test_every_package_is_in_the_architecture() -> None:
+    packages = {p.parent.name for p in (PROJECT_ROOT / "catalog").glob("*/__init__.py")}
+    architecture = README.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    assert packages and {name for name in packages if f"| `{name}` |" not in architecture} == set()
