@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, Integer
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
+from catalog.listings.models import FieldSpec
 from catalog.listings.states import (
     CORE_DATA_REFUSED,
     FIRST_LISTING,
@@ -58,13 +59,6 @@ class DatasetSector(SQLModel, table=True):
     sector_id: int = Field(foreign_key="sector.id", primary_key=True, index=True)
 
 
-class SchemaField(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
-    type: str = Field(min_length=1, max_length=40)
-    description: str = Field(min_length=1, max_length=500)
-    unit: str | None = Field(default=None, max_length=40)
-
-
 class DatasetCreate(SQLModel):
     """A dataset as a department, an import file or the seed describes it; validated."""
 
@@ -80,7 +74,7 @@ class DatasetCreate(SQLModel):
     update_frequency: UpdateFrequency
     formats: list[Word] = Field(default_factory=list)
     keywords: list[Word] = Field(default_factory=list)
-    schema_fields: list[SchemaField] = Field(min_length=1, alias="schema")
+    schema_fields: list[FieldSpec] = Field(min_length=1, alias="schema")
     spatial_coverage: str = Field(default="", max_length=200)
     temporal_start: dt.date | None = None
     temporal_end: dt.date | None = None

@@ -54,3 +54,12 @@ class Objection(SQLModel, table=True):
     answered_by: str = Field(default="", max_length=254)
     created_at: dt.datetime = Field(default_factory=utcnow)
     answered_at: dt.datetime | None = None
+
+
+class FieldSpec(SQLModel):
+    """One field of a schema, or an API's input or output."""
+
+    name: str = Field(min_length=1, max_length=100)
+    type: str = Field(min_length=1, max_length=40)
+    description: str = Field(min_length=1, max_length=500)
+    unit: str | None = Field(default=None, max_length=40)

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from catalog.accounts.models import OrganizationRef
 from catalog.datasets.models import DatasetRef
 from catalog.licences.models import LicencePublic, LicenceRef
+from catalog.listings.models import FieldSpec
 from catalog.listings.states import (
     CORE_DATA_REFUSED,
     FIRST_LISTING,
@@ -97,15 +98,6 @@ class ProductSource(SQLModel, table=True):
 
     product_id: int = Field(foreign_key="data_product.id", primary_key=True, ondelete="CASCADE")
     dataset_id: int = Field(foreign_key="dataset.id", primary_key=True, index=True)
-
-
-class FieldSpec(SQLModel):
-    """One field of a schema, or an API's input or output."""
-
-    name: str = Field(min_length=1, max_length=100)
-    type: str = Field(min_length=1, max_length=40)
-    description: str = Field(min_length=1, max_length=500)
-    unit: str | None = Field(default=None, max_length=40)
 
 
 class ProductCreate(SQLModel):
