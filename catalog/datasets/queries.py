@@ -9,14 +9,10 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalog.accounts.models import Organization
-from catalog.accounts.services import organization_ref
-from catalog.datasets.models import Dataset, DatasetDetail, DatasetProductRef, DatasetSector
-from catalog.datasets.services import summarize
+from catalog.datasets.models import Dataset, DatasetDetail, DatasetSector
+from catalog.datasets.services import dataset_details
 from catalog.listings.search import rows_in_order
 from catalog.listings.states import ListingStatus, listed_sql, public_sql
-from catalog.listings.urls import product_url
-from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector
 
 
@@ -26,52 +22,6 @@ def listed_dataset_details(session: Session) -> list[DatasetDetail]:
         select(Dataset).where(listed_sql(Dataset)).order_by(col(Dataset.listed_at), col(Dataset.id))
     ).all()
     return dataset_details(session, datasets)
-
-
-def dataset_details(session: Session, datasets: Sequence[Dataset]) -> list[DatasetDetail]:
-    """Everything about each of ``datasets`` (``get_dataset``'s answer for each), in three queries."""
-    if not datasets:
-        return []
-    products = _listed_products_built_on(session, [d.id for d in datasets if d.id is not None])
-    return [
-        DatasetDetail(
-            **summary.model_dump(),
-            description_en=dataset.description_en,
-            formats=dataset.formats,
-            keywords=dataset.keywords,
-            schema_fields=dataset.field_schema,
-            spatial_coverage=dataset.spatial_coverage,
-            temporal_start=dataset.temporal_start,
-            temporal_end=dataset.temporal_end,
-            products=products.get(summary.id, []),
-            created_at=dataset.created_at,
-            updated_at=dataset.updated_at,
-        )
-        for dataset, summary in zip(datasets, summarize(session, datasets), strict=True)
-    ]
-
-
-def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[str, list[DatasetProductRef]]:
-    """The listed products built on each dataset (by its code), newest listing first."""
-    found: dict[str, list[DatasetProductRef]] = {}
-    for code, product, org in session.exec(
-        select(Dataset.code, DataProduct, Organization)
-        .join(ProductSource, col(ProductSource.dataset_id) == Dataset.id)
-        .join(DataProduct, col(DataProduct.id) == ProductSource.product_id)
-        .join(Organization, col(Organization.id) == DataProduct.provider_id)
-        .where(col(Dataset.id).in_(dataset_ids), listed_sql(DataProduct))
-        .order_by(col(DataProduct.listed_at).desc(), col(DataProduct.id).desc())
-    ):
-        found.setdefault(code, []).append(
-            DatasetProductRef(
-                id=product.slug,
-                title=product.title,
-                title_en=product.title_en,
-                provider=organization_ref(org),
-                url=product_url(product.slug),
-            )
-        )
-    return found
 
 
 # --- every dataset, for the exports ---------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref
@@ -212,36 +212,53 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
         actor, dataset.provider_id, reachable=states.is_reachable(dataset)
     ):
         raise NotFound(f"no dataset {code!r}")
-    summary = summarize(session, [dataset])[0]
-    products = session.exec(
-        select(DataProduct, Organization)
-        .join(ProductSource, ProductSource.product_id == DataProduct.id)
-        .join(Organization, Organization.id == DataProduct.provider_id)
-        .where(ProductSource.dataset_id == dataset.id, listed_sql(DataProduct))
-        .order_by(DataProduct.listed_at.desc())  # type: ignore[union-attr]
-    ).all()
-    return DatasetDetail(
-        **summary.model_dump(),
-        description_en=dataset.description_en,
-        formats=dataset.formats,
-        keywords=dataset.keywords,
-        schema_fields=dataset.field_schema,
-        spatial_coverage=dataset.spatial_coverage,
-        temporal_start=dataset.temporal_start,
-        temporal_end=dataset.temporal_end,
-        products=[
+    return dataset_details(session, [dataset])[0]
+
+
+def dataset_details(session: Session, datasets: Sequence[Dataset]) -> list[DatasetDetail]:
+    """Everything about each of ``datasets`` (``get_dataset``'s answer for each), in three queries."""
+    if not datasets:
+        return []
+    products = _listed_products_built_on(session, [d.id for d in datasets if d.id is not None])
+    return [
+        DatasetDetail(
+            **summary.model_dump(),
+            description_en=dataset.description_en,
+            formats=dataset.formats,
+            keywords=dataset.keywords,
+            schema_fields=dataset.field_schema,
+            spatial_coverage=dataset.spatial_coverage,
+            temporal_start=dataset.temporal_start,
+            temporal_end=dataset.temporal_end,
+            products=products.get(summary.id, []),
+            created_at=dataset.created_at,
+            updated_at=dataset.updated_at,
+        )
+        for dataset, summary in zip(datasets, summarize(session, datasets), strict=True)
+    ]
+
+
+def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[str, list[DatasetProductRef]]:
+    """The listed products built on each dataset (by its code), newest listing first."""
+    found: dict[str, list[DatasetProductRef]] = {}
+    for code, product, org in session.exec(
+        select(Dataset.code, DataProduct, Organization)
+        .join(ProductSource, col(ProductSource.dataset_id) == Dataset.id)
+        .join(DataProduct, col(DataProduct.id) == ProductSource.product_id)
+        .join(Organization, col(Organization.id) == DataProduct.provider_id)
+        .where(col(Dataset.id).in_(dataset_ids), listed_sql(DataProduct))
+        .order_by(col(DataProduct.listed_at).desc(), col(DataProduct.id).desc())
+    ):
+        found.setdefault(code, []).append(
             DatasetProductRef(
-                id=p.slug,
-                title=p.title,
-                title_en=p.title_en,
-                provider=organization_ref(o),
-                url=product_url(p.slug),
+                id=product.slug,
+                title=product.title,
+                title_en=product.title_en,
+                provider=organization_ref(org),
+                url=product_url(product.slug),
             )
-            for p, o in products
-        ],
-        created_at=dataset.created_at,
-        updated_at=dataset.updated_at,
-    )
+        )
+    return found
 
 
 def search_documents(

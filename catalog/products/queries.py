@@ -12,15 +12,10 @@ from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalog.accounts.models import Organization
-from catalog.accounts.services import organization_ref
-from catalog.datasets.models import Dataset, DatasetRef
-from catalog.licences.models import Licence
-from catalog.licences.services import licence_public
+from catalog.datasets.models import Dataset
 from catalog.listings.queries import ever_listed_ids
 from catalog.listings.search import rows_in_order
-from catalog.listings.states import REVIEWED_STATES, ListingStatus, listed_sql, public_sql
-from catalog.listings.urls import dataset_url
+from catalog.listings.states import ListingStatus, listed_sql, public_sql
 from catalog.permissions import Actor
 from catalog.products.models import (
     DataProduct,
@@ -28,10 +23,9 @@ from catalog.products.models import (
     ProductRevision,
     ProductSector,
     ProductSource,
-    VersionEntry,
 )
 from catalog.products.revisions import review_queue
-from catalog.products.services import summarize
+from catalog.products.services import product_details
 from catalog.sectors.models import Sector
 
 
@@ -67,99 +61,6 @@ def listed_product_details(session: Session) -> list[ProductDetail]:
         .order_by(col(DataProduct.listed_at), col(DataProduct.id))
     ).all()
     return product_details(session, products)
-
-
-def product_details(session: Session, products: Sequence[DataProduct]) -> list[ProductDetail]:
-    """Everything about each of ``products`` (``get_product``'s answer for each), in six queries."""
-    if not products:
-        return []
-    ids = [p.id for p in products]
-    summaries = summarize(session, products)
-    sources = _source_datasets(session, ids)
-    licences = {
-        lic.id: licence_public(lic)
-        for lic in session.exec(select(Licence).where(col(Licence.id).in_({p.licence_id for p in products})))
-    }
-    versions = _version_histories(session, [p for p in products if p.status in REVIEWED_STATES])
-    return [
-        ProductDetail(
-            **summary.model_dump(),
-            versions=versions.get(product.id, []),
-            sample_name=product.sample_name,
-            sample_preview=product.sample_preview,
-            registration_code=product.registration_code,
-            description=product.description,
-            description_en=product.description_en,
-            source_datasets=sources.get(product.id, []),
-            tags=product.tags,
-            scenarios=product.scenarios,
-            update_frequency=product.update_frequency,
-            source_type=product.source_type,
-            security_grade=product.security_grade,
-            personal_info=product.personal_info,
-            deidentification=product.deidentification,
-            permitted_purpose=product.permitted_purpose,
-            usage_term_months=product.usage_term_months,
-            other_restrictions=product.other_restrictions,
-            extra_terms=product.extra_terms,
-            use_category=product.use_category,
-            license_detail=licences[product.licence_id],
-            schema_fields=product.field_schema,
-            input_fields=product.input_fields,
-            output_fields=product.output_fields,
-            version=product.version,
-            created_at=product.created_at,
-            updated_at=product.updated_at,
-        )
-        for product, summary in zip(products, summaries, strict=True)
-    ]
-
-
-def _source_datasets(
-    session: Session, product_ids: Sequence[int | None]
-) -> dict[int | None, list[DatasetRef]]:
-    """Each product's source datasets by code, with their providers."""
-    found: dict[int | None, list[DatasetRef]] = {}
-    for product_id, d, o in session.exec(
-        select(ProductSource.product_id, Dataset, Organization)
-        .join(Dataset, col(Dataset.id) == ProductSource.dataset_id)
-        .join(Organization, col(Organization.id) == Dataset.provider_id)
-        .where(col(ProductSource.product_id).in_(product_ids))
-        .order_by(col(ProductSource.product_id), col(Dataset.code))
-    ):
-        found.setdefault(product_id, []).append(
-            DatasetRef(
-                id=d.code,
-                title=d.title,
-                title_en=d.title_en,
-                provider=organization_ref(o),
-                url=dataset_url(d.code),
-            )
-        )
-    return found
-
-
-def _version_histories(
-    session: Session, products: Sequence[DataProduct]
-) -> dict[int | None, list[VersionEntry]]:
-    """Each product's versions, newest first: the approved new versions, then the first listing."""
-    approved: dict[int | None, list[ProductRevision]] = {p.id: [] for p in products}
-    if products:
-        for revision in session.exec(
-            select(ProductRevision)
-            .where(col(ProductRevision.product_id).in_(approved), ProductRevision.status == "approved")
-            .order_by(col(ProductRevision.id).desc())
-        ):
-            approved[revision.product_id].append(revision)
-    histories: dict[int | None, list[VersionEntry]] = {}
-    for product in products:
-        revisions = approved[product.id]
-        entries = [
-            VersionEntry(version=r.version, date=r.decided_at, summary=r.change_summary) for r in revisions
-        ]
-        first = revisions[-1].base_version if revisions else product.version
-        histories[product.id] = [*entries, VersionEntry(version=first, date=product.listed_at, summary="")]
-    return histories
 
 
 # --- every product, for the exports ---------------------------------------------------------------
