@@ -10,9 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization, OrganizationPublic
-from catalog.accounts.services import _listed_counts, _public
-from catalog.datasets.models import Dataset
-from catalog.products.models import DataProduct
+from catalog.accounts.services import listed_counts_by_provider, organization_public
 
 
 def organizations_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, OrganizationPublic]:
@@ -23,8 +21,8 @@ def organizations_by_slug(session: Session, slugs: Iterable[str]) -> dict[str, O
         return {}
     rows = session.exec(select(Organization).where(col(Organization.slug).in_(wanted)))
     found = {org.slug: org for org in rows}
-    products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
-    return {slug: _public(found[slug], products, datasets) for slug in wanted if slug in found}
+    products, datasets = listed_counts_by_provider(session)
+    return {slug: organization_public(found[slug], products, datasets) for slug in wanted if slug in found}
 
 
 def organizations_created(session: Session, slugs: Iterable[str]) -> dict[str, dt.datetime]:
@@ -55,11 +53,6 @@ def count_by_kind(session: Session) -> dict[str, int]:
     """How many organizations there are of each kind."""
     rows = session.exec(select(Organization.kind, func.count()).group_by(col(Organization.kind)))
     return dict(rows.all())
-
-
-def listed_counts_by_provider(session: Session) -> tuple[dict[int, int], dict[int, int]]:
-    """How many listed products and how many listed datasets each organization provides, by its id."""
-    return _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
 
 
 def slugs_codes_suspended(session: Session) -> list[tuple[str, str, bool]]:

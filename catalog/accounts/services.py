@@ -51,6 +51,11 @@ def organization_ref(org: Organization) -> OrganizationRef:
     return OrganizationRef(id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind)
 
 
+def listed_counts_by_provider(session: Session) -> tuple[dict[int, int], dict[int, int]]:
+    """How many listed products and how many listed datasets each organization provides, by its id."""
+    return _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
+
+
 def _listed_counts(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[int, int]:
     rows = session.exec(
         select(model.provider_id, func.count()).where(listed_sql(model)).group_by(model.provider_id)
@@ -58,7 +63,10 @@ def _listed_counts(session: Session, model: type[DataProduct] | type[Dataset]) -
     return dict(rows)
 
 
-def _public(org: Organization, products: dict[int, int], datasets: dict[int, int]) -> OrganizationPublic:
+def organization_public(
+    org: Organization, products: dict[int, int], datasets: dict[int, int]
+) -> OrganizationPublic:
+    """How an organization's page shows it, given ``listed_counts_by_provider``'s counts."""
     return OrganizationPublic(
         id=org.slug,
         name=org.name,
@@ -84,12 +92,12 @@ def list_organizations(session: Session, kind: str | None, paging: PageParams) -
     rows = session.exec(
         query.order_by(Organization.kind, Organization.id).offset(paging.offset).limit(paging.per_page)
     )
-    products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
+    products, datasets = listed_counts_by_provider(session)
     return Page[OrganizationPublic](
         total=total,
         page=paging.page,
         per_page=paging.per_page,
-        items=[_public(o, products, datasets) for o in rows],
+        items=[organization_public(o, products, datasets) for o in rows],
     )
 
 
@@ -99,7 +107,7 @@ def get_organization(session: Session, slug: str) -> OrganizationPublic:
     org = session.exec(select(Organization).where(Organization.slug == slug)).first()
     if org is None:
         raise NotFound(f"no organization {slug!r}")
-    return _public(org, _listed_counts(session, DataProduct), _listed_counts(session, Dataset))
+    return organization_public(org, *listed_counts_by_provider(session))
 
 
 # --- administration: organizations ----------------------------------------------------------------
