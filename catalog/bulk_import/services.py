@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from catalog.accounts.queries import slugs_codes_suspended
 from catalog.audit import services as audit
@@ -26,7 +26,7 @@ from catalog.i18n import N_
 from catalog.licences.queries import licence_codes
 from catalog.permissions import Actor, can_import_catalog, require, require_write
 from catalog.products import queries as product_queries
-from catalog.products.models import DataProduct, ProductCreate
+from catalog.products.models import ProductCreate
 from catalog.products.services import import_product
 from catalog.sectors.queries import sector_slugs
 from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
@@ -411,14 +411,14 @@ def _write(session: Session, actor: Actor, spec: Kind, items: list[_Item]) -> No
     check (the service then leaves it alone) or a listing number taken meanwhile undoes them all."""
     try:
         for item in _in_order(items) if spec is PRODUCTS else items:
-            if spec is PRODUCTS:
-                created = import_product(session, actor, item.data)
+            if spec is PRODUCTS:  # keeping the number and version the file gives: an export round-trips
+                created = import_product(
+                    session, actor, item.data, listing_no=item.listing_no, version=item.version
+                )
             else:
                 created = import_dataset(session, actor, item.data)
             if not created:
                 raise Invalid(CHANGED_MEANWHILE)
-            if item.listing_no or item.version:
-                _keep_numbers(session, item)
     except IntegrityError:
         raise Invalid(CHANGED_MEANWHILE) from None
 
@@ -430,12 +430,3 @@ def _in_order(items: list[_Item]) -> list[_Item]:
     others = [i for i in items if not i.listing_no]
     others.sort(key=lambda i: getattr(i.data, "listed_at", None) or dt.date.max)
     return [*numbered, *others]
-
-
-def _keep_numbers(session: Session, item: _Item) -> None:
-    """A product keeps the listing number and version the file gives it (an export round-trips)."""
-    product = session.exec(select(DataProduct).where(DataProduct.slug == item.data.slug)).one()
-    product.listing_no = item.listing_no or product.listing_no
-    product.version = item.version or product.version
-    session.add(product)
-    session.flush()

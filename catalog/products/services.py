@@ -50,11 +50,19 @@ from search_index import SearchResult
 
 
 # --- writing --------------------------------------------------------------------------------------
-def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
+def import_product(
+    session: Session,
+    actor: Actor,
+    data: ProductCreate,
+    *,
+    listing_no: str | None = None,
+    version: str | None = None,
+) -> bool:
     """Create a product in the state the data gives, unless its slug exists; True when created.
 
     This is the path of the seed and of ``catalog import``: it may write any state, so only
-    administrators and the system may use it.
+    administrators and the system may use it. A listed product is given the next listing number,
+    unless it keeps the ``listing_no`` (and ``version``) an exported file gives it.
     """
     if not can_import_catalog(actor):
         raise Invalid("only administrators may import products")
@@ -63,8 +71,11 @@ def import_product(session: Session, actor: Actor, data: ProductCreate) -> bool:
     provider, licence, sectors, sources = _resolve(session, data)
     product = DataProduct(**product_values(data, provider.id, licence.id))  # type: ignore[arg-type]
     listed_at = product.listed_at
-    if data.status in REVIEWED_STATES and listed_at is not None:
+    if listing_no:
+        product.listing_no = listing_no
+    elif data.status in REVIEWED_STATES and listed_at is not None:
         product.listing_no = next_listing_no(session, listed_at.year)
+    product.version = version or product.version
     _save(session, product, sectors, sources)
     return True
 
