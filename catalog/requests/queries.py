@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.listings.states import public_sql
 from catalog.products.models import DataProduct
-from catalog.requests.models import AccessRequest, RequestEvent
+from catalog.requests.models import AccessRequest, RequestEvent, overdue_sql
 
 
 def request_counts_by_provider(
@@ -38,3 +39,40 @@ def request_counts_by_public_product(session: Session) -> list[tuple[str, int]]:
         .group_by(col(DataProduct.slug))
     )
     return list(session.exec(query).all())
+
+
+# --- for the figures ------------------------------------------------------------------------------
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many access requests are in each state (states without any are left out)."""
+    rows = session.exec(select(AccessRequest.status, func.count()).group_by(col(AccessRequest.status)))
+    return dict(rows.all())
+
+
+def count_reached(session: Session, state: str) -> int:
+    """How many access requests have reached ``state`` at some time."""
+    query = select(func.count(func.distinct(RequestEvent.request_id))).where(RequestEvent.to_status == state)
+    return session.exec(query).one()
+
+
+def creation_times(session: Session) -> dict[int, dt.datetime]:
+    """When each access request was made, by its id."""
+    rows = session.exec(select(AccessRequest.id, AccessRequest.created_at))
+    return {request_id: at for request_id, at in rows if request_id is not None}
+
+
+def first_moves_to(session: Session, states: Iterable[str]) -> dict[int, dt.datetime]:
+    """When each access request first moved to one of ``states``, by its id (those never moved there
+    left out)."""
+    first: dict[int, dt.datetime] = {}
+    for request_id, at in session.exec(
+        select(RequestEvent.request_id, RequestEvent.at)
+        .where(col(RequestEvent.to_status).in_(tuple(states)))
+        .order_by(col(RequestEvent.id))
+    ):
+        first.setdefault(request_id, at)
+    return first
+
+
+def count_overdue(session: Session, now: dt.datetime) -> int:
+    """How many access requests wait past their answer date at ``now``."""
+    return session.exec(select(func.count()).select_from(AccessRequest).where(overdue_sql(now))).one()

@@ -8,7 +8,7 @@ import statistics
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from catalog.accounts import queries as organization_queries
 from catalog.datasets import queries as dataset_queries
@@ -16,7 +16,7 @@ from catalog.licences.queries import licences_by_id
 from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
 from catalog.products import queries as product_queries
-from catalog.requests.models import AccessRequest, RequestEvent, overdue_sql
+from catalog.requests import queries as request_queries
 from catalog.requests.queries import request_counts_by_public_product
 from catalog.requests.workflow import ANSWERED, RequestStatus
 from catalog.sectors.services import list_sectors
@@ -256,28 +256,18 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
     the rejection rate among decided requests, the median hours to the provider's first answer, and
     how many wait past their answer date."""
     now = now or utcnow()
-    by_status = dict(
-        session.exec(select(AccessRequest.status, func.count()).group_by(AccessRequest.status)).all()
-    )
+    by_status = request_queries.count_by_status(session)
     reached = {
-        target: session.exec(
-            select(func.count(func.distinct(RequestEvent.request_id))).where(RequestEvent.to_status == target)
-        ).one()
+        target: request_queries.count_reached(session, target)
         for target in (RequestStatus.APPROVED, RequestStatus.DELIVERED, RequestStatus.REJECTED)
     }
     decided = reached[RequestStatus.APPROVED] + reached[RequestStatus.REJECTED]
-    created = dict(session.exec(select(AccessRequest.id, AccessRequest.created_at)).all())
-    first_answers: dict[int, dt.datetime] = {}
-    for request_id, at in session.exec(
-        select(RequestEvent.request_id, RequestEvent.at)
-        .where(col(RequestEvent.to_status).in_(ANSWERED))
-        .order_by(RequestEvent.id)
-    ):
-        first_answers.setdefault(request_id, at)
+    created = request_queries.creation_times(session)
+    first_answers = request_queries.first_moves_to(session, ANSWERED)
     hours = sorted(
         (at - created[rid]).total_seconds() / 3600 for rid, at in first_answers.items() if rid in created
     )
-    overdue = session.exec(select(func.count()).select_from(AccessRequest).where(overdue_sql(now))).one()
+    overdue = request_queries.count_overdue(session, now)
     return {
         "total": sum(by_status.values()),
         "by_status": by_status,
