@@ -409,9 +409,9 @@ async def group_show(request: Request, data: dict[str, Any]) -> Any:
 async def license_list(request: Request, data: dict[str, Any]) -> Any:
     """Every licence (and CKAN's ``notspecified`` when datasets have no agreement to name)."""
     base = request.app.state.settings.base_url
-    found = [mapping.license_dict(lic, base) for lic in await call(request, licences.list_licences)]
+    found = [mapping.licence_dict(lic, base) for lic in await call(request, licences.list_licences)]
     named = any(lic["id"] == mapping.DATASET_LICENCE for lic in found)
-    return found if named else [*found, mapping.NOT_SPECIFIED_LICENSE]
+    return found if named else [*found, mapping.NOT_SPECIFIED_LICENCE]
 
 
 async def status_show(request: Request, data: dict[str, Any]) -> Any:

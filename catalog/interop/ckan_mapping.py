@@ -272,7 +272,7 @@ def _package_group(sector: SectorPublic) -> dict[str, Any]:
     return {key: value for key, value in group_dict(sector).items() if key in keys}
 
 
-def license_dict(licence: LicencePublic, base: str) -> dict[str, str]:
+def licence_dict(licence: LicencePublic, base: str) -> dict[str, str]:
     """A licence as ``license_list`` gives it: every value a string."""
     return {
         "id": licence.code,
@@ -290,7 +290,7 @@ def license_dict(licence: LicencePublic, base: str) -> dict[str, str]:
     }
 
 
-NOT_SPECIFIED_LICENSE = {
+NOT_SPECIFIED_LICENCE = {
     "id": NOT_SPECIFIED,
     "title": "License not specified",
     "url": "",
@@ -366,7 +366,7 @@ class Packages:
             name=product_name(p.id),
             notes=_notes(p.summary, p.description),
             version=p.version,
-            license=(licence.code, licence.name, licences.licence_url(licence, self.base)),
+            licence=(licence.code, licence.name, licences.licence_url(licence, self.base)),
             isopen=licence.kind == "open",
             tags=p.tags,
             resources=_product_resources(p, self.base),
@@ -408,7 +408,7 @@ class Packages:
         organization = self.organization(item.provider.id)
         tags = ckan_tags(parts["tags"])
         known = self.sectors()
-        license_id, license_title, url = parts["license"]
+        licence_code, licence_title, url = parts["licence"]
         return {
             "id": item.id,
             "name": parts["name"],
@@ -419,8 +419,8 @@ class Packages:
             "type": "dataset",
             "state": "active",
             "private": False,
-            "license_id": license_id,
-            "license_title": license_title,
+            "license_id": licence_code,
+            "license_title": licence_title,
             "license_url": url,
             "isopen": parts["isopen"],
             "owner_org": organization["id"],
@@ -455,9 +455,9 @@ class Packages:
             self._dataset_licence = (
                 ((lic.code, lic.name, licences.licence_url(lic, self.base)), lic.kind == "open")
                 if lic
-                else ((NOT_SPECIFIED, NOT_SPECIFIED_LICENSE["title"], ""), False)
+                else ((NOT_SPECIFIED, NOT_SPECIFIED_LICENCE["title"], ""), False)
             )
-        return {"license": self._dataset_licence[0], "isopen": self._dataset_licence[1]}
+        return {"licence": self._dataset_licence[0], "isopen": self._dataset_licence[1]}
 
     def sectors(self) -> dict[str, SectorPublic]:
         if self._sectors is None:
@@ -519,7 +519,7 @@ class Labels:
         default_factory=lambda: {
             "organization": {},
             "groups": {},
-            "license_id": {NOT_SPECIFIED: NOT_SPECIFIED_LICENSE["title"]},
+            "license_id": {NOT_SPECIFIED: NOT_SPECIFIED_LICENCE["title"]},
         }
     )
 
