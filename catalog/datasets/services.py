@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from catalog.accounts.models import Organization
-from catalog.accounts.services import organization_ref
+from catalog.accounts.services import organization_ref, organization_refs
 from catalog.audit import services as audit
 from catalog.datasets.models import (
     Dataset,
@@ -23,7 +23,7 @@ from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.listings import search, states
 from catalog.listings.filters import DatasetFilters
-from catalog.listings.states import ListingStatus, is_public, listed_sql
+from catalog.listings.states import ListingStatus, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.pagination import Page
@@ -35,7 +35,8 @@ from catalog.permissions import (
     require_write,
 )
 from catalog.products.models import DataProduct, ProductSource
-from catalog.sectors.models import Sector, SectorRef
+from catalog.sectors.models import Sector
+from catalog.sectors.queries import sector_refs_by_item
 from catalog.validation import parse
 from search_index import SearchResult
 
@@ -169,27 +170,16 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
     """Public summaries of ``datasets``, loading organizations and sectors at once."""
     if not datasets:
         return []
-    ids = [d.id for d in datasets]
-    orgs = {
-        o.id: o
-        for o in session.exec(
-            select(Organization).where(Organization.id.in_({d.provider_id for d in datasets}))
-        )
-    }  # type: ignore[union-attr]
-    sectors: dict[int, list[SectorRef]] = {i: [] for i in ids if i is not None}
-    for did, sector in session.exec(
-        select(DatasetSector.dataset_id, Sector)
-        .join(Sector, Sector.id == DatasetSector.sector_id)
-        .where(DatasetSector.dataset_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(Sector.position)
-    ):
-        sectors[did].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
+    orgs = organization_refs(session, {d.provider_id for d in datasets})
+    sectors = sector_refs_by_item(
+        session, DatasetSector.dataset_id, DatasetSector.sector_id, [d.id for d in datasets]
+    )
     return [
         DatasetSummary(
             id=d.code,
             title=d.title,
             title_en=d.title_en,
-            provider=organization_ref(orgs[d.provider_id]),
+            provider=orgs[d.provider_id],
             url=dataset_url(d.code),
             description=d.description,
             sectors=sectors[d.id],  # type: ignore[index]
@@ -266,34 +256,16 @@ def search_documents(
 ) -> tuple[list[dict], list[str]]:
     """Index documents of the public (listed or in publicity) datasets among ``dataset_ids`` (all when
     None), and the ids of the others, which the index must not hold."""
-    query = select(Dataset)
-    if dataset_ids is not None:
-        query = query.where(Dataset.id.in_(dataset_ids))  # type: ignore[union-attr]
-    datasets = session.exec(query).all()
-    listed = [d for d in datasets if is_public(d)]
-    gone = [f"dataset:{d.id}" for d in datasets if not is_public(d)]
-    docs = []
-    for d, s in zip(listed, summarize(session, listed), strict=True):
-        docs.append(
-            {
-                "id": f"dataset:{d.id}",
-                "kind": "dataset",
-                "key": d.code,
-                "title": d.title,
-                "title_en": d.title_en,
-                "summary": d.description_en,
-                "description": d.description,
-                "tags": d.keywords,
-                "provider": f"{s.provider.name} {s.provider.name_en}",
-                "status": d.status,
-                "sector": [x.id for x in s.sectors],
-                "provider_id": s.provider.id,
-                "security_grade": d.security_grade,
-                "sharing": d.sharing_condition,
-                "update_frequency": d.update_frequency,
-                "listed_at": d.listed_at,
-            }
-        )
+    listed, gone = search.public_and_gone(session, "dataset", Dataset, dataset_ids)
+    docs = [
+        search.common_document("dataset", d, s)
+        | {
+            "summary": d.description_en,
+            "tags": d.keywords,
+            "sharing": d.sharing_condition,
+        }
+        for d, s in zip(listed, summarize(session, listed), strict=True)
+    ]
     return docs, gone
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from catalog.accounts.models import Organization
 from catalog.licences.models import Licence
 from catalog.listings.filters import ListingFilters
+from catalog.listings.states import is_public
 from catalog.pagination import Page, T
 from catalog.sectors.models import Sector
 from catalog.vocabularies import label
@@ -142,3 +143,35 @@ def rows_in_order(session: Session, key_column: Any, keys: Sequence[str], status
     rows = session.scalars(select(model).where(key_column.in_(keys)))
     by_key = {getattr(row, key_column.key): row for row in rows if row.status == status}
     return [by_key[k] for k in keys if k in by_key]
+
+
+# --- search documents -----------------------------------------------------------------------------
+def public_and_gone(
+    session: Session, kind: str, model: Any, ids: Sequence[int] | None
+) -> tuple[list[Any], list[str]]:
+    """The public (listed or in publicity) rows of ``model`` among ``ids`` (all when None), which the
+    index holds, and the index ids of the others (``kind:id``), which it must not hold."""
+    query = select(model)
+    if ids is not None:
+        query = query.where(model.id.in_(ids))
+    rows = session.scalars(query).all()
+    return [r for r in rows if is_public(r)], [f"{kind}:{r.id}" for r in rows if not is_public(r)]
+
+
+def common_document(kind: str, row: Any, summary: Any) -> dict[str, Any]:
+    """The index fields of every listing's document, from its row and its public summary."""
+    return {
+        "id": f"{kind}:{row.id}",
+        "kind": kind,
+        "key": summary.id,
+        "title": row.title,
+        "title_en": row.title_en,
+        "description": row.description,
+        "provider": f"{summary.provider.name} {summary.provider.name_en}",
+        "provider_id": summary.provider.id,
+        "sector": [sector.id for sector in summary.sectors],
+        "status": row.status,
+        "security_grade": row.security_grade,
+        "update_frequency": row.update_frequency,
+        "listed_at": row.listed_at,
+    }

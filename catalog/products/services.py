@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.accounts.models import Organization
-from catalog.accounts.services import organization_ref
+from catalog.accounts.services import organization_ref, organization_refs
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset, DatasetRef
 from catalog.errors import Forbidden, Invalid, NotFound
@@ -22,7 +22,7 @@ from catalog.licences.services import licence_public, licence_ref
 from catalog.listings import quality, search, states
 from catalog.listings.filters import ProductFilters
 from catalog.listings.quality import QualityReport
-from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, is_public, listed_sql
+from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
 from catalog.pagination import Page
@@ -44,7 +44,8 @@ from catalog.products.models import (
     VersionEntry,
 )
 from catalog.requests.models import AccessRequest
-from catalog.sectors.models import Sector, SectorRef
+from catalog.sectors.models import Sector
+from catalog.sectors.queries import sector_refs_by_item
 from catalog.validation import parse
 from search_index import SearchResult
 
@@ -332,25 +333,14 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
     """Public summaries of ``products``, loading their organizations, licences and sectors at once."""
     if not products:
         return []
-    ids = [p.id for p in products]
-    orgs = {
-        o.id: o
-        for o in session.exec(
-            select(Organization).where(Organization.id.in_({p.provider_id for p in products}))
-        )
-    }  # type: ignore[union-attr]
+    orgs = organization_refs(session, {p.provider_id for p in products})
     licences = {
         lic.id: lic
         for lic in session.exec(select(Licence).where(Licence.id.in_({p.licence_id for p in products})))
     }  # type: ignore[union-attr]
-    sectors: dict[int, list[SectorRef]] = {pid: [] for pid in ids if pid is not None}
-    for pid, sector in session.exec(
-        select(ProductSector.product_id, Sector)
-        .join(Sector, Sector.id == ProductSector.sector_id)
-        .where(ProductSector.product_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(Sector.position)
-    ):
-        sectors[pid].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
+    sectors = sector_refs_by_item(
+        session, ProductSector.product_id, ProductSector.sector_id, [p.id for p in products]
+    )
     return [
         ProductSummary(
             id=p.slug,
@@ -359,7 +349,7 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
             title_en=p.title_en,
             summary=p.summary,
             summary_en=p.summary_en,
-            provider=organization_ref(orgs[p.provider_id]),
+            provider=orgs[p.provider_id],
             sectors=sectors[p.id],  # type: ignore[index]
             license=licence_ref(licences[p.licence_id]),
             product_type=p.product_type,
@@ -495,12 +485,7 @@ def search_documents(
 ) -> tuple[list[dict], list[str]]:
     """Index documents of the public (listed or in publicity) products among ``product_ids`` (all when
     None), and the ids of the others, which the index must not hold."""
-    query = select(DataProduct)
-    if product_ids is not None:
-        query = query.where(DataProduct.id.in_(product_ids))  # type: ignore[union-attr]
-    products = session.exec(query).all()
-    public = [p for p in products if is_public(p)]
-    gone = [f"product:{p.id}" for p in products if not is_public(p)]
+    public, gone = search.public_and_gone(session, "product", DataProduct, product_ids)
     public_ids = [p.id for p in public]
     summaries = {s.id: s for s in summarize(session, public)}
     source_titles: dict[int, list[str]] = {}
@@ -528,28 +513,16 @@ def search_documents(
             _as_input(p, s.license.code, source_codes.get(p.id, [])), unlisted.get(p.id, 0)
         )  # type: ignore[arg-type, call-overload]
         docs.append(
-            {
-                "id": f"product:{p.id}",
-                "kind": "product",
-                "key": p.slug,
-                "title": p.title,
-                "title_en": p.title_en,
+            search.common_document("product", p, s)
+            | {
                 "summary": f"{p.summary} {p.summary_en}",
-                "description": p.description,
                 "tags": p.tags,
                 "scenarios": p.scenarios,
-                "provider": f"{s.provider.name} {s.provider.name_en}",
                 "sources": source_titles.get(p.id, []),  # type: ignore[call-overload]
-                "status": p.status,
-                "sector": [x.id for x in s.sectors],  # type: ignore[arg-type]
-                "provider_id": s.provider.id,
                 "licence": s.license.code,
                 "product_type": p.product_type,
                 "delivery_mode": p.delivery_mode,
                 "price_model": p.price_model,
-                "security_grade": p.security_grade,
-                "update_frequency": p.update_frequency,
-                "listed_at": p.listed_at,
                 "requests": requests.get(p.id, 0),
                 "quality": rating.score,
                 "quality_band": rating.grade,

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from collections.abc import Iterable
+from typing import Any
 
-from catalog.sectors.models import Sector
+from sqlmodel import Session, col, select
+
+from catalog.sectors.models import Sector, SectorRef
 
 
 def sector_slugs(session: Session) -> set[str]:
     """Every sector's slug."""
     return set(session.exec(select(Sector.slug)))
+
+
+def sector_refs_by_item(
+    session: Session, item_id: Any, sector_id: Any, item_ids: Iterable[int | None]
+) -> dict[int, list[SectorRef]]:
+    """The sectors of each of ``item_ids`` in plan order, by the item's id, read through a link
+    table's ``item_id`` and ``sector_id`` columns (``ProductSector``, ``DatasetSector``)."""
+    ids = [i for i in item_ids if i is not None]
+    found: dict[int, list[SectorRef]] = {i: [] for i in ids}
+    for item, sector in session.exec(
+        select(item_id, Sector)
+        .join(Sector, col(Sector.id) == sector_id)
+        .where(col(item_id).in_(ids))
+        .order_by(col(Sector.position))
+    ):
+        found[item].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
+    return found
