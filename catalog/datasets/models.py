@@ -13,9 +13,8 @@ from catalog.accounts.models import OrganizationRef
 from catalog.listings.models import FieldSpec
 from catalog.listings.states import (
     CORE_DATA_REFUSED,
-    FIRST_LISTING,
-    REVIEWED_STATES,
     ListingStatus,
+    check_listing_date,
     core_data_refused,
 )
 from catalog.models_base import utcnow
@@ -85,10 +84,7 @@ class DatasetCreate(SQLModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DatasetCreate:
-        if self.status in REVIEWED_STATES and self.listed_at is None:
-            raise ValueError(f"status {self.status} needs listed_at")
-        if self.listed_at is not None and not FIRST_LISTING <= self.listed_at <= dt.date.today():
-            raise ValueError(f"listed_at must be a day from {FIRST_LISTING} to today")
+        check_listing_date(self.status, self.listed_at)
         if core_data_refused("dataset", self.security_grade, self.status):
             raise ValueError(CORE_DATA_REFUSED)
         if self.temporal_start and self.temporal_end and self.temporal_end < self.temporal_start:

@@ -35,6 +35,15 @@ PUBLIC_STATES = frozenset({ListingStatus.LISTED, ListingStatus.PUBLICITY})
 REVIEWED_STATES = frozenset({ListingStatus.PUBLICITY, ListingStatus.LISTED, ListingStatus.DELISTED})
 
 
+def check_listing_date(status: str, listed_at: dt.date | None) -> None:
+    """ValueError unless an item given in ``status`` (by an import file or the seed) has the listing
+    date a reviewed state needs, a day from FIRST_LISTING to today."""
+    if status in REVIEWED_STATES and listed_at is None:
+        raise ValueError(f"status {status} needs listed_at")
+    if listed_at is not None and not FIRST_LISTING <= listed_at <= dt.date.today():
+        raise ValueError(f"listed_at must be a day from {FIRST_LISTING} to today")
+
+
 class HasStatus(Protocol):
     status: str
 

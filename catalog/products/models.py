@@ -16,9 +16,8 @@ from catalog.licences.models import LicencePublic, LicenceRef
 from catalog.listings.models import FieldSpec
 from catalog.listings.states import (
     CORE_DATA_REFUSED,
-    FIRST_LISTING,
-    REVIEWED_STATES,
     ListingStatus,
+    check_listing_date,
     core_data_refused,
 )
 from catalog.models_base import utcnow
@@ -148,10 +147,7 @@ class ProductCreate(SQLModel):
             raise ValueError(f"price model {self.price_model} needs a price above 0 and a unit")
         if not priced and self.price:
             raise ValueError(f"price model {self.price_model} takes no price")
-        if self.status in REVIEWED_STATES and self.listed_at is None:
-            raise ValueError(f"status {self.status} needs listed_at")
-        if self.listed_at is not None and not FIRST_LISTING <= self.listed_at <= dt.date.today():
-            raise ValueError(f"listed_at must be a day from {FIRST_LISTING} to today")
+        check_listing_date(self.status, self.listed_at)
         return self
 
 
