@@ -13,7 +13,7 @@ from catalog.datasets.models import Dataset, DatasetDetail, DatasetSector
 from catalog.datasets.services import dataset_details
 from catalog.listings.search import rows_in_order
 from catalog.listings.states import ListingStatus, listed_sql, public_sql
-from catalog.sectors.models import Sector
+from catalog.sectors.queries import sector_slugs_by_item
 
 
 def listed_dataset_details(session: Session) -> list[DatasetDetail]:
@@ -32,13 +32,7 @@ def all_datasets(session: Session) -> list[Dataset]:
 
 def sector_slugs_by_dataset(session: Session) -> dict[int, list[str]]:
     """The slugs of each dataset's sectors, sorted, by the dataset's id."""
-    found: dict[int, list[str]] = {}
-    rows = session.exec(
-        select(DatasetSector.dataset_id, Sector.slug).join(Sector, col(Sector.id) == DatasetSector.sector_id)
-    )
-    for dataset_id, slug in rows:
-        found.setdefault(dataset_id, []).append(slug)
-    return {k: sorted(v) for k, v in found.items()}
+    return sector_slugs_by_item(session, DatasetSector.dataset_id, DatasetSector.sector_id)
 
 
 # --- for the figures ------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from catalog.permissions import (
 )
 from catalog.products.models import DataProduct, ProductSource
 from catalog.sectors.models import Sector
-from catalog.sectors.queries import sector_refs_by_item
+from catalog.sectors.queries import sector_refs_by_item, sector_slugs_by_item
 from catalog.validation import parse
 from search_index import SearchResult
 
@@ -109,12 +109,7 @@ def dataset_input(session: Session, actor: Actor, code: str) -> dict[str, Any]:
         raise NotFound(f"no dataset {code!r}")
     states.check_editable("dataset", dataset)
     provider = session.get(Organization, dataset.provider_id)
-    sectors = session.exec(
-        select(Sector.slug)
-        .join(DatasetSector, DatasetSector.sector_id == Sector.id)  # type: ignore[arg-type]
-        .where(DatasetSector.dataset_id == dataset.id)
-        .order_by(Sector.slug)
-    ).all()
+    sectors = sector_slugs_by_item(session, DatasetSector.dataset_id, DatasetSector.sector_id, [dataset.id])
     names = (
         "code",
         "title",
@@ -132,7 +127,7 @@ def dataset_input(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     return {
         **{name: getattr(dataset, name) for name in names},
         "provider": provider.slug if provider else "",
-        "sectors": list(sectors),
+        "sectors": sectors.get(dataset.id, []),  # type: ignore[arg-type]
         "schema": dataset.field_schema,
         "temporal_start": dataset.temporal_start.isoformat() if dataset.temporal_start else None,
         "temporal_end": dataset.temporal_end.isoformat() if dataset.temporal_end else None,

@@ -26,7 +26,7 @@ from catalog.products.models import (
 )
 from catalog.products.revisions import review_queue
 from catalog.products.services import product_details
-from catalog.sectors.models import Sector
+from catalog.sectors.queries import sector_slugs_by_item
 
 
 class VersionInReview(BaseModel):
@@ -71,13 +71,7 @@ def all_products(session: Session) -> list[DataProduct]:
 
 def sector_slugs_by_product(session: Session) -> dict[int, list[str]]:
     """The slugs of each product's sectors, sorted, by the product's id."""
-    return _sorted_lists(
-        session.exec(
-            select(ProductSector.product_id, Sector.slug).join(
-                Sector, col(Sector.id) == ProductSector.sector_id
-            )
-        )
-    )
+    return sector_slugs_by_item(session, ProductSector.product_id, ProductSector.sector_id)
 
 
 def source_codes_by_product(session: Session) -> dict[int, list[str]]:

@@ -45,7 +45,7 @@ from catalog.products.models import (
 )
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
-from catalog.sectors.queries import sector_refs_by_item
+from catalog.sectors.queries import sector_refs_by_item, sector_slugs_by_item
 from catalog.validation import parse
 from search_index import SearchResult
 
@@ -215,12 +215,7 @@ def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
     """A product as the input that would create it (``ProductCreate``'s fields)."""
     provider = session.get(Organization, product.provider_id)
     licence = session.get(Licence, product.licence_id)
-    sectors = session.exec(
-        select(Sector.slug)
-        .join(ProductSector, ProductSector.sector_id == Sector.id)  # type: ignore[arg-type]
-        .where(ProductSector.product_id == product.id)
-        .order_by(Sector.slug)
-    ).all()
+    sectors = sector_slugs_by_item(session, ProductSector.product_id, ProductSector.sector_id, [product.id])
     sources = session.exec(
         select(Dataset.code)
         .join(ProductSource, ProductSource.dataset_id == Dataset.id)  # type: ignore[arg-type]
@@ -229,7 +224,7 @@ def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
     ).all()
     return _as_input(product, licence.code if licence else "", list(sources)) | {
         "provider": provider.slug if provider else "",
-        "sectors": list(sectors),
+        "sectors": sectors.get(product.id, []),  # type: ignore[arg-type]
     }
 
 

@@ -30,3 +30,17 @@ def sector_refs_by_item(
     ):
         found[item].append(SectorRef(id=sector.slug, name=sector.name, name_en=sector.name_en))
     return found
+
+
+def sector_slugs_by_item(
+    session: Session, item_id: Any, sector_id: Any, item_ids: Iterable[int | None] | None = None
+) -> dict[int, list[str]]:
+    """The slugs of each item's sectors, sorted, by the item's id, read through a link table's
+    ``item_id`` and ``sector_id`` columns; of the items of ``item_ids`` (of every item when None)."""
+    query = select(item_id, Sector.slug).join(Sector, col(Sector.id) == sector_id)
+    if item_ids is not None:
+        query = query.where(col(item_id).in_([i for i in item_ids if i is not None]))
+    found: dict[int, list[str]] = {}
+    for item, slug in session.exec(query):
+        found.setdefault(item, []).append(slug)
+    return {item: sorted(slugs) for item, slugs in found.items()}
