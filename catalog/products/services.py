@@ -174,10 +174,7 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     """Change a product the owner is preparing (draft, changes requested, rejected): the whole input
     is validated again as it will be submitted."""
     require_write(actor)
-    product = _visible_product(session, actor, slug)
-    if not can_manage_listings_of(actor, product.provider_id):
-        raise Forbidden(N_("Only owners of the organization edit its products."))
-    states.check_editable("product", product)
+    product = _editable_product(session, actor, slug)
     before = product_input(session, product)
     changes = {k: v for k, v in changes.items() if k not in FIXED}
     data = parse(ProductCreate, {**before, **changes})
@@ -204,11 +201,16 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
 
 def draft_input(session: Session, actor: Actor, slug: str) -> dict[str, Any]:
     """The input of a product its owner may edit now (for the edit form)."""
+    return product_input(session, _editable_product(session, actor, slug))
+
+
+def _editable_product(session: Session, actor: Actor, slug: str) -> DataProduct:
+    """A product the actor's organization owns, in a state its owner edits."""
     product = _visible_product(session, actor, slug)
     if not can_manage_listings_of(actor, product.provider_id):
         raise Forbidden(N_("Only owners of the organization edit its products."))
     states.check_editable("product", product)
-    return product_input(session, product)
+    return product
 
 
 def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
