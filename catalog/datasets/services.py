@@ -23,6 +23,7 @@ from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.listings import search, states
 from catalog.listings.filters import DatasetFilters
+from catalog.listings.inputs import provider_and_sectors
 from catalog.listings.states import ListingStatus, listed_sql
 from catalog.listings.urls import dataset_url, product_url
 from catalog.models_base import utcnow
@@ -54,13 +55,7 @@ def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
 
 
 def _resolve(session: Session, data: DatasetCreate) -> tuple[Organization, list[Sector]]:
-    provider = session.exec(select(Organization).where(Organization.slug == data.provider)).first()
-    sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
-    problems = {}
-    if provider is None:
-        problems["provider"] = f"no organization {data.provider!r}"
-    if len(sectors) != len(set(data.sectors)):
-        problems["sectors"] = f"unknown sector in {data.sectors}"
+    provider, sectors, problems = provider_and_sectors(session, data.provider, data.sectors)
     if problems or provider is None:
         raise Invalid(f"dataset {data.code} names what the catalog does not have", fields=problems)
     return provider, sectors

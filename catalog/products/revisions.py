@@ -69,7 +69,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
     current = services.product_input(session, product)
     base = revision.data if revision else current
     data = parse(ProductCreate, {**base, **{k: v for k, v in changes.items() if k not in services.FIXED}})
-    services._resolve(session, data, actor)
+    services.resolve_input(session, data, actor)
     merged = {**current, **data.model_dump(mode="json", by_alias=True, exclude={"status", "listed_at"})}
     if not summary:
         raise Invalid(
@@ -134,7 +134,7 @@ def _no_such_step(
 def _apply(session: Session, product: DataProduct, revision: ProductRevision) -> None:
     """The approved version becomes the product: same address, same listing number, next version."""
     data = parse(ProductCreate, {k: v for k, v in revision.data.items() if k not in ("status", "listed_at")})
-    provider, licence, sectors, sources = services._resolve(session, data)
+    provider, licence, sectors, sources = services.resolve_input(session, data)
     for name, value in services.product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
         if name not in ("status", "listed_at", "slug", "provider_id", "version"):
             setattr(product, name, value)
@@ -142,7 +142,7 @@ def _apply(session: Session, product: DataProduct, revision: ProductRevision) ->
     product.version = revision.version
     follows.tell_followers(session, product, "version")
     product.updated_at = utcnow()
-    services._save(session, product, sectors, sources)
+    services.save_links(session, product, sectors, sources)
 
 
 def next_version(version: str) -> str:

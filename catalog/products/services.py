@@ -21,6 +21,7 @@ from catalog.licences.models import Licence
 from catalog.licences.services import licence_public, licence_ref
 from catalog.listings import quality, search, states
 from catalog.listings.filters import ProductFilters
+from catalog.listings.inputs import provider_and_sectors
 from catalog.listings.quality import QualityReport
 from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, listed_sql
 from catalog.listings.urls import dataset_url, product_url
@@ -69,7 +70,7 @@ def import_product(
         raise Invalid("only administrators may import products")
     if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
         return False
-    provider, licence, sectors, sources = _resolve(session, data)
+    provider, licence, sectors, sources = resolve_input(session, data)
     product = DataProduct(**product_values(data, provider.id, licence.id))  # type: ignore[arg-type]
     listed_at = product.listed_at
     if listing_no:
@@ -77,31 +78,28 @@ def import_product(
     elif data.status in REVIEWED_STATES and listed_at is not None:
         product.listing_no = next_listing_no(session, listed_at.year)
     product.version = version or product.version
-    _save(session, product, sectors, sources)
+    save_links(session, product, sectors, sources)
     return True
 
 
-def _resolve(
+def resolve_input(
     session: Session, data: ProductCreate, actor: Actor | None = None
 ) -> tuple[Organization, Licence, list[Sector], list[Dataset]]:
     """The rows a product's input names; 422 naming each field that names something unknown. With an
     ``actor``, a source dataset it may not see counts as unknown (no draft of another organization
     is revealed, not even whether its code exists)."""
-    provider = session.exec(select(Organization).where(Organization.slug == data.provider)).first()
+    provider, sectors, named = provider_and_sectors(session, data.provider, data.sectors)
     licence = session.exec(select(Licence).where(Licence.code == data.license)).first()
-    sectors = list(session.exec(select(Sector).where(Sector.slug.in_(data.sectors))))  # type: ignore[attr-defined]
     sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
     if actor is not None:
         sources = [
             d for d in sources if can_view_listing(actor, d.provider_id, reachable=states.is_reachable(d))
         ]
-    problems = {}
-    if provider is None:
-        problems["provider"] = f"no organization {data.provider!r}"
+    problems = {"provider": named["provider"]} if "provider" in named else {}
     if licence is None:
         problems["license"] = f"no licence {data.license!r}"
-    if len(sectors) != len(set(data.sectors)):
-        problems["sectors"] = f"unknown sector in {data.sectors}"
+    if "sectors" in named:
+        problems["sectors"] = named["sectors"]
     if len(sources) != len(set(data.source_datasets)):
         problems["source_datasets"] = f"unknown dataset in {data.source_datasets}"
     if problems or provider is None or licence is None:
@@ -109,7 +107,7 @@ def _resolve(
     return provider, licence, sectors, sources
 
 
-def _save(session: Session, product: DataProduct, sectors: list[Sector], sources: list[Dataset]) -> None:
+def save_links(session: Session, product: DataProduct, sectors: list[Sector], sources: list[Dataset]) -> None:
     """Write the product with exactly these sectors and source datasets."""
     session.add(product)
     session.flush()
@@ -131,7 +129,7 @@ def create_draft(
     """A new draft of an organization the actor owns; with an idempotency ``key``, the same key
     gives back the same draft. The draft and whether it was created now."""
     require_write(actor)
-    provider, licence, sectors, sources = _resolve(session, data, actor)
+    provider, licence, sectors, sources = resolve_input(session, data, actor)
     if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
         raise Forbidden(N_("Only owners of the organization list its products."))
     made = _made_with(session, provider.id, key)  # type: ignore[arg-type]
@@ -144,7 +142,7 @@ def create_draft(
     product = DataProduct(**{**values, "status": ListingStatus.DRAFT, "listed_at": None}, creation_key=key)
     try:
         with session.begin_nested():  # a request sent twice at once, or two drafts of one address
-            _save(session, product, sectors, sources)
+            save_links(session, product, sectors, sources)
     except IntegrityError:
         made = _made_with(session, provider.id, key)  # type: ignore[arg-type]
         if made is None:
@@ -178,12 +176,12 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     before = product_input(session, product)
     changes = {k: v for k, v in changes.items() if k not in FIXED}
     data = parse(ProductCreate, {**before, **changes})
-    provider, licence, sectors, sources = _resolve(session, data, actor)
+    provider, licence, sectors, sources = resolve_input(session, data, actor)
     for name, value in product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
         if name not in ("status", "listed_at", "slug", "provider_id"):
             setattr(product, name, value)
     product.updated_at = utcnow()
-    _save(session, product, sectors, sources)
+    save_links(session, product, sectors, sources)
     after = product_input(session, product)
     changed = sorted(k for k in after if after[k] != before.get(k))
     audit.record(
