@@ -48,22 +48,8 @@ def list_sectors(session: Session) -> list[SectorPublic]:
 
 
 def _with_counts(session: Session) -> list[SectorAdmin]:
-    products = dict(
-        session.exec(
-            select(ProductSector.sector_id, func.count())
-            .join(DataProduct, DataProduct.id == ProductSector.product_id)
-            .where(listed_sql(DataProduct))
-            .group_by(ProductSector.sector_id)
-        ).all()
-    )
-    datasets = dict(
-        session.exec(
-            select(DatasetSector.sector_id, func.count())
-            .join(Dataset, Dataset.id == DatasetSector.dataset_id)
-            .where(listed_sql(Dataset))
-            .group_by(DatasetSector.sector_id)
-        ).all()
-    )
+    products = _listed_by_sector(session, DataProduct, ProductSector.product_id, ProductSector.sector_id)
+    datasets = _listed_by_sector(session, Dataset, DatasetSector.dataset_id, DatasetSector.sector_id)
     sectors = session.exec(select(Sector).order_by(Sector.position, Sector.id)).all()
     return [
         SectorAdmin(
@@ -79,6 +65,18 @@ def _with_counts(session: Session) -> list[SectorAdmin]:
         )
         for s in sectors
     ]
+
+
+def _listed_by_sector(session: Session, model: Any, item_id: Any, sector_id: Any) -> dict[int, int]:
+    """How many listed rows of ``model`` each sector has, through a link table's ``item_id`` and
+    ``sector_id`` columns."""
+    query = (
+        select(sector_id, func.count())
+        .join(model, model.id == item_id)
+        .where(listed_sql(model))
+        .group_by(sector_id)
+    )
+    return dict(session.exec(query).all())
 
 
 # --- administration -------------------------------------------------------------------------------
