@@ -1,5 +1,6 @@
 """The listing rules of ``listings/states.py``: one predicate (and SQL condition) per rule."""
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pytest
@@ -49,3 +50,15 @@ def test_a_licence_is_at_its_own_web_address_else_at_its_api_page() -> None:
     own = SimpleNamespace(code="cc-by-4.0", url="https://creativecommons.org/licenses/by/4.0/")
     assert licence_url(own, base) == own.url
     assert licence_url(SimpleNamespace(code="hadp", url=""), base) == f"{base}/api/v1/licenses/hadp"
+
+
+def test_an_item_given_in_a_reviewed_state_needs_a_listing_date_from_the_first_listing_to_today() -> None:
+    today = dt.date.today()
+    states.check_listing_date(S.DRAFT, None)
+    states.check_listing_date(S.LISTED, states.FIRST_LISTING)
+    states.check_listing_date(S.DRAFT, today)
+    with pytest.raises(ValueError, match="status listed needs listed_at"):
+        states.check_listing_date(S.LISTED, None)
+    for day in (states.FIRST_LISTING - dt.timedelta(days=1), today + dt.timedelta(days=1)):
+        with pytest.raises(ValueError, match="listed_at must be a day from 2020-01-01 to today"):
+            states.check_listing_date(S.DRAFT, day)
