@@ -51,10 +51,10 @@ class RequestCreate(BaseModel):
     term_months: int = Field(ge=1, le=120)
     expected_volume: str = Field(default="", max_length=200)
     contact: str = Field(min_length=5, max_length=200)
-    accept_license: bool
+    accept_licence: bool = Field(alias="accept_license")  # the published field's spelling
     organization: str | None = Field(default=None, max_length=64)  # which of the caller's, by slug
 
-    @field_validator("accept_license")
+    @field_validator("accept_licence")
     @classmethod
     def _accepted(cls, value: bool) -> bool:
         if not value:

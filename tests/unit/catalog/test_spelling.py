@@ -19,8 +19,6 @@ WIRE_NAMES = {
     # ProductSummary.license and ProductDetail.license_detail, and the ?license= filter
     "license",
     "license_detail",
-    # the access request form's and API's checkbox (RequestCreate.accept_license)
-    "accept_license",
     # CKAN's names: the license_list action (actions are named after their functions) and the
     # license_id field of its search language (Facts.license_id)
     "license_list",
