@@ -42,7 +42,7 @@ def load_catalog(
     with db.session_scope(engine) as session:
         refs: dict[str, dict[str, int]] = {
             "provider": dict(session.execute(select(col(Organization.slug), col(Organization.id))).all()),
-            "license": dict(session.execute(select(col(Licence.code), col(Licence.id))).all()),
+            "licence": dict(session.execute(select(col(Licence.code), col(Licence.id))).all()),
             "sector": dict(session.execute(select(col(Sector.slug), col(Sector.id))).all()),
             "dataset": dict(session.execute(select(col(Dataset.code), col(Dataset.id))).all()),
         }
@@ -74,7 +74,7 @@ def _insert(
     rows, sectors, sources = [], [], []
     for offset, data in enumerate(batch):
         product_id = first_id + offset
-        values = product_values(data, refs["provider"][data.provider], refs["license"][data.license])
+        values = product_values(data, refs["provider"][data.provider], refs["licence"][data.licence])
         if values["listed_at"] is not None:
             year = values["listed_at"].year
             numbers[year] = numbers.get(year, 0) + 1

@@ -358,8 +358,8 @@ class _Checker:
             self.problem(row, "sectors", N_("Unknown sectors: %(values)s."), values=", ".join(unknown))
         if self.spec is not PRODUCTS:
             return
-        if data.license not in self.licences:
-            self.problem(row, "license", N_("No licence has the code %(value)s."), value=data.license)
+        if data.licence not in self.licences:
+            self.problem(row, "license", N_("No licence has the code %(value)s."), value=data.licence)
         unknown = sorted(set(data.source_datasets) - self.datasets)
         if unknown:
             message = N_("Unknown source datasets: %(values)s.")

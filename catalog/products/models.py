@@ -124,7 +124,7 @@ class ProductCreate(SQLModel):
     permitted_purpose: str = Field(min_length=2, max_length=2000)
     usage_term_months: int = Field(ge=1, le=120)
     other_restrictions: str | None = Field(default=None, max_length=2000)
-    license: str = Field(min_length=1, max_length=64)
+    licence: str = Field(min_length=1, max_length=64, alias="license")  # its code; published as license
     extra_terms: str | None = Field(default=None, max_length=5000)
     use_category: UseCategory = UseCategory.INDUSTRY
     price_model: PriceModel

@@ -89,7 +89,7 @@ def resolve_input(
     ``actor``, a source dataset it may not see counts as unknown (no draft of another organization
     is revealed, not even whether its code exists)."""
     provider, sectors, named = provider_and_sectors(session, data.provider, data.sectors)
-    licence = session.exec(select(Licence).where(Licence.code == data.license)).first()
+    licence = session.exec(select(Licence).where(Licence.code == data.licence)).first()
     sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
     if actor is not None:
         sources = [
@@ -97,7 +97,7 @@ def resolve_input(
         ]
     problems = {"provider": named["provider"]} if "provider" in named else {}
     if licence is None:
-        problems["license"] = f"no licence {data.license!r}"
+        problems["license"] = f"no licence {data.licence!r}"
     if "sectors" in named:
         problems["sectors"] = named["sectors"]
     if len(sources) != len(set(data.source_datasets)):
@@ -271,7 +271,7 @@ def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> di
         **data.model_dump(
             exclude={
                 "provider",
-                "license",
+                "licence",
                 "sectors",
                 "source_datasets",
                 "schema_fields",

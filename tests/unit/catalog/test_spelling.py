@@ -15,8 +15,8 @@ pytestmark = pytest.mark.unit
 
 # The Python names that may say "license", each because it is a name on the wire.
 WIRE_NAMES = {
-    # the published JSON API and import files: ProductCreate.license (a licence's code), the answers'
-    # ProductSummary.license and ProductDetail.license_detail, and the ?license= filter
+    # the published JSON API's answers, ProductSummary.license and ProductDetail.license_detail, and the
+    # ?license= filter, ProductFilters.license (input models say licence, with the wire name as alias)
     "license",
     "license_detail",
     # CKAN's names: the license_list action (actions are named after their functions) and the
