@@ -154,7 +154,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     error = CatalogError("the server failed to answer this request; it has been logged")
     error.code, error.status = "server_error", 500
     if is_api(request):
-        response = json_response(error_body(error), status=500)
+        response: Response = json_response(error_body(error), status=500)
     else:
         response = render(request, "errors/error.html", {"error": error}, status=500)
     # this answer comes from outside the middleware stack: give it the same headers
