@@ -55,11 +55,11 @@ async def request_form(request: Request) -> Response:
     settings = request.app.state.settings
     limit = settings.max_upload_kb * 1024
     form, attachment = await form_and_file(request, "attachment", limit)
-    values = {
+    values: dict[str, str | None] = {
         name: _first(form, name)
         for name in ("purpose", "scenario", "term_months", "expected_volume", "contact", "organization")
     }
-    values["organization"] = values["organization"] or None  # type: ignore[assignment]
+    values["organization"] = values["organization"] or None
     data = {**values, "product_id": slug, "accept_license": _first(form, "accept_license") == "1"}
     try:
         parsed = parse(services.RequestCreate, data)
@@ -79,7 +79,7 @@ async def inbox(request: Request, actor: Actor) -> Response:
     side = "incoming" if request.url.path.startswith("/owner/") else "mine"
     status = request.query_params.get("status") or None
     box = await call(request, services.inbox, actor, side, status)
-    context = {
+    context: dict[str, Any] = {
         "items": box.items,
         "side": side,
         "status": status,
