@@ -270,7 +270,7 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
     for request_id, at in session.exec(
         select(RequestEvent.request_id, RequestEvent.at)
         .where(col(RequestEvent.to_status).in_(("under_review", "more_info_needed", "approved", "rejected")))
-        .order_by(RequestEvent.id)
+        .order_by(col(RequestEvent.id))
     ):
         first_answers.setdefault(request_id, at)
     hours = sorted(
@@ -279,7 +279,7 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
     overdue = session.exec(
         select(func.count())
         .select_from(AccessRequest)
-        .where(col(AccessRequest.status).in_(("submitted", "under_review")), AccessRequest.due_at < now)  # type: ignore[operator]
+        .where(col(AccessRequest.status).in_(("submitted", "under_review")), col(AccessRequest.due_at) < now)
     ).one()
     return {
         "total": sum(by_status.values()),
