@@ -271,7 +271,7 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
     for request_id, at in session.exec(
         select(RequestEvent.request_id, RequestEvent.at)
         .where(col(RequestEvent.to_status).in_(ANSWERED))
-        .order_by(RequestEvent.id)
+        .order_by(col(RequestEvent.id))
     ):
         first_answers.setdefault(request_id, at)
     hours = sorted(
@@ -282,7 +282,7 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
         "total": sum(by_status.values()),
         "by_status": by_status,
         "funnel": {"submitted": sum(by_status.values()), **reached},
-        "rejection_rate": round(reached["rejected"] / decided, 4) if decided else 0.0,
+        "rejection_rate": round(reached[RequestStatus.REJECTED] / decided, 4) if decided else 0.0,
         "median_hours_to_first_answer": round(statistics.median(hours), 2) if hours else None,
         "overdue": overdue,
     }
