@@ -5,6 +5,8 @@ key, then every filter field). Whoosh segments never change once written, so a s
 the documents of a word in it are decoded once and kept while the segment lives: a write only adds
 a small new segment. A search is then array arithmetic over every document of the index: a boolean
 mask per word, ``bincount`` per facet, one score array — no stored field read, no hit rescanned.
+The same arithmetic serves a plain list of documents (``Columns.of``): the catalog's database
+fallback filters, counts and sorts what it found with it while the index is rebuilt.
 """
 
 from __future__ import annotations
