@@ -151,7 +151,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     error = ServerError("the server failed to answer this request; it has been logged")
     if is_api(request):
-        response = json_response(error_body(error), status=500)
+        response: Response = json_response(error_body(error), status=500)
     else:
         response = render(request, "errors/error.html", {"error": error}, status=500)
     # this answer comes from outside the middleware stack: give it the same headers

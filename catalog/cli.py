@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy import Engine
@@ -492,7 +493,7 @@ def bench(
 
 def _bench_http(
     url: str, datasette: str | None, datasette_from: Path | None, clients: int, seconds: float
-) -> dict:
+) -> dict[str, Any]:
     from catalog.bench.compare import serve_peer
     from catalog.bench.http import check_loopback, compare_running
 
@@ -508,7 +509,7 @@ def _bench_http(
         raise click.ClickException(str(exc)) from None
 
 
-def _bench_engine(counts: list[int], work: Path, rounds: int) -> dict:
+def _bench_engine(counts: list[int], work: Path, rounds: int) -> dict[int, dict[str, Any]]:
     """Each size in its own process, so that each peak memory figure is its own."""
     results = {}
     for size in counts:

@@ -72,7 +72,7 @@ def claim_status(session: Session, row: Any, before: str, after: str) -> bool:
     on two servers) one wins, the other gets False and sees the state it lost to. The winner's other
     changes go through the ORM, whose flush notes the row for the ChangeLog (``indexing/hooks.py``)."""
     model = type(row)
-    moved = session.execute(
+    moved = session.exec(
         update(model)
         .where(model.id == row.id, model.status == before)
         .values(status=after)

@@ -101,3 +101,10 @@ def for_http_status(status: int, message: str) -> CatalogError:
     """The declared error of an HTTP status (a server error for one above 499, else a bad request)."""
     default = ServerError if status >= 500 else BadRequest
     return HTTP_ERRORS.get(status, default)(message)
+
+
+class BackupError(CatalogError):
+    """A backup or restore that could not be made (``catalog backup`` / ``catalog restore``)."""
+
+    code = "backup_failed"
+    status = 500

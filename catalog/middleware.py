@@ -246,7 +246,7 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Any) -> None:
 
 
 def _csrf(app: ASGIApp, secret: str) -> ASGIApp:
-    return asgi_csrf(
+    protected: ASGIApp = asgi_csrf(  # asgi_csrf has no type hints: its app is Any to mypy
         app,
         signing_secret=secret,
         cookie_name=CSRF_COOKIE,
@@ -254,6 +254,7 @@ def _csrf(app: ASGIApp, secret: str) -> ASGIApp:
         skip_if_scope=_read_only_post,
         send_csrf_failed=_csrf_failed,
     )
+    return protected
 
 
 # POSTs that only read (the CKAN actions and the Dataspace Protocol's catalog request): harvesters and

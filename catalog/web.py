@@ -40,7 +40,7 @@ def make_environment(settings: Settings, rules: Mapping[str, Any] | None = None)
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]  # jinja2.ext.i18n adds this method
     env.globals.update(
         label=lambda vocabulary, value: label(vocabulary, value, i18n.current_language.get()),
         pick=pick,
@@ -124,7 +124,7 @@ def query_model(request: Request, model: type[M], **overrides: Any) -> M:
         raise Invalid("the query has invalid parameters: " + ", ".join(fields), fields=fields) from None
 
 
-def refuse_nul(value: Any) -> Any:
+def refuse_nul(value: T) -> T:
     """``value`` (text, or JSON's lists and objects of it), unless some text holds the NUL character,
     which no text needs and PostgreSQL cannot store: 400 ``bad_request`` then."""
     if holds_nul(value):
@@ -209,7 +209,7 @@ def redirect(url: str) -> Response:
 def sign_in_url(request: Request) -> str:
     """The sign-in page, which brings the visitor back to this page afterwards."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return request.app.url_path_for("accounts.login") + "?next=" + quote(path, safe="")
+    return str(request.app.url_path_for("accounts.login")) + "?next=" + quote(path, safe="")
 
 
 def signed_in(
@@ -219,7 +219,7 @@ def signed_in(
     anonymous visitor is sent to sign in and brought back."""
 
     @functools.wraps(handler)
-    async def page(request: Request, *args: P.args, **kwargs: P.kwargs) -> Response:
+    async def page(request: Request, /, *args: P.args, **kwargs: P.kwargs) -> Response:
         actor = actor_for(request)
         if actor.user_id is None:
             return redirect(sign_in_url(request))

@@ -5,13 +5,15 @@ key, then every filter field). Whoosh segments never change once written, so a s
 the documents of a word in it are decoded once and kept while the segment lives: a write only adds
 a small new segment. A search is then array arithmetic over every document of the index: a boolean
 mask per word, ``bincount`` per facet, one score array — no stored field read, no hit rescanned.
+The same arithmetic serves a plain list of documents (``Columns.of``): the catalog's database
+fallback filters, counts and sorts what it found with it while the index is rebuilt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,7 +22,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from search_index.analysis import title_sort_key
-from search_index.schema import FILTER_FIELDS, META_ID
+from search_index.schema import FILTER_FIELDS, META_ID, SORTS
 
 FIELD_SEP = "\x1f"
 VALUE_SEP = "\x1e"
@@ -156,7 +158,101 @@ def _meta_only(leaf: Any) -> bool:
     return all(leaf.stored_fields(n).get("id") == META_ID for n in range(leaf.doc_count_all()))
 
 
-class View:
+class Columns:
+    """The filter, facet and sort values of documents as arrays, addressed by document number: those
+    of the index (``View``), or of a plain list of documents (``Columns.of``), filtered, counted and
+    sorted by the same code."""
+
+    def __init__(self, parts: Sequence[SegmentColumns], codes: Codes) -> None:
+        self.codes = codes
+        self.size = sum(len(p.keys) for p in parts)
+        self.keys = [k for p in parts for k in p.keys]
+        self._titles = [t for p in parts for t in p.titles]
+        self.listed = _join([p.listed for p in parts], np.int64)
+        self.requests = _join([p.requests for p in parts], np.int64)
+        self.quality = _join([p.quality for p in parts], np.int64)
+        self.coded = {name: _join([p.coded[name] for p in parts], np.int32) for name in CODED}
+        self._title_rank: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, docs: Sequence[Mapping[str, Any]]) -> Columns:
+        """The columns of plain documents, packed as the index packs them; a later document of the
+        list wins a tie, as a later document of the index does."""
+        codes = Codes()
+        return cls([SegmentColumns([pack(doc) for doc in docs], len(docs), codes)], codes)
+
+    def select(
+        self, matched: np.ndarray, filters: Mapping[str, Sequence[str]], facets: Sequence[str]
+    ) -> tuple[np.ndarray, dict[str, list[tuple[str, int]]]]:
+        """The documents of ``matched`` passing every filter, and the counts per value of each
+        ``facets`` field over the documents of ``matched`` passing every filter but the field's own."""
+        passing = {name: self.passing(name, values) for name, values in filters.items()}
+        counts = {}
+        for name in facets:
+            others = _intersect(matched, (p for n, p in passing.items() if n != name))
+            counts[name] = sorted(self.count(name, others).items(), key=lambda item: (-item[1], item[0]))
+        return _intersect(matched, passing.values()), counts
+
+    def passing(self, field: str, values: Sequence[str]) -> np.ndarray:
+        """Mask of the documents holding at least one of ``values`` in ``field``."""
+        passes: np.ndarray = self.codes.table(field, values)[self.coded[field]]
+        return passes
+
+    def count(self, field: str, mask: np.ndarray) -> Counter[str]:
+        """How many documents of ``mask`` hold each value of ``field`` (two values: counted in both)."""
+        packed_counts = np.bincount(self.coded[field][mask], minlength=len(self.codes.values[field]))
+        counts: Counter[str] = Counter()
+        for code in np.flatnonzero(packed_counts):
+            packed = self.codes.values[field][code]
+            for value in packed.split(VALUE_SEP) if packed else ():
+                counts[value] += int(packed_counts[code])
+        return counts
+
+    def kind(self, doc: int) -> str:
+        return self.codes.values["kind"][int(self.coded["kind"][doc])]
+
+    def page(
+        self, mask: np.ndarray, sort: str, offset: int, limit: int | None, scores: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Documents ``offset`` to ``offset + limit`` of ``mask`` (every one from ``offset`` when
+        ``limit`` is None) in ``sort`` order; ``relevance`` uses ``scores``, or is ``newest`` without."""
+        total = int(np.count_nonzero(mask))
+        return self.top(mask, sort, total if limit is None else min(total, offset + limit), scores)[offset:]
+
+    def top(self, mask: np.ndarray, sort: str, stop: int, scores: np.ndarray | None = None) -> np.ndarray:
+        """The first ``stop`` documents of ``mask`` in ``sort`` order (``relevance`` uses ``scores``);
+        ties go to the newest listing, then the latest document."""
+        docs = np.flatnonzero(mask)
+        primary = self._primary(sort, scores)
+        if len(docs) > stop > 0:
+            keys = primary[docs]
+            kth = np.partition(keys, stop - 1)[stop - 1]
+            docs = docs[keys <= kth]  # every document tied with the last one kept, then ordered below
+        order = np.lexsort((-docs, -self.listed[docs], primary[docs]))
+        return docs[order][:stop]
+
+    def _primary(self, sort: str, scores: np.ndarray | None) -> np.ndarray:
+        """An ascending sort key per document."""
+        if sort == "relevance" and scores is not None:
+            return -scores
+        if sort == "oldest":
+            return self.listed
+        if sort == "title":
+            return self.title_rank()
+        if sort == "requests":
+            return -self.requests
+        if sort == "quality":
+            return -self.quality
+        return -self.listed  # newest
+
+    def title_rank(self) -> np.ndarray:
+        if self._title_rank is None:  # equal titles share a rank, so the newest of them comes first
+            position = {title: i for i, title in enumerate(sorted(set(self._titles)))}
+            self._title_rank = np.array([position[t] for t in self._titles], dtype=np.int64)
+        return self._title_rank
+
+
+class View(Columns):
     """Every document of one searcher as arrays, addressed by global document number."""
 
     def __init__(
@@ -164,7 +260,7 @@ class View:
     ):
         reader = searcher.reader()
         leaves = reader.leaf_readers() if reader.doc_count_all() else []
-        self.codes, self.terms = codes, terms
+        self.terms = terms
         self.leaves: list[tuple[str, Any, int]] = []
         parts: list[SegmentColumns] = []
         live: list[np.ndarray] = []
@@ -188,16 +284,9 @@ class View:
         for segid in gone:  # segments merged away
             del segments[segid]
         terms.forget(gone)
-        self.size = sum(len(p.keys) for p in parts)
-        self.keys = [k for p in parts for k in p.keys]
-        self._titles = [t for p in parts for t in p.titles]
-        self.listed = _join([p.listed for p in parts], np.int64)
-        self.requests = _join([p.requests for p in parts], np.int64)
-        self.quality = _join([p.quality for p in parts], np.int64)
-        self.coded = {name: _join([p.coded[name] for p in parts], np.int32) for name in CODED}
+        super().__init__(parts, codes)
         self.live = _join(live, bool)
         self._universes: dict[str | None, np.ndarray] = {}
-        self._title_rank: np.ndarray | None = None
         self._queries: dict[Any, np.ndarray] = {}
         self._queries_bytes = 0
 
@@ -240,55 +329,24 @@ class View:
         mask[ids] = True
         return mask
 
-    def passing(self, field: str, values: Sequence[str]) -> np.ndarray:
-        """Mask of the documents holding at least one of ``values`` in ``field``."""
-        passes: np.ndarray = self.codes.table(field, values)[self.coded[field]]
-        return passes
 
-    def count(self, field: str, mask: np.ndarray) -> Counter[str]:
-        """How many documents of ``mask`` hold each value of ``field`` (two values: counted in both)."""
-        packed_counts = np.bincount(self.coded[field][mask], minlength=len(self.codes.values[field]))
-        counts: Counter[str] = Counter()
-        for code in np.flatnonzero(packed_counts):
-            packed = self.codes.values[field][code]
-            for value in packed.split(VALUE_SEP) if packed else ():
-                counts[value] += int(packed_counts[code])
-        return counts
+def checked_filters(
+    filters: Mapping[str, Sequence[str]] | None, facets: Sequence[str], sort: str
+) -> dict[str, list[str]]:
+    """The filters that choose any value; ``ValueError`` on a field or a sort the index does not have."""
+    chosen = {name: list(values) for name, values in (filters or {}).items() if values}
+    for name in (*chosen, *facets):
+        if name not in FILTER_FIELDS:
+            raise ValueError(f"unknown filter {name!r}")
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
+    return chosen
 
-    def kind(self, doc: int) -> str:
-        return self.codes.values["kind"][int(self.coded["kind"][doc])]
 
-    def top(self, mask: np.ndarray, sort: str, stop: int, scores: np.ndarray | None = None) -> np.ndarray:
-        """The first ``stop`` documents of ``mask`` in ``sort`` order (``relevance`` uses ``scores``);
-        ties go to the newest listing, then the latest document."""
-        docs = np.flatnonzero(mask)
-        primary = self._primary(sort, scores)
-        if len(docs) > stop > 0:
-            keys = primary[docs]
-            kth = np.partition(keys, stop - 1)[stop - 1]
-            docs = docs[keys <= kth]  # every document tied with the last one kept, then ordered below
-        order = np.lexsort((-docs, -self.listed[docs], primary[docs]))
-        return docs[order][:stop]
-
-    def _primary(self, sort: str, scores: np.ndarray | None) -> np.ndarray:
-        """An ascending sort key per document."""
-        if sort == "relevance" and scores is not None:
-            return -scores
-        if sort == "oldest":
-            return self.listed
-        if sort == "title":
-            return self.title_rank()
-        if sort == "requests":
-            return -self.requests
-        if sort == "quality":
-            return -self.quality
-        return -self.listed  # newest
-
-    def title_rank(self) -> np.ndarray:
-        if self._title_rank is None:  # equal titles share a rank, so the newest of them comes first
-            position = {title: i for i, title in enumerate(sorted(set(self._titles)))}
-            self._title_rank = np.array([position[t] for t in self._titles], dtype=np.int64)
-        return self._title_rank
+def _intersect(mask: np.ndarray, others: Iterable[np.ndarray]) -> np.ndarray:
+    for other in others:
+        mask = mask & other
+    return mask
 
 
 def _join(parts: list[np.ndarray], dtype: Any) -> np.ndarray:

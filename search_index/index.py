@@ -33,13 +33,11 @@ from whoosh.searching import Searcher
 from search_index import names  # noqa: F401  (whoosh's file names from secrets, see names.py)
 from search_index.analysis import ChineseTokenizer
 from search_index.bulk import Source, build_segments
-from search_index.columns import Codes, SegmentColumns, TermCache, View, pack, posting_ids
+from search_index.columns import Codes, SegmentColumns, TermCache, View, checked_filters, pack, posting_ids
 from search_index.query import Evaluation, QueryParser, clean_query, suggest
 from search_index.schema import (
-    FILTER_FIELDS,
     META_ID,
     SEARCH_FIELDS,
-    SORTS,
     SUGGEST_FIELDS,
     Codec,
     build_schema,
@@ -326,12 +324,7 @@ class SearchIndex:
         Facet counts of a field ignore that field's own filter (so its other values stay choosable)
         and apply all the others: filtering by a value returns exactly the count shown for it.
         """
-        filters = {name: list(values) for name, values in (filters or {}).items() if values}
-        for name in (*filters, *facets):
-            if name not in FILTER_FIELDS:
-                raise ValueError(f"unknown filter {name!r}")
-        if sort not in SORTS:
-            raise ValueError(f"unknown sort {sort!r}")
+        chosen = checked_filters(filters, facets, sort)
         cleaned = clean_query(text)
         query, simplified = self._parser.parse(cleaned)
         with self._read_lock:
@@ -343,14 +336,10 @@ class SearchIndex:
             else:
                 matched = universe if not text.strip() else np.zeros(view.size, dtype=bool)
                 simplified = simplified or bool(text.strip())  # nothing in it could be searched
-            passing = {name: view.passing(name, values) for name, values in filters.items()}
-            final = _intersect(matched, passing.values())
-            counts = {name: _facet(view, name, matched, passing) for name in facets}
+            final, counts = view.select(matched, chosen, facets)
             total = int(final.sum())
-            stop = total if limit is None else min(total, offset + limit)
             relevance = query is not None and sort == "relevance"
-            order = "newest" if sort == "relevance" and not relevance else sort
-            page = view.top(final, order, stop, evaluation.scores if relevance else None)[offset:]
+            page = view.page(final, sort, offset, limit, evaluation.scores if relevance else None)
             hits = [
                 SearchHit(view.kind(doc), view.keys[doc], float(evaluation.scores[doc]) if relevance else 0.0)
                 for doc in page
@@ -434,20 +423,6 @@ def _close_left_open(exc: BaseException) -> None:
                 with contextlib.suppress(Exception):
                     value.close()
         tb = tb.tb_next
-
-
-def _facet(
-    view: View, name: str, matched: np.ndarray, passing: dict[str, np.ndarray]
-) -> list[tuple[str, int]]:
-    """Counts per value of ``name`` over the matches that pass every filter but ``name``'s own."""
-    counts = view.count(name, _intersect(matched, (p for n, p in passing.items() if n != name)))
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _intersect(mask: np.ndarray, others: Iterable[np.ndarray]) -> np.ndarray:
-    for other in others:
-        mask = mask & other
-    return mask
 
 
 def _prepare(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -51,7 +53,7 @@ async def import_page(request: Request, actor: Actor) -> Response:
 
 def _page(
     request: Request,
-    form: dict,
+    form: dict[str, Any],
     report: imports.ImportReport | None = None,
     message: str | None = None,
 ) -> Response:

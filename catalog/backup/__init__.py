@@ -55,8 +55,8 @@ the steps above in order; ``common`` holds what they share.
 """
 
 from catalog.backup.archive import backup
-from catalog.backup.common import BackupError
 from catalog.backup.restoring import Restored, restore
 from catalog.backup.schema import known_revisions
+from catalog.errors import BackupError
 
 __all__ = ["BackupError", "Restored", "backup", "known_revisions", "restore"]

@@ -17,15 +17,10 @@ from pathlib import Path
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import URL, make_url
 
-from catalog.errors import CatalogError
+from catalog.errors import BackupError
 from catalog.settings import Settings
 
 PG_TIMEOUT = 30 * 60  # seconds pg_dump and pg_restore may take
-
-
-class BackupError(CatalogError):
-    code = "backup_failed"
-    status = 500
 
 
 def sqlite_path(settings: Settings) -> Path:

@@ -13,8 +13,9 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import URL, make_url
 
-from catalog.backup.common import BackupError, conninfo, libpq_url, run
+from catalog.backup.common import conninfo, libpq_url, run
 from catalog.backup.schema import check_catalog_revision, migrate_staged, revision_order
+from catalog.errors import BackupError
 from catalog.settings import Settings
 
 PG_NAME_BYTES = 63  # PostgreSQL's longest identifier

@@ -14,11 +14,11 @@ from typing import Any
 
 from catalog import db
 from catalog.backup.archive import UPLOADS, read_manifest, unpack
-from catalog.backup.common import BackupError, sqlite_path, time_stamp
+from catalog.backup.common import sqlite_path, time_stamp
 from catalog.backup.postgres import PostgresRestore
 from catalog.backup.sqlite import replace_sqlite, stage_sqlite
 from catalog.backup.uploads import UploadsNotSwapped, UploadsSwap
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import BackupError, CatalogError, Invalid
 from catalog.settings import Settings
 
 

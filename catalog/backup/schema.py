@@ -11,8 +11,7 @@ from psycopg import sql
 from sqlalchemy import URL, Engine, event, inspect, text
 
 from catalog import db
-from catalog.backup.common import BackupError
-from catalog.errors import Invalid
+from catalog.errors import BackupError, Invalid
 
 
 def database_revision(engine: Engine) -> str:

@@ -9,9 +9,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from catalog.backup.common import BackupError, free_path
+from catalog.backup.common import free_path
 from catalog.backup.schema import migrate_staged
-from catalog.errors import Invalid
+from catalog.errors import BackupError, Invalid
 
 
 def stage_sqlite(database: Path, target: Path) -> None:

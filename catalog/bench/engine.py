@@ -25,6 +25,7 @@ from catalog import db
 from catalog.bench.generator import generate_products
 from catalog.bench.loader import load_catalog
 from catalog.bench.queries import QUERIES
+from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.listings.filters import ProductFilters
 from catalog.listings.search import index_query
@@ -118,6 +119,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    hooks.install()  # a process of its own, started by ``catalog bench``: the ChangeLog as the CLI has it
     print(json.dumps(run(args.size, args.work, args.rounds), ensure_ascii=False))
 
 

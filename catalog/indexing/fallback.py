@@ -2,18 +2,18 @@
 
 It takes the arguments of ``SearchIndex.search`` and answers the same way, less well: the newest
 ``CANDIDATES`` public items whose titles or summaries contain every word of the query (no word
-segmentation, pinyin, synonyms or scores), with the filters, facet counts and sorts computed over
-their search documents. Slower than the index and never cached; enough that no page is empty or
-fails while the index comes back.
+segmentation, pinyin, synonyms or scores), their search documents filtered, counted and sorted by
+the index's own code (``search_index.columns.Columns``). Slower than the index and never cached;
+enough that no page is empty or fails while the index comes back.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, select
 
@@ -22,6 +22,7 @@ from catalog.datasets.models import Dataset
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 from search_index import SearchHit, SearchResult
+from search_index.columns import Columns, checked_filters
 from search_index.index import clean_query
 
 CANDIDATES = 500  # newest matches read from the database per search
@@ -56,11 +57,11 @@ def database_search(
 ) -> SearchResult:
     """What the index would answer for ``SearchIndex.search`` arguments, found in the database."""
     model, columns, service = TABLES[kind]
-    wanted = {name: set(values) for name, values in (filters or {}).items() if values}
+    chosen = checked_filters(filters, facets, sort)
     words = query_words(text)
     query = select(model.id)
-    if "status" in wanted:
-        query = query.where(model.status.in_(wanted["status"]))
+    if "status" in chosen:
+        query = query.where(model.status.in_(chosen["status"]))
     for word in words:
         query = query.where(or_(*(getattr(model, c).icontains(word, autoescape=True) for c in columns)))
     # NULLs (items in publicity) last on every engine: PostgreSQL would sort them first
@@ -68,43 +69,17 @@ def database_search(
     query = query.order_by(newest, model.id.desc()).limit(CANDIDATES)
     with Session(engine) as session:
         docs, _ = service.search_documents(session, list(session.exec(query)))
-    passing = [d for d in docs if _passes(d, wanted)]
-    counts = {name: _facet(docs, name, wanted) for name in facets}
-    ordered = _sort(passing, sort, words)
-    page = ordered[offset:] if limit is None else ordered[offset : offset + limit]
-    hits = [SearchHit(kind, doc["key"], 0.0) for doc in page]
-    return SearchResult(len(passing), hits, counts, query=clean_query(text))
+    # numbered as a rebuilt index numbers them, by id: the later document wins a tie in either
+    docs.sort(key=lambda doc: int(doc["id"].rpartition(":")[2]))
+    found = Columns.of(docs)
+    passing, counts = found.select(np.ones(found.size, dtype=bool), chosen, facets)
+    scores = _whole_title_matches(docs, words) if words and sort == "relevance" else None
+    hits = [SearchHit(kind, found.keys[doc], 0.0) for doc in found.page(passing, sort, offset, limit, scores)]
+    return SearchResult(int(passing.sum()), hits, counts, query=clean_query(text))
 
 
-def _values(doc: Mapping[str, Any], name: str) -> set[str]:
-    value = doc.get(name)
-    if value is None or value == "":
-        return set()
-    return {str(v) for v in value} if isinstance(value, list | tuple) else {str(value)}
-
-
-def _passes(doc: Mapping[str, Any], filters: Mapping[str, set[str]], but: str | None = None) -> bool:
-    return all(name == but or _values(doc, name) & values for name, values in filters.items())
-
-
-def _facet(docs: list[dict[str, Any]], name: str, filters: Mapping[str, set[str]]) -> list[tuple[str, int]]:
-    """Counts per value of ``name`` over the documents passing every filter but its own, as the index."""
-    counts = Counter(v for d in docs if _passes(d, filters, but=name) for v in _values(d, name))
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-def _sort(docs: list[dict[str, Any]], sort: str, words: list[str]) -> list[dict[str, Any]]:
-    def listed(doc: dict[str, Any]) -> float:
-        return doc["listed_at"].timestamp() if doc.get("listed_at") else 0.0
-
-    newest = sorted(docs, key=listed, reverse=True)
-    if sort == "oldest":
-        return newest[::-1]
-    if sort == "title":
-        return sorted(newest, key=lambda d: d.get("title") or "")
-    if sort in ("requests", "quality"):
-        return sorted(newest, key=lambda d: d.get(sort) or 0, reverse=True)
-    if sort == "relevance" and words:  # titles holding every word first
-        lowered = [w.lower() for w in words]
-        return sorted(newest, key=lambda d: not all(w in (d.get("title") or "").lower() for w in lowered))
-    return newest
+def _whole_title_matches(docs: Sequence[Mapping[str, Any]], words: Sequence[str]) -> np.ndarray:
+    """Relevance without an index: 1 for the documents whose title holds every word, else 0."""
+    lowered = [word.lower() for word in words]
+    titles = [(doc.get("title") or "").lower() for doc in docs]
+    return np.array([all(word in title for word in lowered) for title in titles], dtype=np.float64)

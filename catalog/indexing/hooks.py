@@ -67,7 +67,7 @@ def write_change_log(session: Session) -> None:
         db.transaction_lock(session, "catalog.change_log")
         now = utcnow()
         session.connection().execute(
-            insert(ChangeLog.__table__),  # type: ignore[attr-defined]
+            insert(ChangeLog.__table__),  # type: ignore[attr-defined]  # set by SQLModel on table models, undeclared in its hints
             [{"entity": entity, "entity_id": entity_id, "at": now} for entity, entity_id in sorted(changed)],
         )
 

@@ -28,6 +28,7 @@ from catalog.accounts.queries import organizations_created
 from catalog.errors import BadRequest, CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.interop import ckan_mapping as mapping
 from catalog.interop.ckan_mapping import Clause, Every, Node, QueryError
+from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.listings.search import FIELDS
 from catalog.pagination import MAX_PER_PAGE, PageParams
@@ -238,6 +239,7 @@ async def _find(request: Request, query: SearchQuery) -> SearchResult:
     names = FIELDS["product"]  # filter name -> index field, shared by both catalogs here
     filters = {"status": ["listed"]}
     filters.update({names[name]: values for name, values in mapping.index_filters(query.where).items()})
+    found: SearchResult
     found, _ = await request.app.state.search.search(
         query.text, kind=None, filters=filters, offset=0, limit=None
     )
@@ -410,7 +412,7 @@ async def license_list(request: Request, data: dict[str, Any]) -> Any:
     """Every licence (and CKAN's ``notspecified`` when datasets have no agreement to name)."""
     base = request.app.state.settings.base_url
     found = [mapping.licence_dict(lic, base) for lic in await call(request, licences.list_licences)]
-    named = any(lic["id"] == mapping.DATASET_LICENCE for lic in found)
+    named = any(lic["id"] == DATASET_LICENCE for lic in found)
     return found if named else [*found, mapping.NOT_SPECIFIED_LICENCE]
 
 

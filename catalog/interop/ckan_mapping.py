@@ -17,9 +17,10 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
+from typing import Any, cast
 
 from sqlmodel import Session
 
@@ -527,7 +528,7 @@ class Labels:
         return self.names.get(facet, {}).get(value) or value
 
 
-def load_facts(session: Session, keys: dict[str, Sequence[str]]) -> tuple[list[Facts], Labels]:
+def load_facts(session: Session, keys: Mapping[str, Sequence[str]]) -> tuple[list[Facts], Labels]:
     """The facts of the listed products and datasets among ``keys`` (by kind), read with the services'
     helpers: the rows still listed in the database, summarized."""
     facts: list[Facts] = []
@@ -552,26 +553,26 @@ def load_facts(session: Session, keys: dict[str, Sequence[str]]) -> tuple[list[F
                 utc(row.updated_at),
             )
         )
-    rows = dataset_queries.listed_in_order(session, keys.get("dataset", ()))
-    lic = dataset_licence(session) if rows else None
+    dataset_rows = dataset_queries.listed_in_order(session, keys.get("dataset", ()))
+    lic = dataset_licence(session) if dataset_rows else None
     if lic is not None:
         labels.names["license_id"][lic.code] = lic.name
-    for row, d in zip(rows, datasets.summarize(session, rows), strict=True):
+    for dataset_row, d in zip(dataset_rows, datasets.summarize(session, dataset_rows), strict=True):
         labels.names["organization"][d.provider.id] = d.provider.name
         labels.names["groups"].update({x.id: x.name for x in d.sectors})
         facts.append(
             Facts(
                 "dataset",
-                row.code,
-                dataset_name(row.code),
-                row.title,
+                dataset_row.code,
+                dataset_name(dataset_row.code),
+                dataset_row.title,
                 d.provider.id,
                 tuple(x.id for x in d.sectors),
-                tuple(ckan_tags(row.keywords)),
+                tuple(ckan_tags(dataset_row.keywords)),
                 lic.code if lic else NOT_SPECIFIED,
-                tuple(dict.fromkeys(row.formats)),
-                utc(row.created_at),
-                utc(row.updated_at),
+                tuple(dict.fromkeys(dataset_row.formats)),
+                utc(dataset_row.created_at),
+                utc(dataset_row.updated_at),
             )
         )
     return facts, labels
@@ -605,7 +606,7 @@ def sort_facts(
         elif name == "title_string":  # Chinese titles by pinyin, as the catalog's own lists sort them
             facts.sort(key=lambda f: title_sort_key(f.title), reverse=descending)
         else:
-            facts.sort(key=lambda f, name=name: getattr(f, name), reverse=descending)  # type: ignore[misc]
+            facts.sort(key=attrgetter(name), reverse=descending)  # name is one of SORT_FIELDS: no dots
 
 
 # --- the search language: fq clauses -------------------------------------------------------------
@@ -789,7 +790,7 @@ class _Parser:
             raise QueryError("fq ends where a clause should be")
         self.position += 1
         if token[0] == "node":
-            return token[1]
+            return cast(Node, token[1])
         self.depth += 1
         if self.depth > MAX_FQ_DEPTH:
             raise QueryError(f"fq nests deeper than {MAX_FQ_DEPTH} levels")

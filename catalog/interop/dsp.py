@@ -66,7 +66,7 @@ FILTERS = {
     "frequency": lambda p: {p.update_frequency},
 }
 # ODRL operators the protocol's schema names without a prefix (its profile defines them as terms).
-OPERATORS = ("eq", "gt", "gteq", "lt", "lteq", "neq", "isA", "hasPart", "isPartOf")
+OPERATORS: tuple[str, ...] = ("eq", "gt", "gteq", "lt", "lteq", "neq", "isA", "hasPart", "isPartOf")
 OPERATORS += ("isAllOf", "isAnyOf", "isNoneOf")
 
 _REF = {"@type": "@id"}

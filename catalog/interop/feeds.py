@@ -9,6 +9,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import cast
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -79,7 +80,8 @@ def build_feed(items: list[ProductSummary], context: FeedContext) -> bytes:
     _text(feed, "icon", base + "/favicon.ico")
     for product in items:
         _entry(feed, product, context)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    # typeshed gives Any for a named encoding; it is bytes for every encoding but "unicode"
+    return cast(bytes, ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 
 def _entry(feed: ET.Element, product: ProductSummary, context: FeedContext) -> None:

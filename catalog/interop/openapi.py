@@ -510,7 +510,10 @@ def error_statuses(op: Op) -> list[int]:
 
 
 def _security(access: str) -> list[dict[str, list[str]]]:
-    signed = [{"bearerAuth": ["write"] if access == WRITE else []}, {"sessionCookie": []}]
+    signed: list[dict[str, list[str]]] = [
+        {"bearerAuth": ["write"] if access == WRITE else []},
+        {"sessionCookie": []},
+    ]
     return signed if access != PUBLIC else [{}, *signed]
 
 
@@ -741,7 +744,7 @@ def _rows(schema: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _operation_view(path: str, method: str, operation: dict[str, Any]) -> dict[str, Any]:
-    body = operation.get("requestBody", {}).get("content", {})
+    body: dict[str, dict[str, Any]] = operation.get("requestBody", {}).get("content", {})
     media, content = next(iter(body.items()), ("", {}))
     responses = []
     for status, answer in operation["responses"].items():

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from rdflib import Namespace, URIRef
 from sqlmodel import Session
@@ -145,7 +145,7 @@ class CatalogCache:
         with self._lock:
             kept = self._values.get(key)
             if kept is not None and kept[0] == version:
-                return kept[1]  # type: ignore[no-any-return]
+                return cast(T, kept[1])  # what build gave for this key
             value = build()
             self._values[key] = (version, value)
             return value
@@ -158,10 +158,10 @@ def cached_products(cache: CatalogCache, session: Session, version: str) -> list
 
 def catalog_cache(state: Any) -> CatalogCache:
     """The application's cache (``app.state``), made on first use (on the event loop: no race)."""
-    cache = getattr(state, "linked_data_cache", None)
+    cache: CatalogCache | None = getattr(state, "linked_data_cache", None)
     if cache is None:
         cache = state.linked_data_cache = CatalogCache()
-    return cache  # type: ignore[no-any-return]
+    return cache
 
 
 # --- a licence's ODRL policy, for one item --------------------------------------------------------
@@ -217,7 +217,7 @@ class Policy:
                 yield kind, getattr(self, kind)
 
 
-def term(value: Any) -> str | None:
+def term(value: object) -> str | None:
     """The IRI an ODRL action, operator or operand names: ``use``, ``odrl:use``, a full IRI, or an
     object ``{"@id": …}`` / ``{"rdf:value": …}`` (a refined action, whose refinement is not kept)."""
     if isinstance(value, dict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,7 +30,7 @@ async def home(request: Request) -> Response:
 
 async def _search_both(
     request: Request, facets: bool, **overrides: int
-) -> tuple[ProductFilters, Page | None, Page | None]:
+) -> tuple[ProductFilters, Page[Any] | None, Page[Any] | None]:
     """The product and dataset pages of one query (None for both when there is no query)."""
     filters = query_model(request, ProductFilters, **overrides)
     if not filters.q.strip():
@@ -75,12 +77,12 @@ async def healthz(request: Request) -> Response:
     rebuilt (searches come from the database meanwhile) or cannot be; 503 when the database fails."""
     engine = request.app.state.engine
 
-    def database() -> dict:
+    def database() -> dict[str, str]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "backend": engine.dialect.name}
 
-    body: dict = {"status": "ok"}
+    body: dict[str, Any] = {"status": "ok"}
     try:
         body["database"] = await run_in_threadpool(database)
     except Exception as exc:  # health must answer even when the database does not

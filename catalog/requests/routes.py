@@ -55,11 +55,11 @@ async def request_form(request: Request) -> Response:
     settings = request.app.state.settings
     limit = settings.max_upload_kb * 1024
     form, attachment = await form_and_file(request, "attachment", limit)
-    values = {
+    values: dict[str, str | None] = {
         name: _first(form, name)
         for name in ("purpose", "scenario", "term_months", "expected_volume", "contact", "organization")
     }
-    values["organization"] = values["organization"] or None  # type: ignore[assignment]
+    values["organization"] = values["organization"] or None
     data = {**values, "product_id": slug, "accept_license": _first(form, "accept_license") == "1"}
     try:
         parsed = parse(services.RequestCreate, data)
@@ -80,7 +80,7 @@ async def inbox(request: Request, actor: Actor) -> Response:
     status = request.query_params.get("status") or None
     page = request.query_params.get("page", "")
     box = await call(request, services.inbox, actor, side, status, int(page[:6]) if page.isdecimal() else 1)
-    context = {
+    context: dict[str, Any] = {
         "page": box,
         "items": box.items,
         "side": side,

@@ -18,6 +18,7 @@ from catalog.i18n import N_
 from catalog.licences.queries import licences_by_id
 from catalog.listings.queries import listings_and_delistings
 from catalog.listings.states import ListingStatus, is_listed
+from catalog.models_base import saved_id
 from catalog.permissions import Actor, can_administer, require
 from catalog.products import queries as products_queries
 from catalog.products.models import DataProduct
@@ -56,7 +57,7 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
     start, end = _bounds(year)
     candidates = products_queries.ever_listed_products(session)
     histories = _histories(session, candidates)
-    products = [p for p in candidates if _on_offer(*histories[p.id], start, end)]  # type: ignore[index]
+    products = [p for p in candidates if _on_offer(*histories[saved_id(p)], start, end)]
     sources = products_queries.source_datasets_by_product(session, [p.id for p in products])
     orgs = organizations_by_id(session)
     licences = licences_by_id(session)
@@ -70,7 +71,7 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
         if org.kind != OrganizationKind.OPERATOR:
             continue
         entry = operators.setdefault(
-            org.id,  # type: ignore[arg-type]
+            saved_id(org),
             {
                 "id": org.slug,
                 "name": org.name,
@@ -79,13 +80,13 @@ def disclosure_report(session: Session, actor: Actor, year: int) -> dict[str, An
                 "resources": {},
                 "products": [],
                 "requests": {
-                    "received": received.get(org.id, 0),  # type: ignore[arg-type]
-                    "approved": reached["approved"].get(org.id, 0),  # type: ignore[arg-type]
-                    "delivered": reached["delivered"].get(org.id, 0),  # type: ignore[arg-type]
+                    "received": received.get(saved_id(org), 0),
+                    "approved": reached[R.APPROVED].get(saved_id(org), 0),
+                    "delivered": reached[R.DELIVERED].get(saved_id(org), 0),
                 },
             },
         )
-        for d in sources.get(p.id, []):  # type: ignore[arg-type]
+        for d in sources.get(saved_id(p), []):
             owner = orgs.get(d.provider_id)
             entry["resources"][d.code] = {
                 "code": d.code,
@@ -132,17 +133,17 @@ def _histories(
     so its ``listed_at`` stands for the first listing and, when it is no longer listed, its
     ``updated_at`` for the end."""
     events = listings_and_delistings(session, "product")
-    out = {}
+    out: dict[int, tuple[dt.datetime | None, dt.datetime | None]] = {}
     for product in products:
-        mine = events.get(product.id, [])  # type: ignore[arg-type]
+        mine = events.get(saved_id(product), [])
         listings = [at for status, at in mine if status == ListingStatus.LISTED]
         if product.listed_at is not None:
             listings.append(product.listed_at)
         first = min(listings, default=None)
         ends = [at for status, at in mine if status == ListingStatus.DELISTED]
         ended = None if is_listed(product) else max(ends, default=product.updated_at)
-        out[product.id] = (first, ended)
-    return out  # type: ignore[return-value]
+        out[saved_id(product)] = (first, ended)
+    return out
 
 
 def _on_offer(
@@ -213,17 +214,17 @@ def disclosure_xlsx(report: dict[str, Any]) -> bytes:
     first = book.active
     for index, (title, header, rows) in enumerate(sheets):
         sheet = first if index == 0 else book.create_sheet()
-        sheet.title = title  # type: ignore[union-attr]
-        sheet.append([f"淮安数据港 {report['year']} 年度公共数据授权运营信息披露 — {title}"])  # type: ignore[union-attr]
-        sheet.append(list(header))  # type: ignore[union-attr]
-        for cell in sheet[2]:  # type: ignore[index]
+        sheet.title = title
+        sheet.append([f"淮安数据港 {report['year']} 年度公共数据授权运营信息披露 — {title}"])
+        sheet.append(list(header))
+        for cell in sheet[2]:
             cell.font = bold
         for row in rows:
-            sheet.append(row)  # type: ignore[union-attr]
-            for item in sheet[sheet.max_row]:  # type: ignore[index, union-attr]
+            sheet.append(row)
+            for item in sheet[sheet.max_row]:
                 if isinstance(item.value, str):
                     item.data_type = "s"  # a title like =HYPERLINK(…) stays text, never a formula
-        sheet.freeze_panes = "A3"  # type: ignore[union-attr]
+        sheet.freeze_panes = "A3"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

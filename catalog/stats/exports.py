@@ -18,6 +18,7 @@ from sqlmodel import Session
 from catalog.accounts import queries as accounts
 from catalog.datasets import queries as datasets
 from catalog.licences.queries import licence_codes
+from catalog.models_base import saved_id
 from catalog.permissions import Actor, can_administer, require
 from catalog.products import queries as products
 from catalog.settings import Settings
@@ -76,7 +77,12 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
                     p.price_model,
                     p.price,
                 ),
-                *(p.price_unit, licences.get(p.licence_id, ""), sectors.get(p.id, []), sources.get(p.id, [])),  # type: ignore[arg-type]
+                *(
+                    p.price_unit,
+                    licences.get(p.licence_id, ""),
+                    sectors.get(saved_id(p), []),
+                    sources.get(saved_id(p), []),
+                ),
                 *(p.tags, p.version, _iso(p.listed_at), _iso(p.updated_at)),
                 *(p.summary, p.summary_en, p.description, p.description_en, p.scenarios, p.personal_info),
                 *(p.deidentification, p.permitted_purpose, p.usage_term_months, p.other_restrictions),
@@ -96,7 +102,13 @@ def dataset_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
         rows.append(
             [
                 *(d.code, d.title, d.title_en, d.status, provider, code, d.security_grade),
-                *(d.sharing_condition, d.update_frequency, sectors.get(d.id, []), d.formats, d.record_count),  # type: ignore[arg-type]
+                *(
+                    d.sharing_condition,
+                    d.update_frequency,
+                    sectors.get(saved_id(d), []),
+                    d.formats,
+                    d.record_count,
+                ),
                 *(_iso(d.listed_at), _iso(d.updated_at), d.description, d.description_en, d.keywords),
                 *(d.field_schema, d.spatial_coverage, _iso(d.temporal_start), _iso(d.temporal_end)),
                 d.quality_rating,

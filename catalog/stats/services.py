@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from catalog.accounts import queries as organization_queries
+from catalog.accounts.services import listed_counts_by_provider
 from catalog.datasets import queries as dataset_queries
 from catalog.licences.queries import licences_by_id
 from catalog.listings.states import ListingStatus
@@ -179,9 +180,7 @@ def breakdowns(session: Session) -> dict[str, list[dict[str, Any]]]:
     """Listed products by provider, product type and licence, and listed datasets by provider."""
     orgs = organization_queries.organizations_by_id(session)
     by_provider: dict[int, dict[str, Any]] = {}
-    for counts, key in zip(
-        organization_queries.listed_counts_by_provider(session), ("products", "datasets"), strict=True
-    ):
+    for counts, key in zip(listed_counts_by_provider(session), ("products", "datasets"), strict=True):
         for org_id, n in counts.items():
             org = orgs[org_id]
             entry = by_provider.setdefault(
@@ -272,7 +271,7 @@ def request_figures(session: Session, now: dt.datetime | None = None) -> dict[st
         "total": sum(by_status.values()),
         "by_status": by_status,
         "funnel": {"submitted": sum(by_status.values()), **reached},
-        "rejection_rate": round(reached["rejected"] / decided, 4) if decided else 0.0,
+        "rejection_rate": round(reached[RequestStatus.REJECTED] / decided, 4) if decided else 0.0,
         "median_hours_to_first_answer": round(statistics.median(hours), 2) if hours else None,
         "overdue": overdue,
     }

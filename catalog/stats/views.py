@@ -14,7 +14,7 @@ from collections import Counter
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.requests import Request
 
 from catalog.listings.states import is_public
@@ -71,9 +71,11 @@ def _add(engine: Engine, batch: Counter[tuple[str, str, dt.date]]) -> None:
         try:
             with Session(engine) as session:
                 for (kind, key, day), n in sorted(batch.items()):
-                    result = session.exec(  # type: ignore[call-overload]
+                    result = session.exec(
                         update(ViewCount)
-                        .where(ViewCount.kind == kind, ViewCount.key == key, ViewCount.day == day)  # type: ignore[arg-type]
+                        .where(
+                            col(ViewCount.kind) == kind, col(ViewCount.key) == key, col(ViewCount.day) == day
+                        )
                         .values(views=ViewCount.views + n)
                     )
                     if result.rowcount == 0:

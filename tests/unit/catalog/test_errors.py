@@ -25,8 +25,9 @@ def test_every_error_class_has_its_own_code_and_an_http_status() -> None:
 
 
 def test_every_error_class_is_declared_in_errors_py() -> None:
-    # importing the app loads every module that could declare one
-    import catalog.app  # noqa: F401
+    # the app and the CLI load every module that could declare one
+    import catalog.app
+    import catalog.cli  # noqa: F401
 
     strays = [c for c in _subclasses(CatalogError) if c.__module__ != errors.__name__]
     assert strays == []
