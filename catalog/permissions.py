@@ -47,6 +47,15 @@ def require_user(actor: Actor) -> None:
         raise Unauthorized("sign in, or send an API token as 'Authorization: Bearer <token>'")
 
 
+def require_person(actor: Actor) -> int:
+    """What a person does with their own account (its tokens, a message they sign) needs a person, not
+    the service itself, which ``require_user`` lets through: 401 otherwise; the person's user id."""
+    require_user(actor)
+    if actor.user_id is None:  # the service itself (timers, the CLI) has no account of its own
+        raise Unauthorized("this is done with a person's own account, not by the service itself")
+    return actor.user_id
+
+
 def require_write(actor: Actor) -> None:
     """A change needs an account and, through the API, a token with the write scope."""
     require_user(actor)

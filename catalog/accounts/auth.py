@@ -36,6 +36,7 @@ from catalog.permissions import (
     can_manage_tokens_of,
     can_revoke_tokens,
     require,
+    require_person,
     require_user,
     require_write,
 )
@@ -565,12 +566,12 @@ def _digest(token: str) -> str:
 def create_token(session: Session, actor: Actor, data: TokenCreate) -> tuple[str, TokenPublic]:
     """A new token for the actor's own account: the secret (shown once) and its public record.
     A token cannot make tokens, so one leaked token cannot mint more."""
-    require_user(actor)
+    user_id = require_person(actor)
     if not can_create_tokens(actor):
         raise Forbidden(N_("An API token cannot create tokens: create them signed in, or with the CLI."))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        user_id=actor.user_id,  # type: ignore[arg-type]  # require_user above: the actor is a user
+        user_id=user_id,
         name=data.name.strip(),
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         token_hash=_digest(secret),

@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.audit.models import AuditEvent
+from catalog.models_base import saved_id
 from catalog.pagination import Page, PageParams
 from catalog.permissions import Actor, can_administer, require
 
@@ -86,7 +87,7 @@ def list_events(session: Session, actor: Actor, filters: AuditFilters) -> Page[A
         per_page=filters.per_page,
         items=[
             AuditEventPublic(
-                id=e.id,  # type: ignore[arg-type]
+                id=saved_id(e),
                 at=e.at,
                 actor=e.actor_label,
                 action=e.action,

@@ -9,11 +9,12 @@ itself (``indexing/hooks.py``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from catalog import db
 from catalog.accounts.models import Membership, Organization
@@ -25,7 +26,7 @@ from catalog.listings import states, workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
-from catalog.models_base import MAX_ID, utcnow
+from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
     acts_for_an_organization,
@@ -47,6 +48,17 @@ Item = DataProduct | Dataset
 MODELS: dict[str, type[DataProduct] | type[Dataset]] = {"product": DataProduct, "dataset": Dataset}
 
 
+def _select_items(model: type[Item]) -> SelectOfScalar[Item]:
+    """``select(model)`` of either listing model, typed as an item: mypy types ``select`` of a model
+    that may be either as their common base, SQLModel."""
+    return select(model)
+
+
+def _get_item(session: Session, kind: str, item_id: int) -> Item | None:
+    """``session.get`` of the ``kind``'s model, typed as an item."""
+    return cast(Item | None, session.get(MODELS[kind], item_id))  # get() of either: typed SQLModel too
+
+
 class TransitionRequest(BaseModel):
     """``{"to": "<state>", "reason": "…", "checklist": {"<item>": true, …}}``"""
 
@@ -66,8 +78,8 @@ class TimelineEntry(BaseModel):
 def find_item(session: Session, actor: Actor, kind: str, key: str) -> Item:
     """The product (by slug) or dataset (by code) the actor may see; 404 otherwise."""
     model = MODELS[kind]
-    column = DataProduct.slug if model is DataProduct else Dataset.code
-    item = session.exec(select(model).where(column == key)).first()  # type: ignore[arg-type]
+    column = col(DataProduct.slug) if model is DataProduct else col(Dataset.code)
+    item = session.exec(_select_items(model).where(column == key)).first()
     if item is None or not can_view_listing(actor, item.provider_id, reachable=states.is_reachable(item)):
         raise NotFound(f"no {kind} {key!r}")
     return item
@@ -129,7 +141,7 @@ def transition(
     states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
     _apply(session, settings, actor, kind, item, step, request)
-    return timeline(session, kind, item.id)  # type: ignore[arg-type]
+    return timeline(session, kind, saved_id(item))
 
 
 def _no_such_step(actor: Actor, kind: str, item: Item, to: str) -> InvalidTransition:
@@ -242,7 +254,7 @@ def _record(
     session.add(
         ListingEvent(
             kind=kind,
-            item_id=item.id,  # type: ignore[arg-type]
+            item_id=saved_id(item),
             from_status=before,
             to_status=after,
             actor_user_id=actor.user_id,
@@ -279,10 +291,10 @@ def promote_due(session: Session, now: dt.datetime | None = None) -> int:
     count = 0
     for kind, model in MODELS.items():
         due = session.exec(
-            select(model).where(
-                model.status == ListingStatus.PUBLICITY,
-                model.publicity_ends_at != None,  # type: ignore[arg-type]  # noqa: E711
-                model.publicity_ends_at <= now,  # type: ignore[operator, arg-type]
+            _select_items(model).where(
+                col(model.status) == ListingStatus.PUBLICITY,
+                col(model.publicity_ends_at) != None,  # noqa: E711
+                col(model.publicity_ends_at) <= now,
             )
         ).all()
         held = set(
@@ -297,15 +309,19 @@ def promote_due(session: Session, now: dt.datetime | None = None) -> int:
     return count
 
 
-def _list_if_still_due(session: Session, kind: str, model: Any, item: Item) -> int:
+def _list_if_still_due(session: Session, kind: str, model: type[Item], item: Item) -> int:
     """List the item only if, at the moment of writing, it is still in publicity with no open
     objection: a reviewer's step, an objection or another node's timer since it was read wins."""
-    claimed = session.execute(
+    claimed = session.exec(
         update(model)
         .where(
-            model.id == item.id,
-            model.status == ListingStatus.PUBLICITY,
-            ~exists().where(Objection.kind == kind, Objection.item_id == item.id, Objection.status == "open"),
+            col(model.id) == item.id,
+            col(model.status) == ListingStatus.PUBLICITY,
+            ~exists().where(
+                col(Objection.kind) == kind,
+                col(Objection.item_id) == item.id,
+                col(Objection.status) == "open",
+            ),
         )
         .values(status=ListingStatus.LISTED)
         .execution_options(synchronize_session=False)
@@ -389,9 +405,9 @@ def workspace(session: Session, actor: Actor, status: str | None = None) -> Work
         raise NotFound("sign in to see your organization's listings")
     orgs = session.exec(
         select(Organization.id, Organization.name, Membership.role)
-        .join(Membership, Membership.organization_id == Organization.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.organization_id) == col(Organization.id))
         .where(Membership.user_id == actor.user_id)
-        .order_by(Organization.name)
+        .order_by(col(Organization.name))
     ).all()
     ids = [o[0] for o in orgs]
     names = {o[0]: o[1] for o in orgs}
@@ -399,7 +415,7 @@ def workspace(session: Session, actor: Actor, status: str | None = None) -> Work
     counts: dict[str, int] = {}
     for kind, model in MODELS.items():
         rows = session.exec(
-            select(model).where(col(model.provider_id).in_(ids)).order_by(col(model.updated_at).desc())
+            _select_items(model).where(col(model.provider_id).in_(ids)).order_by(col(model.updated_at).desc())
         ).all()
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
@@ -412,7 +428,7 @@ def workspace(session: Session, actor: Actor, status: str | None = None) -> Work
         .limit(20)
     ).all()
     return Workspace(
-        organizations=[(o[0], o[1], o[2]) for o in orgs],
+        organizations=[(cast(int, o[0]), o[1], o[2]) for o in orgs],  # a selected primary key: never None
         items=items,
         notifications=[
             NotificationLine(text=n.text, link=n.link, created_at=n.created_at, read=n.read_at is not None)
@@ -432,10 +448,10 @@ def review_queue(session: Session, actor: Actor) -> list[ItemLine]:
     for kind, model in MODELS.items():
         rows = session.exec(
             select(model, Organization.name)
-            .join(Organization, Organization.id == model.provider_id)  # type: ignore[arg-type]
+            .join(Organization, col(Organization.id) == col(model.provider_id))
             .where(col(model.status).in_(waiting))
         ).all()
-        lines += [_line(kind, item, name) for item, name in rows]
+        lines += [_line(kind, cast(Item, item), name) for item, name in rows]  # select() of either: SQLModel
     return sorted(lines, key=lambda line: line.submitted_at or line.updated_at)
 
 
@@ -456,7 +472,7 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
     return ItemOverview(
         line=_line(kind, item, provider.name if provider else ""),
         steps=step_views(available(actor, item)),
-        timeline=timeline(session, kind, item.id),  # type: ignore[arg-type]
+        timeline=timeline(session, kind, saved_id(item)),
         editable=can_manage_listings_of(actor, item.provider_id)
         and (states.is_editable(item) or (kind == "product" and states.is_listed(item))),  # a new version
     )
@@ -496,10 +512,10 @@ def file_objection(
     org_id = min(actor.organizations)
     objection = Objection(
         kind=kind,
-        item_id=item.id,
+        item_id=saved_id(item),
         organization_id=org_id,
         user_id=actor.user_id,
-        reason=data.reason.strip(),  # type: ignore[arg-type]
+        reason=data.reason.strip(),
     )
     session.add(objection)
     session.flush()
@@ -532,7 +548,7 @@ def answer_objection(
     objection = session.get(Objection, objection_id) if 0 < objection_id <= MAX_ID else None
     if objection is None:
         raise NotFound("no such objection")
-    target = session.get(MODELS[objection.kind], objection.item_id)
+    target = _get_item(session, objection.kind, objection.item_id)
     if target is None or not can_review_listing_of(actor, target.provider_id):
         raise Forbidden(N_("Your role may not make this change."))
     answered = InvalidTransition("this objection has been answered", allowed=[])
@@ -543,7 +559,7 @@ def answer_objection(
     objection.answer = data.answer.strip()
     objection.answered_by = actor.label
     objection.answered_at = utcnow()
-    item = session.get(MODELS[objection.kind], objection.item_id)
+    item = _get_item(session, objection.kind, objection.item_id)
     assert item is not None
     audit.record(
         session, actor, f"objection.{objection.status}", objection.kind, _key(item), objection.answer[:200]
@@ -580,7 +596,7 @@ def objections(session: Session, actor: Actor, kind: str, key: str) -> list[Obje
 def _objection_public(session: Session, objection: Objection) -> ObjectionPublic:
     org = session.get(Organization, objection.organization_id)
     return ObjectionPublic(
-        id=objection.id,  # type: ignore[arg-type]
+        id=saved_id(objection),
         organization=org.name if org else "",
         reason=objection.reason,
         status=objection.status,

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement
+from sqlmodel import col
 
 from catalog.errors import Invalid, InvalidTransition
 from catalog.i18n import N_
@@ -59,7 +60,7 @@ def is_public(item: HasStatus | str) -> bool:
 
 def public_sql(model: Any) -> ColumnElement[bool]:
     """``is_public`` as an SQL condition on a product or dataset table."""
-    return model.status.in_(sorted(PUBLIC_STATES))  # type: ignore[no-any-return]
+    return col(model.status).in_(sorted(PUBLIC_STATES))
 
 
 def is_listed(item: HasStatus | str) -> bool:
@@ -69,7 +70,7 @@ def is_listed(item: HasStatus | str) -> bool:
 
 def listed_sql(model: Any) -> ColumnElement[bool]:
     """``is_listed`` as an SQL condition on a product or dataset table."""
-    return model.status == ListingStatus.LISTED  # type: ignore[no-any-return]
+    return col(model.status) == ListingStatus.LISTED
 
 
 def is_reachable(item: HasStatus | str) -> bool:

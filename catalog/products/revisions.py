@@ -16,7 +16,7 @@ from catalog.i18n import N_
 from catalog.listings import workflow
 from catalog.listings.services import check_needs, may, record_revision_step, step_views
 from catalog.listings.states import is_listed
-from catalog.models_base import utcnow
+from catalog.models_base import saved_id, utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
 from catalog.products import services
 from catalog.products.models import DataProduct, ProductCreate, ProductRevision
@@ -76,7 +76,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
             N_("Please correct the marked fields."), fields={"change_summary": N_("Say what changes.")}
         )
     if revision is None:
-        revision = ProductRevision(product_id=product.id, base_version=product.version)  # type: ignore[arg-type]
+        revision = ProductRevision(product_id=saved_id(product), base_version=product.version)
     revision.data, revision.change_summary = merged, summary[:2000]
     session.add(revision)
     session.flush()
@@ -135,7 +135,7 @@ def _apply(session: Session, product: DataProduct, revision: ProductRevision) ->
     """The approved version becomes the product: same address, same listing number, next version."""
     data = parse(ProductCreate, {k: v for k, v in revision.data.items() if k not in ("status", "listed_at")})
     provider, licence, sectors, sources = services.resolve_input(session, data)
-    for name, value in services.product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
+    for name, value in services.product_values(data, saved_id(provider), saved_id(licence)).items():
         if name not in ("status", "listed_at", "slug", "provider_id", "version"):
             setattr(product, name, value)
     revision.version = next_version(product.version)
@@ -169,7 +169,7 @@ def _public(
         if k not in services.FIXED and _norm(listed.get(k)) != _norm(v)
     }
     return RevisionPublic(
-        id=revision.id,  # type: ignore[arg-type]
+        id=saved_id(revision),
         base_version=revision.base_version,
         version=revision.version,
         status=revision.status,
@@ -226,7 +226,7 @@ def review_queue(session: Session, actor: Actor) -> list[tuple[DataProduct, Prod
         raise Forbidden(N_("Only reviewers see the review queue."))
     rows = session.exec(
         select(DataProduct, ProductRevision)
-        .join(ProductRevision, ProductRevision.product_id == DataProduct.id)  # type: ignore[arg-type]
+        .join(ProductRevision, col(ProductRevision.product_id) == col(DataProduct.id))
         .where(ProductRevision.status == "submitted")
         .order_by(col(ProductRevision.submitted_at))
     ).all()

@@ -23,7 +23,7 @@ from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.listings.models import Notification
 from catalog.listings.states import is_listed
-from catalog.models_base import MAX_ID, utcnow
+from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
     can_answer_request,
@@ -32,6 +32,7 @@ from catalog.permissions import (
     is_provider_of,
     is_requester_of,
     require,
+    require_person,
     require_write,
 )
 from catalog.products.models import DataProduct
@@ -217,9 +218,9 @@ def create_request(
     licence = session.get(Licence, product.licence_id)
     now = utcnow()
     request = AccessRequest(
-        product_id=product.id,  # type: ignore[arg-type]
-        requester_org_id=org.id,  # type: ignore[arg-type]
-        requester_user_id=actor.user_id,  # type: ignore[arg-type]
+        product_id=saved_id(product),
+        requester_org_id=saved_id(org),
+        requester_user_id=require_person(actor),  # a person: can_request_access above
         purpose=data.purpose.strip(),
         scenario=data.scenario.strip(),
         term_months=data.term_months,
@@ -247,7 +248,7 @@ def create_request(
         db.write_on_commit(session, target, attachment[1])
     _event(session, actor, request, None, RequestStatus.SUBMITTED, "")
     _tell(session, product.provider_id, request, product, f"new access request from {org.name}")
-    return get_request(session, actor, request.id)  # type: ignore[arg-type]
+    return get_request(session, actor, saved_id(request))
 
 
 def requester_defaults(session: Session, actor: Actor) -> tuple[list[tuple[str, str]], str]:
@@ -364,7 +365,7 @@ def _public(
         members = _requester_members(session, request) if messages else set()
     now = utcnow()
     return RequestPublic(
-        id=request.id,  # type: ignore[arg-type]
+        id=saved_id(request),
         product_id=product.slug,
         product_title=product.title,
         requester=requester.name if requester else "",
@@ -395,7 +396,7 @@ def _public(
         ],
         messages=[
             MessagePublic(
-                id=m.id,  # type: ignore[arg-type]
+                id=saved_id(m),
                 author=authors.get(m.author_user_id, ""),
                 side=_side_of(m, members).value,
                 body=m.body,
@@ -477,7 +478,11 @@ def post_message(session: Session, actor: Actor, request_id: int, data: MessageC
     sides = _sides(actor, request, product.provider_id)
     if not sides & {workflow.Side.REQUESTER, workflow.Side.PROVIDER}:
         raise Forbidden(N_("Your role may not make this change."))
-    session.add(RequestMessage(request_id=request.id, author_user_id=actor.user_id, body=data.body.strip()))  # type: ignore[arg-type]
+    session.add(
+        RequestMessage(
+            request_id=saved_id(request), author_user_id=require_person(actor), body=data.body.strip()
+        )
+    )
     other = request.requester_org_id if workflow.Side.PROVIDER in sides else product.provider_id
     _tell(session, other, request, product, "new message")
     session.flush()
@@ -501,7 +506,7 @@ def _side_query(actor: Actor, side: str, *columns: Any) -> Any:
     return (
         select(*columns)
         .select_from(AccessRequest)
-        .join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+        .join(DataProduct, col(DataProduct.id) == col(AccessRequest.product_id))
         .where(_of_side(actor, side))
     )
 
@@ -576,7 +581,7 @@ def expire_undecided(session: Session, days: int, now: dt.datetime | None = None
     count = 0
     rows = session.exec(
         select(AccessRequest, DataProduct)
-        .join(DataProduct, DataProduct.id == AccessRequest.product_id)  # type: ignore[arg-type]
+        .join(DataProduct, col(DataProduct.id) == col(AccessRequest.product_id))
         .where(
             col(AccessRequest.status).in_(workflow.UNDECIDED),
             AccessRequest.created_at < now - dt.timedelta(days=days),
@@ -597,9 +602,9 @@ def expire_undecided(session: Session, days: int, now: dt.datetime | None = None
 def _claim(session: Session, request: AccessRequest, before: str, after: str) -> bool:
     """Move the request from ``before`` to ``after`` only if it is still ``before`` when written: of
     two steps taken at once (an answer and the expiry timer, say) one wins and the other sees it."""
-    moved = session.execute(
+    moved = session.exec(
         update(AccessRequest)
-        .where(AccessRequest.id == request.id, AccessRequest.status == before)  # type: ignore[arg-type]
+        .where(col(AccessRequest.id) == request.id, col(AccessRequest.status) == before)
         .values(status=after)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -613,13 +618,13 @@ def _event(
 ) -> None:
     session.add(
         RequestEvent(
-            request_id=request.id,
+            request_id=saved_id(request),
             actor_user_id=actor.user_id,
             from_status=before,
             to_status=after,
             reason=reason,
         )
-    )  # type: ignore[arg-type]
+    )
     audit.record(
         session,
         actor,
@@ -638,7 +643,7 @@ def _tell(session: Session, org_id: int, request: AccessRequest, product: DataPr
     text = f"{product.title} · request {request.id}: {what}"
     query = (
         select(User.id, User.email)
-        .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.user_id) == col(User.id))
         .where(Membership.organization_id == org_id, User.is_active == True)  # noqa: E712
     )
     if org_id == product.provider_id:

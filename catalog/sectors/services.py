@@ -8,13 +8,14 @@ from typing import Any
 from pydantic import Field
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
 from catalog.listings.states import listed_sql
+from catalog.models_base import saved_id
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products.models import DataProduct, ProductSector
 from catalog.sectors.models import Sector, SectorCreate, SectorPublic
@@ -50,7 +51,7 @@ def list_sectors(session: Session) -> list[SectorPublic]:
 def _with_counts(session: Session) -> list[SectorAdmin]:
     products = _listed_by_sector(session, DataProduct, ProductSector.product_id, ProductSector.sector_id)
     datasets = _listed_by_sector(session, Dataset, DatasetSector.dataset_id, DatasetSector.sector_id)
-    sectors = session.exec(select(Sector).order_by(Sector.position, Sector.id)).all()
+    sectors = session.exec(select(Sector).order_by(col(Sector.position), col(Sector.id))).all()
     return [
         SectorAdmin(
             id=s.slug,
@@ -60,8 +61,8 @@ def _with_counts(session: Session) -> list[SectorAdmin]:
             description_en=s.description_en,
             task=s.task,
             position=s.position,
-            products_listed=products.get(s.id, 0),
-            datasets_listed=datasets.get(s.id, 0),
+            products_listed=products.get(saved_id(s), 0),
+            datasets_listed=datasets.get(saved_id(s), 0),
         )
         for s in sectors
     ]

@@ -5,6 +5,7 @@ import pytest
 from catalog.errors import Forbidden, Unauthorized
 from catalog.permissions import (
     ANONYMOUS,
+    SYSTEM,
     TEMPLATE_PREDICATES,
     Actor,
     acts_for_an_organization,
@@ -22,6 +23,8 @@ from catalog.permissions import (
     can_view_listing,
     can_view_request,
     require,
+    require_person,
+    require_user,
     require_write,
 )
 
@@ -106,6 +109,15 @@ def test_tokens_are_managed_by_their_owner_or_an_administrator() -> None:
     assert can_revoke_tokens(token) and not can_revoke_tokens(READ_TOKEN)
     browser = Actor(user_id=1, session_id="digest")
     assert can_change_password(browser) and not can_change_password(OWNER_A)  # no browser session
+
+
+def test_a_persons_own_account_is_used_by_that_person_only_never_by_the_service() -> None:
+    assert require_person(OWNER_A) == 1 and require_person(READ_TOKEN) == 1
+    require_user(SYSTEM)  # the service passes the sign-in gate …
+    with pytest.raises(Unauthorized):
+        require_person(SYSTEM)  # … but has no account of its own
+    with pytest.raises(Unauthorized):
+        require_person(ANONYMOUS)
 
 
 def test_permissions_and_errors_import_no_domain_package() -> None:
