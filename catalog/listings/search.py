@@ -151,7 +151,7 @@ def public_and_gone(
 ) -> tuple[list[Any], list[str]]:
     """The public (listed or in publicity) rows of ``model`` among ``ids`` (all when None), which the
     index holds, and the index ids of the others (``kind:id``), which it must not hold."""
-    query = select(model)
+    query = select(model).order_by(model.id)  # in id order on every engine, as a rebuild numbers them
     if ids is not None:
         query = query.where(model.id.in_(ids))
     rows = session.scalars(query).all()
