@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func
@@ -28,7 +28,7 @@ from catalog.datasets.models import Dataset
 from catalog.errors import Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings.states import listed_sql
-from catalog.models_base import MAX_ID
+from catalog.models_base import MAX_ID, saved_id
 from catalog.pagination import Page, PageParams
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products.models import DataProduct
@@ -65,7 +65,7 @@ def listed_counts_by_provider(session: Session) -> tuple[dict[int, int], dict[in
 
 def _listed_counts(session: Session, model: type[DataProduct] | type[Dataset]) -> dict[int, int]:
     rows = session.exec(
-        select(model.provider_id, func.count()).where(listed_sql(model)).group_by(model.provider_id)
+        select(model.provider_id, func.count()).where(listed_sql(model)).group_by(col(model.provider_id))
     ).all()
     return dict(rows)
 
@@ -85,8 +85,8 @@ def organization_public(
         region=org.region,
         website=org.website,
         verified=org.verified,
-        products_listed=products.get(org.id, 0),  # type: ignore[arg-type]
-        datasets_listed=datasets.get(org.id, 0),  # type: ignore[arg-type]
+        products_listed=products.get(saved_id(org), 0),
+        datasets_listed=datasets.get(saved_id(org), 0),
     )
 
 
@@ -97,7 +97,7 @@ def list_organizations(session: Session, kind: str | None, paging: PageParams) -
         query = query.where(Organization.kind == kind)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(
-        query.order_by(Organization.kind, Organization.id).offset(paging.offset).limit(paging.per_page)
+        query.order_by(Organization.kind, col(Organization.id)).offset(paging.offset).limit(paging.per_page)
     )
     products, datasets = listed_counts_by_provider(session)
     return Page[OrganizationPublic](
@@ -203,7 +203,7 @@ def list_organizations_for_admin(
         session.exec(
             select(Membership.organization_id, func.count())
             .where(col(Membership.organization_id).in_([o.id for o in rows]))
-            .group_by(Membership.organization_id)
+            .group_by(col(Membership.organization_id))
         ).all()
     )
     products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
@@ -211,7 +211,7 @@ def list_organizations_for_admin(
         total=total,
         page=filters.page,
         per_page=filters.per_page,
-        items=[_admin_view(o, members.get(o.id, 0), products, datasets) for o in rows],  # type: ignore[arg-type]
+        items=[_admin_view(o, members.get(saved_id(o), 0), products, datasets) for o in rows],
     )
 
 
@@ -222,8 +222,8 @@ def _admin_view(
         {
             **org.model_dump(exclude={"id"}),
             "members": members,
-            "products_listed": products.get(org.id, 0),  # type: ignore[arg-type]
-            "datasets_listed": datasets.get(org.id, 0),  # type: ignore[arg-type]
+            "products_listed": products.get(saved_id(org), 0),
+            "datasets_listed": datasets.get(saved_id(org), 0),
         }
     )
 
@@ -241,14 +241,15 @@ def organization_for_admin(session: Session, actor: Actor, slug: str) -> Organiz
     org = _admin_organization(session, actor, slug)
     people = session.exec(
         select(User.id, User.email, Membership.role)
-        .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.user_id) == col(User.id))
         .where(Membership.organization_id == org.id)
         .order_by(User.email)
     ).all()
     view = _admin_view(
         org, len(people), _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
     )
-    view.people = [MemberRow(user_id=i, email=e, role=r) for i, e, r in people]  # type: ignore[arg-type]
+    # cast: the selected User.id is typed int | None, but a loaded row's primary key is never None
+    view.people = [MemberRow(user_id=cast(int, i), email=e, role=r) for i, e, r in people]
     if org.suspended:
         last = session.exec(
             select(AuditEvent)
@@ -317,7 +318,7 @@ def update_organization(session: Session, actor: Actor, slug: str, data: Organiz
 
 
 # What an administrator may do to an organization's standing: (allowed when, flag set, value).
-STANDING = {
+STANDING: dict[str, tuple[Callable[[Organization], bool], str, bool]] = {
     "verify": (lambda org: not org.verified, "verified", True),
     "suspend": (lambda org: not org.suspended, "suspended", True),
     "reinstate": (lambda org: org.suspended, "suspended", False),
@@ -408,19 +409,19 @@ def list_users(session: Session, actor: Actor, filters: UserFilters) -> Page[Use
         query = query.where(col(User.id).in_(holders))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     users = session.exec(query.order_by(User.email).offset(filters.offset).limit(filters.per_page)).all()
-    memberships = _memberships(session, [u.id for u in users])  # type: ignore[misc]
+    memberships = _memberships(session, [saved_id(u) for u in users])
     return Page[UserAdmin](
         total=total,
         page=filters.page,
         per_page=filters.per_page,
-        items=[_user_view(u, memberships.get(u.id, [])) for u in users],  # type: ignore[arg-type]
+        items=[_user_view(u, memberships.get(saved_id(u), [])) for u in users],
     )
 
 
 def _memberships(session: Session, user_ids: list[int]) -> dict[int, list[UserMembership]]:
     rows = session.exec(
         select(Membership.user_id, Membership.role, Organization)
-        .join(Organization, Organization.id == Membership.organization_id)  # type: ignore[arg-type]
+        .join(Organization, col(Organization.id) == col(Membership.organization_id))
         .where(col(Membership.user_id).in_(user_ids))
         .order_by(Organization.name)
     ).all()
@@ -450,13 +451,19 @@ def user_for_admin(session: Session, actor: Actor, user_id: int) -> UserAdmin:
 
 
 def change_user_roles(
-    session: Session, actor: Actor, user_id: int, **changes: bool | None
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    admin: bool | None = None,
+    reviewer: bool | None = None,
+    active: bool | None = None,
 ) -> dict[str, object]:
     """Site roles and standing (``admin``, ``reviewer``, ``active``), through ``auth.set_roles``: audited,
     a disabled account's sessions end, and nobody demotes or disables themselves."""
     require_write(actor)
     user = _admin_user(session, actor, user_id)
-    return auth.set_roles(session, actor, user.email, **changes)
+    return auth.set_roles(session, actor, user.email, admin=admin, reviewer=reviewer, active=active)
 
 
 class MembershipChange(BaseModel):

@@ -26,7 +26,7 @@ from catalog.listings.filters import DatasetFilters
 from catalog.listings.inputs import provider_and_sectors
 from catalog.listings.states import ListingStatus, listed_sql
 from catalog.listings.urls import dataset_url, product_url
-from catalog.models_base import utcnow
+from catalog.models_base import saved_id, utcnow
 from catalog.pagination import Page
 from catalog.permissions import (
     Actor,
@@ -49,7 +49,7 @@ def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
     if session.exec(select(Dataset.id).where(Dataset.code == data.code)).first():
         return False
     provider, sectors = _resolve(session, data)
-    dataset = Dataset(**_values(data, provider.id))  # type: ignore[arg-type]
+    dataset = Dataset(**_values(data, saved_id(provider)))
     _save(session, dataset, sectors)
     return True
 
@@ -79,7 +79,7 @@ def _save(session: Session, dataset: Dataset, sectors: list[Sector]) -> None:
     for row in session.exec(select(DatasetSector).where(DatasetSector.dataset_id == dataset.id)):
         session.delete(row)
     session.flush()
-    session.add_all([DatasetSector(dataset_id=dataset.id, sector_id=s.id) for s in sectors])  # type: ignore[arg-type]
+    session.add_all([DatasetSector(dataset_id=saved_id(dataset), sector_id=saved_id(s)) for s in sectors])
     session.flush()
 
 
@@ -87,11 +87,13 @@ def create_dataset_draft(session: Session, actor: Actor, data: DatasetCreate) ->
     """A new draft resource of a department the actor owns."""
     require_write(actor)
     provider, sectors = _resolve(session, data)
-    if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
+    if not can_manage_listings_of(actor, saved_id(provider)):
         raise Forbidden(N_("Only owners of the organization list its datasets."))
     if session.exec(select(Dataset.id).where(Dataset.code == data.code)).first():
         raise Invalid(N_("Please correct the marked fields."), fields={"code": N_("This code is taken.")})
-    dataset = Dataset(**{**_values(data, provider.id), "status": ListingStatus.DRAFT, "listed_at": None})  # type: ignore[arg-type]
+    dataset = Dataset(
+        **{**_values(data, saved_id(provider)), "status": ListingStatus.DRAFT, "listed_at": None}
+    )
     _save(session, dataset, sectors)
     audit.record(session, actor, "dataset.create", "dataset", dataset.code, f"draft {dataset.title}")
     return get_dataset(session, actor, dataset.code)
@@ -122,7 +124,7 @@ def dataset_input(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     return {
         **{name: getattr(dataset, name) for name in names},
         "provider": provider.slug if provider else "",
-        "sectors": sectors.get(dataset.id, []),  # type: ignore[arg-type]
+        "sectors": sectors.get(saved_id(dataset), []),
         "schema": dataset.field_schema,
         "temporal_start": dataset.temporal_start.isoformat() if dataset.temporal_start else None,
         "temporal_end": dataset.temporal_end.isoformat() if dataset.temporal_end else None,
@@ -138,7 +140,7 @@ def update_dataset_draft(session: Session, actor: Actor, code: str, changes: dic
     changes = {k: v for k, v in changes.items() if k not in ("code", "provider", "status", "listed_at")}
     data = parse(DatasetCreate, {**before, **changes})
     provider, sectors = _resolve(session, data)
-    for name, value in _values(data, provider.id).items():  # type: ignore[arg-type]
+    for name, value in _values(data, saved_id(provider)).items():
         if name not in ("status", "listed_at", "code", "provider_id"):
             setattr(dataset, name, value)
     dataset.updated_at = utcnow()
@@ -172,7 +174,7 @@ def summarize(session: Session, datasets: Sequence[Dataset]) -> list[DatasetSumm
             provider=orgs[d.provider_id],
             url=dataset_url(d.code),
             description=d.description,
-            sectors=sectors[d.id],  # type: ignore[index]
+            sectors=sectors[saved_id(d)],
             security_grade=d.security_grade,
             sharing_condition=d.sharing_condition,
             update_frequency=d.update_frequency,
@@ -243,7 +245,7 @@ def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[
 
 def search_documents(
     session: Session, dataset_ids: Sequence[int] | None = None
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Index documents of the public (listed or in publicity) datasets among ``dataset_ids`` (all when
     None), and the ids of the others, which the index must not hold."""
     listed, gone = search.public_and_gone(session, "dataset", Dataset, dataset_ids)
@@ -265,9 +267,10 @@ def dataset_ids_for(
     """Ids of datasets whose search documents show these organizations or sectors."""
     found: set[int] = set()
     if provider_ids:
-        found |= set(session.exec(select(Dataset.id).where(Dataset.provider_id.in_(provider_ids))))  # type: ignore[attr-defined, arg-type]
+        rows = session.exec(select(Dataset.id).where(col(Dataset.provider_id).in_(provider_ids)))
+        found |= {id_ for id_ in rows if id_ is not None}  # primary keys: typed int | None, never NULL
     if sector_ids:
         found |= set(
-            session.exec(select(DatasetSector.dataset_id).where(DatasetSector.sector_id.in_(sector_ids)))
-        )  # type: ignore[attr-defined]
+            session.exec(select(DatasetSector.dataset_id).where(col(DatasetSector.sector_id).in_(sector_ids)))
+        )
     return found

@@ -25,7 +25,7 @@ from catalog.listings.inputs import provider_and_sectors
 from catalog.listings.quality import QualityReport
 from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, listed_sql
 from catalog.listings.urls import dataset_url, product_url
-from catalog.models_base import utcnow
+from catalog.models_base import saved_id, utcnow
 from catalog.pagination import Page
 from catalog.permissions import (
     Actor,
@@ -71,7 +71,7 @@ def import_product(
     if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
         return False
     provider, licence, sectors, sources = resolve_input(session, data)
-    product = DataProduct(**product_values(data, provider.id, licence.id))  # type: ignore[arg-type]
+    product = DataProduct(**product_values(data, saved_id(provider), saved_id(licence)))
     listed_at = product.listed_at
     if listing_no:
         product.listing_no = listing_no
@@ -90,7 +90,7 @@ def resolve_input(
     is revealed, not even whether its code exists)."""
     provider, sectors, named = provider_and_sectors(session, data.provider, data.sectors)
     licence = session.exec(select(Licence).where(Licence.code == data.licence)).first()
-    sources = list(session.exec(select(Dataset).where(Dataset.code.in_(data.source_datasets))))  # type: ignore[attr-defined]
+    sources = list(session.exec(select(Dataset).where(col(Dataset.code).in_(data.source_datasets))))
     if actor is not None:
         sources = [
             d for d in sources if can_view_listing(actor, d.provider_id, reachable=states.is_reachable(d))
@@ -115,8 +115,8 @@ def save_links(session: Session, product: DataProduct, sectors: list[Sector], so
         for row in session.exec(select(model).where(model.product_id == product.id)):
             session.delete(row)
     session.flush()
-    session.add_all([ProductSector(product_id=product.id, sector_id=s.id) for s in sectors])  # type: ignore[arg-type]
-    session.add_all([ProductSource(product_id=product.id, dataset_id=d.id) for d in sources])  # type: ignore[arg-type]
+    session.add_all([ProductSector(product_id=saved_id(product), sector_id=saved_id(s)) for s in sectors])
+    session.add_all([ProductSource(product_id=saved_id(product), dataset_id=saved_id(d)) for d in sources])
     session.flush()
 
 
@@ -130,21 +130,21 @@ def create_draft(
     gives back the same draft. The draft and whether it was created now."""
     require_write(actor)
     provider, licence, sectors, sources = resolve_input(session, data, actor)
-    if not can_manage_listings_of(actor, provider.id):  # type: ignore[arg-type]
+    if not can_manage_listings_of(actor, saved_id(provider)):
         raise Forbidden(N_("Only owners of the organization list its products."))
-    made = _made_with(session, provider.id, key)  # type: ignore[arg-type]
+    made = _made_with(session, saved_id(provider), key)
     if made is not None:
         return get_product(session, actor, made), False
     taken = Invalid(N_("Please correct the marked fields."), fields={"slug": N_("This address is taken.")})
     if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
         raise taken
-    values = product_values(data, provider.id, licence.id)  # type: ignore[arg-type]
+    values = product_values(data, saved_id(provider), saved_id(licence))
     product = DataProduct(**{**values, "status": ListingStatus.DRAFT, "listed_at": None}, creation_key=key)
     try:
         with session.begin_nested():  # a request sent twice at once, or two drafts of one address
             save_links(session, product, sectors, sources)
     except IntegrityError:
-        made = _made_with(session, provider.id, key)  # type: ignore[arg-type]
+        made = _made_with(session, saved_id(provider), key)
         if made is None:
             raise taken from None
         return get_product(session, actor, made), False
@@ -177,7 +177,7 @@ def update_draft(session: Session, actor: Actor, slug: str, changes: dict[str, A
     changes = {k: v for k, v in changes.items() if k not in FIXED}
     data = parse(ProductCreate, {**before, **changes})
     provider, licence, sectors, sources = resolve_input(session, data, actor)
-    for name, value in product_values(data, provider.id, licence.id).items():  # type: ignore[arg-type]
+    for name, value in product_values(data, saved_id(provider), saved_id(licence)).items():
         if name not in ("status", "listed_at", "slug", "provider_id"):
             setattr(product, name, value)
     product.updated_at = utcnow()
@@ -218,13 +218,13 @@ def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
     sectors = sector_slugs_by_item(session, ProductSector.product_id, ProductSector.sector_id, [product.id])
     sources = session.exec(
         select(Dataset.code)
-        .join(ProductSource, ProductSource.dataset_id == Dataset.id)  # type: ignore[arg-type]
+        .join(ProductSource, col(ProductSource.dataset_id) == col(Dataset.id))
         .where(ProductSource.product_id == product.id)
         .order_by(Dataset.code)
     ).all()
     return _as_input(product, licence.code if licence else "", list(sources)) | {
         "provider": provider.slug if provider else "",
-        "sectors": sectors.get(product.id, []),  # type: ignore[arg-type]
+        "sectors": sectors.get(saved_id(product), []),
     }
 
 
@@ -251,17 +251,17 @@ def product_quality(session: Session, actor: Actor, slug: str) -> QualityReport:
     """The metadata quality of a product the actor may see, with what to improve."""
     product = _visible_product(session, actor, slug)
     facts = product_input(session, product)
-    return quality.score(facts, _unlisted_sources(session, [product.id]).get(product.id, 0))  # type: ignore[list-item]
+    return quality.score(facts, _unlisted_sources(session, [saved_id(product)]).get(saved_id(product), 0))
 
 
 def _unlisted_sources(session: Session, product_ids: Sequence[int]) -> dict[int, int]:
     rows = session.exec(
         select(ProductSource.product_id, func.count())
-        .join(Dataset, Dataset.id == ProductSource.dataset_id)  # type: ignore[arg-type]
+        .join(Dataset, col(Dataset.id) == col(ProductSource.dataset_id))
         .where(col(ProductSource.product_id).in_(product_ids), ~listed_sql(Dataset))
-        .group_by(ProductSource.product_id)
+        .group_by(col(ProductSource.product_id))
     ).all()
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> dict[str, Any]:
@@ -303,7 +303,7 @@ def next_listing_no(session: Session, year: int) -> str:
     db.transaction_lock(session, "catalog.listing_no")  # two listings at once take two numbers
     last = session.exec(  # the longest, then the greatest: 10000 comes after 9999
         select(DataProduct.listing_no)
-        .where(DataProduct.listing_no.like(f"{prefix}%"))  # type: ignore[union-attr]
+        .where(col(DataProduct.listing_no).like(f"{prefix}%"))
         .order_by(func.length(DataProduct.listing_no).desc(), col(DataProduct.listing_no).desc())
         .limit(1)
     ).first()
@@ -312,7 +312,7 @@ def next_listing_no(session: Session, year: int) -> str:
 
 
 # --- reading --------------------------------------------------------------------------------------
-_NEWEST = (DataProduct.listed_at.desc(), DataProduct.id.desc())  # type: ignore[union-attr]
+_NEWEST = (col(DataProduct.listed_at).desc(), col(DataProduct.id).desc())
 
 
 def list_products(
@@ -331,8 +331,8 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
     orgs = organization_refs(session, {p.provider_id for p in products})
     licences = {
         lic.id: lic
-        for lic in session.exec(select(Licence).where(Licence.id.in_({p.licence_id for p in products})))
-    }  # type: ignore[union-attr]
+        for lic in session.exec(select(Licence).where(col(Licence.id).in_({p.licence_id for p in products})))
+    }
     sectors = sector_refs_by_item(
         session, ProductSector.product_id, ProductSector.sector_id, [p.id for p in products]
     )
@@ -345,7 +345,7 @@ def summarize(session: Session, products: Sequence[DataProduct]) -> list[Product
             summary=p.summary,
             summary_en=p.summary_en,
             provider=orgs[p.provider_id],
-            sectors=sectors[p.id],  # type: ignore[index]
+            sectors=sectors[saved_id(p)],
             license=licence_ref(licences[p.licence_id]),
             product_type=p.product_type,
             delivery_mode=p.delivery_mode,
@@ -477,7 +477,7 @@ def newest_products(session: Session, limit: int = 6) -> list[ProductSummary]:
 # --- search documents -----------------------------------------------------------------------------
 def search_documents(
     session: Session, product_ids: Sequence[int] | None = None
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Index documents of the public (listed or in publicity) products among ``product_ids`` (all when
     None), and the ids of the others, which the index must not hold."""
     public, gone = search.public_and_gone(session, "product", DataProduct, product_ids)
@@ -488,17 +488,17 @@ def search_documents(
     unlisted: dict[int, int] = {}
     for pid, title, code, status in session.exec(
         select(ProductSource.product_id, Dataset.title, Dataset.code, Dataset.status)
-        .join(Dataset, Dataset.id == ProductSource.dataset_id)
-        .where(ProductSource.product_id.in_(public_ids))  # type: ignore[attr-defined]
+        .join(Dataset, col(Dataset.id) == col(ProductSource.dataset_id))
+        .where(col(ProductSource.product_id).in_(public_ids))
     ):
         source_titles.setdefault(pid, []).append(title)
         source_codes.setdefault(pid, []).append(code)
         unlisted[pid] = unlisted.get(pid, 0) + (not is_listed(status))
     requests = dict(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(AccessRequest.product_id, func.count())
-            .where(AccessRequest.product_id.in_(public_ids))  # type: ignore[attr-defined]
-            .group_by(AccessRequest.product_id)
+            .where(col(AccessRequest.product_id).in_(public_ids))
+            .group_by(col(AccessRequest.product_id))
         ).all()
     )
     docs = []
@@ -506,14 +506,14 @@ def search_documents(
         s = summaries[p.slug]
         rating = quality.score(
             _as_input(p, s.license.code, source_codes.get(p.id, [])), unlisted.get(p.id, 0)
-        )  # type: ignore[arg-type, call-overload]
+        )
         docs.append(
             search.common_document("product", p, s)
             | {
                 "summary": f"{p.summary} {p.summary_en}",
                 "tags": p.tags,
                 "scenarios": p.scenarios,
-                "sources": source_titles.get(p.id, []),  # type: ignore[call-overload]
+                "sources": source_titles.get(p.id, []),
                 "licence": s.license.code,
                 "product_type": p.product_type,
                 "delivery_mode": p.delivery_mode,
@@ -537,15 +537,19 @@ def product_ids_for(
     """Ids of products whose search documents show these organizations, licences, sectors or datasets."""
     found: set[int] = set()
     if provider_ids:
-        found |= set(session.exec(select(DataProduct.id).where(DataProduct.provider_id.in_(provider_ids))))  # type: ignore[attr-defined, arg-type]
+        rows = session.exec(select(DataProduct.id).where(col(DataProduct.provider_id).in_(provider_ids)))
+        found |= {id_ for id_ in rows if id_ is not None}  # primary keys: typed int | None, never NULL
     if licence_ids:
-        found |= set(session.exec(select(DataProduct.id).where(DataProduct.licence_id.in_(licence_ids))))  # type: ignore[attr-defined, arg-type]
+        rows = session.exec(select(DataProduct.id).where(col(DataProduct.licence_id).in_(licence_ids)))
+        found |= {id_ for id_ in rows if id_ is not None}  # primary keys: typed int | None, never NULL
     if sector_ids:
         found |= set(
-            session.exec(select(ProductSector.product_id).where(ProductSector.sector_id.in_(sector_ids)))
-        )  # type: ignore[attr-defined]
+            session.exec(select(ProductSector.product_id).where(col(ProductSector.sector_id).in_(sector_ids)))
+        )
     if dataset_ids:
         found |= set(
-            session.exec(select(ProductSource.product_id).where(ProductSource.dataset_id.in_(dataset_ids)))
-        )  # type: ignore[attr-defined]
+            session.exec(
+                select(ProductSource.product_id).where(col(ProductSource.dataset_id).in_(dataset_ids))
+            )
+        )
     return found
