@@ -61,6 +61,11 @@ def organization_url(slug: str) -> str:
     return f"/organizations/{slug}"
 
 
+def favicon_url() -> str:
+    """The site's icon (``portal.favicon``)."""
+    return "/favicon.ico"
+
+
 def feed_url() -> str:
     """The Atom feed of listed products (``feeds.products``)."""
     return "/feed.atom"

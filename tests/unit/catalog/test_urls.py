@@ -28,6 +28,7 @@ CASES: list[tuple[Callable[..., str], tuple[Any, ...], str, dict[str, Any]]] = [
     (urls.review_item_url, ("dataset", "HA-001"), "review.item", {"kinds": "datasets", "key": "HA-001"}),
     (urls.request_url, (42,), "requests.detail", {"id": 42}),
     (urls.organization_url, ("huaian-data",), "organizations.detail", {"slug": "huaian-data"}),
+    (urls.favicon_url, (), "portal.favicon", {}),
     (urls.feed_url, (), "feeds.products", {}),
     (urls.catalog_url, (), "dcat.catalog", {}),
     (urls.api_product_url, ("p-1",), "api.products.detail", {"slug": "p-1"}),
