@@ -206,10 +206,48 @@ def redirect(url: str) -> Response:
     return RedirectResponse(url, status_code=303)
 
 
+def path_for(
+    request: Request,
+    name: str,
+    /,
+    *,
+    query: Mapping[str, str] | None = None,
+    fragment: str | None = None,
+    **params: Any,
+) -> str:
+    """The path of the route ``name`` with its path ``params`` (without scheme or host, as templates'
+    ``url_for`` gives it), and a query and a fragment."""
+    url = str(request.app.url_path_for(name, **params))
+    if query:
+        url += "?" + urlencode(query)
+    if fragment:
+        url += "#" + fragment
+    return url
+
+
+def route_name(request: Request) -> str:
+    """The name of the route that matched the request (Starlette's router records it in the scope)."""
+    name: str = request.scope["route"].name
+    return name
+
+
+def redirect_to(
+    request: Request,
+    name: str,
+    /,
+    *,
+    query: Mapping[str, str] | None = None,
+    fragment: str | None = None,
+    **params: Any,
+) -> Response:
+    """See other, to the route ``name`` with its path ``params`` (and a query and a fragment)."""
+    return redirect(path_for(request, name, query=query, fragment=fragment, **params))
+
+
 def sign_in_url(request: Request) -> str:
     """The sign-in page, which brings the visitor back to this page afterwards."""
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return str(request.app.url_path_for("accounts.login")) + "?next=" + quote(path, safe="")
+    return path_for(request, "accounts.login") + "?next=" + quote(path, safe="")
 
 
 def signed_in(
@@ -250,7 +288,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
             lang=language,
             url_with=lambda **c: url_with(request, **c),
             # a route's path by its name, without scheme or host: url_for("products.detail", slug=...)
-            url_for=lambda name, **params: str(request.app.url_path_for(name, **params)),
+            url_for=lambda name, **params: path_for(request, name, **params),
             actor=actor_for(request),
             csrf_token=lambda: csrf_token(request),
             **context,

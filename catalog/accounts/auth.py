@@ -27,6 +27,7 @@ from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMa
 from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
+from catalog.listings.urls import password_reset_url
 from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
@@ -472,7 +473,7 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     if recent >= RESETS_PER_HOUR:  # the links already sent still work: no flood of mails
         return
     token = _reset_serializer(settings).dumps({"u": user.id, "v": user.auth_version})
-    link = f"{settings.base_url}/password-reset/{token}"
+    link = settings.base_url + password_reset_url(token)
     mail.queue(
         session,
         user.email,

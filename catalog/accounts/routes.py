@@ -20,7 +20,17 @@ from catalog.permissions import Actor
 from catalog.requests import follows
 from catalog.validation import parse
 from catalog.vocabularies import OrganizationKind
-from catalog.web import actor_for, call, form_data, query_model, redirect, render, signed_in
+from catalog.web import (
+    actor_for,
+    call,
+    form_data,
+    path_for,
+    query_model,
+    redirect,
+    redirect_to,
+    render,
+    signed_in,
+)
 
 
 async def browse(request: Request) -> Response:
@@ -52,11 +62,11 @@ async def detail(request: Request) -> Response:
     )
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(request: Request, target: str | None) -> str:
     """Where to go after signing in: a path on this site only (no open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/account"
+    return path_for(request, "accounts.account")
 
 
 def _form_page(
@@ -83,13 +93,13 @@ def _too_many(request: Request) -> CatalogError:
 
 
 async def login(request: Request) -> Response:
-    next_url = _safe_next(request.query_params.get("next"))
+    next_url = _safe_next(request, request.query_params.get("next"))
     if request.method == "GET":
         if actor_for(request).user_id is not None:
             return redirect(next_url)
         return _form_page(request, "accounts/login.html", {"values": {}, "next": next_url})
     data = await form_data(request)
-    next_url = _safe_next(data.get("next"))
+    next_url = _safe_next(request, data.get("next"))
     values = {"email": data.get("email", "")}
     throttle = request.app.state.login_throttle
     stamp = throttle.acquire(_client(request))  # counted before checking: parallel tries count too
@@ -123,7 +133,7 @@ async def _signed_in(request: Request, user_session: tuple[int, str], next_url: 
 async def logout(request: Request) -> Response:
     await call(request, auth.end_session, actor_for(request))
     request.session.clear()
-    return redirect("/")
+    return redirect_to(request, "portal.home")
 
 
 async def register(request: Request) -> Response:
@@ -139,7 +149,7 @@ async def register(request: Request) -> Response:
     except Invalid as error:
         values = {k: v for k, v in data.items() if k != "password"}
         return _form_page(request, "accounts/register.html", {"values": values}, error)
-    return await _signed_in(request, signed, "/account?registered=1")
+    return await _signed_in(request, signed, path_for(request, "accounts.account", query={"registered": "1"}))
 
 
 @signed_in
@@ -166,7 +176,8 @@ async def change_password(request: Request, actor: Actor) -> Response:
         )
     except Invalid as error:
         return await account(request, error=error)
-    return redirect("/account?password_changed=1")  # this session goes on; the account's others end
+    # this session goes on; the account's others end
+    return redirect_to(request, "accounts.account", query={"password_changed": "1"})
 
 
 @signed_in
@@ -182,7 +193,7 @@ async def create_token(request: Request, actor: Actor) -> Response:
 @signed_in
 async def revoke_token(request: Request, actor: Actor) -> Response:
     await call(request, auth.revoke_token, actor, request.path_params["token_id"])
-    return redirect("/account?revoked=1")
+    return redirect_to(request, "accounts.account", query={"revoked": "1"})
 
 
 async def password_reset_request(request: Request) -> Response:
@@ -217,7 +228,7 @@ async def password_reset(request: Request) -> Response:
     except Invalid as error:
         return _form_page(request, "accounts/password_reset.html", context, error)
     request.session.clear()
-    return redirect("/login?reset=1")
+    return redirect_to(request, "accounts.login", query={"reset": "1"})
 
 
 routes = [

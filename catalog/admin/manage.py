@@ -23,7 +23,7 @@ from catalog.permissions import Actor
 from catalog.sectors import services as sectors
 from catalog.validation import FIELD_MESSAGES, parse
 from catalog.vocabularies import LicenceKind, OrganizationKind
-from catalog.web import call, form_data, query_model, redirect, render
+from catalog.web import call, form_data, query_model, redirect_to, render
 
 
 def _page(
@@ -78,7 +78,7 @@ async def organization_new(request: Request, actor: Actor) -> Response:
         )
     except Invalid as error:
         return _page(request, "organization_form.html", {"values": data, **ORGANIZATION_FORM}, error)
-    return redirect(f"/admin/organizations/{slug}?done=created")
+    return redirect_to(request, "admin.organization", slug=slug, query={"done": "created"})
 
 
 async def _organization_page(
@@ -101,7 +101,7 @@ async def organization_edit(request: Request, actor: Actor) -> Response:
         await call(request, accounts.update_organization, actor, slug, change)
     except Invalid as error:
         return await _organization_page(request, actor, data, error)
-    return redirect(f"/admin/organizations/{slug}?done=saved")
+    return redirect_to(request, "admin.organization", slug=slug, query={"done": "saved"})
 
 
 @admin_page
@@ -115,7 +115,7 @@ async def organization_standing(request: Request, actor: Actor) -> Response:
         await call(request, accounts.change_standing, actor, slug, change)
     except (Invalid, InvalidTransition) as error:
         return await _organization_page(request, actor, None, error)
-    return redirect(f"/admin/organizations/{slug}?done={action}")
+    return redirect_to(request, "admin.organization", slug=slug, query={"done": action})
 
 
 # --- users ----------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ async def _change_user(
         await call(request, service, actor, user_id, *args, **kwargs)
     except (Invalid, Forbidden) as error:
         return await _user_page(request, actor, error)
-    return redirect(f"/admin/users/{user_id}?done=saved")
+    return redirect_to(request, "admin.user", user_id=user_id, query={"done": "saved"})
 
 
 @admin_page
@@ -193,7 +193,7 @@ async def sector_list(request: Request, actor: Actor) -> Response:
         except Invalid as invalid:
             error = invalid
         else:
-            return redirect(f"/admin/sectors?done=created#sector-{slug}")
+            return redirect_to(request, "admin.sectors", query={"done": "created"}, fragment=f"sector-{slug}")
     items = await call(request, sectors.list_sectors_for_admin, actor)
     return _page(request, "sectors.html", {"sectors": items, "values": values}, error)
 
@@ -210,7 +210,7 @@ async def sector_edit(request: Request, actor: Actor) -> Response:
         await call(request, sectors.update_sector, actor, slug, change)
     except Invalid as error:
         return _page(request, "sector.html", {"sector": sector, "values": data}, error)
-    return redirect(f"/admin/sectors?done=saved#sector-{slug}")
+    return redirect_to(request, "admin.sectors", query={"done": "saved"}, fragment=f"sector-{slug}")
 
 
 # --- licences -------------------------------------------------------------------------------------
@@ -253,7 +253,7 @@ async def licence_new(request: Request, actor: Actor) -> Response:
         code = await call(request, licences.create_licence, actor, _licence_input(data, None))
     except Invalid as error:
         return _page(request, "licence.html", {"licence": None, "values": data, **LICENCE_FORM}, error)
-    return redirect(f"/admin/licences/{code}?done=created")
+    return redirect_to(request, "admin.licence", code=code, query={"done": "created"})
 
 
 @admin_page
@@ -269,7 +269,7 @@ async def licence_edit(request: Request, actor: Actor) -> Response:
         await call(request, licences.update_licence, actor, code, _licence_input(data, code))
     except Invalid as error:
         return _page(request, "licence.html", {**context, "values": data}, error)
-    return redirect(f"/admin/licences/{code}?done=saved")
+    return redirect_to(request, "admin.licence", code=code, query={"done": "saved"})
 
 
 routes = [

@@ -18,7 +18,7 @@ from catalog.pricing import services as pricing
 from catalog.site_settings import services as site
 from catalog.stats import charts, disclosure, exports
 from catalog.stats.services import catalog_stats
-from catalog.web import call, form_data, redirect, render
+from catalog.web import call, form_data, redirect_to, render
 
 
 @admin_page
@@ -61,7 +61,7 @@ async def settings_save(request: Request, actor: Actor) -> Response:
     except Invalid as exc:
         context = {"values": form, "errors": exc.fields, "message": exc.message, "saved": False}
         return render(request, "admin/settings.html", context, status=422)
-    return redirect("/admin/settings?saved=1")
+    return redirect_to(request, "admin.settings", query={"saved": "1"})
 
 
 @signed_in_page  # reviewers too: the service decides

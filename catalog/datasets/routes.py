@@ -17,7 +17,15 @@ from catalog.listings.filters import DatasetFilters
 from catalog.permissions import Actor
 from catalog.stats.views import count_view
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, query_model, redirect, render, signed_in
+from catalog.web import (
+    actor_for,
+    call,
+    form_lists,
+    query_model,
+    redirect_to,
+    render,
+    signed_in,
+)
 
 
 async def browse(request: Request) -> Response:
@@ -55,7 +63,7 @@ async def new_dataset(request: Request, actor: Actor) -> Response:
         dataset = await call(request, services.create_dataset_draft, actor, parse(DatasetCreate, data))
     except CatalogError as error:
         return await _form_page(request, forms.FORM.to_form(data), None, error)
-    return redirect(f"/owner/datasets/{dataset.id}")
+    return redirect_to(request, "owner.item", kinds="datasets", key=dataset.id)
 
 
 @signed_in
@@ -70,7 +78,7 @@ async def edit_dataset(request: Request, actor: Actor) -> Response:
         await call(request, services.update_dataset_draft, actor, code, data)
     except CatalogError as error:
         return await _form_page(request, forms.FORM.to_form(data), code, error)
-    return redirect(f"/owner/datasets/{code}")
+    return redirect_to(request, "owner.item", kinds="datasets", key=code)
 
 
 routes = [

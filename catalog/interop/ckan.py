@@ -31,6 +31,7 @@ from catalog.interop.ckan_mapping import Clause, Every, Node, QueryError
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.listings.search import FIELDS
+from catalog.listings.urls import ckan_action_url
 from catalog.pagination import MAX_PER_PAGE, PageParams
 from catalog.sectors import services as sectors
 from catalog.web import call, refuse_nul
@@ -510,7 +511,7 @@ async def action(request: Request) -> Response:
         return _bad_request(exc.message)
     data.pop("callback", None)  # JSONP is not offered
     envelope: dict[str, Any] = {
-        "help": f"{request.app.state.settings.base_url}/api/3/action/help_show?name={quote(name)}"
+        "help": request.app.state.settings.base_url + ckan_action_url("help_show") + f"?name={quote(name)}"
     }
     try:
         result = await handler(request, data)

@@ -35,6 +35,7 @@ from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
 from catalog.listings.states import is_listed
+from catalog.listings.urls import product_sample_url
 from catalog.permissions import ANONYMOUS
 from catalog.products import queries as product_queries
 from catalog.products import services as products
@@ -167,7 +168,7 @@ def _product_resources(p: ProductDetail, base: str) -> list[dict[str, Any]]:
                 name=f"样例数据 {p.sample_name}".strip(),
                 description="产品样例数据的前几行（CSV）。",
                 format="CSV",
-                url=f"{base}{p.url}/sample.csv",
+                url=base + product_sample_url(p.id),
                 resource_type="sample",
                 created=created,
                 last_modified=modified,

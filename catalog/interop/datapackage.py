@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from catalog.errors import NotFound
 from catalog.licences.services import licence_url
+from catalog.listings.urls import organization_url
 from catalog.products import services
 from catalog.products.models import ProductDetail
 from catalog.products.samples import infer_type
@@ -73,7 +74,7 @@ def product_package(product: ProductDetail, base_url: str) -> dict[str, Any]:
         "contributors": [
             {
                 "title": product.provider.name,
-                "path": f"{base}/organizations/{product.provider.id}",
+                "path": base + organization_url(product.provider.id),
                 "role": "publisher",
             }
         ],

@@ -25,7 +25,7 @@ from rdflib.collection import Collection
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.accounts.models import OrganizationPublic
@@ -69,13 +69,14 @@ from catalog.interop.rdf import (
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
+from catalog.listings.urls import home_url
 from catalog.permissions import Actor
 from catalog.products import services as products
 from catalog.products.models import ProductDetail
 from catalog.sectors.models import SectorPublic, SectorRef
 from catalog.sectors.services import list_sectors
 from catalog.vocabularies import label
-from catalog.web import actor_for, call
+from catalog.web import actor_for, call, redirect_to
 
 # The JSON-LD context, embedded in every document: prefixes only, so that no reader fetches anything.
 CONTEXT = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
@@ -440,7 +441,7 @@ def catalog_graph(data: CatalogData, uris: Uris) -> Graph:
     b.text(node, DCT.title, *CATALOG_TITLE)
     b.text(node, DCT.description, *CATALOG_DESCRIPTION)
     b.add(node, DCT.publisher, b.port_publisher())
-    b.add(node, FOAF.homepage, b.document(uris.page("/")))
+    b.add(node, FOAF.homepage, b.document(uris.page(home_url())))
     for code in ("ZHO", "ENG"):
         b.add(node, DCT.language, b.vocabulary(f"{EU}language/{code}", DCT.LinguisticSystem))
     b.add(node, DCT.spatial, b.region())
@@ -520,8 +521,8 @@ def _item(build: Callable[[Session, Actor, str, Uris], Graph], key: str, fmt: st
 async def catalog(request: Request) -> Response:
     """``/catalog`` (the catalog's URI and its fragments') sends readers to a document they accept."""
     accept = request.headers.get("accept", "")
-    target = "/catalog.ttl" if "turtle" in accept else "/catalog.jsonld" if "json" in accept else "/"
-    return RedirectResponse(target, status_code=303)
+    other = "dcat.catalog_jsonld" if "json" in accept else "portal.home"
+    return redirect_to(request, "dcat.catalog_ttl" if "turtle" in accept else other)
 
 
 # These paths end in a suffix no slug or code contains (both are letters, digits and hyphens), so

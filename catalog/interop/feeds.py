@@ -20,6 +20,7 @@ from catalog import i18n
 from catalog.errors import NotFound
 from catalog.i18n import N_
 from catalog.listings.filters import ProductFilters
+from catalog.listings.urls import favicon_url, feed_url, home_url, organization_url, products_url
 from catalog.products.models import ProductSummary
 from catalog.sectors import services as sectors
 from catalog.sectors.models import SectorPublic
@@ -59,7 +60,7 @@ def build_feed(items: list[ProductSummary], context: FeedContext) -> bytes:
     base = context.base
     # Atom as the default namespace, declared by hand: ElementTree would otherwise invent a prefix
     feed = ET.Element("feed", {"xmlns": ATOM, XML_LANG: LANGUAGE_TAGS[context.language]})
-    self_url = f"{base}/feed.atom" + (f"?{context.query}" if context.query else "")
+    self_url = base + feed_url() + (f"?{context.query}" if context.query else "")
     _text(feed, "id", self_url)
     _text(feed, "title", _title(context))
     _text(feed, "subtitle", i18n.gettext(FEED_SUBTITLE))
@@ -72,12 +73,12 @@ def build_feed(items: list[ProductSummary], context: FeedContext) -> bytes:
         "link",
         rel="alternate",
         type="text/html",
-        href=f"{base}/products" + (f"?{sector_query}" if sector_query else ""),
+        href=base + products_url() + (f"?{sector_query}" if sector_query else ""),
     )
     author = ET.SubElement(feed, "author")
     _text(author, "name", i18n.gettext(PORT_NAME))
-    _text(author, "uri", base + "/")
-    _text(feed, "icon", base + "/favicon.ico")
+    _text(author, "uri", base + home_url())
+    _text(feed, "icon", base + favicon_url())
     for product in items:
         _entry(feed, product, context)
     # typeshed gives Any for a named encoding; it is bytes for every encoding but "unicode"
@@ -98,14 +99,14 @@ def _entry(feed: ET.Element, product: ProductSummary, context: FeedContext) -> N
     author = ET.SubElement(entry, "author")
     name, name_lang = context.pick(product.provider.name, product.provider.name_en)
     _text(author, "name", name, {XML_LANG: name_lang})
-    _text(author, "uri", f"{base}/organizations/{product.provider.id}")
+    _text(author, "uri", base + organization_url(product.provider.id))
     summary, summary_lang = context.pick(product.summary, product.summary_en)
     if summary:
         _text(entry, "summary", summary, {XML_LANG: summary_lang, "type": "text"})
     for sector in product.sectors:
         label, _ = context.pick(sector.name, sector.name_en)
         ET.SubElement(
-            entry, "category", term=sector.id, label=_clean(label), scheme=f"{base}/products?sector="
+            entry, "category", term=sector.id, label=_clean(label), scheme=base + products_url() + "?sector="
         )
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from catalog.indexing.queries import newest_change
 from catalog.licences.models import LicenceRef
 from catalog.licences.services import as_odrl, licence_url
-from catalog.listings.urls import dataset_url, product_url
+from catalog.listings.urls import catalog_url, dataset_url, organization_url, product_url
 from catalog.products.models import ProductDetail
 from catalog.products.queries import listed_product_details
 
@@ -79,7 +79,7 @@ class Uris:
         return URIRef(self.base + path)
 
     def catalog(self, part: str = "") -> URIRef:
-        return URIRef(f"{self.base}/catalog" + (f"#{part}" if part else ""))
+        return URIRef(self.base + catalog_url() + (f"#{part}" if part else ""))
 
     def publisher(self) -> URIRef:
         return self.catalog("publisher")
@@ -103,7 +103,7 @@ class Uris:
         return URIRef(f"{self.base}{dataset_url(code)}#{part}")
 
     def agent(self, slug: str, part: str = "agent") -> URIRef:
-        return URIRef(f"{self.base}/organizations/{slug}#{part}")
+        return URIRef(f"{self.base}{organization_url(slug)}#{part}")
 
     def licence(self, licence: LicenceRef) -> URIRef:
         """The licence's own address when it has one (the Creative Commons deeds), else its API page."""

@@ -14,6 +14,14 @@ from catalog.datasets.models import DatasetDetail
 from catalog.errors import NotFound
 from catalog.interop import datapackage
 from catalog.licences import services as licences
+from catalog.listings.urls import (
+    api_dataset_url,
+    api_product_url,
+    home_url,
+    organization_url,
+    product_datapackage_url,
+    product_sample_url,
+)
 from catalog.products.models import ProductDetail
 from catalog.sectors.models import SectorRef
 from catalog.vocabularies import PriceModel, SharingCondition, label
@@ -90,7 +98,7 @@ def dataset_jsonld(session: Session, dataset: DatasetDetail, base_url: str) -> d
             "isAccessibleForFree": dataset.sharing_condition == SharingCondition.UNCONDITIONAL,
             "includedInDataCatalog": data_catalog(base),
             "distribution": [
-                _download(f"{base}/api/v1/datasets/{dataset.id}", "application/json", "Metadata (JSON)")
+                _download(base + api_dataset_url(dataset.id), "application/json", "Metadata (JSON)")
             ],
             "inLanguage": LANGUAGE,
             "datePublished": _date(dataset.listed_at),
@@ -106,13 +114,13 @@ def product_distributions(product: ProductDetail, base: str) -> list[dict[str, A
     """What can be fetched of a product: its sample, its data package and its description."""
     downloads = []
     if product.sample_preview:
-        downloads.append(_download(f"{base}{product.url}/sample.csv", "text/csv", "sample.csv"))
+        downloads.append(_download(base + product_sample_url(product.id), "text/csv", "sample.csv"))
     if datapackage.has_package(product):
         downloads.append(
-            _download(f"{base}{product.url}/datapackage.json", "application/json", "datapackage.json")
+            _download(base + product_datapackage_url(product.id), "application/json", "datapackage.json")
         )
     # every product's description, with an API's input and output fields (the port serves no API docs)
-    downloads.append(_download(f"{base}/api/v1/products/{product.id}", "application/json", "Metadata (JSON)"))
+    downloads.append(_download(base + api_product_url(product.id), "application/json", "Metadata (JSON)"))
     return downloads
 
 
@@ -134,7 +142,7 @@ def organization(org: OrganizationRef, base: str) -> dict[str, Any]:
             "@type": "Organization",
             "name": org.name,
             "alternateName": org.name_en,
-            "url": f"{base}/organizations/{org.id}",
+            "url": base + organization_url(org.id),
         }
     )
 
@@ -144,7 +152,7 @@ def data_catalog(base: str) -> dict[str, Any]:
         "@type": "DataCatalog",
         "name": PORT_NAME,
         "alternateName": PORT_ALTERNATE_NAMES,
-        "url": base + "/",
+        "url": base + home_url(),
     }
 
 

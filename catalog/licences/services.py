@@ -17,6 +17,7 @@ from catalog.audit import services as audit
 from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence, LicenceCreate, LicencePublic, LicenceRef
+from catalog.listings.urls import api_licence_url
 from catalog.permissions import Actor, can_administer, require, require_write
 
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
@@ -50,7 +51,7 @@ def licence_url(licence: HasAddress, base: str) -> str:
     """A licence's own web address (the Creative Commons deeds …), else its page in the port's API."""
     if licence.url.lower().startswith(("http://", "https://")):
         return licence.url
-    return f"{base}/api/v1/licenses/{licence.code}"
+    return base + api_licence_url(licence.code)
 
 
 def licence_ref(licence: Licence) -> LicenceRef:

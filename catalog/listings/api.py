@@ -9,15 +9,19 @@ from starlette.routing import Route
 from catalog.listings import services
 from catalog.permissions import require_write
 from catalog.validation import parse
-from catalog.web import actor_for, call, json_body, json_response
+from catalog.web import actor_for, call, json_body, json_response, route_name
+
+
+def _kind(request: Request) -> str:
+    """The kind of item, "product" or "dataset": the second part of the route's name."""
+    return route_name(request).split(".")[1]
 
 
 async def transition(request: Request) -> Response:
     """``{"to", "reason", "checklist"}`` → ``{"status", "timeline"}``; 409 with the allowed states."""
     actor = actor_for(request)
     require_write(actor)
-    kind = "product" if request.url.path.startswith("/api/v1/products/") else "dataset"
-    key = request.path_params["key"]
+    kind, key = _kind(request), request.path_params["key"]
     data = parse(services.TransitionRequest, await json_body(request) or {})
     settings = request.app.state.settings
     steps = await call(request, services.transition, settings, actor, kind, key, data)
@@ -29,8 +33,7 @@ async def transition(request: Request) -> Response:
 async def objections(request: Request) -> Response:
     """``GET`` the objections to an item (as the caller may see them); ``POST {"reason"}`` files one."""
     actor = actor_for(request)
-    kind = "product" if request.url.path.startswith("/api/v1/products/") else "dataset"
-    key = request.path_params["key"]
+    kind, key = _kind(request), request.path_params["key"]
     if request.method == "GET":
         found = await call(request, services.objections, actor, kind, key)
         return json_response({"items": [o.model_dump(mode="json") for o in found]})

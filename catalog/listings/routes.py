@@ -18,9 +18,15 @@ from catalog.products import queries as product_queries
 from catalog.products import revisions
 from catalog.products import services as products
 from catalog.validation import parse
-from catalog.web import call, form_lists, redirect, render, signed_in
+from catalog.web import call, form_lists, path_for, redirect, redirect_to, render, route_name, signed_in
 
 KINDS = {"products": "product", "datasets": "dataset"}
+
+
+def _side(request: Request) -> str:
+    """Whose page an item's route belongs to, "owner" or "review": the first part of its name
+    (``owner.item``, ``review.move``)."""
+    return route_name(request).split(".")[0]
 
 
 @signed_in
@@ -43,14 +49,14 @@ async def item(
 ) -> Response:
     kind = KINDS.get(request.path_params["kinds"])
     if kind is None:
-        return redirect("/owner")
+        return redirect_to(request, "owner.workspace")
     view = await call(request, services.overview, actor, kind, request.path_params["key"])
     report = revision = None
     if kind == "product":
         report = await call(request, products.product_quality, actor, request.path_params["key"])
         revision = await call(request, revisions.pending, actor, request.path_params["key"])
     raised = await call(request, services.objections, actor, kind, request.path_params["key"])
-    reviewing = request.url.path.startswith("/review/")
+    reviewing = _side(request) == "review"
     context = {
         "view": view,
         "objections": raised,
@@ -72,7 +78,7 @@ async def move(request: Request, actor: Actor) -> Response:
     """A lifecycle step from the owner or review page; back to that page, with the form's errors."""
     kind = KINDS.get(request.path_params["kinds"])
     if kind is None:
-        return redirect("/owner")
+        return redirect_to(request, "owner.workspace")
     form = await form_lists(request)
     target = (form.get("to") or [""])[0]
     data = services.TransitionRequest(
@@ -98,13 +104,13 @@ async def move(request: Request, actor: Actor) -> Response:
         return await item(
             request, error=error, values={"reason": data.reason, "checklist": form.get("checklist", [])}
         )
-    return redirect(request.url.path.rsplit("/", 1)[0])
+    return redirect_to(request, f"{_side(request)}.item", **request.path_params)
 
 
 @signed_in
 async def object_to(request: Request, actor: Actor) -> Response:
     """The objection form on a listing in publicity (any signed-in organization)."""
-    kinds = request.url.path.split("/")[1]
+    kinds = route_name(request).split(".")[0]  # products.object, datasets.object
     kind, key = KINDS[kinds], request.path_params["key"]
     form = await form_lists(request)
     public = listing_url(kind, key)
@@ -126,8 +132,9 @@ async def object_to(request: Request, actor: Actor) -> Response:
 async def answer(request: Request, actor: Actor) -> Response:
     """A reviewer's answer to an objection, from the review page."""
     form = await form_lists(request)
-    back = (form.get("back") or ["/review"])[0]
-    back = back if back.startswith("/review/") else "/review"
+    queue = path_for(request, "review.queue")
+    back = (form.get("back") or [queue])[0]
+    back = back if back.startswith(queue + "/") else queue  # a page of the review queue, nowhere else
     data = {"uphold": (form.get("uphold") or [""])[0] == "1", "answer": (form.get("answer") or [""])[0]}
     try:
         parsed = parse(services.ObjectionAnswer, data)
@@ -158,7 +165,6 @@ async def move_version(request: Request, actor: Actor) -> Response:
     to = (form.get("to") or [""])[0][:24]
     reason = (form.get("reason") or [""])[0][:2000]
     checklist = {name: name in form.get("checklist", []) for name in workflow.CHECKLIST}
-    page = request.url.path.rsplit("/", 1)[0]
     try:
         await call(
             request, revisions.revision_transition, actor, request.path_params["key"], to, reason, checklist
@@ -171,7 +177,7 @@ async def move_version(request: Request, actor: Actor) -> Response:
         return await item(
             request, error=error, values={"reason": reason, "checklist": form.get("checklist", [])}
         )
-    return redirect(page)
+    return redirect_to(request, f"{_side(request)}.item", **request.path_params)
 
 
 routes = [

@@ -25,7 +25,7 @@ from catalog.i18n import N_
 from catalog.listings import states, workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
-from catalog.listings.urls import dataset_url, product_url
+from catalog.listings.urls import dataset_url, owner_item_url, product_url, review_item_url
 from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
@@ -219,7 +219,7 @@ def record_revision_step(
         after={"status": after},
     )
     text = f"{product.title}: new version {before} → {after}" + (f" ({reason})" if reason else "")
-    link = f"/owner/products/{product.slug}"
+    link = owner_item_url("product", product.slug)
     session.add(Notification(organization_id=product.provider_id, text=text[:500], link=link))
     session.flush()
 
@@ -393,8 +393,8 @@ def _line(kind: str, item: Item, provider: str) -> ItemLine:
         updated_at=item.updated_at,
         submitted_at=item.submitted_at,
         publicity_ends_at=item.publicity_ends_at,
-        owner_url=f"/owner/{kind}s/{key}",
-        review_url=f"/review/{kind}s/{key}",
+        owner_url=owner_item_url(kind, key),
+        review_url=review_item_url(kind, key),
         public_url=product_url(key) if kind == "product" else dataset_url(key),
     )
 
@@ -531,7 +531,7 @@ def file_objection(
         Notification(
             organization_id=item.provider_id,
             text=f"{item.title}: an objection was filed during publicity",
-            link=f"/owner/{kind}s/{_key(item)}",
+            link=owner_item_url(kind, _key(item)),
         )
     )
     return _objection_public(session, objection)

@@ -18,7 +18,16 @@ from catalog.products.models import ProductCreate
 from catalog.requests import follows
 from catalog.stats.views import count_view
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_lists, query_model, read_upload, redirect, render, signed_in
+from catalog.web import (
+    actor_for,
+    call,
+    form_lists,
+    query_model,
+    read_upload,
+    redirect_to,
+    render,
+    signed_in,
+)
 
 
 async def browse(request: Request) -> Response:
@@ -75,7 +84,7 @@ async def new_product(request: Request, actor: Actor) -> Response:
         product, _ = await call(request, services.create_draft, actor, parse(ProductCreate, data))
     except CatalogError as error:
         return await _form_page(request, forms.FORM.to_form(data), None, error)
-    return redirect(f"/owner/products/{product.id}")
+    return redirect_to(request, "owner.item", kinds="products", key=product.id)
 
 
 @signed_in
@@ -94,7 +103,7 @@ async def edit_product(request: Request, actor: Actor) -> Response:
     except CatalogError as error:
         values = {**forms.FORM.to_form(data), "change_summary": data.get("change_summary", "")}
         return await _form_page(request, values, slug, error, versioning=versioning)
-    return redirect(f"/owner/products/{slug}")
+    return redirect_to(request, "owner.item", kinds="products", key=slug)
 
 
 @signed_in
@@ -117,7 +126,7 @@ async def upload_sample(request: Request, actor: Actor) -> Response:
     except CatalogError as error:
         current, versioning = await call(request, revisions.edit_input, actor, slug)
         return await _form_page(request, forms.FORM.to_form(current), slug, error, versioning=versioning)
-    return redirect(f"/owner/products/{slug}/edit?sample=1")
+    return redirect_to(request, "owner.products.edit", slug=slug, query={"sample": "1"})
 
 
 routes = [

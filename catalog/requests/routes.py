@@ -15,7 +15,17 @@ from catalog.permissions import Actor
 from catalog.products import services as products
 from catalog.requests import follows, services, workflow
 from catalog.validation import parse
-from catalog.web import actor_for, call, form_and_file, form_lists, redirect, render, sign_in_url, signed_in
+from catalog.web import (
+    actor_for,
+    call,
+    form_and_file,
+    form_lists,
+    redirect_to,
+    render,
+    route_name,
+    sign_in_url,
+    signed_in,
+)
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -71,12 +81,12 @@ async def request_form(request: Request) -> Response:
         existing = error.details.get("existing")
         page = {**context, "values": values, "errors": fields, "message": error.message, "existing": existing}
         return render(request, "requests/form.html", page, status=error.status)
-    return redirect(f"/requests/{created.id}")
+    return redirect_to(request, "requests.detail", id=created.id)
 
 
 @signed_in
 async def inbox(request: Request, actor: Actor) -> Response:
-    side = "incoming" if request.url.path.startswith("/owner/") else "mine"
+    side = "incoming" if route_name(request) == "requests.incoming" else "mine"
     status = request.query_params.get("status") or None
     page = request.query_params.get("page", "")
     box = await call(request, services.inbox, actor, side, status, int(page[:6]) if page.isdecimal() else 1)
@@ -131,7 +141,7 @@ async def move(request: Request, actor: Actor) -> Response:
                 N_("This step is no longer open: the request has moved on. Reload to see its state.")
             )
         return await detail(request, error=error, values=values)
-    return redirect(f"/requests/{request.path_params['id']}")
+    return redirect_to(request, "requests.detail", id=request.path_params["id"])
 
 
 @signed_in
@@ -142,7 +152,7 @@ async def message(request: Request, actor: Actor) -> Response:
         await call(request, services.post_message, actor, request.path_params["id"], data)
     except CatalogError as error:
         return await detail(request, error=error, values={"body": _first(form, "body")})
-    return redirect(f"/requests/{request.path_params['id']}#thread")
+    return redirect_to(request, "requests.detail", id=request.path_params["id"], fragment="thread")
 
 
 @signed_in
@@ -152,8 +162,9 @@ async def follow_page(request: Request, actor: Actor) -> Response:
     kind, key = _first(form, "kind"), _first(form, "key")
     target = {"product": key} if kind == "product" else {"provider": key}
     await call(request, follows.set_follow, actor, on=_first(form, "on") == "1", **target)
-    back = f"/products/{key}" if kind == "product" else f"/organizations/{key}"
-    return redirect(back)
+    if kind == "product":
+        return redirect_to(request, "products.detail", slug=key)
+    return redirect_to(request, "organizations.detail", slug=key)
 
 
 @signed_in

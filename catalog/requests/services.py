@@ -23,6 +23,7 @@ from catalog.i18n import N_
 from catalog.licences.models import Licence
 from catalog.listings.models import Notification
 from catalog.listings.states import is_listed
+from catalog.listings.urls import request_url
 from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
@@ -213,7 +214,8 @@ def create_request(
     ).first()
     if open_one is not None:
         raise Duplicate(
-            N_("Your organization has an open request for this product."), existing=f"/requests/{open_one.id}"
+            N_("Your organization has an open request for this product."),
+            existing=request_url(saved_id(open_one)),
         )
     licence = session.get(Licence, product.licence_id)
     now = utcnow()
@@ -650,7 +652,7 @@ def _tell(session: Session, org_id: int, request: AccessRequest, product: DataPr
         query = query.where(Membership.role == "owner")
     people = session.exec(query).all()
     for user_id, _email in people:
-        session.add(Notification(user_id=user_id, text=text[:500], link=f"/requests/{request.id}"))
+        session.add(Notification(user_id=user_id, text=text[:500], link=request_url(saved_id(request))))
     for _user_id, email in people:
         mail.queue(
             session, email, f"淮安市数据港：数据使用申请 {request.id} / access request {request.id}", text
