@@ -71,8 +71,18 @@ CHECKLIST: dict[str, str] = {
 }
 
 
-def find(source: str, target: str) -> Transition | None:
-    return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
+def _step(table: tuple[Transition, ...], source: str, target: str, by_system: bool) -> Transition | None:
+    """The table's row from ``source`` to ``target``; a step only the system takes (``Role.SYSTEM``)
+    does not exist for anyone else, so a person asking for it gets the 409 of no such step."""
+    step = next((t for t in table if t.source == source and t.target == target), None)
+    if step is None or (step.role is Role.SYSTEM and not by_system):
+        return None
+    return step
+
+
+def find(source: str, target: str, *, by_system: bool) -> Transition | None:
+    """The listing lifecycle's step from ``source`` to ``target`` for a person or the system."""
+    return _step(TRANSITIONS, source, target, by_system)
 
 
 def from_state(source: str) -> list[Transition]:
@@ -100,5 +110,6 @@ REVISION_TRANSITIONS: tuple[Transition, ...] = (
 OPEN_REVISION = ("draft", "changes_requested", "submitted")
 
 
-def find_revision_step(source: str, target: str) -> Transition | None:
-    return next((t for t in REVISION_TRANSITIONS if t.source == source and t.target == target), None)
+def find_revision_step(source: str, target: str, *, by_system: bool) -> Transition | None:
+    """A new version's step from ``source`` to ``target`` for a person or the system."""
+    return _step(REVISION_TRANSITIONS, source, target, by_system)
