@@ -90,24 +90,37 @@ def from_state(source: str) -> list[Transition]:
     return [t for t in TRANSITIONS if t.source == source]
 
 
+class RevisionStatus(StrEnum):
+    """The states of a listed product's new version (``ProductRevision.status``)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+_R = RevisionStatus  # the table below, in short
+
 # A listed product's new version (``ProductRevision``) is reviewed while the listed version stays
 # public; approval makes it the product's current version, at once (no second publicity period).
 REVISION_TRANSITIONS: tuple[Transition, ...] = (
-    Transition("draft", "submitted", Role.OWNER, label=N_("Submit the new version")),
-    Transition("changes_requested", "submitted", Role.OWNER, label=N_("Submit the new version again")),
-    Transition("draft", "withdrawn", Role.OWNER, label=N_("Discard the new version")),
-    Transition("changes_requested", "withdrawn", Role.OWNER, label=N_("Discard the new version")),
+    Transition(_R.DRAFT, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version")),
+    Transition(_R.CHANGES_REQUESTED, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version again")),
+    Transition(_R.DRAFT, _R.WITHDRAWN, Role.OWNER, label=N_("Discard the new version")),
+    Transition(_R.CHANGES_REQUESTED, _R.WITHDRAWN, Role.OWNER, label=N_("Discard the new version")),
     Transition(
-        "submitted", "approved", Role.REVIEWER, needs_checklist=True, label=N_("Approve the new version")
+        _R.SUBMITTED, _R.APPROVED, Role.REVIEWER, needs_checklist=True, label=N_("Approve the new version")
     ),
     Transition(
-        "submitted", "changes_requested", Role.REVIEWER, needs_reason=True, label=N_("Request changes")
+        _R.SUBMITTED, _R.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True, label=N_("Request changes")
     ),
-    Transition("submitted", "rejected", Role.REVIEWER, needs_reason=True, label=N_("Reject")),
+    Transition(_R.SUBMITTED, _R.REJECTED, Role.REVIEWER, needs_reason=True, label=N_("Reject")),
     # delisting a product withdraws its new version from any open state, a submitted one included
-    Transition("submitted", "withdrawn", Role.SYSTEM, label=N_("Discard the new version")),
+    Transition(_R.SUBMITTED, _R.WITHDRAWN, Role.SYSTEM, label=N_("Discard the new version")),
 )
-OPEN_REVISION = ("draft", "changes_requested", "submitted")
+OPEN_REVISION = (_R.DRAFT, _R.CHANGES_REQUESTED, _R.SUBMITTED)
 
 
 def find_revision_step(source: str, target: str, *, by_system: bool) -> Transition | None:
