@@ -152,20 +152,3 @@ def test_a_persons_own_account_is_used_by_that_person_only_never_by_the_service(
         require_person(SYSTEM)  # … but has no account of its own
     with pytest.raises(Unauthorized):
         require_person(ANONYMOUS)
-
-
-def test_permissions_and_errors_import_no_domain_package() -> None:
-    """The foundation answers from what it is given: no import reaches up into the domain packages."""
-    import ast
-    from pathlib import Path
-
-    import catalog
-
-    root = Path(catalog.__file__).parent
-    domain = {p.name for p in root.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    for name in ("permissions.py", "errors.py"):
-        tree = ast.parse((root / name).read_text(encoding="utf-8"))
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        upward = {m for m in imported if m.split(".")[:2][-1] in domain and m.startswith("catalog.")}
-        assert upward == set(), (name, upward)
