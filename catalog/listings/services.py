@@ -26,7 +26,6 @@ from catalog.listings import states, workflow
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.states import ListingStatus
 from catalog.listings.urls import dataset_url, product_url
-from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
@@ -192,7 +191,7 @@ def _withdraw_new_versions(session: Session, actor: Actor, product: DataProduct)
         while revision.status in workflow.OPEN_REVISION:  # a step taken meanwhile: withdraw from there
             before = revision.status
             # the delisting's step, which only the system takes
-            step = workflow.find_revision_step(before, RevisionStatus.WITHDRAWN, by_system=True)
+            step = workflow.find_revision_step(before, workflow.RevisionStatus.WITHDRAWN, by_system=True)
             assert step is not None  # the table withdraws a new version from every open state
             if db.claim_status(session, revision, before, step.target):
                 record_revision_step(session, actor, product, revision, before, step.target, "delisted")
