@@ -10,6 +10,7 @@ class CatalogError(Exception):
 
     code = "error"
     status = 400
+    when = ""  # when a door answers it, as the API reference says
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -20,6 +21,7 @@ class CatalogError(Exception):
 class NotFound(CatalogError):
     code = "not_found"
     status = 404
+    when = "no such item, or not one the caller may see"
 
 
 class Invalid(CatalogError):
@@ -27,6 +29,7 @@ class Invalid(CatalogError):
 
     code = "invalid"
     status = 422
+    when = "the parameters or the body do not validate (with fields)"
 
     def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
         super().__init__(message, fields=fields or {})
@@ -36,22 +39,26 @@ class Invalid(CatalogError):
 class BadRequest(CatalogError):
     code = "bad_request"
     status = 400
+    when = "the body is not JSON, or the form, a multipart body or the cookies cannot be read"
 
 
 class Unauthorized(CatalogError):
     code = "unauthorized"
     status = 401
+    when = "no account, or the bearer token is unknown, expired or revoked"
 
 
 class Forbidden(CatalogError):
     code = "forbidden"
     status = 403
+    when = "the role or the token's scope does not allow it"
 
 
 class ChecklistIncomplete(Invalid):
     """A reviewer's approval without every item of the review checklist; ``fields`` names them."""
 
     code = "checklist_incomplete"
+    when = "a reviewer's approval without every item of the review checklist (with fields)"
 
 
 class Duplicate(CatalogError):
@@ -59,30 +66,51 @@ class Duplicate(CatalogError):
 
     code = "duplicate"
     status = 409
+    when = "one of a kind exists already (with existing: the open one)"
 
 
 class MethodNotAllowed(CatalogError):
     code = "method_not_allowed"
     status = 405
+    when = "the route does not take this method"
 
 
 class TooManyRequests(CatalogError):
     code = "too_many_requests"
     status = 429
+    when = "too many failed sign-ins from one client; wait and try again"
 
 
 class ServerError(CatalogError):
     code = "server_error"
     status = 500
+    when = "the server failed to answer; it has been logged"
 
 
 class InvalidTransition(CatalogError):
     code = "invalid_transition"
     status = 409
+    when = "the item's state does not allow it (with allowed: the states open now)"
 
     def __init__(self, message: str, allowed: list[str]) -> None:
         super().__init__(message, allowed=allowed)
         self.allowed = allowed
+
+
+class TooLarge(CatalogError):
+    """A request body over the size limit (the middleware refuses it before any route runs)."""
+
+    code = "too_large"
+    status = 413
+    when = "the request body is over the size limit"
+
+
+class CsrfFailed(CatalogError):
+    """A cookie-signed unsafe request without its CSRF token (the middleware refuses it)."""
+
+    code = "csrf_failed"
+    status = 403
+    when = "a cookie-signed unsafe request without its CSRF token"
 
 
 # The error the web layer answers with when Starlette itself refuses a request (no such route, a
@@ -108,3 +136,13 @@ class BackupError(CatalogError):
 
     code = "backup_failed"
     status = 500
+    when = "catalog backup or catalog restore could not finish (the CLI)"
+
+
+def declared() -> list[type[CatalogError]]:
+    """Every error class declared here, in the order they are declared."""
+    return [
+        value
+        for value in globals().values()
+        if isinstance(value, type) and issubclass(value, CatalogError) and value is not CatalogError
+    ]

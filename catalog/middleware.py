@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 
 from catalog import db
-from catalog.errors import CatalogError, Unauthorized
+from catalog.errors import BadRequest, CatalogError, CsrfFailed, NotFound, TooLarge, Unauthorized
 from catalog.permissions import ANONYMOUS, Actor
 from catalog.settings import Settings
 
@@ -94,7 +94,7 @@ class NoNul:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             if "\x00" in scope["path"]:
-                await _send_error(scope, send, 404, "not_found", "no such page")
+                await _send_error(scope, send, NotFound("no such page"))
                 return
             query = scope.get("query_string", b"")
             if b"%00" in query or b"\x00" in query:
@@ -114,7 +114,7 @@ class BodyLimit:
             return
         length = dict(scope.get("headers", [])).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
-            await _send_error(scope, send, 413, "too_large", self._message())
+            await _send_error(scope, send, TooLarge(self._message()))
             return
         received = 0
 
@@ -130,7 +130,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, send)
         except _TooLarge:
-            await _send_error(scope, send, 413, "too_large", self._message())
+            await _send_error(scope, send, TooLarge(self._message()))
 
     def _message(self) -> str:
         return f"the request body is larger than the limit of {self.limit // 1024} KB"
@@ -190,7 +190,7 @@ class Authentication:
                 else:
                     state["actor"] = actor
         except CatalogError as error:
-            await _send_error(scope, send, error.status, error.code, error.message)
+            await _send_error(scope, send, error)
             return
         await self.app(scope, receive, send)
 
@@ -204,18 +204,19 @@ def _in_transaction(engine: Any, service: Callable[..., Any], *args: Any) -> Any
         return service(session, *args)
 
 
-async def _send_error(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
-    """A JSON error for the API, a short page otherwise (these answer before any route runs)."""
+async def _send_error(scope: Scope, send: Send, error: CatalogError) -> None:
+    """A JSON error for the API, a short page otherwise (these answer before any route runs); the
+    code and the status are the error class's."""
     if scope["path"].startswith("/api/"):
-        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        body = json.dumps({"error": {"code": error.code, "message": error.message}}).encode()
         content_type = b"application/json"
     else:
-        body = _PAGE.format(message=_escape(message)).encode()
+        body = _PAGE.format(message=_escape(error.message)).encode()
         content_type = b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": error.status,
             "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
         }
     )
@@ -239,9 +240,9 @@ async def _csrf_failed(scope: Scope, send: Send, message_id: Any) -> None:
     await _send_error(
         scope,
         send,
-        403,
-        "csrf_failed",
-        "the form's security token is missing or out of date (CSRF): reload the page and submit it again",
+        CsrfFailed(
+            "the form's security token is missing or out of date (CSRF): reload the page and submit it again"
+        ),
     )
 
 
@@ -301,7 +302,7 @@ class CSRF:
             cookie.decode("utf-8")
         except UnicodeDecodeError:
             if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-                await _send_error(scope, send, 400, "bad_request", "the request's cookies could not be read")
+                await _send_error(scope, send, BadRequest("the request's cookies could not be read"))
                 return
             # reading a page: ignore the unreadable cookies (one planted by a sibling domain, say)
             scope = {**scope, "headers": [(k, v) for k, v in headers if k != b"cookie"]}
@@ -333,7 +334,7 @@ class CSRF:
             # the server. An error raised once the check passed is the application's: re-raised.
             if passed:
                 raise
-            await _send_error(scope, send, 400, "bad_request", "the request's form body could not be read")
+            await _send_error(scope, send, BadRequest("the request's form body could not be read"))
 
 
 _PASSED = "catalog.csrf_passed"

@@ -77,9 +77,16 @@ def can_view_listing(actor: Actor, provider_id: int, *, reachable: bool) -> bool
     return provider_id in actor.organizations
 
 
+def listing_organizations(actor: Actor) -> frozenset[int] | None:
+    """The organizations whose datasets and products the actor manages (lists, edits, moves): those
+    they own, or ``None`` for every one (administrators). The forms' choice of provider asks it."""
+    return None if actor.is_admin else actor.owner_of
+
+
 def can_manage_listings_of(actor: Actor, organization_id: int) -> bool:
     """Owners of an organization manage its datasets and products (administrators any)."""
-    return actor.is_admin or organization_id in actor.owner_of
+    managed = listing_organizations(actor)
+    return managed is None or organization_id in managed
 
 
 def can_create_listings(actor: Actor) -> bool:
@@ -121,14 +128,33 @@ def can_request_access(actor: Actor) -> bool:
     return actor.user_id is not None and bool(actor.organizations)
 
 
+# The sides of an access request. Each is a set of organizations, which the request lists filter by
+# in SQL (``requests.services``: "my requests", "incoming requests") and the predicates below test
+# one request against; administrators act as any request's provider but have no list of every one.
+def requesting_organizations(actor: Actor) -> frozenset[int]:
+    """The organizations whose requests are the actor's own ("my requests"): every one they are in."""
+    return actor.organizations
+
+
+def providing_organizations(actor: Actor) -> frozenset[int]:
+    """The organizations whose incoming requests the actor answers ("incoming requests"): those they own."""
+    return actor.owner_of
+
+
 def is_requester_of(actor: Actor, requester_org_id: int) -> bool:
     """The actor is on a request's requesting side: a member of the requesting organization."""
-    return requester_org_id in actor.organizations
+    return requester_org_id in requesting_organizations(actor)
 
 
 def is_provider_of(actor: Actor, provider_org_id: int) -> bool:
     """The actor answers a request for the provider: one of its owners, or an administrator."""
-    return actor.is_admin or provider_org_id in actor.owner_of
+    return actor.is_admin or provider_org_id in providing_organizations(actor)
+
+
+def can_request_product_of(actor: Actor, requester_org_id: int, provider_org_id: int) -> bool:
+    """An organization requests access to other organizations' products, never to its own, nor to
+    those of another organization of the same person."""
+    return requester_org_id != provider_org_id and provider_org_id not in actor.organizations
 
 
 def can_view_request(actor: Actor, requester_org_id: int, provider_org_id: int) -> bool:
@@ -142,6 +168,12 @@ def can_answer_request(actor: Actor, requester_org_id: int, provider_org_id: int
     if actor.is_admin:
         return True
     return is_provider_of(actor, provider_org_id) and not is_requester_of(actor, requester_org_id)
+
+
+def can_open_request_for_good(actor: Actor) -> bool:
+    """Opening a request marks the other side's messages read and shows the delivery details once (then
+    erases them): a change, which a read-scoped token cannot make; it only looks."""
+    return actor.can_write
 
 
 def can_manage_tokens_of(actor: Actor, user_id: int) -> bool:

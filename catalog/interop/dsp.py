@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.db import session_scope
+from catalog.errors import BadRequest, CatalogError, NotFound
 from catalog.interop.rdf import (
     EN,
     ODRL,
@@ -150,11 +151,12 @@ DSPACE_CONTEXT: dict[str, Any] = {
 
 
 class CatalogRequestError(Exception):
-    """A request the catalog cannot answer, as a DSP ``CatalogError``."""
+    """A request the catalog cannot answer, as a DSP ``CatalogError`` with a declared error's code and
+    status."""
 
-    def __init__(self, status: int, code: str, reason: str) -> None:
+    def __init__(self, error: type[CatalogError], reason: str) -> None:
         super().__init__(reason)
-        self.status, self.code, self.reason = status, code, reason
+        self.status, self.code, self.reason = error.status, error.code, reason
 
 
 def error_document(error: CatalogRequestError) -> dict[str, Any]:
@@ -162,7 +164,7 @@ def error_document(error: CatalogRequestError) -> dict[str, Any]:
 
 
 def _bad(reason: str) -> CatalogRequestError:
-    return CatalogRequestError(400, "bad_request", reason)
+    return CatalogRequestError(BadRequest, reason)
 
 
 # --- the request ----------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ async def dataset(request: Request) -> Response:
     found = next((p for p in products if p.id == slug), None)
     if found is None:
         reason = f"no listed product {request.path_params['id']!r} in this catalog"
-        return _error(CatalogRequestError(404, "not_found", reason))
+        return _error(CatalogRequestError(NotFound, reason))
     return JSONResponse(dataset_document(found, uris, root=True))
 
 

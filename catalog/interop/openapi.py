@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from catalog import __version__
+from catalog import __version__, errors
 from catalog.accounts.auth import AccountPublic, TokenCreate, TokenPublic
 from catalog.accounts.models import OrganizationPublic
 from catalog.audit.services import AuditEventPublic, AuditFilters
@@ -275,15 +275,11 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
-ERRORS = {  # status -> when, and the codes it carries
-    400: "bad_request: the body is not JSON, or the form, a multipart body or the cookies cannot be read",
-    401: "unauthorized: no account, or the bearer token is unknown, expired or revoked",
-    403: "forbidden: the role or the token's scope does not allow it; csrf_failed: a cookie-signed "
-    "unsafe request without its CSRF token",
-    404: "not_found: no such item, or not one the caller may see",
-    409: "invalid_transition (with allowed), or duplicate: the item's state does not allow it",
-    413: "too_large: the request body is over the size limit",
-    422: "invalid (with fields), or checklist_incomplete: the parameters or the body do not validate",
+# status -> its codes and when: every error declared in errors.py that a client can act on (the API
+# documents no server error)
+ERRORS = {
+    status: "; ".join(f"{c.code}: {c.when}" for c in errors.declared() if c.status == status)
+    for status in sorted({c.status for c in errors.declared() if c.status < 500})
 }
 
 

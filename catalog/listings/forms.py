@@ -16,7 +16,7 @@ from catalog.datasets.models import Dataset
 from catalog.errors import CatalogError, Invalid
 from catalog.licences.models import Licence
 from catalog.listings.states import listed_sql
-from catalog.permissions import Actor
+from catalog.permissions import Actor, listing_organizations
 from catalog.sectors.models import Sector
 from catalog.vocabularies import LABELS
 from catalog.web import actor_for, call, render
@@ -39,15 +39,11 @@ def choices(session: Session, actor: Actor, language: str) -> dict[str, list[tup
     def pick(zh: str, en: str) -> str:
         return en if language == "en" and en else zh
 
-    owned = (
-        session.exec(
-            select(Organization)
-            .where(col(Organization.id).in_(actor.owner_of))
-            .order_by(col(Organization.name))
-        ).all()
-        if not actor.is_admin
-        else session.exec(select(Organization).order_by(col(Organization.name))).all()
-    )
+    managed = listing_organizations(actor)  # None: every organization
+    query = select(Organization).order_by(col(Organization.name))
+    if managed is not None:
+        query = query.where(col(Organization.id).in_(managed))
+    owned = session.exec(query).all()
     out: dict[str, list[tuple[str, str]]] = {
         "providers": [(o.slug, pick(o.name, o.name_en)) for o in owned],
         "sectors": [

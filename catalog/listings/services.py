@@ -133,7 +133,7 @@ def transition(
     checklist is missing (``checklist_incomplete``)."""
     require_write(actor)
     item = find_item(session, actor, kind, key)
-    step = workflow.find(item.status, request.to)
+    step = workflow.find(item.status, request.to, by_system=actor.is_system)
     if step is None:
         raise _no_such_step(actor, kind, item, request.to)
     if not may(actor, step, item):
@@ -190,7 +190,8 @@ def _withdraw_new_versions(session: Session, actor: Actor, product: DataProduct)
     for revision in open_ones:
         while revision.status in workflow.OPEN_REVISION:  # a step taken meanwhile: withdraw from there
             before = revision.status
-            step = workflow.find_revision_step(before, "withdrawn")
+            # the delisting's step, which only the system takes
+            step = workflow.find_revision_step(before, workflow.RevisionStatus.WITHDRAWN, by_system=True)
             assert step is not None  # the table withdraws a new version from every open state
             if db.claim_status(session, revision, before, step.target):
                 record_revision_step(session, actor, product, revision, before, step.target, "delisted")
@@ -565,7 +566,9 @@ def answer_objection(
         session, actor, f"objection.{objection.status}", objection.kind, _key(item), objection.answer[:200]
     )
     if data.uphold and item.status == ListingStatus.PUBLICITY:
-        step = workflow.find(ListingStatus.PUBLICITY, ListingStatus.CHANGES_REQUESTED)
+        step = workflow.find(
+            ListingStatus.PUBLICITY, ListingStatus.CHANGES_REQUESTED, by_system=actor.is_system
+        )
         assert step is not None
         reason = f"objection upheld: {objection.answer}"
         _apply(

@@ -71,8 +71,18 @@ CHECKLIST: dict[str, str] = {
 }
 
 
-def find(source: str, target: str) -> Transition | None:
-    return next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
+def _step(table: tuple[Transition, ...], source: str, target: str, by_system: bool) -> Transition | None:
+    """The table's row from ``source`` to ``target``; a step only the system takes (``Role.SYSTEM``)
+    does not exist for anyone else, so a person asking for it gets the 409 of no such step."""
+    step = next((t for t in table if t.source == source and t.target == target), None)
+    if step is None or (step.role is Role.SYSTEM and not by_system):
+        return None
+    return step
+
+
+def find(source: str, target: str, *, by_system: bool) -> Transition | None:
+    """The listing lifecycle's step from ``source`` to ``target`` for a person or the system."""
+    return _step(TRANSITIONS, source, target, by_system)
 
 
 def from_state(source: str) -> list[Transition]:
@@ -80,25 +90,39 @@ def from_state(source: str) -> list[Transition]:
     return [t for t in TRANSITIONS if t.source == source]
 
 
+class RevisionStatus(StrEnum):
+    """The states of a listed product's new version (``ProductRevision.status``)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CHANGES_REQUESTED = "changes_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+_R = RevisionStatus  # the table below, in short
+
 # A listed product's new version (``ProductRevision``) is reviewed while the listed version stays
 # public; approval makes it the product's current version, at once (no second publicity period).
 REVISION_TRANSITIONS: tuple[Transition, ...] = (
-    Transition("draft", "submitted", Role.OWNER, label=N_("Submit the new version")),
-    Transition("changes_requested", "submitted", Role.OWNER, label=N_("Submit the new version again")),
-    Transition("draft", "withdrawn", Role.OWNER, label=N_("Discard the new version")),
-    Transition("changes_requested", "withdrawn", Role.OWNER, label=N_("Discard the new version")),
+    Transition(_R.DRAFT, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version")),
+    Transition(_R.CHANGES_REQUESTED, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version again")),
+    Transition(_R.DRAFT, _R.WITHDRAWN, Role.OWNER, label=N_("Discard the new version")),
+    Transition(_R.CHANGES_REQUESTED, _R.WITHDRAWN, Role.OWNER, label=N_("Discard the new version")),
     Transition(
-        "submitted", "approved", Role.REVIEWER, needs_checklist=True, label=N_("Approve the new version")
+        _R.SUBMITTED, _R.APPROVED, Role.REVIEWER, needs_checklist=True, label=N_("Approve the new version")
     ),
     Transition(
-        "submitted", "changes_requested", Role.REVIEWER, needs_reason=True, label=N_("Request changes")
+        _R.SUBMITTED, _R.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True, label=N_("Request changes")
     ),
-    Transition("submitted", "rejected", Role.REVIEWER, needs_reason=True, label=N_("Reject")),
+    Transition(_R.SUBMITTED, _R.REJECTED, Role.REVIEWER, needs_reason=True, label=N_("Reject")),
     # delisting a product withdraws its new version from any open state, a submitted one included
-    Transition("submitted", "withdrawn", Role.SYSTEM, label=N_("Discard the new version")),
+    Transition(_R.SUBMITTED, _R.WITHDRAWN, Role.SYSTEM, label=N_("Discard the new version")),
 )
-OPEN_REVISION = ("draft", "changes_requested", "submitted")
+OPEN_REVISION = (_R.DRAFT, _R.CHANGES_REQUESTED, _R.SUBMITTED)
 
 
-def find_revision_step(source: str, target: str) -> Transition | None:
-    return next((t for t in REVISION_TRANSITIONS if t.source == source and t.target == target), None)
+def find_revision_step(source: str, target: str, *, by_system: bool) -> Transition | None:
+    """A new version's step from ``source`` to ``target`` for a person or the system."""
+    return _step(REVISION_TRANSITIONS, source, target, by_system)

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from catalog.accounts.queries import organization_names
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
+from catalog.listings.workflow import RevisionStatus
 from catalog.permissions import Actor, can_review, require
 from catalog.products import queries as products
 from catalog.products.models import DataProduct
@@ -118,9 +119,7 @@ def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[Pr
         for p in products.products_in(session, CHECKED_STATES)
     ]
     # a listed product's new version in review: its new price is checked before it goes public
-    for revision, product in products.new_versions_in(
-        session, (ListingStatus.SUBMITTED, ListingStatus.IN_REVIEW)
-    ):
+    for revision, product in products.new_versions_in(session, (RevisionStatus.SUBMITTED,)):
         checked.append((product, _price_of(revision.data), "new_version"))
     flags = []
     for product, price, status in checked:

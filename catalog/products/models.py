@@ -20,6 +20,7 @@ from catalog.listings.states import (
     check_listing_date,
     core_data_refused,
 )
+from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import utcnow
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
@@ -221,7 +222,7 @@ class ProductRevision(SQLModel, table=True):
     version: str = Field(default="", max_length=20)  # given on approval
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the whole product input
     change_summary: str = Field(default="", max_length=2000)
-    status: str = Field(default="draft", max_length=24, index=True)
+    status: str = Field(default=RevisionStatus.DRAFT, max_length=24, index=True)
     reason: str = Field(default="")  # the reviewer's, when changes are requested or it is rejected
     created_at: dt.datetime = Field(default_factory=utcnow)
     submitted_at: dt.datetime | None = None

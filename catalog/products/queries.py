@@ -16,6 +16,7 @@ from catalog.datasets.models import Dataset
 from catalog.listings.queries import ever_listed_ids
 from catalog.listings.search import rows_in_order
 from catalog.listings.states import ListingStatus, listed_sql, public_sql
+from catalog.listings.workflow import RevisionStatus
 from catalog.permissions import Actor
 from catalog.products.models import (
     DataProduct,
@@ -128,7 +129,9 @@ def products_in(session: Session, states: Iterable[str]) -> list[DataProduct]:
     return list(session.exec(select(DataProduct).where(col(DataProduct.status).in_(tuple(states)))))
 
 
-def new_versions_in(session: Session, states: Iterable[str]) -> list[tuple[ProductRevision, DataProduct]]:
+def new_versions_in(
+    session: Session, states: Iterable[RevisionStatus]
+) -> list[tuple[ProductRevision, DataProduct]]:
     """The new versions in any of ``states``, each with its product."""
     rows = session.exec(
         select(ProductRevision, DataProduct)

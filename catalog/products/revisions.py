@@ -16,6 +16,7 @@ from catalog.i18n import N_
 from catalog.listings import workflow
 from catalog.listings.services import check_needs, may, record_revision_step, step_views
 from catalog.listings.states import is_listed
+from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import saved_id, utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
 from catalog.products import services
@@ -63,7 +64,7 @@ def save_revision(session: Session, actor: Actor, slug: str, changes: dict[str, 
     if not is_listed(product):
         raise InvalidTransition("only a listed product gets new versions", allowed=[])
     revision = open_revision(session, product)
-    if revision is not None and revision.status == "submitted":
+    if revision is not None and revision.status == RevisionStatus.SUBMITTED:
         raise InvalidTransition("the new version is with a reviewer: wait for the answer", allowed=[])
     summary = str(changes.pop("change_summary", "") or (revision.change_summary if revision else "")).strip()
     current = services.product_input(session, product)
@@ -101,7 +102,7 @@ def revision_transition(
     revision = open_revision(session, product)
     if revision is None or not is_listed(product):
         raise NotFound("this product has no new version in the works")
-    step = workflow.find_revision_step(revision.status, to)
+    step = workflow.find_revision_step(revision.status, to, by_system=actor.is_system)
     if step is None:
         raise _no_such_step(actor, product, revision, to)
     if not may(actor, step, product):
@@ -111,11 +112,11 @@ def revision_transition(
     if not db.claim_status(session, revision, before, step.target):  # another decision came first
         raise _no_such_step(actor, product, revision, to)
     now = utcnow()
-    if step.target == "submitted":
+    if step.target == RevisionStatus.SUBMITTED:
         revision.submitted_at = now
     if step.role is workflow.Role.REVIEWER:
         revision.decided_at, revision.decided_by, revision.reason = now, actor.label, reason.strip()
-    if step.target == "approved":
+    if step.target == RevisionStatus.APPROVED:
         _apply(session, product, revision)
     record_revision_step(session, actor, product, revision, before, step.target, reason)
     return _public(session, actor, product, revision)
@@ -227,7 +228,7 @@ def review_queue(session: Session, actor: Actor) -> list[tuple[DataProduct, Prod
     rows = session.exec(
         select(DataProduct, ProductRevision)
         .join(ProductRevision, col(ProductRevision.product_id) == col(DataProduct.id))
-        .where(ProductRevision.status == "submitted")
+        .where(ProductRevision.status == RevisionStatus.SUBMITTED)
         .order_by(col(ProductRevision.submitted_at))
     ).all()
     return list(rows)

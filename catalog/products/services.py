@@ -25,6 +25,7 @@ from catalog.listings.inputs import provider_and_sectors
 from catalog.listings.quality import QualityReport
 from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, listed_sql
 from catalog.listings.urls import dataset_url, product_url
+from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import saved_id, utcnow
 from catalog.pagination import Page
 from catalog.permissions import (
@@ -452,7 +453,10 @@ def _version_histories(
     if products:
         for revision in session.exec(
             select(ProductRevision)
-            .where(col(ProductRevision.product_id).in_(approved), ProductRevision.status == "approved")
+            .where(
+                col(ProductRevision.product_id).in_(approved),
+                ProductRevision.status == RevisionStatus.APPROVED,
+            )
             .order_by(col(ProductRevision.id).desc())
         ):
             approved[revision.product_id].append(revision)

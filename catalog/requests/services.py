@@ -28,10 +28,14 @@ from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
     can_answer_request,
+    can_open_request_for_good,
     can_request_access,
+    can_request_product_of,
     can_view_request,
     is_provider_of,
     is_requester_of,
+    providing_organizations,
+    requesting_organizations,
     require,
     require_person,
     require_write,
@@ -200,7 +204,7 @@ def create_request(
             fields={"product_id": N_("Only listed products can be requested.")},
         )
     org = _requesting_org(session, actor, data.organization)
-    if org.id == product.provider_id or product.provider_id in actor.organizations:
+    if not can_request_product_of(actor, saved_id(org), product.provider_id):
         raise Invalid(
             N_("Please correct the marked fields."),
             fields={"product_id": N_("This is your own organization's product.")},
@@ -305,7 +309,7 @@ def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = 
     request, product = _load(session, actor, request_id)
     sides = _sides(actor, request, product.provider_id)
     now = utcnow()
-    reveal = reveal and actor.can_write
+    reveal = reveal and can_open_request_for_good(actor)
     if reveal:
         members = _requester_members(session, request)
         for message in session.exec(select(RequestMessage).where(RequestMessage.request_id == request.id)):
@@ -499,8 +503,8 @@ def _of_side(actor: Actor, side: str) -> ColumnElement[bool]:
     """``mine`` (the caller's organizations' requests) or ``incoming`` (for products they own), as a
     condition on ``access_request`` joined to its product."""
     if side == "incoming":
-        return col(DataProduct.provider_id).in_(actor.owner_of)
-    return col(AccessRequest.requester_org_id).in_(actor.organizations)
+        return col(DataProduct.provider_id).in_(providing_organizations(actor))
+    return col(AccessRequest.requester_org_id).in_(requesting_organizations(actor))
 
 
 def _side_query(actor: Actor, side: str, *columns: Any) -> Any:

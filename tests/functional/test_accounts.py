@@ -531,8 +531,10 @@ def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engin
     assert web.get("/admin/audit", follow_redirects=False).headers["location"].startswith("/login")
     sign_in(web, "plain@example.cn")
     assert web.get("/admin/audit").status_code == 403
+    assert 'href="/admin/audit"' not in web.get("/account").text  # the account page links it for them only
     boss = TestClient(web.app)
     sign_in(boss, "boss@example.cn")
+    assert 'href="/admin/audit"' in boss.get("/account").text
     log = boss.get("/api/v1/audit", params={"action": "account."}).json()
     actions = {item["action"] for item in log["items"]}
     assert {"account.login"} <= actions and all(a.startswith("account.") for a in actions)

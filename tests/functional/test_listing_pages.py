@@ -181,6 +181,9 @@ def test_a_listed_product_gets_a_new_version_through_the_pages(web: TestClient, 
     )  # still the listed version
     owner.post(f"{page}/version", data={"csrftoken": csrf(owner, page), "to": "submitted"})
     assert "增加夜间作业指标" in reviewer.get("/review").text
+    system_only = [("csrftoken", csrf(reviewer, review)), ("to", "withdrawn")]  # the delisting's step
+    refused = post(reviewer, f"{review}/version", system_only)
+    assert refused.status_code == 422 and "此步骤已不可用" in refused.text
     pairs = [("csrftoken", csrf(reviewer, review)), ("to", "approved")] + [
         ("checklist", c) for c in CHECKLIST
     ]

@@ -509,3 +509,26 @@ def test_the_timer_never_lists_what_moved_on_meanwhile(api: TestClient, cast: di
         api.get("/api/v1/products/huaian-cold-chain-trace-index", headers=cast["owner"]).json()["status"]
         == "changes_requested"
     )
+
+
+def test_a_step_only_the_system_takes_is_no_step_for_people(
+    api: TestClient, cast: dict, engine: Engine
+) -> None:
+    """Withdrawing a submitted new version (the delisting's) and listing at the end of publicity (the
+    timer's) answer a person 409 with the steps they have, as a step the table lacks does."""
+    to_publicity(api, cast)
+    owner, reviewer = cast["owner"], cast["reviewer"]
+    listing = move(api, reviewer, "listed")
+    assert listing.status_code == 409 and listing.json()["error"]["code"] == "invalid_transition"
+    assert listing.json()["error"]["allowed"] == ["changes_requested"]
+    with db.session_scope(engine) as session:
+        listings.promote_due(session, now=later())
+    path = "/api/v1/products/huaian-cold-chain-trace-index"
+    change = {"summary": "新版摘要：增加县区覆盖", "change_summary": "增加县区"}
+    assert api.patch(path, json=change, headers=owner).status_code == 202
+    assert api.post(f"{path}/version", json={"to": "submitted"}, headers=owner).status_code == 200
+    for who, allowed in ((owner, []), (reviewer, ["approved", "changes_requested", "rejected"])):
+        withdrawn = api.post(f"{path}/version", json={"to": "withdrawn"}, headers=who)
+        assert withdrawn.status_code == 409, withdrawn.json()
+        assert withdrawn.json()["error"]["code"] == "invalid_transition"
+        assert withdrawn.json()["error"]["allowed"] == allowed

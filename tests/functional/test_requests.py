@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from catalog import db
+from catalog import db, permissions
 from catalog.accounts import auth, credit_code
 from catalog.accounts.models import Organization, OutboxMail, User
 from catalog.app import create_app
@@ -518,3 +518,44 @@ def test_the_inbox_counts_every_request_and_pages_the_list(
         assert withdrawn.overdue == 1  # over every state, not only the one shown
     page = api.get("/requests?page=2", headers=sides["requester"])
     assert page.status_code == 200 and 'rel="prev"' in page.text and f"/requests/{oldest}" in page.text
+
+
+def test_the_request_lists_and_the_side_predicates_say_the_same_rule(
+    api: TestClient, sides: dict, engine: Engine
+) -> None:
+    """ "My requests" and "incoming requests" (SQL) hold the requests the side predicates (Python) put
+    the actor on; administrators answer any request but their incoming list is their own
+    organizations' only."""
+    mine = ask(api, sides["requester"], sides["product"]).json()["id"]
+    with Session(engine) as session:
+        other_product = session.exec(
+            select(DataProduct).where(DataProduct.status == "listed", DataProduct.slug != sides["product"])
+        ).first()
+        assert other_product is not None
+    theirs = ask(api, sides["other"], other_product.slug).json()["id"]
+    with Session(engine) as session:
+        people = {
+            email: auth.actor_for_user(session, session.exec(select(User).where(User.email == email)).one())
+            for email in ("buyer@yunfan.cn", "spy@other.cn", "owner@provider.cn")
+        }
+        people["admin"] = replace(people["owner@provider.cn"], is_admin=True)
+        made = session.exec(select(AccessRequest, DataProduct).join(DataProduct)).all()
+        assert {r.id for r, _ in made} >= {mine, theirs}
+        for who, actor in people.items():
+            listed = {
+                side: {r.id for r in requests.list_requests(session, actor, side)}
+                for side in ("mine", "incoming")
+            }
+            requester = {r.id for r, _ in made if permissions.is_requester_of(actor, r.requester_org_id)}
+            provider = {r.id for r, p in made if permissions.is_provider_of(actor, p.provider_id)}
+            assert listed["mine"] == requester, who
+            if actor.is_admin:
+                assert provider == {r.id for r, _ in made}  # answers any request …
+                assert listed["incoming"] == {  # … lists its own organizations' only
+                    r.id for r, p in made if p.provider_id in actor.owner_of
+                }
+            else:
+                assert listed["incoming"] == provider, who
+        assert mine in {
+            r.id for r in requests.list_requests(session, people["owner@provider.cn"], "incoming")
+        }

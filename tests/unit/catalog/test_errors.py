@@ -33,6 +33,34 @@ def test_every_error_class_is_declared_in_errors_py() -> None:
     assert strays == []
 
 
+def test_declared_lists_every_error_class_of_errors_py() -> None:
+    assert set(errors.declared()) == {c for c in _subclasses(CatalogError) if c.__module__ == errors.__name__}
+    assert all(c.when for c in errors.declared())  # what the API reference says of it
+
+
+def test_no_module_writes_a_declared_code_as_a_string() -> None:
+    """A door that answers an error itself (the middleware, the Dataspace Protocol) takes the code and
+    the status from the declared class, never from a literal."""
+    codes = {c.code for c in errors.declared()}
+    written = [
+        f"{path.relative_to(CATALOG.parent)}:{node.lineno} {node.value}"
+        for path in sorted(CATALOG.rglob("*.py"))
+        if path != Path(errors.__file__)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Constant) and node.value in codes
+    ]
+    assert written == []
+
+
+def test_the_api_reference_lists_every_declared_error_a_client_can_act_on() -> None:
+    from catalog.interop.openapi import ERRORS
+
+    client_errors = [c for c in errors.declared() if c.status < 500]
+    assert set(ERRORS) == {c.status for c in client_errors}
+    for c in client_errors:
+        assert f"{c.code}: {c.when}" in ERRORS[c.status]
+
+
 def test_http_statuses_map_to_declared_errors() -> None:
     assert errors.for_http_status(405, "x").code == "method_not_allowed"
     assert errors.for_http_status(404, "x").status == 404

@@ -1,6 +1,9 @@
 """The ChangeLog hook and the indexer, on a real SQLite file and a real index."""
 
+import ast
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -9,13 +12,16 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from catalog import db
+from catalog.bench import engine as bench_engine
 from catalog.datasets.models import Dataset
+from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.indexing.lock import WriterLock
 from catalog.indexing.models import ChangeLog
 from catalog.listings.states import PUBLIC_STATES, ListingStatus
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
+from tests.conftest import catalog_env, make_settings
 
 
 def max_seq(session: Session) -> int:
@@ -166,3 +172,49 @@ def test_a_command_gives_the_writer_role_back_after_catching_up(
     lock = WriterLock.for_index(seeded_settings.index_dir)
     assert lock.acquire() and lock.holder() == os.getpid()
     lock.release()
+
+
+# Each entry point in a process of its own (this one has the hooks from tests/conftest.py): importing
+# it installs nothing, running it installs every hook of hooks.HOOKS.
+_ENTRY_POINTS = {
+    "the app factory": (
+        "from catalog.app import create_app\nfrom catalog.settings import Settings",
+        "create_app(Settings.from_env())",
+    ),
+    "the CLI": ("from catalog import cli", "cli.main(['init'], standalone_mode=False)"),
+}
+_INSTALLED = """
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from catalog.indexing import hooks
+def installed():
+    return [event.contains(Session, name, hook) for name, hook in hooks.HOOKS]
+"""
+
+
+@pytest.mark.parametrize("entry", sorted(_ENTRY_POINTS))
+def test_every_entry_point_installs_the_change_log_hooks(entry: str, tmp_path: Path) -> None:
+    imports, call = _ENTRY_POINTS[entry]
+    script = f"{imports}\n{_INSTALLED}\nprint(installed())\n{call}\nprint(installed())"
+    env = {**os.environ, **catalog_env(make_settings(tmp_path / "var"))}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.splitlines()[0], done.stdout.splitlines()[-1]
+    n = len(hooks.HOOKS)
+    assert (before, after) == (str([False] * n), str([True] * n)), entry
+
+
+def test_the_engine_benchmark_installs_the_hooks_before_it_runs() -> None:
+    """``catalog bench`` runs ``catalog.bench.engine`` as a process of its own: its ``main`` installs
+    the hooks before it calls ``run`` (read, not run: a benchmark takes minutes)."""
+    tree = ast.parse(Path(bench_engine.__file__).read_text(encoding="utf-8"))
+    main = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main")
+    calls = [n for n in ast.walk(main) if isinstance(n, ast.Call)]
+
+    def line_of(name: str) -> int | None:
+        return min((c.lineno for c in calls if ast.unparse(c.func) == name), default=None)
+
+    installed, ran = line_of("hooks.install"), line_of("run")
+    assert installed is not None and ran is not None and installed < ran, (installed, ran)

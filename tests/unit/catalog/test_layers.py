@@ -173,3 +173,10 @@ def test_every_module_has_a_layer() -> None:
     graph = import_graph()
     assert len(graph) > 100  # the walk found the tree
     assert {layer_of(m) for m in graph} == set(LAYERS)
+
+
+def test_the_foundation_the_doors_rest_on_imports_no_part_of_the_domain() -> None:
+    """Permissions, errors, rendering, middleware and validation answer from what they are given."""
+    for module in ("permissions", "errors", "web", "middleware", "validation", "db"):
+        assert layer_of(f"catalog.{module}") == "foundation"
+    assert MAY_IMPORT["foundation"] == {"foundation"}

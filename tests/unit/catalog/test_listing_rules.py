@@ -7,8 +7,9 @@ import pytest
 
 from catalog.errors import Invalid, InvalidTransition
 from catalog.licences.services import licence_url
-from catalog.listings import states
+from catalog.listings import states, workflow
 from catalog.listings.states import ListingStatus as S
+from catalog.listings.workflow import RevisionStatus, Role
 from catalog.vocabularies import PriceModel, carries_price
 
 
@@ -62,3 +63,19 @@ def test_an_item_given_in_a_reviewed_state_needs_a_listing_date_from_the_first_l
     for day in (states.FIRST_LISTING - dt.timedelta(days=1), today + dt.timedelta(days=1)):
         with pytest.raises(ValueError, match="listed_at must be a day from 2020-01-01 to today"):
             states.check_listing_date(S.DRAFT, day)
+
+
+def test_a_new_versions_steps_run_between_its_declared_states() -> None:
+    named = {s for t in workflow.REVISION_TRANSITIONS for s in (t.source, t.target)}
+    assert named == set(RevisionStatus)
+    assert all(isinstance(s, RevisionStatus) for s in named | set(workflow.OPEN_REVISION))
+    assert set(workflow.OPEN_REVISION) == {t.source for t in workflow.REVISION_TRANSITIONS}
+
+
+def test_a_step_only_the_system_takes_is_found_for_the_system_only() -> None:
+    system_only = [t for t in workflow.TRANSITIONS + workflow.REVISION_TRANSITIONS if t.role is Role.SYSTEM]
+    assert system_only  # the end of publicity, the delisting's withdrawal of a new version
+    for t in system_only:
+        table_find = workflow.find if t in workflow.TRANSITIONS else workflow.find_revision_step
+        assert table_find(t.source, t.target, by_system=True) == t
+        assert table_find(t.source, t.target, by_system=False) is None
