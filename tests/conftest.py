@@ -107,6 +107,16 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """The URL of the test PostgreSQL server (its maintenance database), for the tests about PostgreSQL
+    itself; skipped, with the reason, where none is configured or it does not answer."""
+    server = request.config.stash[_POSTGRES]
+    if server is None:
+        pytest.skip(f"postgresql: {request.config.stash[_POSTGRES_PROBLEM]}")
+    return server.url.render_as_string(hide_password=False)
+
+
 def _postgres(request: pytest.FixtureRequest) -> PostgresServer:
     server = request.config.stash[_POSTGRES]
     assert server is not None

@@ -40,8 +40,6 @@ from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
 from tests.functional.serving import PASSWORD, start_server, wait_for
 
-POSTGRES = os.environ.get("CATALOG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 
 def run(env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(main, list(args), env=env)
@@ -174,9 +172,9 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(
 
 
 @pytest.fixture
-def postgres_database() -> Iterator[str]:
+def postgres_database(postgres_url: str) -> Iterator[str]:
     """A fresh database on the test PostgreSQL server, dropped afterwards; skipped where none answers."""
-    admin_url = make_url(POSTGRES)
+    admin_url = make_url(postgres_url)
     name = f"catalog_backup_{secrets.token_hex(4)}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -501,11 +499,11 @@ def test_a_bad_archive_is_refused_with_one_line_and_changes_nothing(
 
 
 @pytest.fixture
-def service_role() -> Iterator[tuple[str, str]]:
+def service_role(postgres_url: str) -> Iterator[tuple[str, str]]:
     """A login role without CREATEDB (a service's) owning a new database: the URL of that database as
     the role, and as the superuser. The role, its database and what restores kept beside it are
     dropped afterwards."""
-    admin_url = make_url(POSTGRES).set(drivername="postgresql")
+    admin_url = make_url(postgres_url).set(drivername="postgresql")
     name = f"catalog_svc_{secrets.token_hex(4)}"
     try:
         admin = psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
@@ -518,8 +516,8 @@ def service_role() -> Iterator[tuple[str, str]]:
         admin.execute(f'CREATE ROLE "{name}" LOGIN NOCREATEDB NOSUPERUSER NOCREATEROLE')
         admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
         yield (
-            make_url(POSTGRES).set(username=name, database=name).render_as_string(hide_password=False),
-            make_url(POSTGRES).set(database=name).render_as_string(hide_password=False),
+            make_url(postgres_url).set(username=name, database=name).render_as_string(hide_password=False),
+            make_url(postgres_url).set(database=name).render_as_string(hide_password=False),
         )
     finally:
         pattern = name.replace("_", r"\_") + "%"
@@ -902,10 +900,10 @@ def test_database_settings_that_cannot_be_copied_to_the_staged_database_are_said
         assert connection.execute("SHOW work_mem").fetchone() == ("8MB",)  # what it may set was copied
 
 
-def test_role_and_database_names_with_a_space_and_a_quote_restore(tmp_path: Path) -> None:
+def test_role_and_database_names_with_a_space_and_a_quote_restore(tmp_path: Path, postgres_url: str) -> None:
     """Review 4: the URL given to psycopg and pg_restore was rendered with spaces left as they were,
     which libpq refuses."""
-    admin_url = make_url(POSTGRES).set(drivername="postgresql", database="postgres")
+    admin_url = make_url(postgres_url).set(drivername="postgresql", database="postgres")
     try:
         admin = psycopg.connect(conninfo(admin_url), autocommit=True)
     except psycopg.Error as exc:
@@ -919,8 +917,10 @@ def test_role_and_database_names_with_a_space_and_a_quote_restore(tmp_path: Path
     try:
         admin.execute(f"CREATE ROLE {quoted_role} LOGIN NOCREATEDB")
         admin.execute(f"CREATE DATABASE {quoted_name} OWNER {quoted_role}")
-        superuser_url = make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-        role_url = make_url(POSTGRES).set(username=role, database=name).render_as_string(hide_password=False)
+        superuser_url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+        role_url = (
+            make_url(postgres_url).set(username=role, database=name).render_as_string(hide_password=False)
+        )
         env, _role, archive, before = seeded_as_role((role_url, superuser_url), tmp_path)
         output = run({**env, "CATALOG_DATABASE_URL": superuser_url}, "restore", "--yes", str(archive))
         assert "kept as" in output and "the index was rebuilt" in output, output
