@@ -172,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI application for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
     hooks.install()
+    auth.use_password_hashing(settings.password_hashing)
     engine = db.make_engine(settings.database_url)
     routes = [
         *dcat.routes,  # first: /products/{slug}.ttl would otherwise be taken for a product called x.ttl

@@ -32,9 +32,11 @@ CLI_ACTOR = Actor(label="system:cli", is_admin=True, is_system=True)
 
 def _settings() -> Settings:
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
+    auth.use_password_hashing(settings.password_hashing)
+    return settings
 
 
 def _engine(settings: Settings) -> Engine:

@@ -114,6 +114,9 @@ class Settings:
     session_hours: int = 12  # a session ends this long after signing in
     login_max_failures: int = 5  # consecutive failed logins that lock an account
     login_lock_minutes: int = 15
+    # argon2id's cost: "standard" (argon2-cffi's recommended parameters) or "fast" (the cheapest argon2
+    # allows: test runs only; a hash carries its parameters, so each verifies the other's)
+    password_hashing: str = "standard"
     reset_link_hours: int = 2
     max_upload_kb: int = 5120  # sample files
     max_body_kb: int = 10240  # request bodies (forms, uploads, API calls)
@@ -172,6 +175,7 @@ class Settings:
             session_hours=_int(env, "CATALOG_SESSION_HOURS", 12, minimum=1),
             login_max_failures=_int(env, "CATALOG_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_lock_minutes=_int(env, "CATALOG_LOGIN_LOCK_MINUTES", 15, minimum=1),
+            password_hashing=_choice(env, "CATALOG_PASSWORD_HASHING", ("standard", "fast")),
             reset_link_hours=_int(env, "CATALOG_RESET_LINK_HOURS", 2, minimum=1),
             max_upload_kb=_int(env, "CATALOG_MAX_UPLOAD_KB", 5120, minimum=1),
             max_body_kb=_int(env, "CATALOG_MAX_BODY_KB", 10240, minimum=16),

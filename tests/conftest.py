@@ -10,6 +10,7 @@ and ``catalog_env`` find the database of a data dir, ``copy_data_dir`` copies bo
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from catalog import db
+from catalog.accounts import auth
 from catalog.app import create_app
 from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
@@ -36,8 +38,15 @@ _POSTGRES = pytest.StashKey[PostgresServer | None]()
 _POSTGRES_PROBLEM = pytest.StashKey[str]()
 
 
+# argon2 at its cheapest: the suite hashes and checks hundreds of passwords (0.17 s each at the standard
+# cost); the standard parameters are pinned by tests/unit/catalog/test_auth_hashing.py
+TEST_PASSWORD_HASHING = "fast"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     hooks.install()  # ChangeLog rows for every session, as the app factory and the CLI install them
+    auth.use_password_hashing(TEST_PASSWORD_HASHING)  # for what the tests do without an app
+    os.environ["CATALOG_PASSWORD_HASHING"] = TEST_PASSWORD_HASHING  # and the commands they start
     server = configured_postgres()
     problem = server.unreachable() if server else f"{POSTGRES_URL_VARIABLE} is empty"
     if server and problem:
@@ -139,13 +148,22 @@ def make_settings(data_dir: Path, **env: str) -> Settings:
     """The settings of the catalog in ``data_dir`` (with its PostgreSQL database if it has one)."""
     url = _DATABASES.get(Path(data_dir).resolve())
     return Settings.from_env(
-        {"CATALOG_DATA_DIR": str(data_dir), **({"CATALOG_DATABASE_URL": url} if url else {}), **env}
+        {
+            "CATALOG_DATA_DIR": str(data_dir),
+            **({"CATALOG_DATABASE_URL": url} if url else {}),
+            "CATALOG_PASSWORD_HASHING": TEST_PASSWORD_HASHING,
+            **env,
+        }
     )
 
 
 def catalog_env(settings: Settings) -> dict[str, str]:
     """The environment variables that point a ``catalog`` command or server at this catalog."""
-    return {"CATALOG_DATA_DIR": str(settings.data_dir), "CATALOG_DATABASE_URL": settings.database_url}
+    return {
+        "CATALOG_DATA_DIR": str(settings.data_dir),
+        "CATALOG_DATABASE_URL": settings.database_url,
+        "CATALOG_PASSWORD_HASHING": settings.password_hashing,
+    }
 
 
 def copy_data_dir(source: Path, target: Path, request: pytest.FixtureRequest) -> Path:

@@ -11,6 +11,7 @@ are random; the database keeps only their SHA-256.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
@@ -43,24 +44,55 @@ from catalog.permissions import (
 )
 from catalog.settings import Settings
 
-HASHER = PasswordHasher()  # argon2id, the library's current recommended parameters
+# argon2id's parameters by the CATALOG_PASSWORD_HASHING setting: the library's recommended ones (RFC 9106's
+# low-memory choice, pinned by a test), or the cheapest argon2 allows, for test runs only
+HASHING = {
+    "standard": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    "fast": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+}
 TOKEN_PREFIX = "hdp_"
 TOKEN_SCOPES = ("read", "write")
 MIN_PASSWORD = 10
 RESETS_PER_HOUR = 3  # reset mails to one address
-# verified against when the e-mail is unknown, so a sign-in takes as long for any address
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+_hashing = ["standard"]  # the profile in use: standard until an entry point says otherwise
+
+
+def use_password_hashing(profile: str) -> None:
+    """Hash new passwords with ``profile`` of ``HASHING`` from now on (the app factory and the CLI pass
+    the setting)."""
+    if profile not in HASHING:
+        raise ValueError(f"unknown password hashing {profile!r}")
+    _hashing[0] = profile
+
+
+@functools.cache
+def _hasher(profile: str) -> PasswordHasher:
+    cost = HASHING[profile]
+    return PasswordHasher(
+        time_cost=cost["time_cost"], memory_cost=cost["memory_cost"], parallelism=cost["parallelism"]
+    )
+
+
+@functools.cache
+def _dummy_hash(profile: str) -> str:
+    """Verified against when the e-mail is unknown, so a sign-in takes as long for any address; made on
+    first use, not when the module is imported."""
+    return _hasher(profile).hash(secrets.token_urlsafe(16))
+
+
+def hasher() -> PasswordHasher:
+    return _hasher(_hashing[0])
 
 
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    return hasher().hash(password)
 
 
 def _password_ok(user: User | None, password: str) -> bool:
     """Check ``password``; as slow for an unknown account or one without a password as for any other."""
     stored = user.password_hash if user is not None else None
     try:
-        return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return hasher().verify(stored or _dummy_hash(_hashing[0]), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -374,7 +406,7 @@ def check_password(attempt: Attempt, password: str) -> bool:
     """The argon2 check, outside any transaction; as slow whether or not there is a hash to check."""
     try:
         return (
-            HASHER.verify(attempt.password_hash or _DUMMY_HASH, password)
+            hasher().verify(attempt.password_hash or _dummy_hash(_hashing[0]), password)
             and attempt.password_hash is not None
         )
     except (VerificationError, InvalidHashError):
@@ -393,7 +425,7 @@ def finish_sign_in(
             _lock_when_spent(session, settings, user)
         return Unauthorized(GENERIC_FAILURE)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
-    if HASHER.check_needs_rehash(user.password_hash or ""):
+    if hasher().check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     raw = start_session(session, saved_id(user))
     audit.record(session, actor_for_user(session, user), "account.login", "user", str(user.id), "signed in")

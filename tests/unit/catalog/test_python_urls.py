@@ -13,7 +13,8 @@ import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
 from catalog.app import create_app
-from catalog.settings import PROJECT_ROOT, Settings
+from catalog.settings import PROJECT_ROOT
+from tests.conftest import make_settings
 
 CATALOG = PROJECT_ROOT / "catalog"
 
@@ -50,7 +51,7 @@ PATH = re.compile(r"^/([A-Za-z0-9._-]+)")
 @pytest.fixture(scope="module")
 def first_segments(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """The first segment of every path the app routes (``products``, ``owner``, ``feed.atom`` …)."""
-    app = create_app(Settings.from_env({"CATALOG_DATA_DIR": str(tmp_path_factory.mktemp("var"))}))
+    app = create_app(make_settings(tmp_path_factory.mktemp("var")))
     return {segment for route in app.routes if (segment := _first_segment(route))}
 
 

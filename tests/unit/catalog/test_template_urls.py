@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from catalog.app import create_app
 from catalog.settings import PROJECT_ROOT, Settings
 from catalog.web import make_environment
+from tests.conftest import make_settings
 
 TEMPLATES = PROJECT_ROOT / "templates"
 
@@ -28,7 +29,7 @@ def is_path_string(value: object) -> bool:
 
 @pytest.fixture(scope="module")
 def app_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings.from_env({"CATALOG_DATA_DIR": str(tmp_path_factory.mktemp("var"))})
+    return make_settings(tmp_path_factory.mktemp("var"))
 
 
 def templates(settings: Settings) -> Iterator[tuple[str, nodes.Template]]:

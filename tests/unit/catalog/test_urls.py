@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from catalog.app import create_app
 from catalog.listings import urls
-from catalog.settings import Settings
+from tests.conftest import make_settings
 
 # helper, its arguments, the route it stands for and that route's parameters (Chinese and reserved
 # characters included: neither side escapes them)
@@ -41,7 +41,7 @@ CASES: list[tuple[Callable[..., str], tuple[Any, ...], str, dict[str, Any]]] = [
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
-    return create_app(Settings.from_env({"CATALOG_DATA_DIR": str(tmp_path_factory.mktemp("var"))}))
+    return create_app(make_settings(tmp_path_factory.mktemp("var")))
 
 
 @pytest.mark.parametrize(
