@@ -5,7 +5,6 @@ the other side and a mail."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from catalog.listings.models import Notification
 from catalog.listings.states import is_listed
 from catalog.listings.urls import request_url
 from catalog.models_base import MAX_ID, saved_id, utcnow
+from catalog.pagination import Page
 from catalog.permissions import (
     Actor,
     can_answer_request,
@@ -541,17 +541,12 @@ def list_requests(
     return out
 
 
-class Inbox(BaseModel):
-    items: list[RequestPublic]  # one page of the state asked for (of all when none)
+class Inbox(Page[RequestPublic]):
+    """ "My requests" or "incoming requests": one page of the state asked for (of all when none;
+    ``total`` counts that state), with the counts over all of them."""
+
     counts: dict[str, int]  # per state, over all of them
     overdue: int  # over all of them
-    total: int  # of the state asked for
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def inbox(
