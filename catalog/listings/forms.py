@@ -72,55 +72,51 @@ class Form:
 
     def to_input(self, form: dict[str, list[str]]) -> dict[str, Any]:
         """Submitted form values as model input (empty fields left out, so they count as missing)."""
-        return to_input(self.fields, form)
+        data: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            values = [v.strip() for v in form.get(name, []) if v.strip()]
+            if spec.kind == "checkbox":
+                data[name] = bool(values)
+            elif spec.kind == "multi":
+                if values:
+                    data[name] = values
+            elif spec.kind == "lines":
+                data[name] = [line.strip() for v in values for line in v.splitlines() if line.strip()]
+            elif spec.kind == "fields":
+                data[name] = [_field_spec(line) for v in values for line in v.splitlines() if line.strip()]
+            elif values:
+                data[name] = values[0]
+        return data
 
     def to_form(self, data: dict[str, Any]) -> dict[str, Any]:
         """Model input (or submitted values) as the form shows them."""
-        return to_form(self.fields, data)
+        values: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            value = data.get(name)
+            if spec.kind == "lines":
+                values[name] = "\n".join(value or [])
+            elif spec.kind == "fields":
+                values[name] = "\n".join(_field_line(f) for f in value or [])
+            elif spec.kind == "multi":
+                values[name] = list(value or [])
+            elif spec.kind == "checkbox":
+                values[name] = bool(value)
+            else:
+                values[name] = "" if value is None else str(value)
+        return values
 
 
-def to_input(fields: dict[str, FormField], form: dict[str, list[str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name, spec in fields.items():
-        values = [v.strip() for v in form.get(name, []) if v.strip()]
-        if spec.kind == "checkbox":
-            data[name] = bool(values)
-        elif spec.kind == "multi":
-            if values:
-                data[name] = values
-        elif spec.kind == "lines":
-            data[name] = [line.strip() for v in values for line in v.splitlines() if line.strip()]
-        elif spec.kind == "fields":
-            data[name] = [_field_spec(line) for v in values for line in v.splitlines() if line.strip()]
-        elif values:
-            data[name] = values[0]
-    return data
+_FIELD_PARTS = ("name", "type", "description", "unit")  # a schema field's line: name | type | …
 
 
 def _field_spec(line: str) -> dict[str, str]:
     parts = [p.strip() for p in line.split("|")]
-    spec = dict(zip(("name", "type", "description", "unit"), parts, strict=False))
+    spec = dict(zip(_FIELD_PARTS, parts, strict=False))
     return {k: v for k, v in spec.items() if v}
 
 
-def to_form(fields: dict[str, FormField], data: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name, spec in fields.items():
-        value = data.get(name)
-        if spec.kind == "lines":
-            values[name] = "\n".join(value or [])
-        elif spec.kind == "fields":
-            values[name] = "\n".join(
-                " | ".join(str(f.get(k) or "") for k in ("name", "type", "description", "unit")).rstrip(" |")
-                for f in value or []
-            )
-        elif spec.kind == "multi":
-            values[name] = list(value or [])
-        elif spec.kind == "checkbox":
-            values[name] = bool(value)
-        else:
-            values[name] = "" if value is None else str(value)
-    return values
+def _field_line(spec: dict[str, Any]) -> str:
+    return " | ".join(str(spec.get(k) or "") for k in _FIELD_PARTS).rstrip(" |")
 
 
 async def page(
