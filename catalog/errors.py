@@ -113,6 +113,14 @@ class CsrfFailed(CatalogError):
     when = "a cookie-signed unsafe request without its CSRF token"
 
 
+class BackupError(CatalogError):
+    """A backup or restore that could not be made (``catalog backup`` / ``catalog restore``)."""
+
+    code = "backup_failed"
+    status = 500
+    when = "catalog backup or catalog restore could not finish (the CLI)"
+
+
 # The error the web layer answers with when Starlette itself refuses a request (no such route, a
 # method the route does not take, a body it cannot parse).
 HTTP_ERRORS: dict[int, type[CatalogError]] = {
@@ -129,14 +137,6 @@ def for_http_status(status: int, message: str) -> CatalogError:
     """The declared error of an HTTP status (a server error for one above 499, else a bad request)."""
     default = ServerError if status >= 500 else BadRequest
     return HTTP_ERRORS.get(status, default)(message)
-
-
-class BackupError(CatalogError):
-    """A backup or restore that could not be made (``catalog backup`` / ``catalog restore``)."""
-
-    code = "backup_failed"
-    status = 500
-    when = "catalog backup or catalog restore could not finish (the CLI)"
 
 
 def declared() -> list[type[CatalogError]]:
