@@ -33,6 +33,7 @@ from catalog.datasets import services as datasets
 from catalog.datasets.models import Dataset
 from catalog.indexing.lock import WriterLock
 from catalog.indexing.models import ChangeLog
+from catalog.indexing.queries import newest_change
 from catalog.listings.states import public_sql
 from catalog.products import services as products
 from catalog.products.models import DataProduct
@@ -508,8 +509,7 @@ class Indexer:
         """
         with self._lock:
             with Session(self.engine) as session:
-                newest = session.exec(select(ChangeLog).order_by(col(ChangeLog.seq).desc()).limit(1)).first()
-                seq, mark = (newest.seq or 0, newest.mark) if newest else (0, "")
+                seq, mark = newest_change(session) or (0, "")
                 product_ids = _ids(session, DataProduct)
                 dataset_ids = _ids(session, Dataset)
             total = len(product_ids) + len(dataset_ids)

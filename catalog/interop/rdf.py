@@ -128,11 +128,6 @@ def catalog_version(session: Session) -> str:
     return f"{seq}.{zlib.crc32(mark.encode()):08x}"
 
 
-def listed_products(session: Session) -> list[ProductDetail]:
-    """Every listed product, oldest listing first, as the public product page shows it."""
-    return listed_product_details(session)
-
-
 class CatalogCache:
     """Values built from the whole catalog, kept until its next change; one build at a time, so that
     harvesters arriving together wait for the first instead of building alongside it."""
@@ -153,7 +148,7 @@ class CatalogCache:
 
 def cached_products(cache: CatalogCache, session: Session, version: str) -> list[ProductDetail]:
     """The listed products, read once per catalog version for every door that shows them."""
-    return cache.get("listed_products", version, lambda: listed_products(session))
+    return cache.get("listed_products", version, lambda: listed_product_details(session))
 
 
 def catalog_cache(state: Any) -> CatalogCache:

@@ -18,7 +18,6 @@ from catalog.listings.states import ListingStatus
 from catalog.models_base import utcnow
 from catalog.products import queries as product_queries
 from catalog.requests import queries as request_queries
-from catalog.requests.queries import request_counts_by_public_product
 from catalog.requests.workflow import ANSWERED, RequestStatus
 from catalog.sectors.services import list_sectors
 from catalog.settings import Settings
@@ -236,7 +235,7 @@ def usage(session: Session, today: dt.date, limit: int = 10) -> dict[str, Any]:
         "dataset": dataset_queries.public_titles(session),
     }
     viewed = _top(((kind, key), n) for kind, key, n in views if key in titles.get(kind, {}))
-    requested = _top(request_counts_by_public_product(session), limit)
+    requested = _top(request_queries.request_counts_by_public_product(session), limit)
     return {
         "days": USAGE_DAYS,
         "views": totals,

@@ -9,14 +9,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from catalog import db
 from catalog.bulk_import import services as imports
 from catalog.interop.dcat import read_catalog
-from catalog.interop.rdf import catalog_version, listed_products
+from catalog.interop.rdf import catalog_version
 from catalog.permissions import SYSTEM
+from catalog.products.queries import listed_product_details
 from catalog.settings import Settings
 from catalog.stats import exports
 
@@ -41,7 +43,7 @@ def counted(engine: Engine) -> Iterator[list[str]]:
 def whole_catalog(session: Session) -> Any:
     """What the DCAT-AP export reads for one catalog version."""
     catalog_version(session)
-    return read_catalog(session, listed_products(session))
+    return read_catalog(session, listed_product_details(session))
 
 
 def statements_of(engine: Engine, read: Callable[[Session], Any]) -> tuple[int, Any]:
@@ -68,22 +70,27 @@ def add_listed_items(engine: Engine, settings: Settings) -> None:
             assert report.imported == len(items) == ADDED, report.problems
 
 
-def test_the_dcat_export_reads_the_catalog_in_a_fixed_number_of_statements(
-    seeded_engine: Engine, seeded_settings: Settings
-) -> None:
-    seeded, before = statements_of(seeded_engine, whole_catalog)
-    add_listed_items(seeded_engine, seeded_settings)
-    grown, after = statements_of(seeded_engine, whole_catalog)
-    assert len(after.products) == len(before.products) + ADDED
-    assert len(after.datasets) == len(before.datasets) + ADDED
-    assert grown == seeded, f"{seeded} statements for the seeded catalog, {grown} with {ADDED} more"
+def catalog_sizes(catalog: Any) -> tuple[int, ...]:
+    return len(catalog.products), len(catalog.datasets)
 
 
-def test_the_dsp_catalog_reads_the_listed_products_in_a_fixed_number_of_statements(
-    seeded_engine: Engine, seeded_settings: Settings
+def products_size(products: Any) -> tuple[int, ...]:
+    return (len(products),)
+
+
+@pytest.mark.parametrize(
+    ("read", "sizes"),
+    [(whole_catalog, catalog_sizes), (listed_product_details, products_size)],
+    ids=["dcat-export", "dsp-catalog"],
+)
+def test_a_linked_data_door_reads_the_catalog_in_a_fixed_number_of_statements(
+    seeded_engine: Engine,
+    seeded_settings: Settings,
+    read: Callable[[Session], Any],
+    sizes: Callable[[Any], tuple[int, ...]],
 ) -> None:
-    seeded, before = statements_of(seeded_engine, listed_products)
+    seeded, before = statements_of(seeded_engine, read)
     add_listed_items(seeded_engine, seeded_settings)
-    grown, after = statements_of(seeded_engine, listed_products)
-    assert len(after) == len(before) + ADDED
+    grown, after = statements_of(seeded_engine, read)
+    assert sizes(after) == tuple(n + ADDED for n in sizes(before))
     assert grown == seeded, f"{seeded} statements for the seeded catalog, {grown} with {ADDED} more"
