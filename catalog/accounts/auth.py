@@ -90,7 +90,12 @@ def hash_password(password: str) -> str:
 
 def _password_ok(user: User | None, password: str) -> bool:
     """Check ``password``; as slow for an unknown account or one without a password as for any other."""
-    stored = user.password_hash if user is not None else None
+    return _verify(user.password_hash if user is not None else None, password)
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    """Whether ``password`` matches the ``stored`` hash; as slow when there is none (checked against
+    the dummy hash), which never matches."""
     try:
         return hasher().verify(stored or _dummy_hash(_hashing[0]), password) and stored is not None
     except (VerificationError, InvalidHashError):
@@ -404,13 +409,7 @@ def reserve_attempt(session: Session, settings: Settings, email: str) -> Attempt
 
 def check_password(attempt: Attempt, password: str) -> bool:
     """The argon2 check, outside any transaction; as slow whether or not there is a hash to check."""
-    try:
-        return (
-            hasher().verify(attempt.password_hash or _dummy_hash(_hashing[0]), password)
-            and attempt.password_hash is not None
-        )
-    except (VerificationError, InvalidHashError):
-        return False
+    return _verify(attempt.password_hash, password)
 
 
 def finish_sign_in(

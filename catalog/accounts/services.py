@@ -206,7 +206,7 @@ def list_organizations_for_admin(
             .group_by(col(Membership.organization_id))
         ).all()
     )
-    products, datasets = _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
+    products, datasets = listed_counts_by_provider(session)
     return Page[OrganizationAdmin](
         total=total,
         page=filters.page,
@@ -245,9 +245,7 @@ def organization_for_admin(session: Session, actor: Actor, slug: str) -> Organiz
         .where(Membership.organization_id == org.id)
         .order_by(User.email)
     ).all()
-    view = _admin_view(
-        org, len(people), _listed_counts(session, DataProduct), _listed_counts(session, Dataset)
-    )
+    view = _admin_view(org, len(people), *listed_counts_by_provider(session))
     # cast: the selected User.id is typed int | None, but a loaded row's primary key is never None
     view.people = [MemberRow(user_id=cast(int, i), email=e, role=r) for i, e, r in people]
     if org.suspended:

@@ -19,7 +19,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from catalog.i18n import N_
-from catalog.products.samples import MAX_RATIO, MAX_UNZIPPED
+from catalog.products.samples import expands_too_much
 from catalog.stats.exports import CSV_TEXT_MARK, FIELD_COLUMNS, FORMULA_START, LIST_COLUMNS, LIST_SEPARATOR
 
 MAX_ROWS = 10_000  # rows of one import file
@@ -157,11 +157,10 @@ def _check_expansion(content: bytes) -> None:
     """Refuse a workbook that would expand into far more XML than its size (a zip bomb), within the
     limits sample files have."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
+        too_much = expands_too_much(content)
     except (zipfile.BadZipFile, ValueError):
         raise Unreadable(N_("This XLSX file could not be read.")) from None
-    if expanded > MAX_UNZIPPED or expanded > MAX_RATIO * max(len(content), 1):
+    if too_much:
         raise Unreadable(N_("This XLSX file expands to too much data: split it into smaller files."))
 
 

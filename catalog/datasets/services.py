@@ -212,7 +212,7 @@ def dataset_details(session: Session, datasets: Sequence[Dataset]) -> list[Datas
             spatial_coverage=dataset.spatial_coverage,
             temporal_start=dataset.temporal_start,
             temporal_end=dataset.temporal_end,
-            products=products.get(summary.id, []),
+            products=products.get(saved_id(dataset), []),
             created_at=dataset.created_at,
             updated_at=dataset.updated_at,
         )
@@ -220,18 +220,17 @@ def dataset_details(session: Session, datasets: Sequence[Dataset]) -> list[Datas
     ]
 
 
-def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[str, list[DatasetProductRef]]:
-    """The listed products built on each dataset (by its code), newest listing first."""
-    found: dict[str, list[DatasetProductRef]] = {}
-    for code, product, org in session.exec(
-        select(Dataset.code, DataProduct, Organization)
-        .join(ProductSource, col(ProductSource.dataset_id) == Dataset.id)
+def _listed_products_built_on(session: Session, dataset_ids: list[int]) -> dict[int, list[DatasetProductRef]]:
+    """The listed products built on each dataset (by its id), newest listing first."""
+    found: dict[int, list[DatasetProductRef]] = {}
+    for dataset_id, product, org in session.exec(
+        select(ProductSource.dataset_id, DataProduct, Organization)
         .join(DataProduct, col(DataProduct.id) == ProductSource.product_id)
         .join(Organization, col(Organization.id) == DataProduct.provider_id)
-        .where(col(Dataset.id).in_(dataset_ids), listed_sql(DataProduct))
+        .where(col(ProductSource.dataset_id).in_(dataset_ids), listed_sql(DataProduct))
         .order_by(col(DataProduct.listed_at).desc(), col(DataProduct.id).desc())
     ):
-        found.setdefault(code, []).append(
+        found.setdefault(dataset_id, []).append(
             DatasetProductRef(
                 id=product.slug,
                 title=product.title,

@@ -82,12 +82,19 @@ MAX_RATIO = 100  # nor expand more than this many times its size
 def _check_zip(content: bytes) -> None:
     """Refuse a workbook that would expand into far more XML than its size (a zip bomb)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
+        too_much = expands_too_much(content)
     except (zipfile.BadZipFile, ValueError):
         raise _bad(N_("This XLSX file could not be read.")) from None
-    if expanded > MAX_UNZIPPED or expanded > MAX_RATIO * max(len(content), 1):
+    if too_much:
         raise _bad(N_("This XLSX file expands to too much data: save a smaller sample."))
+
+
+def expands_too_much(content: bytes) -> bool:
+    """Whether a zip archive (an XLSX workbook) expands past the limits, a zip bomb's sign: sample
+    files and import files alike. ``zipfile.BadZipFile`` or ``ValueError`` when it is no archive."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        expanded = sum(info.file_size for info in archive.infolist())
+    return expanded > MAX_UNZIPPED or expanded > MAX_RATIO * max(len(content), 1)
 
 
 def _bad(message: str) -> Invalid:
