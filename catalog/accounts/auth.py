@@ -54,7 +54,7 @@ TOKEN_PREFIX = "hdp_"
 TOKEN_SCOPES = ("read", "write")
 MIN_PASSWORD = 10
 RESETS_PER_HOUR = 3  # reset mails to one address
-_hashing = ["standard"]  # the profile in use: standard until an entry point says otherwise
+_profile = "standard"  # the HASHING profile in use: standard until an entry point says otherwise
 
 
 def use_password_hashing(profile: str) -> None:
@@ -62,7 +62,8 @@ def use_password_hashing(profile: str) -> None:
     the setting)."""
     if profile not in HASHING:
         raise ValueError(f"unknown password hashing {profile!r}")
-    _hashing[0] = profile
+    global _profile
+    _profile = profile
 
 
 @functools.cache
@@ -81,7 +82,7 @@ def _dummy_hash(profile: str) -> str:
 
 
 def hasher() -> PasswordHasher:
-    return _hasher(_hashing[0])
+    return _hasher(_profile)
 
 
 def hash_password(password: str) -> str:
@@ -97,7 +98,7 @@ def _verify(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches the ``stored`` hash; as slow when there is none (checked against
     the dummy hash), which never matches."""
     try:
-        return hasher().verify(stored or _dummy_hash(_hashing[0]), password) and stored is not None
+        return hasher().verify(stored or _dummy_hash(_profile), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
