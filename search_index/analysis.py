@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 import rjieba
-from pypinyin import Style, lazy_pinyin
 from whoosh.analysis import Filter, LowercaseFilter, Token, Tokenizer
 from whoosh.lang.porter import stem
 
@@ -97,16 +96,25 @@ class ChineseTokenizer(Tokenizer):  # type: ignore[misc]  # whoosh has no type h
             pos += 1
 
 
+def syllables(word: str, *, initials: bool = False, errors: str = "default") -> list[str]:
+    """The pinyin of ``word``, one item per syllable (its first letters only with ``initials``).
+    pypinyin loads its phrase dictionary (half a second) on first use, not when the index is imported:
+    commands that never segment a title do not pay for it."""
+    from pypinyin import Style, lazy_pinyin
+
+    return lazy_pinyin(word, style=Style.FIRST_LETTER if initials else Style.NORMAL, errors=errors)
+
+
 @lru_cache(maxsize=65536)
 def _pinyin(word: str) -> tuple[str, str]:
-    full = "".join(lazy_pinyin(word, errors="ignore"))
-    initials = "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
+    full = "".join(syllables(word, errors="ignore"))
+    initials = "".join(syllables(word, initials=True, errors="ignore"))
     return full.lower(), initials.lower()
 
 
 @lru_cache(maxsize=65536)
 def _syllables(word: str) -> str:
-    return " ".join(lazy_pinyin(word)).lower()
+    return " ".join(syllables(word)).lower()
 
 
 def title_sort_key(title: str) -> str:

@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from functools import reduce
 
 import numpy as np
-from pypinyin import lazy_pinyin
 from whoosh.fields import Schema
 from whoosh.qparser import MultifieldParser
 from whoosh.query import And, AndMaybe, AndNot, Every, Not, NullQuery, Or, Phrase, Query, Require, Term
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from search_index.analysis import split_word
+from search_index.analysis import split_word, syllables
 from search_index.columns import View
 from search_index.synonyms import synonym_map
 
@@ -155,13 +154,13 @@ def suggest(text: str, words: list[str], reader: IndexReader, fields: Iterable[s
 
 def _closest(word: str, reader: IndexReader, fields: list[str]) -> str | None:
     maxdist = 1 if len(word) <= 4 else 2
-    sound = "".join(lazy_pinyin(word)) if _HAN.search(word) else None
+    sound = "".join(syllables(word)) if _HAN.search(word) else None
     ranked: list[tuple[bool, int, str]] = []
     for field in fields:
         # candidates share the first character: the lexicon walk stays within one branch
         for candidate in reader.terms_within(field, word, maxdist, prefix=1):
             if _HAN.search(word) and not _HAN.search(candidate):
                 continue
-            homophone = sound is not None and "".join(lazy_pinyin(candidate)) == sound
+            homophone = sound is not None and "".join(syllables(candidate)) == sound
             ranked.append((homophone, reader.doc_frequency(field, candidate), candidate))
     return max(ranked)[2] if ranked else None

@@ -1,9 +1,10 @@
 """Shared fixtures: a fresh database and index per test, and one seeded catalog per backend and run.
 
 Every test that uses a database fixture (``settings``, ``engine``, ``session``, ``seeded_template``,
-``seeded_settings``, ``seeded_engine``, ``client`` or one built on them) runs once per backend: on
-SQLite, and on PostgreSQL when ``CATALOG_TEST_POSTGRES_URL`` (default: the local server) answers
-(tests/backends.py). Tests marked ``sqlite_only`` are about SQLite itself and run on it alone. A data
+``seeded_settings``, ``seeded_engine``, ``client`` or one built on them) runs on SQLite. Those marked
+``both_backends``, whose outcome the database decides, run on PostgreSQL too when
+``CATALOG_TEST_POSTGRES_URL`` (default: the local server) answers (tests/backends.py); the README's
+"Tests" section says which and why. Tests marked ``sqlite_only`` are about SQLite itself. A data
 dir on PostgreSQL is a folder (the index, uploads, the secret key) plus a database: ``make_settings``
 and ``catalog_env`` find the database of a data dir, ``copy_data_dir`` copies both.
 """
@@ -65,18 +66,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each test that needs a database on every backend there is (SQLite alone when marked so)."""
+    """Run each test that needs a database on SQLite, and also on PostgreSQL when it is marked
+    ``both_backends`` (the database decides its outcome) and not ``sqlite_only``."""
     if "backend" in metafunc.fixturenames:
         backends = [SQLITE]
-        if metafunc.config.stash[_POSTGRES] and not metafunc.definition.get_closest_marker("sqlite_only"):
+        marked = metafunc.definition.get_closest_marker
+        if metafunc.config.stash[_POSTGRES] and marked("both_backends") and not marked("sqlite_only"):
             backends.append(POSTGRESQL)
         metafunc.parametrize("backend", backends, indirect=True, scope="session")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests by folder: tests/unit -> unit, tests/functional -> functional. Note each database
-    test's backend for the summary, and under xdist (``-n 2``) keep each backend's tests on one worker,
-    which builds that backend's seeded catalog once."""
+    test's backend for the summary. Under xdist (``-n 2 --dist loadgroup``) the tests go to whichever
+    worker is free (each builds the seeded catalogs it needs once), but the browser tests stay on one
+    worker, which starts one browser and one served catalog."""
     grouped = config.pluginmanager.hasplugin("xdist") and bool(getattr(config.option, "numprocesses", None))
     for item in items:
         parts = Path(str(item.fspath)).parts
@@ -86,9 +90,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec and "backend" in callspec.params:
             item.user_properties.append(("backend", callspec.params["backend"]))
-            if grouped:
-                item.add_marker(pytest.mark.xdist_group(callspec.params["backend"]))
-        elif grouped and "browser" in parts:  # one browser and one served catalog, on one worker
+        if grouped and "browser" in parts:
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 

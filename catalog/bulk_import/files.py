@@ -16,8 +16,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-
 from catalog.i18n import N_
 from catalog.products.samples import expands_too_much
 from catalog.stats.exports import CSV_TEXT_MARK, FIELD_COLUMNS, FORMULA_START, LIST_COLUMNS, LIST_SEPARATOR
@@ -128,6 +126,8 @@ def _csv_records(content: bytes) -> list[tuple[int, list[Any]]]:
 
 
 def _xlsx_records(content: bytes) -> list[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook  # loads on first use (a tenth of a second)
+
     if not content.startswith(b"PK\x03\x04"):
         raise Unreadable(N_("This is not an XLSX file."))
     _check_expansion(content)

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
@@ -39,6 +38,8 @@ class SamplePublic(BaseModel):
 
 def read_table(name: str, content: bytes) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a CSV (UTF-8 or GB18030) or XLSX file; ``Invalid`` for anything else."""
+    from openpyxl import load_workbook  # loads on first use (a tenth of a second)
+
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
         if not content.startswith(b"PK\x03\x04"):

@@ -8,8 +8,6 @@ import datetime as dt
 import io
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlmodel import Session
 
 from catalog.accounts.queries import organizations_by_id
@@ -165,6 +163,9 @@ def _fee(product: dict[str, Any]) -> str:
 
 def disclosure_xlsx(report: dict[str, Any]) -> bytes:
     """The report as a workbook: operators, authorized resources, and products and services with fees."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     bold = Font(bold=True)
     sheets = (

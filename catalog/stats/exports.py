@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlmodel import Session
 
 from catalog.accounts import queries as accounts
@@ -196,6 +194,8 @@ def to_csv(header: Sequence[str], rows: list[list[Any]]) -> bytes:
 
 def text_cells(sheet: Any, values: list[Any]) -> list[Any]:
     """A row for a write-only sheet in which every text is a text cell, never a formula."""
+    from openpyxl.cell import WriteOnlyCell  # openpyxl loads on first use (a tenth of a second)
+
     cells = []
     for value in values:
         if isinstance(value, str):
@@ -208,6 +208,8 @@ def text_cells(sheet: Any, values: list[Any]) -> list[Any]:
 
 
 def to_xlsx(title: str, header: Sequence[str], rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
     sheet.append(list(header))

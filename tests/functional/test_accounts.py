@@ -76,6 +76,7 @@ def new_code(body: str) -> str:
 
 
 # --- registration and sign-in ---------------------------------------------------------------------
+@pytest.mark.both_backends
 def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
     web: TestClient, engine: Engine
 ) -> None:
@@ -172,6 +173,7 @@ def locked_until(engine: Engine, email: str) -> object:
         return session.exec(select(User.locked_until).where(User.email == email)).one()
 
 
+@pytest.mark.both_backends
 def test_repeated_bad_sign_ins_lock_the_account(web: TestClient, engine: Engine) -> None:
     make_user(engine, "target@example.cn")
     for _ in range(3):  # CATALOG_LOGIN_MAX_FAILURES=3 in these tests
@@ -184,6 +186,7 @@ def test_repeated_bad_sign_ins_lock_the_account(web: TestClient, engine: Engine)
     assert len(events(engine, "account.locked")) == 1
 
 
+@pytest.mark.both_backends
 def test_parallel_bad_sign_ins_are_all_counted(web: TestClient, engine: Engine) -> None:
     """Guesses sent at once must not overwrite each other's failure counts (and so dodge the lock)."""
     make_user(engine, "raced@example.cn")
@@ -278,6 +281,7 @@ def test_forms_without_or_with_a_forged_csrf_token_are_refused(web: TestClient, 
     assert sign_in(fresh, "csrf@example.cn").status_code == 303  # type: ignore[attr-defined]
 
 
+@pytest.mark.both_backends
 def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, engine: Engine) -> None:
     make_user(engine, "two@example.cn")
     other = TestClient(web.app)
@@ -366,6 +370,7 @@ def create_token_on_page(client: TestClient, scope: str) -> str:
     return found.group(1)
 
 
+@pytest.mark.both_backends
 def test_tokens_are_shown_once_stored_hashed_and_revocable(web: TestClient, engine: Engine) -> None:
     make_user(engine, "script@example.cn")
     sign_in(web, "script@example.cn")
@@ -430,6 +435,7 @@ def test_signed_in_scripts_create_tokens_with_the_csrf_header(web: TestClient, e
     assert web.get("/account").headers["cache-control"] == "no-store"
 
 
+@pytest.mark.both_backends
 def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Settings) -> None:
     from click.testing import CliRunner
 
@@ -587,6 +593,7 @@ def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient,
     assert slug not in web.get("/api/v1/products", params={"per_page": 100}).text
 
 
+@pytest.mark.both_backends
 def test_role_changes_are_for_administrators_and_audited_with_before_and_after(
     web: TestClient, engine: Engine
 ) -> None:

@@ -106,6 +106,7 @@ def test_datasets_organizations_and_licences_are_listed(client: TestClient) -> N
     assert {"cc-by-4.0", "cc0-1.0", "odbl-1.0", "hadp-standard"} <= {lic["code"] for lic in licences["items"]}
 
 
+@pytest.mark.both_backends
 def test_stats_match_the_lists(client: TestClient) -> None:
     stats = client.get("/api/v1/stats").json()
     assert stats["products"]["listed"] == client.get("/api/v1/products").json()["total"]

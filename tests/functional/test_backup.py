@@ -40,6 +40,8 @@ from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
 from tests.functional.serving import PASSWORD, start_server, wait_for
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 
 def run(env: dict[str, str], *args: str) -> str:
     result = CliRunner().invoke(main, list(args), env=env)

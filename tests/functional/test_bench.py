@@ -65,6 +65,7 @@ def server(seeded_settings: Settings) -> Iterator[str]:
         process.wait(timeout=20)
 
 
+@pytest.mark.both_backends
 def test_http_bench_runs_the_mixed_scenario_without_errors(server: str) -> None:
     result = CliRunner().invoke(
         main, ["bench", "--http", server, "--clients", "4", "--seconds", "2", "--json"]

@@ -217,6 +217,7 @@ def test_a_sort_solr_would_refuse_is_a_search_query_error(ckan: ckanapi.RemoteCK
 
 
 # --- package_show, package_list -------------------------------------------------------------------
+@pytest.mark.both_backends
 def test_package_show_by_id_and_by_name(ckan: ckanapi.RemoteCKAN) -> None:
     product = ckan.action.package_show(id="bus-realtime-arrival-api")
     assert product["id"] == product["name"] == "bus-realtime-arrival-api"

@@ -135,6 +135,7 @@ def served(seeded_settings: Settings, tmp_path: Path) -> Iterator[tuple[Settings
     yield seeded_settings, {**catalog_env(seeded_settings), **ENV}, tmp_path / "serve.log"
 
 
+@pytest.mark.both_backends
 def test_a_server_killed_in_a_burst_of_writes_keeps_every_acknowledged_one(
     served: tuple[Settings, dict[str, str], Path],
     seeded_engine: Engine,

@@ -106,6 +106,7 @@ def dashboard_figures(html: str) -> dict[str, int]:
     return {f"{kind}.listed": int(value) for kind, value in found.items()}
 
 
+@pytest.mark.both_backends
 def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     app: TestClient, engine: Engine, seeded_settings: Settings, tmp_path: object
 ) -> None:
@@ -214,6 +215,7 @@ def test_settings_move_the_targets_and_are_audited(app: TestClient, engine: Engi
     assert "price_cap_subscription" not in event.after  # type: ignore[operator]  # unchanged: not recorded
 
 
+@pytest.mark.both_backends
 def test_views_are_counted_without_personal_data(app: TestClient, engine: Engine) -> None:
     with Session(engine) as session:
         product = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
@@ -281,6 +283,7 @@ def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: E
     assert f'href="/products/{slugs[1]}"' not in again.text and f'href="/products/{slugs[0]}"' in again.text
 
 
+@pytest.mark.both_backends
 def test_the_annual_disclosure_report(app: TestClient, engine: Engine) -> None:
     user(engine, "chief@sjj.cn", admin=True)
     user(engine, "clerk@sjj.cn")
@@ -351,6 +354,7 @@ def test_a_read_token_may_look_but_not_change(app: TestClient, engine: Engine) -
         assert not session.get(User, clerk.id).is_admin  # type: ignore[union-attr]
 
 
+@pytest.mark.both_backends
 def test_the_last_administrator_stays(seeded_settings: Settings, engine: Engine) -> None:
     user(engine, "chief@sjj.cn", admin=True)
     env = catalog_env(seeded_settings)

@@ -22,6 +22,8 @@ from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 PASSWORD = "淮安数据港-test-2026"
 LONG_EMAIL = "a" * 64 + "@" + "b" * 62 + "." + "b" * 61 + "." + "b" * 61 + ".cn"  # 254: the most allowed
 

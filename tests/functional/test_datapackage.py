@@ -171,6 +171,7 @@ def list_it(api: TestClient, people: dict[str, dict[str, str]]) -> None:
     assert api.get(f"/api/v1/products/{SLUG}").json()["status"] == "listed"
 
 
+@pytest.mark.both_backends
 def test_a_listed_products_package_and_sample_pass_frictionless(
     api: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:

@@ -147,6 +147,7 @@ def test_both_formats_hold_the_same_triples(graphs: dict[str, Graph]) -> None:
     )
 
 
+@pytest.mark.both_backends
 def test_the_catalog_holds_the_listed_products_and_datasets(graph: Graph, client: TestClient) -> None:
     catalog = URIS.catalog()
     assert (catalog, RDF.type, DCAT.Catalog) in graph

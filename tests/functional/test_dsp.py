@@ -74,6 +74,7 @@ def by_id(catalog: dict[str, Any], slug: str) -> dict[str, Any]:
 
 
 # --- the catalog ----------------------------------------------------------------------------------
+@pytest.mark.both_backends
 def test_a_catalog_request_answers_the_catalog_of_listed_products(
     catalog: dict[str, Any], connector: TestClient
 ) -> None:

@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import func
@@ -25,6 +26,7 @@ from catalog.settings import Settings
 from tests.conftest import catalog_env
 
 
+@pytest.mark.both_backends
 def test_the_cli_exports_every_item_and_the_figures(seeded_settings: Settings, tmp_path: Path) -> None:
     env = catalog_env(seeded_settings)
     runner = CliRunner()

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import feedparser
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -47,6 +48,7 @@ def check_structure(root: ET.Element) -> None:
         assert entry.find(f"{A}title").get(XML_LANG)  # type: ignore[union-attr]
 
 
+@pytest.mark.both_backends
 def test_the_feed_holds_the_newest_listed_products_first(client: TestClient) -> None:
     parsed, root = read(client)
     check_structure(root)

@@ -37,6 +37,8 @@ from catalog.settings import Settings
 from catalog.stats import exports
 from tests.conftest import SEED_DIR, make_settings
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 PASSWORD = "淮安数据港-test-2026"
 FORMATS = ("csv", "xlsx", "json")
 

@@ -260,6 +260,7 @@ def _found(indexer: Indexer, text: str) -> set[str]:
     return {hit.key for hit in found.hits}
 
 
+@pytest.mark.both_backends
 def test_another_nodes_replica_is_rebuilt_when_the_database_is_restored_under_it(
     seeded_settings: Settings, tmp_path: Path
 ) -> None:
@@ -294,6 +295,7 @@ def test_another_nodes_replica_is_rebuilt_when_the_database_is_restored_under_it
     engine.dispose()
 
 
+@pytest.mark.both_backends
 def test_the_database_fallback_reads_the_newest_listings_first_on_every_backend(
     seeded_engine: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,6 +103,7 @@ def form_body(values: dict[str, object], token: str) -> list[tuple[str, str]]:
     return body
 
 
+@pytest.mark.both_backends
 def test_an_owner_lists_a_product_through_the_pages(web: TestClient, people: dict) -> None:
     owner, reviewer = people["owner"], people["reviewer"]
     token = csrf(owner, "/owner/products/new")

@@ -27,6 +27,8 @@ from catalog.products.models import DataProduct, ProductRevision
 from catalog.settings import Settings
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 PASSWORD = "淮安数据港-test-2026"
 
 

@@ -170,6 +170,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_writes_nothing(
 
 
 # --- organizations ----------------------------------------------------------------------------------
+@pytest.mark.both_backends
 def test_an_administrator_creates_an_organization_with_an_audit_event(
     admin: TestClient, engine: Engine
 ) -> None:
@@ -423,6 +424,7 @@ def test_an_administrator_grants_and_removes_roles_with_audit_events(
     assert admin.get("/admin/users/999999").status_code == 404
 
 
+@pytest.mark.both_backends
 def test_memberships_are_added_changed_and_removed(admin: TestClient, engine: Engine) -> None:
     user_id = make_user(engine, "clerk@jtj.gov.cn")
     code = organization(engine, "jtj").code
@@ -456,6 +458,7 @@ def test_memberships_are_added_changed_and_removed(admin: TestClient, engine: En
     assert len(events(engine, "user.roles")) == 3
 
 
+@pytest.mark.both_backends
 def test_disabling_an_account_ends_its_sessions_and_enabling_lets_it_back(
     web: TestClient, admin: TestClient, engine: Engine
 ) -> None:
@@ -623,6 +626,7 @@ def test_a_bad_odrl_policy_answers_422_naming_the_problem_and_writes_nothing(
     assert count(engine, Licence) == before and not events(engine, "licence.create")
 
 
+@pytest.mark.both_backends
 def test_a_licence_code_that_exists_answers_422(admin: TestClient, engine: Engine) -> None:
     before = count(engine, Licence)
     taken = post(admin, "/admin/licences/new", {**LICENCE, "code": "cc-by-4.0"})
@@ -633,6 +637,7 @@ def test_a_licence_code_that_exists_answers_422(admin: TestClient, engine: Engin
     assert count(engine, Licence) == before and not events(engine, "licence.create")
 
 
+@pytest.mark.both_backends
 def test_editing_the_terms_makes_a_new_version_and_requests_keep_theirs(
     web: TestClient, admin: TestClient, engine: Engine
 ) -> None:

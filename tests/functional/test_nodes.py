@@ -20,6 +20,8 @@ from tests.backends import POSTGRES_URL_VARIABLE, POSTGRESQL, configured_postgre
 from tests.conftest import catalog_env
 from tests.functional.serving import Server, Writers, run_catalog, start_server, wait_for
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 CROSSING_SECONDS = 2.0  # a listing made on one node is found on another within this
 NODE_ENV = {"CATALOG_PUBLICITY_DAYS": "0", "CATALOG_SECRET_KEY": "nodes-share-one-secret-key-" + "x" * 24}
 

@@ -40,6 +40,7 @@ def test_browse_filters_by_sector(client: TestClient) -> None:
     assert f"{count} 个数据产品" in html or f"{count} data products" in html
 
 
+@pytest.mark.both_backends
 def test_product_page_shows_lineage_licence_price_and_request_button(client: TestClient) -> None:
     item = first_product(client)
     detail = client.get(f"/api/v1/products/{item['id']}").json()

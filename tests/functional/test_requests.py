@@ -26,6 +26,8 @@ from catalog.requests.workflow import RequestStatus
 from catalog.settings import Settings
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 PASSWORD = "淮安数据港-test-2026"
 
 

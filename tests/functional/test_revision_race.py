@@ -27,6 +27,8 @@ from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import Follow
 from tests.functional.racing import at_once, reviewers
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 PASSWORD = "淮安数据港-test-2026"
 NEW_SUMMARY = "新增冷库温湿度分钟级数据，覆盖全市十二个冷链仓储园区"
 APPROVE: dict[str, Any] = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}

@@ -154,6 +154,7 @@ def test_a_zip_bomb_and_unreadable_csv_fields_are_refused() -> None:
         read_table("long.csv", b"a,b\n" + b'"' + b"x" * 200_000 + b'",1\n')
 
 
+@pytest.mark.both_backends
 def test_a_sample_is_kept_only_when_the_database_keeps_it(
     api: TestClient, owner: dict[str, str], app_settings: Settings
 ) -> None:
@@ -177,6 +178,7 @@ def test_a_sample_is_kept_only_when_the_database_keeps_it(
     assert list(folder.rglob("sample.csv")) and not list(folder.rglob("*.tmp"))
 
 
+@pytest.mark.both_backends
 def test_a_file_name_holding_nul_is_refused_and_nothing_kept(
     api: TestClient, owner: dict[str, str], app_settings: Settings
 ) -> None:

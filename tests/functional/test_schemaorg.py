@@ -109,6 +109,7 @@ def check_common(doc: dict[str, Any], client: TestClient, base: str, path: str) 
         assert fetched.headers["content-type"].startswith(download["encodingFormat"])
 
 
+@pytest.mark.both_backends
 def test_a_product_page_describes_the_product_for_dataset_search(client: TestClient) -> None:
     slug = first_listed(client, "products", type="api")
     base = client.app.state.settings.base_url  # type: ignore[attr-defined]

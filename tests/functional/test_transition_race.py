@@ -28,6 +28,8 @@ from catalog.settings import Settings
 from tests.conftest import make_settings
 from tests.functional.racing import PASSWORD, at_once, reviewers
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 APPROVE = listings.TransitionRequest(to="publicity", checklist=dict.fromkeys(CHECKLIST, True))
 REJECT = listings.TransitionRequest(to="rejected", reason="来源未在授权运营目录中")
 

@@ -1,6 +1,8 @@
 """The catalog command on a real data dir."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +45,7 @@ def test_invalid_setting_is_a_usage_error(runner: CliRunner, monkeypatch: pytest
     assert result.exit_code == 2 and "CATALOG_TARGET_PRODUCTS" in result.output
 
 
+@pytest.mark.both_backends
 def test_serve_on_a_shared_database_warns_without_a_shared_secret_key(
     runner: CliRunner, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,3 +62,16 @@ def test_serve_on_a_shared_database_warns_without_a_shared_secret_key(
     assert unset.exit_code == shared.exit_code == 0 and len(started) == 2
     assert "CATALOG_SECRET_KEY" not in shared.output
     assert ("CATALOG_SECRET_KEY is not set" in unset.output) == (not settings.is_sqlite)
+
+
+def test_the_command_loads_heavy_libraries_on_first_use() -> None:
+    """Every ``catalog`` command imports the CLI: pinyin's phrase dictionary, the workbook reader and
+    RDF load when a command first needs them, not for ``catalog users`` or ``catalog backup``."""
+    heavy = ("pypinyin", "openpyxl", "rdflib")
+    shown = subprocess.run(
+        [sys.executable, "-c", f"import sys, catalog.cli; print(sorted(set({heavy!r}) & set(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert shown.strip() == "[]"

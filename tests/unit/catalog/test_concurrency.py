@@ -31,6 +31,8 @@ from catalog.stats.models import ViewCount
 from catalog.stats.views import ViewCounter
 from tests.conftest import make_settings
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 WAIT = 0.5  # seconds for the second writer to reach the point where it waits for the first
 
 

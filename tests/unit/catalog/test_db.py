@@ -6,6 +6,8 @@ from sqlmodel import Session
 from catalog import db
 from catalog.accounts.models import Membership
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 
 def test_migrations_create_every_table(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())

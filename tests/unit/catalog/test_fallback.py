@@ -11,6 +11,8 @@ from catalog.settings import Settings
 from search_index import SearchIndex, SearchResult
 from search_index.schema import SORTS
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 PUBLIC = ["listed", "publicity"]
 
 

@@ -40,6 +40,7 @@ def test_index_holds_exactly_the_public_items_after_seeding(
     assert indexer.index.keys("dataset") == datasets
 
 
+@pytest.mark.both_backends
 def test_a_change_is_logged_in_its_transaction_and_reaches_the_index(
     seeded_engine: Engine, seeded_settings: Settings
 ) -> None:
@@ -58,6 +59,7 @@ def test_a_change_is_logged_in_its_transaction_and_reaches_the_index(
     assert indexer.status()["lag"] == 0
 
 
+@pytest.mark.both_backends
 def test_a_rolled_back_change_leaves_no_log(seeded_engine: Engine) -> None:
     with Session(seeded_engine) as session:
         before = max_seq(session)
@@ -71,6 +73,7 @@ def test_a_rolled_back_change_leaves_no_log(seeded_engine: Engine) -> None:
         assert max_seq(session) == before
 
 
+@pytest.mark.both_backends
 def test_renaming_a_provider_reindexes_its_products(seeded_engine: Engine, seeded_settings: Settings) -> None:
     from catalog.accounts.models import Organization
 
@@ -97,6 +100,7 @@ def test_rebuild_after_losing_the_index_restores_every_public_item(
     assert len(fresh.index.keys("product")) == public and count >= public
 
 
+@pytest.mark.both_backends
 def test_the_index_state_changes_with_every_commit_and_swap(
     seeded_engine: Engine, seeded_settings: Settings
 ) -> None:

@@ -22,6 +22,8 @@ from catalog.products.queries import listed_product_details
 from catalog.settings import Settings
 from catalog.stats import exports
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 ADDED = 12  # products added to the seeded catalog, and as many datasets
 
 

@@ -3,6 +3,7 @@ types that differ between SQLite and PostgreSQL (timestamps with their zone, 64-
 
 import datetime as dt
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -11,6 +12,8 @@ from sqlmodel import Session, SQLModel, select
 from catalog import db
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
+
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
 
 def test_the_migrated_schema_is_the_models_schema(engine: Engine) -> None:

@@ -78,6 +78,7 @@ def test_a_text_search_never_shows_unlisted_products(listing: Listing, seeded_en
         assert product.slug not in {item.id for item in listing(q=product.title, per_page=100).items}
 
 
+@pytest.mark.both_backends
 def test_a_draft_is_invisible_to_the_public_but_not_to_its_owner(seeded_engine: Engine) -> None:
     with Session(seeded_engine) as session:
         draft = session.exec(select(DataProduct).where(DataProduct.status == ListingStatus.DRAFT)).first()

@@ -24,6 +24,8 @@ from catalog.products import revisions
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 
+pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+
 
 def approve_new_version(engine: Engine, slug: str, summary: str) -> None:
     """A new version of a listed product, edited, submitted and approved through the workflow."""

@@ -70,6 +70,7 @@ def test_every_listed_product_is_complete(seeded_engine: Engine) -> None:
     assert years == {2025, 2026}
 
 
+@pytest.mark.both_backends
 def test_loading_twice_changes_nothing(seeded_engine: Engine) -> None:
     with Session(seeded_engine) as session:
         before = (count(session, DataProduct), count(session, ChangeLog), count(session, AuditEvent))
@@ -80,6 +81,7 @@ def test_loading_twice_changes_nothing(seeded_engine: Engine) -> None:
         assert (count(session, DataProduct), count(session, ChangeLog), count(session, AuditEvent)) == before
 
 
+@pytest.mark.both_backends
 def test_invalid_seed_file_names_the_item_and_writes_nothing(engine: Engine, tmp_path: Path) -> None:
     bad = tmp_path / "seed"
     bad.mkdir()
