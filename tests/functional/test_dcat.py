@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from pyshacl import validate
-from rdflib import RDF, RDFS, SH, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 from starlette.testclient import TestClient
 
@@ -117,11 +118,9 @@ def seed_slug(status: str) -> str:
 
 
 # --- the whole catalog ----------------------------------------------------------------------------
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_whole_catalog_conforms_to_the_dcat_ap_shapes(
-    graphs: dict[str, Graph], shapes: Graph, fmt: str
-) -> None:
-    conforms, report = violations(graphs[fmt], shapes)
+def test_whole_catalog_conforms_to_the_dcat_ap_shapes(graph: Graph, shapes: Graph) -> None:
+    """The Turtle export; the JSON-LD one holds the same triples (below), so it conforms as well."""
+    conforms, report = violations(graph, shapes)
     assert conforms, report
 
 
@@ -141,10 +140,14 @@ def test_the_shapes_find_a_missing_mandatory_property_and_an_untyped_publisher(
 
 
 def test_both_formats_hold_the_same_triples(graphs: dict[str, Graph]) -> None:
+    """Triple for triple: the same named nodes and literals, and the same triples through blank nodes
+    (whose names each parse makes up, so they are compared with the blank node left out)."""
+
+    def shape(graph: Graph) -> Counter[tuple[Node | None, ...]]:
+        return Counter(tuple(None if isinstance(n, BNode) else n for n in triple) for triple in graph)
+
     assert len(graphs["ttl"]) == len(graphs["jsonld"]) > 10000
-    assert set(graphs["ttl"].subjects(RDF.type, DCAT.Dataset)) == set(
-        graphs["jsonld"].subjects(RDF.type, DCAT.Dataset)
-    )
+    assert shape(graphs["ttl"]) == shape(graphs["jsonld"])
 
 
 @pytest.mark.both_backends
