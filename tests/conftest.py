@@ -15,6 +15,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -67,11 +68,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each test that needs a database on SQLite, and also on PostgreSQL when it is marked
-    ``both_backends`` (the database decides its outcome) and not ``sqlite_only``."""
+    ``both_backends`` (the database decides its outcome) and not ``sqlite_only``; a test marked
+    ``postgresql_only`` runs on PostgreSQL alone, and is skipped with the reason where there is none."""
     if "backend" in metafunc.fixturenames:
-        backends = [SQLITE]
         marked = metafunc.definition.get_closest_marker
-        if metafunc.config.stash[_POSTGRES] and marked("both_backends") and not marked("sqlite_only"):
+        reachable = metafunc.config.stash[_POSTGRES] is not None
+        backends: list[Any] = [SQLITE]
+        if marked("postgresql_only"):
+            skipped = pytest.mark.skip(f"postgresql: {metafunc.config.stash[_POSTGRES_PROBLEM]}")
+            backends = [POSTGRESQL if reachable else pytest.param(POSTGRESQL, marks=skipped)]
+        elif reachable and marked("both_backends") and not marked("sqlite_only"):
             backends.append(POSTGRESQL)
         metafunc.parametrize("backend", backends, indirect=True, scope="session")
 

@@ -16,11 +16,8 @@ from sqlalchemy import Engine
 from catalog import db
 from catalog.indexing.lock import WriterLock
 from catalog.settings import Settings
-from tests.backends import POSTGRES_URL_VARIABLE, POSTGRESQL, configured_postgres
 from tests.conftest import catalog_env
-from tests.functional.serving import Server, Writers, run_catalog, start_server, wait_for
-
-pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
+from tests.functional.serving import Server, Writers, start_server, wait_for
 
 CROSSING_SECONDS = 2.0  # a listing made on one node is found on another within this
 NODE_ENV = {"CATALOG_PUBLICITY_DAYS": "0", "CATALOG_SECRET_KEY": "nodes-share-one-secret-key-" + "x" * 24}
@@ -38,18 +35,9 @@ def index_ok(server: Server) -> dict | None:
 
 
 @pytest.fixture
-def shared_database(backend: str, settings: Settings) -> Iterator[str]:
-    """A fresh PostgreSQL database holding the seed catalog, as ``catalog init`` and ``catalog seed``
-    make it; its URL."""
-    if backend != POSTGRESQL:
-        server = configured_postgres()
-        problem = server.unreachable() if server else f"{POSTGRES_URL_VARIABLE} is empty"
-        reason = f"PostgreSQL is not reachable: {problem}" if problem else "this is the SQLite run"
-        pytest.skip(f"several nodes share one PostgreSQL database; {reason}")
-    env = catalog_env(settings)
-    run_catalog(env, "init")
-    run_catalog(env, "seed")
-    yield settings.database_url
+def shared_database(seeded_settings: Settings) -> str:
+    """A PostgreSQL database of this test's own holding the seeded catalog; its URL."""
+    return seeded_settings.database_url
 
 
 @pytest.fixture
@@ -61,7 +49,7 @@ def engine_of(shared_database: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def two_nodes(shared_database: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    """Node A on the data dir the seed was indexed into, node B on an empty one (it builds its replica)."""
+    """Two nodes on data dirs of their own, each building its replica from the database first."""
     servers: list[Server] = []
     try:
         for name in ("a", "b"):
@@ -75,6 +63,7 @@ def two_nodes(shared_database: str, tmp_path: Path) -> Iterator[tuple[Server, Se
             server.stop()
 
 
+@pytest.mark.postgresql_only  # several nodes share one PostgreSQL database
 def test_a_listing_made_on_one_node_is_found_by_search_on_another_within_two_seconds(
     two_nodes: tuple[Server, Server], engine_of: Engine, record_property: pytest.RecordProperty
 ) -> None:
