@@ -154,8 +154,9 @@ def signed_in(app_client: TestClient, email: str, lang: str | None = None) -> Te
 def csrf(client: TestClient, path: str) -> str:
     """The CSRF token of the form on ``path`` (the page is fetched, which sets the cookie)."""
     page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
     found = _CSRF_FIELD.search(page.text)
-    assert found, f"no CSRF field on {path} ({page.status_code})"
+    assert found, f"no CSRF field on {path}"
     return found.group(1)
 
 
