@@ -184,7 +184,7 @@ def make_product(engine: Engine, email: str, slug: str, **changes: Any) -> str:
     with db.session_scope(engine) as session:
         data = ProductCreate.model_validate(product_body(session, slug, **changes))
         detail, _ = products.create_draft(session, actor(session, email), data)
-    return detail.slug
+    return detail.id
 
 
 REQUEST = {
