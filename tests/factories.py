@@ -24,7 +24,7 @@ from catalog import db
 from catalog.accounts import auth, credit_code
 from catalog.accounts.models import Organization, User
 from catalog.i18n import LANGUAGE_COOKIE
-from catalog.middleware import SESSION_COOKIE
+from catalog.middleware import CSRF_COOKIE, SESSION_COOKIE
 from catalog.models_base import saved_id
 from catalog.permissions import SYSTEM, Actor
 from catalog.products import services as products
@@ -117,22 +117,27 @@ def bearer(engine: Engine, email: str, scope: str = "write") -> dict[str, str]:
 
 
 def sign_in(client: TestClient, email: str, lang: str | None = None) -> TestClient:
-    """Sign the client in as the account, as a sign-in would leave it (a session row, the signed
-    session cookie, no CSRF cookie yet), without posting the form; with ``lang``, pages come in that
-    language (the language cookie). The client, for chaining."""
+    """Sign the client in as the account, as a sign-in leaves a browser: a new session row, the
+    session cookie Starlette's ``SessionMiddleware`` would set (``{"user": [id, raw]}``, base64 JSON
+    signed with the app's secret key) and no CSRF cookie until the next page; with ``lang``, pages
+    come in that language (the language cookie, as ``?lang=`` sets it). No form is posted, so no
+    ``account.login`` audit event or last sign-in time is written: the tests of those post the form
+    (``log_in_with_form``). The client, for chaining."""
     app = client.app
     engine, settings = app.state.engine, app.state.settings  # type: ignore[attr-defined]
     with db.session_scope(engine) as session:
         account = session.exec(select(User).where(User.email == email)).one()
         raw = auth.start_session(session, saved_id(account))
-        signed_in = [saved_id(account), raw]
-    value = TimestampSigner(str(settings.secret_key)).sign(
-        b64encode(json.dumps({"user": signed_in}).encode())
-    )
-    client.cookies.set(SESSION_COOKIE, value.decode(), domain="testserver.local", path="/")
-    client.cookies.delete("csrftoken")
+        session_data = {"user": [saved_id(account), raw]}
+    signer = TimestampSigner(str(settings.secret_key))
+    value = signer.sign(b64encode(json.dumps(session_data).encode())).decode()
+    # the domain the cookie jar gives the app's own cookies, so that theirs replace these
+    host = client.base_url.host
+    domain = host if "." in host else f"{host}.local"
+    client.cookies.set(SESSION_COOKIE, value, domain=domain, path="/")
+    client.cookies.delete(CSRF_COOKIE)
     if lang is not None:
-        client.cookies.set(LANGUAGE_COOKIE, lang, domain="testserver.local", path="/")
+        client.cookies.set(LANGUAGE_COOKIE, lang, domain=domain, path="/")
     return client
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from base64 import b64decode
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from itsdangerous import TimestampSigner
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -20,6 +22,7 @@ from catalog.accounts.models import ApiToken, Organization, OutboxMail, User, Us
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.errors import CatalogError, Forbidden
+from catalog.middleware import CSRF_COOKIE, SESSION_COOKIE
 from catalog.permissions import SYSTEM
 from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
@@ -140,6 +143,26 @@ def test_sign_in_and_out_and_a_copied_cookie_dies_with_the_session(web: TestClie
     thief.cookies.set("session", copied)  # the cookie as it was before signing out
     assert thief.get("/api/v1/me").status_code == 401
     assert events(engine, "account.login") and events(engine, "account.logout")
+
+
+def test_the_tests_session_sign_in_leaves_what_the_form_leaves(web: TestClient, engine: Engine) -> None:
+    """factories.sign_in, which every test but these signs in with, stays what a real sign-in does:
+    the same session contents, a session row, no CSRF cookie, and the same account behind it."""
+
+    def session_of(client: TestClient) -> dict[str, object]:
+        signer = TimestampSigner(str(web.app.state.settings.secret_key))  # type: ignore[attr-defined]
+        return json.loads(b64decode(signer.unsign(client.cookies[SESSION_COOKIE])))  # type: ignore[no-any-return]
+
+    form = TestClient(web.app)
+    assert log_in_with_form(form, PLAIN).status_code == 303
+    row = signed_in(web, PLAIN)
+    by_form, by_row = session_of(form), session_of(row)
+    assert by_form.keys() == by_row.keys() == {"user"}
+    assert by_form["user"][0] == by_row["user"][0]  # type: ignore[index]
+    assert CSRF_COOKIE not in form.cookies and CSRF_COOKIE not in row.cookies
+    with Session(engine) as session:
+        assert len(session.exec(select(UserSession).where(UserSession.ended_at == None)).all()) == 2  # noqa: E711
+    assert form.get("/api/v1/me").json() == row.get("/api/v1/me").json()
 
 
 def test_the_next_address_after_sign_in_stays_on_this_site(web: TestClient, engine: Engine) -> None:

@@ -453,7 +453,7 @@ def test_delisting_withdraws_the_new_version_through_its_workflow(
             select(AuditEvent).where(AuditEvent.action == "product.revision").order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
         ).first()
         assert event is not None and event.target_id == product.slug
-        assert event.actor_label == "owner@provider.cn"  # the owner's delisting withdrew it
+        assert event.actor_label == OWNER  # the owner's delisting withdrew it
         assert event.before == {"status": "submitted"} and event.after == {"status": "withdrawn"}
         mine = Notification.organization_id == product.provider_id
         told = session.exec(select(Notification.text).where(mine)).all()
