@@ -30,6 +30,7 @@ from catalog.indexing.indexer import Indexer
 from catalog.permissions import SYSTEM
 from catalog.seeding import load_seed
 from catalog.settings import PROJECT_ROOT, Settings
+from tests import factories
 from tests.backends import POSTGRES_URL_VARIABLE, POSTGRESQL, SQLITE, PostgresServer, configured_postgres
 
 SEED_DIR = PROJECT_ROOT / "seed"
@@ -211,7 +212,8 @@ def session(engine: Engine) -> Iterator[Session]:
 def seeded_template(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Path:
-    """A data dir holding the whole seed catalog and its index, built once per backend and run."""
+    """A data dir holding the whole seed catalog and its index, and the accounts of
+    ``factories.SEEDED_ACCOUNTS``, built once per backend and run."""
     data_dir = tmp_path_factory.mktemp(f"seeded-{backend}") / "var"
     if backend == POSTGRESQL:
         _own_database(request, data_dir, _postgres(request).create())
@@ -220,6 +222,7 @@ def seeded_template(
     db.migrate(engine)
     with db.session_scope(engine) as session:
         load_seed(session, SYSTEM, SEED_DIR)
+        factories.create_seeded_accounts(session)  # the accounts of every role the tests sign in as
     Indexer(engine, settings.index_dir).catch_up()
     engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
     if backend == POSTGRESQL:

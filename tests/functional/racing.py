@@ -9,22 +9,17 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from catalog import db
-from catalog.accounts import auth
-from catalog.permissions import SYSTEM, Actor
-
-PASSWORD = "淮安数据港-test-2026"
+from catalog.permissions import Actor
+from tests.factories import REVIEWER, actor, make_user
 
 
 def reviewers(engine: Engine) -> tuple[Actor, Actor]:
-    """Two reviewers of the port, each with an account of their own."""
-    actors = []
-    for email in ("reviewer-a@sjj.cn", "reviewer-b@sjj.cn"):
-        with db.session_scope(engine) as session:
-            user = auth.create_user(session, SYSTEM, email, PASSWORD, reviewer=True)
-            actors.append(auth.actor_for_user(session, user))
-    return actors[0], actors[1]
+    """Two reviewers of the port, each with an account of their own: the seeded one and another."""
+    make_user(engine, "reviewer-b@sjj.cn", reviewer=True)
+    with Session(engine) as session:
+        return actor(session, REVIEWER), actor(session, "reviewer-b@sjj.cn")
 
 
 def at_once(

@@ -23,17 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization, User
-from catalog.permissions import SYSTEM
 from catalog.products import services as products
-from catalog.products.models import DataProduct
 from catalog.settings import PROJECT_ROOT
-
-PASSWORD = "淮安数据港-nodes-2026"
+from tests.factories import PROVIDER, bearer, listed_product, make_user, organization
 
 
 def free_port() -> int:
@@ -159,18 +153,6 @@ def run_catalog(env: Mapping[str, str], *args: str, timeout: float = 300) -> str
     return done.stdout
 
 
-def token_for(engine: Engine, email: str, **roles: Any) -> dict[str, str]:
-    """A new account with ``roles`` (as ``auth.create_user`` takes them) and a write token for it."""
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, email, PASSWORD, **roles)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="tests", scope="write")
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @dataclass
 class Writers:
     """An owner of a real provider and a reviewer, and the input of a new product to list."""
@@ -181,15 +163,13 @@ class Writers:
 
     @classmethod
     def make(cls, engine: Engine) -> Writers:
+        # their own accounts: test_nodes seeds its catalog with ``catalog seed``, which makes none
         with Session(engine) as session:
-            model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-            assert model is not None
-            body = products.product_input(session, model)
-            provider = session.get(Organization, model.provider_id)
-            assert provider is not None
-            code = provider.code
-        owner = token_for(engine, "owner@nodes.test", organization_code=code, role="owner")
-        return cls(owner, token_for(engine, "reviewer@nodes.test", reviewer=True), body)
+            body = products.product_input(session, listed_product(session))
+        provider = organization(engine, PROVIDER).code
+        make_user(engine, "owner@nodes.test", organization_code=provider, role="owner")
+        make_user(engine, "reviewer@nodes.test", reviewer=True)
+        return cls(bearer(engine, "owner@nodes.test"), bearer(engine, "reviewer@nodes.test"), body)
 
     def create(self, url: str, slug: str, title: str) -> tuple[int, Any]:
         body = {**self.body, "slug": slug, "title": title, "title_en": f"Test product {slug}"}

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from base64 import b64decode
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from itsdangerous import TimestampSigner
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
@@ -20,11 +22,23 @@ from catalog.accounts.models import ApiToken, Organization, OutboxMail, User, Us
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.errors import CatalogError, Forbidden
+from catalog.middleware import CSRF_COOKIE, SESSION_COOKIE
 from catalog.permissions import SYSTEM
 from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
+from tests.factories import (
+    ADMIN,
+    PASSWORD,
+    PLAIN,
+    REVIEWER,
+    bearer,
+    csrf,
+    log_in_with_form,
+    make_user,
+    sign_in,
+    signed_in,
+)
 
-PASSWORD = "淮安数据港-test-2026"
 SCRIPT = "<script>alert('x')</script>"
 
 
@@ -46,26 +60,6 @@ def engine(app_settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-def make_user(engine: Engine, email: str, **roles: object) -> int:
-    with db.session_scope(engine) as session:
-        return auth.create_user(session, SYSTEM, email, PASSWORD, **roles).id  # type: ignore[arg-type, return-value]
-
-
-def csrf_from(client: TestClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
-    assert found, f"no CSRF field on {path}"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> object:
-    token = csrf_from(client, "/login")
-    return client.post(
-        "/login", data={"csrftoken": token, "email": email, "password": password}, follow_redirects=False
-    )
-
-
 def events(engine: Engine, action: str) -> list[AuditEvent]:
     with Session(engine) as session:
         return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
@@ -80,7 +74,7 @@ def new_code(body: str) -> str:
 def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
     web: TestClient, engine: Engine
 ) -> None:
-    token = csrf_from(web, "/register")
+    token = csrf(web, "/register")
     code = new_code("MA1XYE12")
     answer = web.post(
         "/register",
@@ -127,7 +121,7 @@ def test_invalid_registration_answers_the_form_with_a_message_on_the_field(
         "password": PASSWORD,
         field: value,
     }
-    answer = web.post("/register", data={"csrftoken": csrf_from(web, "/register"), **data})
+    answer = web.post("/register", data={"csrftoken": csrf(web, "/register"), **data})
     assert answer.status_code == 422
     assert re.search(rf'id="f-{field}-error">[^<]*{message}', answer.text), answer.text
     assert 'aria-invalid="true"' in answer.text
@@ -137,13 +131,13 @@ def test_invalid_registration_answers_the_form_with_a_message_on_the_field(
 
 def test_sign_in_and_out_and_a_copied_cookie_dies_with_the_session(web: TestClient, engine: Engine) -> None:
     make_user(engine, "reader@example.cn")
-    answer = sign_in(web, "reader@example.cn")
-    assert answer.status_code == 303  # type: ignore[attr-defined]
+    answer = log_in_with_form(web, "reader@example.cn")
+    assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]  # type: ignore[attr-defined]
     assert "session=" in cookie and "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert "reader@example.cn" in web.get("/").text
     copied = web.cookies.get("session")
-    token = csrf_from(web, "/account")
+    token = csrf(web, "/account")
     assert web.post("/logout", data={"csrftoken": token}, follow_redirects=False).status_code == 303
     assert web.get("/account", follow_redirects=False).headers["location"].startswith("/login")
     thief = TestClient(web.app)
@@ -152,9 +146,29 @@ def test_sign_in_and_out_and_a_copied_cookie_dies_with_the_session(web: TestClie
     assert events(engine, "account.login") and events(engine, "account.logout")
 
 
+def test_the_tests_session_sign_in_leaves_what_the_form_leaves(web: TestClient, engine: Engine) -> None:
+    """factories.sign_in, which every test but these signs in with, stays what a real sign-in does:
+    the same session contents, a session row, no CSRF cookie, and the same account behind it."""
+
+    def session_of(client: TestClient) -> dict[str, object]:
+        signer = TimestampSigner(str(web.app.state.settings.secret_key))  # type: ignore[attr-defined]
+        return json.loads(b64decode(signer.unsign(client.cookies[SESSION_COOKIE])))  # type: ignore[no-any-return]
+
+    form = TestClient(web.app)
+    assert log_in_with_form(form, PLAIN).status_code == 303
+    row = signed_in(web, PLAIN)
+    by_form, by_row = session_of(form), session_of(row)
+    assert by_form.keys() == by_row.keys() == {"user"}
+    assert by_form["user"][0] == by_row["user"][0]  # type: ignore[index]
+    assert CSRF_COOKIE not in form.cookies and CSRF_COOKIE not in row.cookies
+    with Session(engine) as session:
+        assert len(session.exec(select(UserSession).where(UserSession.ended_at == None)).all()) == 2  # noqa: E711
+    assert form.get("/api/v1/me").json() == row.get("/api/v1/me").json()
+
+
 def test_the_next_address_after_sign_in_stays_on_this_site(web: TestClient, engine: Engine) -> None:
     make_user(engine, "next@example.cn")
-    token = csrf_from(web, "/login")
+    token = csrf(web, "/login")
     answer = web.post(
         "/login",
         data={
@@ -177,11 +191,11 @@ def locked_until(engine: Engine, email: str) -> object:
 def test_repeated_bad_sign_ins_lock_the_account(web: TestClient, engine: Engine) -> None:
     make_user(engine, "target@example.cn")
     for _ in range(3):  # CATALOG_LOGIN_MAX_FAILURES=3 in these tests
-        wrong = sign_in(web, "target@example.cn", "wrong password!")
-        assert wrong.status_code == 401  # type: ignore[attr-defined]
+        wrong = log_in_with_form(web, "target@example.cn", "wrong password!")
+        assert wrong.status_code == 401
         assert "电子邮箱或密码错误" in wrong.text  # type: ignore[attr-defined]
     assert locked_until(engine, "target@example.cn") is not None
-    locked = sign_in(web, "target@example.cn")  # even the right password is refused now
+    locked = log_in_with_form(web, "target@example.cn")  # even the right password is refused now
     assert locked.status_code == 401 and "session=" not in locked.headers.get("set-cookie", "")  # type: ignore[attr-defined]
     assert len(events(engine, "account.locked")) == 1
 
@@ -191,7 +205,7 @@ def test_parallel_bad_sign_ins_are_all_counted(web: TestClient, engine: Engine) 
     """Guesses sent at once must not overwrite each other's failure counts (and so dodge the lock)."""
     make_user(engine, "raced@example.cn")
     clients = [TestClient(web.app) for _ in range(3)]
-    tokens = [csrf_from(c, "/login") for c in clients]
+    tokens = [csrf(c, "/login") for c in clients]
 
     def guess(n: int) -> int:
         data = {"csrftoken": tokens[n], "email": "raced@example.cn", "password": f"guess number {n}"}
@@ -222,9 +236,9 @@ def test_tries_are_taken_before_passwords_are_checked(app_settings: Settings, en
 def test_signing_in_as_someone_else_ends_the_first_session(web: TestClient, engine: Engine) -> None:
     make_user(engine, "first@example.cn")
     make_user(engine, "second@example.cn")
-    sign_in(web, "first@example.cn")
+    log_in_with_form(web, "first@example.cn")
     first = web.cookies.get("session")
-    sign_in(web, "second@example.cn")
+    log_in_with_form(web, "second@example.cn")
     other = TestClient(web.app)
     other.cookies.set("session", first)
     assert other.get("/api/v1/me").status_code == 401
@@ -233,7 +247,7 @@ def test_signing_in_as_someone_else_ends_the_first_session(web: TestClient, engi
 
 def test_registrations_from_one_client_are_limited(web: TestClient) -> None:
     limit = web.app.state.register_throttle.limit  # type: ignore[attr-defined]
-    token = csrf_from(web, "/register")
+    token = csrf(web, "/register")
     for _ in range(limit):
         assert (
             web.post("/register", data={"csrftoken": token, "email": "probe@example.cn"}).status_code == 422
@@ -247,9 +261,9 @@ def test_every_failure_gets_the_same_answer(web: TestClient, engine: Engine) -> 
     with db.session_scope(engine) as session:
         auth.set_roles(session, SYSTEM, "gone@example.cn", active=False)
     answers = [
-        sign_in(TestClient(web.app), "nobody@example.cn", "some password!"),
-        sign_in(TestClient(web.app), "known@example.cn", "some password!"),
-        sign_in(TestClient(web.app), "gone@example.cn"),  # disabled, right password
+        log_in_with_form(TestClient(web.app), "nobody@example.cn", "some password!"),
+        log_in_with_form(TestClient(web.app), "known@example.cn", "some password!"),
+        log_in_with_form(TestClient(web.app), "gone@example.cn"),  # disabled, right password
     ]
     texts = {re.sub(r'value="[^"]*"', "", a.text) for a in answers}  # type: ignore[attr-defined]
     assert {a.status_code for a in answers} == {401} and len(texts) == 1  # type: ignore[attr-defined]
@@ -257,19 +271,20 @@ def test_every_failure_gets_the_same_answer(web: TestClient, engine: Engine) -> 
 
 def test_one_client_cannot_guess_across_many_accounts(web: TestClient, engine: Engine) -> None:
     limit = web.app.state.login_throttle.limit  # type: ignore[attr-defined]
-    token = csrf_from(web, "/login")
+    token = csrf(web, "/login")
     for n in range(limit):
         data = {"csrftoken": token, "email": f"user{n}@example.cn", "password": "guessing123"}
         assert web.post("/login", data=data).status_code == 401
     make_user(engine, "real@example.cn")
     refused = web.post("/login", data={"csrftoken": token, "email": "real@example.cn", "password": PASSWORD})
     assert refused.status_code == 429 and "次数过多" in refused.text
-    assert sign_in(TestClient(web.app, client=("10.0.0.9", 5000)), "real@example.cn").status_code == 303  # type: ignore[attr-defined]
+    elsewhere = TestClient(web.app, client=("10.0.0.9", 5000))
+    assert log_in_with_form(elsewhere, "real@example.cn").status_code == 303
 
 
 def test_forms_without_or_with_a_forged_csrf_token_are_refused(web: TestClient, engine: Engine) -> None:
     make_user(engine, "csrf@example.cn")
-    assert sign_in(web, "csrf@example.cn").status_code == 303  # type: ignore[attr-defined]
+    assert log_in_with_form(web, "csrf@example.cn").status_code == 303
     for data in ({}, {"csrftoken": "forged.token"}):
         answer = web.post(
             "/account/password", data={**data, "current_password": PASSWORD, "new_password": "x" * 12}
@@ -278,16 +293,16 @@ def test_forms_without_or_with_a_forged_csrf_token_are_refused(web: TestClient, 
     assert web.post("/login", data={"email": "csrf@example.cn", "password": PASSWORD}).status_code == 403
     # the password is unchanged: signing in with it still works
     fresh = TestClient(web.app)
-    assert sign_in(fresh, "csrf@example.cn").status_code == 303  # type: ignore[attr-defined]
+    assert log_in_with_form(fresh, "csrf@example.cn").status_code == 303
 
 
 @pytest.mark.both_backends
 def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, engine: Engine) -> None:
     make_user(engine, "two@example.cn")
     other = TestClient(web.app)
-    sign_in(web, "two@example.cn")
-    sign_in(other, "two@example.cn")
-    token = csrf_from(web, "/account")
+    log_in_with_form(web, "two@example.cn")
+    log_in_with_form(other, "two@example.cn")
+    token = csrf(web, "/account")
     changed = web.post(
         "/account/password",
         data={"csrftoken": token, "current_password": PASSWORD, "new_password": "a new password 2027"},
@@ -301,7 +316,7 @@ def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, eng
 
 def test_a_session_ends_hours_after_sign_in(web: TestClient, app_settings: Settings, engine: Engine) -> None:
     make_user(engine, "old@example.cn")
-    sign_in(web, "old@example.cn")
+    log_in_with_form(web, "old@example.cn")
     assert web.get("/account").status_code == 200
     with db.session_scope(engine) as session:
         (row,) = session.exec(select(UserSession)).all()
@@ -330,7 +345,7 @@ def test_malformed_requests_answer_400_not_500(web: TestClient, engine: Engine) 
             path,
             answer.status_code,
         )
-    revoke = web.post(f"/account/tokens/{2**64}/revoke", data={"csrftoken": csrf_from(web, "/account")})
+    revoke = web.post(f"/account/tokens/{2**64}/revoke", data={"csrftoken": csrf(web, "/account")})
     assert revoke.status_code == 404
 
 
@@ -348,7 +363,7 @@ def test_security_headers_allow_no_other_origin(web: TestClient) -> None:
 def test_cookies_are_secure_over_https(app_settings: Settings, engine: Engine) -> None:
     make_user(engine, "tls@example.cn")
     with TestClient(create_app(app_settings), base_url="https://testserver") as client:
-        answer = sign_in(client, "tls@example.cn")
+        answer = log_in_with_form(client, "tls@example.cn")
     assert "secure" in answer.headers["set-cookie"].lower()  # type: ignore[attr-defined]
     assert "strict-transport-security" in answer.headers  # type: ignore[attr-defined]
 
@@ -361,7 +376,7 @@ def test_a_body_over_the_limit_answers_413(web: TestClient) -> None:
 
 # --- API tokens -----------------------------------------------------------------------------------
 def create_token_on_page(client: TestClient, scope: str) -> str:
-    token = csrf_from(client, "/account")
+    token = csrf(client, "/account")
     page = client.post(
         "/account/tokens", data={"csrftoken": token, "name": f"{scope} script", "scope": scope, "days": "30"}
     )
@@ -382,7 +397,7 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(web: TestClient, engi
     api = TestClient(web.app)
     bearer = {"Authorization": f"Bearer {secret}"}
     assert api.get("/api/v1/me", headers=bearer).json()["email"] == "script@example.cn"
-    token = csrf_from(web, "/account")
+    token = csrf(web, "/account")
     web.post(f"/account/tokens/{stored.id}/revoke", data={"csrftoken": token})
     refused = api.get("/api/v1/me", headers=bearer)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
@@ -414,7 +429,7 @@ def test_writes_need_a_token_with_the_write_scope(web: TestClient, engine: Engin
         headers={"Authorization": f"Bearer {write}"},
     )
     assert changed.status_code == 403
-    assert sign_in(TestClient(web.app), "scoped@example.cn").status_code == 303  # type: ignore[attr-defined]
+    assert log_in_with_form(TestClient(web.app), "scoped@example.cn").status_code == 303
     assert api.get("/api/v1/me", headers={"Authorization": "Bearer hdp_made-up"}).status_code == 401
     assert api.get("/api/v1/me", headers={"Authorization": "Bearer "}).status_code == 401
     # another scheme (a proxy's Basic auth) is not ours: the caller is anonymous, pages still work
@@ -427,7 +442,7 @@ def test_signed_in_scripts_create_tokens_with_the_csrf_header(web: TestClient, e
     sign_in(web, "browser@example.cn")
     body = {"name": "", "scope": "admin"}
     assert web.post("/api/v1/tokens", json=body).status_code == 403  # no CSRF header
-    headers = {"x-csrftoken": csrf_from(web, "/account")}
+    headers = {"x-csrftoken": csrf(web, "/account")}
     invalid = web.post("/api/v1/tokens", json=body, headers=headers)
     assert invalid.status_code == 422 and set(invalid.json()["error"]["fields"]) == {"name", "scope"}
     created = web.post("/api/v1/tokens", json={"name": "nightly", "scope": "read"}, headers=headers)
@@ -463,14 +478,14 @@ def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Setti
 # --- password reset -------------------------------------------------------------------------------
 def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: Engine) -> None:
     make_user(engine, "forgot@example.cn")
-    sign_in(holder := TestClient(web.app), "forgot@example.cn")  # someone who has the account
+    log_in_with_form(holder := TestClient(web.app), "forgot@example.cn")  # someone who has the account
     held_token = create_token_on_page(holder, "read")
     sent = web.post(
-        "/password-reset", data={"csrftoken": csrf_from(web, "/password-reset"), "email": "forgot@example.cn"}
+        "/password-reset", data={"csrftoken": csrf(web, "/password-reset"), "email": "forgot@example.cn"}
     )
     assert sent.status_code == 200 and "已发送" in sent.text
     nobody = web.post(
-        "/password-reset", data={"csrftoken": csrf_from(web, "/password-reset"), "email": "no@example.cn"}
+        "/password-reset", data={"csrftoken": csrf(web, "/password-reset"), "email": "no@example.cn"}
     )
     assert nobody.text.count("已发送") == sent.text.count("已发送")  # the same answer for unknown addresses
     with Session(engine) as session:
@@ -479,12 +494,13 @@ def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: E
     link = re.search(r"http\S+/password-reset/(\S+)", mails[0].body)
     assert link
     path = f"/password-reset/{link.group(1)}"
-    token = csrf_from(web, path)
+    token = csrf(web, path)
     done = web.post(
         path, data={"csrftoken": token, "new_password": "brand new password"}, follow_redirects=False
     )
     assert done.status_code == 303
-    assert sign_in(TestClient(web.app), "forgot@example.cn", "brand new password").status_code == 303  # type: ignore[attr-defined]
+    renewed = log_in_with_form(TestClient(web.app), "forgot@example.cn", "brand new password")
+    assert renewed.status_code == 303
     # the reset ends every session and revokes every token of the account
     assert holder.get("/account", follow_redirects=False).status_code == 303
     assert (
@@ -496,7 +512,7 @@ def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: E
     for _ in range(5):  # more requests: at most three mails an hour to one address
         web.post(
             "/password-reset",
-            data={"csrftoken": csrf_from(web, "/password-reset"), "email": "forgot@example.cn"},
+            data={"csrftoken": csrf(web, "/password-reset"), "email": "forgot@example.cn"},
         )
     with Session(engine) as session:
         assert len(list(session.exec(select(OutboxMail)))) == auth.RESETS_PER_HOUR
@@ -507,7 +523,7 @@ def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: E
 
 # --- escaping, roles and the audit log ------------------------------------------------------------
 def test_script_in_user_text_is_shown_escaped(web: TestClient, engine: Engine) -> None:
-    token = csrf_from(web, "/register")
+    token = csrf(web, "/register")
     data = {
         "csrftoken": token,
         "organization_name": f"淮安{SCRIPT}公司",
@@ -522,24 +538,21 @@ def test_script_in_user_text_is_shown_escaped(web: TestClient, engine: Engine) -
     assert created
     page = web.get("/account").text
     assert SCRIPT not in page and "&lt;script&gt;" in page
-    failed = web.post("/register", data={**data, "csrftoken": csrf_from(web, "/register"), "email": "bad"})
+    failed = web.post("/register", data={**data, "csrftoken": csrf(web, "/register"), "email": "bad"})
     assert SCRIPT not in failed.text  # values sent back into the form are escaped too
-    admin = TestClient(web.app)
-    make_user(engine, "auditor@example.cn", admin=True)
-    sign_in(admin, "auditor@example.cn")
+    admin = signed_in(web, ADMIN)
     assert SCRIPT not in admin.get("/admin/audit").text
 
 
 def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "plain@example.cn")
-    make_user(engine, "boss@example.cn", admin=True)
     assert web.get("/api/v1/audit").status_code == 401
     assert web.get("/admin/audit", follow_redirects=False).headers["location"].startswith("/login")
-    sign_in(web, "plain@example.cn")
+    # the log holds the sign-ins themselves: these two post the form
+    assert log_in_with_form(web, PLAIN).status_code == 303
     assert web.get("/admin/audit").status_code == 403
     assert 'href="/admin/audit"' not in web.get("/account").text  # the account page links it for them only
     boss = TestClient(web.app)
-    sign_in(boss, "boss@example.cn")
+    assert log_in_with_form(boss, ADMIN).status_code == 303
     assert 'href="/admin/audit"' in boss.get("/account").text
     log = boss.get("/api/v1/audit", params={"action": "account."}).json()
     actions = {item["action"] for item in log["items"]}
@@ -551,7 +564,7 @@ def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engin
     # no way to change it: the API has no write method for it (and a cookie-borne write fails CSRF first)
     before = boss.get("/api/v1/audit").json()["total"]
     for method in ("DELETE", "PUT", "PATCH", "POST"):
-        answer = boss.request(method, "/api/v1/audit", headers={"x-csrftoken": csrf_from(boss, "/account")})
+        answer = boss.request(method, "/api/v1/audit", headers={"x-csrftoken": csrf(boss, "/account")})
         assert answer.status_code == 405
     assert boss.get("/api/v1/audit").json()["total"] == before
 
@@ -570,23 +583,16 @@ def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient,
         slug, own_code, other_code = draft.slug, own.code, other.code
     make_user(engine, "owner@example.cn", organization_code=own_code, role="owner")
     make_user(engine, "outsider@example.cn", organization_code=other_code, role="owner")
-    make_user(engine, "reviewer@example.cn", reviewer=True)
     page, api = f"/products/{slug}", f"/api/v1/products/{slug}"
     assert web.get(page).status_code == 404 and web.get(api).status_code == 404
     for email, seen in (
         ("owner@example.cn", True),
         ("outsider@example.cn", False),
-        ("reviewer@example.cn", True),
+        (REVIEWER, True),
     ):
-        client = TestClient(web.app)
-        sign_in(client, email)
+        client = signed_in(web, email)
         assert client.get(page).status_code == (200 if seen else 404), email
-        with db.session_scope(engine) as session:
-            account = session.exec(select(User).where(User.email == email)).one()
-            secret, _ = auth.create_token(
-                session, auth.actor_for_user(session, account), auth.TokenCreate(name="t", scope="read")
-            )
-        assert client.get(api, headers={"Authorization": f"Bearer {secret}"}).status_code == (
+        assert client.get(api, headers=bearer(engine, email, scope="read")).status_code == (
             200 if seen else 404
         )
     # and never in public search or lists
@@ -598,13 +604,10 @@ def test_role_changes_are_for_administrators_and_audited_with_before_and_after(
     web: TestClient, engine: Engine
 ) -> None:
     make_user(engine, "staff@example.cn")
-    make_user(engine, "plain2@example.cn")
     with Session(engine) as session:
         org_code = session.exec(select(Organization.code)).first()
         assert org_code is not None
-        plain = auth.actor_for_user(
-            session, session.exec(select(User).where(User.email == "plain2@example.cn")).one()
-        )
+        plain = auth.actor_for_user(session, session.exec(select(User).where(User.email == PLAIN)).one())
     with db.session_scope(engine) as session, pytest.raises(Forbidden):
         auth.set_roles(session, plain, "staff@example.cn", admin=True)
     with db.session_scope(engine) as session:
@@ -625,7 +628,7 @@ def test_role_changes_are_for_administrators_and_audited_with_before_and_after(
     with db.session_scope(engine) as session:
         auth.set_roles(session, SYSTEM, "staff@example.cn", active=False)
     assert web.get("/account", follow_redirects=False).status_code == 303
-    assert sign_in(TestClient(web.app), "staff@example.cn").status_code == 401  # type: ignore[attr-defined]
+    assert log_in_with_form(TestClient(web.app), "staff@example.cn").status_code == 401
 
 
 def test_json_in_a_script_element_cannot_close_it() -> None:

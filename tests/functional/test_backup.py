@@ -38,7 +38,8 @@ from catalog.indexing.indexer import Indexer
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
-from tests.functional.serving import PASSWORD, start_server, wait_for
+from tests.factories import PASSWORD
+from tests.functional.serving import start_server, wait_for
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 

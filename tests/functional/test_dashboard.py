@@ -21,21 +21,19 @@ from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth, credit_code
 from catalog.accounts.models import Organization, User
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.cli import main
 from catalog.datasets.models import Dataset
-from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import AccessRequest
 from catalog.settings import Settings
 from catalog.site_settings.models import SiteSetting
 from catalog.stats.models import ViewCount
 from tests.conftest import catalog_env, make_settings
+from tests.factories import ADMIN, BUYER, OWNER, PLAIN, bearer, csrf, listed_product, make_user, sign_in
 
-PASSWORD = "淮安数据港-test-2026"
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"}
 
 
@@ -50,30 +48,6 @@ def engine(seeded_settings: Settings) -> Iterator[Engine]:
 def app(seeded_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(make_settings(seeded_settings.data_dir)), headers=BROWSER) as client:
         yield client
-
-
-def user(engine: Engine, email: str, **roles: object) -> None:
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, email, PASSWORD, **roles)
-
-
-def bearer(engine: Engine, email: str) -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        account = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, account), auth.TokenCreate(name="t", scope="write")
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def sign_in(client: TestClient, email: str) -> None:
-    token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
-    answer = client.post("/login", data={"csrftoken": token, "email": email, "password": PASSWORD})
-    assert answer.status_code == 200 and "/login" not in str(answer.url)
-
-
-def csrf(client: TestClient, path: str) -> str:
-    return re.search(r'name="csrftoken" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -110,18 +84,9 @@ def dashboard_figures(html: str) -> dict[str, int]:
 def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     app: TestClient, engine: Engine, seeded_settings: Settings, tmp_path: object
 ) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
     with Session(engine) as session:
-        listed = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        provider = session.get(Organization, listed.provider_id)  # type: ignore[union-attr]
-    user(engine, "owner@provider.cn", organization_code=provider.code, role="owner")  # type: ignore[union-attr]
-    code = credit_code.make("91", "320800", "MA1YFK23")
-    with db.session_scope(engine) as session:
-        session.add(
-            Organization(slug="yunfan", code=code, name="淮安云帆物流科技有限公司", kind="enterprise")
-        )
-    user(engine, "buyer@yunfan.cn", organization_code=code)
-    owner, buyer = bearer(engine, "owner@provider.cn"), bearer(engine, "buyer@yunfan.cn")
+        listed = listed_product(session)
+    owner, buyer = bearer(engine, OWNER), bearer(engine, BUYER)
     before = app.get("/api/v1/stats").json()
 
     # a listed product is delisted and another is requested
@@ -156,7 +121,7 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     assert sum(s["products"] for s in api["breakdowns"]["provider"]) == truth["products.listed"]
     assert api["usage"]["most_requested"][0] == {"id": other.slug, "title": other.title, "requests": 1}  # type: ignore[union-attr]
 
-    sign_in(app, "chief@sjj.cn")
+    sign_in(app, ADMIN)
     page = app.get("/admin")
     assert page.status_code == 200
     assert dashboard_figures(page.text) == {
@@ -180,13 +145,11 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
 
 
 def test_settings_move_the_targets_and_are_audited(app: TestClient, engine: Engine) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
-    user(engine, "clerk@sjj.cn")
-    sign_in(app, "clerk@sjj.cn")
+    sign_in(app, PLAIN)
     assert app.get("/admin/settings").status_code == 403
     assert app.get("/admin").status_code == 403
     app.post("/logout", data={"csrftoken": csrf(app, "/account")})
-    sign_in(app, "chief@sjj.cn")
+    sign_in(app, ADMIN)
     form = {
         "csrftoken": csrf(app, "/admin/settings"),
         "target_products": "400",
@@ -247,7 +210,6 @@ def test_views_are_counted_without_personal_data(app: TestClient, engine: Engine
 
 
 def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: Engine) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
     with db.session_scope(engine) as session:
         listed = session.exec(
             select(DataProduct).where(DataProduct.status == "listed").order_by(DataProduct.id)
@@ -266,7 +228,7 @@ def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: E
             "",
         )
         slugs = welfare.slug, pricey.slug, fine.slug
-    sign_in(app, "chief@sjj.cn")
+    sign_in(app, ADMIN)
     page = app.get("/admin/pricing?lang=en")
     assert page.status_code == 200
     flagged = price_flags(page.text)
@@ -285,8 +247,6 @@ def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: E
 
 @pytest.mark.both_backends
 def test_the_annual_disclosure_report(app: TestClient, engine: Engine) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
-    user(engine, "clerk@sjj.cn")
     with Session(engine) as session:
         year = max(
             p.listed_at.year for p in session.exec(select(DataProduct).where(DataProduct.status == "listed"))
@@ -300,10 +260,10 @@ def test_the_annual_disclosure_report(app: TestClient, engine: Engine) -> None:
                 DataProduct.listed_at < end,  # type: ignore[operator]
             )
         ).all()
-    sign_in(app, "clerk@sjj.cn")
+    sign_in(app, PLAIN)
     assert app.get(f"/admin/reports/disclosure?year={year}").status_code == 403
     app.post("/logout", data={"csrftoken": csrf(app, "/account")})
-    sign_in(app, "chief@sjj.cn")
+    sign_in(app, ADMIN)
     page = app.get(f"/admin/reports/disclosure?year={year}")
     assert page.status_code == 200
     assert all(p.title in page.text for p in on_offer)
@@ -321,8 +281,7 @@ def test_the_annual_disclosure_report(app: TestClient, engine: Engine) -> None:
 
 def test_the_dashboard_is_for_administrators_and_draws_its_numbers(app: TestClient, engine: Engine) -> None:
     assert app.get("/admin", follow_redirects=False).status_code == 303
-    user(engine, "chief@sjj.cn", admin=True)
-    sign_in(app, "chief@sjj.cn")
+    sign_in(app, ADMIN)
     page = app.get("/admin?lang=en").text
     charts = re.findall(r'<svg class="chart"[^>]*role="img" aria-labelledby="([\w-]+)-t \1-d"', page)
     assert charts == ["chart-products", "chart-datasets"]
@@ -332,21 +291,14 @@ def test_the_dashboard_is_for_administrators_and_draws_its_numbers(app: TestClie
 
 
 def test_a_read_token_may_look_but_not_change(app: TestClient, engine: Engine) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
-    user(engine, "clerk@sjj.cn")
-    with db.session_scope(engine) as session:
-        chief = session.exec(select(User).where(User.email == "chief@sjj.cn")).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, chief), auth.TokenCreate(name="t", scope="read")
-        )
-    read = {"Authorization": f"Bearer {secret}"}
+    read = bearer(engine, ADMIN, scope="read")
     assert app.get("/admin", headers=read).status_code == 200
     assert app.get("/admin", headers=read).headers["cache-control"] == "no-store"
     settings = {"target_products": "999", "target_datasets": "50", "target_deadline": "2027-12-31"}
     settings |= {"price_cap_per_call": "1.5", "price_cap_subscription": "1", "price_cap_one_time": "1"}
     assert app.post("/admin/settings", data=settings, headers=read).status_code == 403
     with Session(engine) as session:
-        clerk = session.exec(select(User).where(User.email == "clerk@sjj.cn")).one()
+        clerk = session.exec(select(User).where(User.email == PLAIN)).one()
     answer = app.post(f"/admin/users/{clerk.id}/roles", data={"admin": "1"}, headers=read)
     assert answer.status_code == 403
     with Session(engine) as session:
@@ -356,19 +308,17 @@ def test_a_read_token_may_look_but_not_change(app: TestClient, engine: Engine) -
 
 @pytest.mark.both_backends
 def test_the_last_administrator_stays(seeded_settings: Settings, engine: Engine) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
     env = catalog_env(seeded_settings)
-    refused = CliRunner().invoke(main, ["user", "roles", "chief@sjj.cn", "--no-admin"], env=env)
+    refused = CliRunner().invoke(main, ["user", "roles", ADMIN, "--no-admin"], env=env)
     assert refused.exit_code != 0 and "at least one active administrator" in refused.output
-    user(engine, "deputy@sjj.cn", admin=True)
-    done = CliRunner().invoke(main, ["user", "roles", "chief@sjj.cn", "--no-admin"], env=env)
+    make_user(engine, "deputy@sjj.cn", admin=True)
+    done = CliRunner().invoke(main, ["user", "roles", ADMIN, "--no-admin"], env=env)
     assert done.exit_code == 0, done.output
 
 
 def test_prices_are_compared_in_the_cap_s_unit_and_new_versions_are_checked(
     app: TestClient, engine: Engine
 ) -> None:
-    user(engine, "chief@sjj.cn", admin=True)
     with db.session_scope(engine) as session:
         listed = session.exec(
             select(DataProduct)
@@ -392,7 +342,7 @@ def test_prices_are_compared_in_the_cap_s_unit_and_new_versions_are_checked(
             )
         )  # type: ignore[arg-type]
         slugs = [p.slug for p in (monthly, thousand, odd, revised)]
-    sign_in(app, "chief@sjj.cn")
+    sign_in(app, ADMIN)
     page = app.get("/admin/pricing").text
     flagged = price_flags(page)
     assert flagged[slugs[0]] == "over_cap"  # 1.2 million a year

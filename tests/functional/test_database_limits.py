@@ -12,8 +12,6 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import User
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.listings.models import Notification
@@ -21,10 +19,10 @@ from catalog.listings.services import TransitionRequest, transition
 from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
+from tests.factories import PLAIN, bearer, make_user
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
-PASSWORD = "淮安数据港-test-2026"
 LONG_EMAIL = "a" * 64 + "@" + "b" * 62 + "." + "b" * 61 + "." + "b" * 61 + ".cn"  # 254: the most allowed
 
 
@@ -32,17 +30,6 @@ LONG_EMAIL = "a" * 64 + "@" + "b" * 62 + "." + "b" * 61 + "." + "b" * 61 + ".cn"
 def api(seeded_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(seeded_settings), raise_server_exceptions=False) as client:
         yield client
-
-
-def _token(engine: Engine, email: str) -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, email, PASSWORD)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
-        )
-    return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.mark.parametrize(
@@ -66,7 +53,7 @@ def test_a_nul_character_is_dropped_from_the_query_string(client: TestClient) ->
 
 
 def test_a_body_with_a_nul_character_is_a_bad_request(api: TestClient, seeded_engine: Engine) -> None:
-    headers = _token(seeded_engine, "nul@example.cn")
+    headers = bearer(seeded_engine, PLAIN)
     body = {"product_id": "\x00", "purpose": "测试用途", "scenario": "测试场景", "term_months": 12}
     answer = api.post(
         "/api/v1/requests", json={**body, "contact": "王晓 138", "accept_license": True}, headers=headers
@@ -78,14 +65,15 @@ def test_a_body_with_a_nul_character_is_a_bad_request(api: TestClient, seeded_en
 def test_an_id_past_the_databases_integers_is_not_found(
     api: TestClient, seeded_engine: Engine, number: int
 ) -> None:
-    headers = _token(seeded_engine, f"ids{number % 97}@example.cn")
+    headers = bearer(seeded_engine, PLAIN)
     assert api.get(f"/api/v1/requests/{number}", headers=headers).status_code == 404
     assert api.delete(f"/api/v1/tokens/{number}", headers=headers).status_code == 404
 
 
 def test_an_account_with_the_longest_address_acts_and_is_audited(seeded_engine: Engine) -> None:
     assert len(LONG_EMAIL) == 254
-    _token(seeded_engine, LONG_EMAIL)  # creating the token is audited with the account as actor
+    make_user(seeded_engine, LONG_EMAIL)
+    bearer(seeded_engine, LONG_EMAIL)  # creating the token is audited with the account as actor
     with Session(seeded_engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "token.create")).one()
     assert LONG_EMAIL.startswith(event.actor_label) and len(event.actor_label) == 200

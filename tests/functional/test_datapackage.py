@@ -14,20 +14,14 @@ from typing import Any
 
 import frictionless
 import pytest
-from sqlalchemy import Engine
-from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization, User
 from catalog.app import create_app
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import SYSTEM
-from catalog.products import services as products
-from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.factories import OWNER, REVIEWER, bearer, make_product
 
 SLUG = "bus-stops-sample"
 CSV = (
@@ -129,32 +123,14 @@ def api(app_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def token(engine: Engine, email: str, **roles: Any) -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, email, "淮安数据港-test-2026", **roles)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @pytest.fixture
 def people(app_settings: Settings, api: TestClient) -> Iterator[dict[str, dict[str, str]]]:
     """An owner with a draft (``bus-stops-sample``, from a seeded product, with the CSV sample), and a
     reviewer."""
     engine = db.make_engine(app_settings.database_url)
-    with Session(engine) as session:
-        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert model is not None
-        body = products.product_input(session, model)
-        code = session.get(Organization, model.provider_id).code  # type: ignore[union-attr]
-    owner = token(engine, "owner@bus.cn", organization_code=code, role="owner")
-    reviewer = token(engine, "reviewer@sjj.cn", reviewer=True)
+    make_product(engine, OWNER, SLUG, schema=[])
+    owner, reviewer = bearer(engine, OWNER), bearer(engine, REVIEWER)
     engine.dispose()
-    body.update(slug=SLUG, schema=[])
-    assert api.post("/api/v1/products", json=body, headers=owner).status_code == 201
     sample = {"sample": ("stops.csv", CSV.encode())}
     assert api.post(f"/api/v1/products/{SLUG}/sample", files=sample, headers=owner).status_code == 200
     yield {"owner": owner, "reviewer": reviewer}

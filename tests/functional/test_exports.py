@@ -15,15 +15,13 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import User
 from catalog.app import create_app
 from catalog.cli import main
 from catalog.datasets.models import Dataset
-from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import catalog_env
+from tests.factories import ADMIN, bearer
 
 
 @pytest.mark.both_backends
@@ -64,24 +62,17 @@ def test_the_cli_exports_every_item_and_the_figures(seeded_settings: Settings, t
 
 def test_exports_are_for_administrators(seeded_settings: Settings) -> None:
     engine = db.make_engine(seeded_settings.database_url)
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, "chief@sjj.cn", "淮安数据港-test-2026", admin=True)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == "chief@sjj.cn")).one()
-        secret, _ = auth.create_token(session, auth.actor_for_user(session, user), auth.TokenCreate(name="t"))
+    read = bearer(engine, ADMIN, scope="read")
     with TestClient(create_app(seeded_settings)) as client:
         assert client.get("/admin/export/products.csv", follow_redirects=False).status_code == 303
-        answer = client.get("/admin/export/products.xlsx", headers={"Authorization": f"Bearer {secret}"})
+        answer = client.get("/admin/export/products.xlsx", headers=read)
         assert answer.status_code == 200 and answer.headers["content-disposition"].startswith("attachment")
         book = load_workbook(io.BytesIO(answer.content), read_only=True)
         assert sum(1 for _ in book.worksheets[0].iter_rows()) > 100  # every product, in every state
         book.close()
         stats = client.get("/api/v1/stats").json()
-        figures = client.get("/admin/export/stats.csv", headers={"Authorization": f"Bearer {secret}"}).content
+        figures = client.get("/admin/export/stats.csv", headers=read).content
         values = dict(csv.reader(io.StringIO(figures.decode("utf-8-sig"))))
         assert int(values["products.listed"]) == stats["products"]["listed"]
         assert int(values["datasets.listed"]) == stats["datasets"]["listed"]
-        assert (
-            client.get("/admin/export/secrets.csv", headers={"Authorization": f"Bearer {secret}"}).status_code
-            == 404
-        )
+        assert client.get("/admin/export/secrets.csv", headers=read).status_code == 404

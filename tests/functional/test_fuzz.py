@@ -50,7 +50,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from catalog import db
-from catalog.accounts import auth
 from catalog.accounts.models import Organization
 from catalog.app import create_app
 from catalog.datasets.models import Dataset
@@ -58,19 +57,17 @@ from catalog.interop.openapi import document
 from catalog.licences.models import Licence
 from catalog.listings.services import ObjectionCreate, file_objection
 from catalog.listings.states import ListingStatus
-from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
-from catalog.requests import services as access_requests
 from catalog.requests.workflow import STATE_LABELS
 from catalog.sectors.models import Sector
 from tests.conftest import copy_data_dir, make_settings
+from tests.factories import BUYER, PLAIN, actor, bearer, make_request, make_user, organization
 
 # per operation and mode; FUZZ_EXAMPLES=500 FUZZ_SEED=<n> explore further, away from CI's fixed cases
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 EXPLORE_SEED = os.environ.get("FUZZ_SEED")
 SEED = 2027
 OWNER_ORG = "ybbz"  # an operator with products in every state of the seed
-PASSWORD = "淮安数据港-fuzz-2026"
 
 
 def _query_as_sent_is_valid(case: schemathesis.Case, response: schemathesis.Response) -> bool:
@@ -146,42 +143,20 @@ class FuzzedApi:
     throwaway: dict[str, str]  # a token of another account, for the operation that revokes tokens
 
 
-def _token(session: Session, email: str, **roles: Any) -> dict[str, str]:
-    user = auth.create_user(session, SYSTEM, email, PASSWORD, **roles)
-    session.flush()
-    actor = auth.actor_for_user(session, user)
-    secret, _ = auth.create_token(session, actor, auth.TokenCreate(name="fuzz", scope="write"))
-    return {"Authorization": f"Bearer {secret}"}
-
-
 def _people(engine: Engine) -> tuple[dict[str, str], dict[str, str]]:
     """The owner's token, a throwaway token, and something for the owner to answer: an access request
     for one of its listed products and an objection to one of its products in publicity."""
-    with db.session_scope(engine) as session:
-        owner_org = session.exec(select(Organization).where(Organization.slug == OWNER_ORG)).one()
-        buyer_org = session.exec(select(Organization).where(Organization.kind == "enterprise")).first()
-        assert buyer_org is not None
-        owner = _token(session, "fuzz-owner@ybbz.cn", organization_code=owner_org.code, role="owner")
-        throwaway = _token(session, "fuzz-other@example.cn")
-        buyer_user = auth.create_user(
-            session, SYSTEM, "fuzz-buyer@example.cn", PASSWORD, organization_code=buyer_org.code, role="owner"
-        )
-        session.flush()
-        buyer = auth.actor_for_user(session, buyer_user)
+    owner_org = organization(engine, OWNER_ORG)
+    make_user(engine, "fuzz-owner@ybbz.cn", organization_code=owner_org.code, role="owner")
+    owner, throwaway = bearer(engine, "fuzz-owner@ybbz.cn"), bearer(engine, PLAIN)
+    with Session(engine) as session:
         products = session.exec(select(DataProduct).where(DataProduct.provider_id == owner_org.id)).all()
         listed = next(p for p in products if p.status == ListingStatus.LISTED)
         in_publicity = next(p for p in products if p.status == ListingStatus.PUBLICITY)
-        ask = access_requests.RequestCreate(
-            product_id=listed.slug,
-            purpose="冷链企业选址分析",
-            scenario="门店与仓储选址评估",
-            term_months=12,
-            contact="张三 13800000000",
-            accept_license=True,
-        )
-        access_requests.create_request(session, buyer, ask, None, None, 5)
+    make_request(engine, BUYER, listed.slug, purpose="冷链企业选址分析", scenario="门店与仓储选址评估")
+    with db.session_scope(engine) as session:
         objection = ObjectionCreate(reason="数据覆盖范围描述与实际不符")
-        file_objection(session, buyer, "product", in_publicity.slug, objection)
+        file_objection(session, actor(session, BUYER), "product", in_publicity.slug, objection)
     return owner, throwaway
 
 

@@ -22,7 +22,6 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
 from catalog.accounts.models import Organization
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
@@ -36,10 +35,10 @@ from catalog.seeding import load_seed
 from catalog.settings import Settings
 from catalog.stats import exports
 from tests.conftest import SEED_DIR, make_settings
+from tests.factories import ADMIN, REVIEWER, csrf, make_user, sign_in
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
-PASSWORD = "淮安数据港-test-2026"
 FORMATS = ("csv", "xlsx", "json")
 
 
@@ -345,36 +344,24 @@ def page_settings(no_products_template: Path, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def web(page_settings: Settings) -> Iterator[TestClient]:
-    engine = db.make_engine(page_settings.database_url)
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, "chief@sjj.cn", PASSWORD, admin=True)
-        auth.create_user(session, SYSTEM, "reviewer@sjj.cn", PASSWORD, reviewer=True)
+    engine = db.make_engine(page_settings.database_url)  # a catalog of its own: the seeded accounts too
+    make_user(engine, ADMIN, admin=True)
+    make_user(engine, REVIEWER, reviewer=True)
     engine.dispose()
     with TestClient(create_app(page_settings), raise_server_exceptions=False) as client:
         client.cookies.set("lang", "en")  # the messages the tests look for
         yield client
 
 
-def _token(client: TestClient, path: str) -> str:
-    found = re.search(r'name="csrftoken" value="([^"]+)"', client.get(path).text)
-    assert found, f"no CSRF field on {path}"
-    return found.group(1)
-
-
-def _sign_in(client: TestClient, email: str) -> None:
-    data = {"csrftoken": _token(client, "/login"), "email": email, "password": PASSWORD}
-    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
-
-
 def _upload(client: TestClient, name: str, content: bytes, **fields: str) -> Any:
-    data = {"csrftoken": _token(client, "/admin/import"), **fields}
+    data = {"csrftoken": csrf(client, "/admin/import"), **fields}
     return client.post("/admin/import", data=data, files={"file": (name, content)})
 
 
 def test_an_administrator_imports_on_the_page_and_the_listed_products_are_searchable(
     web: TestClient, exported: dict[tuple[str, str], bytes], page_settings: Settings
 ) -> None:
-    _sign_in(web, "chief@sjj.cn")
+    sign_in(web, ADMIN)
     items = json.loads(exported["products", "json"])
     chosen = [i for i in items if i["status"] == "listed"][:3] + [i for i in items if i["status"] == "draft"][
         :1
@@ -397,14 +384,14 @@ def test_an_administrator_imports_on_the_page_and_the_listed_products_are_search
     assert chosen[0]["id"] in [p["id"] for p in found["products"]["items"]]
     engine = db.make_engine(page_settings.database_url)
     events = _audit(engine)
-    assert len(events) == 1 and events[0].actor_label == "chief@sjj.cn" and events[0].after["count"] == 4  # type: ignore[index]
+    assert len(events) == 1 and events[0].actor_label == ADMIN and events[0].after["count"] == 4  # type: ignore[index]
     engine.dispose()
 
 
 def test_the_page_answers_422_with_the_report_and_imports_nothing(
     web: TestClient, exported: dict[tuple[str, str], bytes], page_settings: Settings
 ) -> None:
-    _sign_in(web, "chief@sjj.cn")
+    sign_in(web, ADMIN)
     header, rows = _products_csv(exported)
     rows = rows[:4]
     rows[2]["price_model"] = "whatever-you-like"
@@ -425,15 +412,15 @@ def test_the_page_answers_422_with_the_report_and_imports_nothing(
 
 def test_the_page_is_for_administrators(web: TestClient) -> None:
     assert web.get("/admin/import", follow_redirects=False).status_code == 303  # to sign in
-    _sign_in(web, "reviewer@sjj.cn")
+    sign_in(web, REVIEWER)
     assert web.get("/admin/import").status_code == 403
-    data = {"csrftoken": _token(web, "/login")}
+    data = {"csrftoken": csrf(web, "/login")}
     refused = web.post("/admin/import", data=data, files={"file": ("d.csv", b"code\nX\n")})
     assert refused.status_code == 403
 
 
 def test_an_upload_without_the_csrf_token_is_refused(web: TestClient) -> None:
-    _sign_in(web, "chief@sjj.cn")
+    sign_in(web, ADMIN)
     answer = web.post("/admin/import", files={"file": ("d.csv", b"code\nX\n")})
     assert answer.status_code == 403 and "CSRF" in answer.text
 

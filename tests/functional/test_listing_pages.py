@@ -3,28 +3,23 @@ checklist, with the draft invisible to others until it is public."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization
 from catalog.app import create_app
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import SYSTEM
 from catalog.products import forms
 from catalog.products import services as products
-from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.factories import OWNER, PLAIN, REVIEWER, csrf, listed_product, signed_in
 
-PASSWORD = "淮安数据港-test-2026"
 SLUG = "huaian-port-berth-efficiency"
 
 
@@ -46,41 +41,15 @@ def engine(app_settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-def csrf(client: TestClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, (path, page.status_code)
-    return re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-
-
-def signed_in(web: TestClient, email: str) -> TestClient:
-    client = TestClient(web.app)
-    token = csrf(client, "/login")
-    answer = client.post(
-        "/login", data={"csrftoken": token, "email": email, "password": PASSWORD}, follow_redirects=False
-    )
-    assert answer.status_code == 303
-    return client
-
-
 @pytest.fixture
 def people(web: TestClient, engine: Engine) -> dict[str, object]:
     with Session(engine) as session:
-        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert model is not None
-        values = forms.FORM.to_form(products.product_input(session, model))
-        provider = session.get(Organization, model.provider_id)
-        assert provider is not None
-    with db.session_scope(engine) as session:
-        auth.create_user(
-            session, SYSTEM, "owner@port.cn", PASSWORD, organization_code=provider.code, role="owner"
-        )
-        auth.create_user(session, SYSTEM, "reviewer@sjj.cn", PASSWORD, reviewer=True)
-        auth.create_user(session, SYSTEM, "visitor@example.cn", PASSWORD)
+        values = forms.FORM.to_form(products.product_input(session, listed_product(session)))
     values.update(slug=SLUG, title="淮安港泊位作业效率指数", title_en="Huai'an port berth efficiency index")
     return {
         "values": values,
-        "owner": signed_in(web, "owner@port.cn"),
-        "reviewer": signed_in(web, "reviewer@sjj.cn"),
+        "owner": signed_in(web, OWNER),
+        "reviewer": signed_in(web, REVIEWER),
     }
 
 
@@ -114,7 +83,7 @@ def test_an_owner_lists_a_product_through_the_pages(web: TestClient, people: dic
     assert made.status_code == 303 and made.headers["location"] == f"/owner/products/{SLUG}"
     assert "淮安港泊位作业效率指数" in owner.get("/owner").text
     assert web.get(f"/products/{SLUG}").status_code == 404  # a draft: not public
-    assert signed_in(web, "visitor@example.cn").get(f"/products/{SLUG}").status_code == 404
+    assert signed_in(web, PLAIN).get(f"/products/{SLUG}").status_code == 404
 
     page = f"/owner/products/{SLUG}"
     submit = owner.post(
@@ -143,7 +112,7 @@ def test_an_owner_lists_a_product_through_the_pages(web: TestClient, people: dic
 
 
 def test_the_queue_is_for_reviewers_and_the_workspace_for_members(web: TestClient, people: dict) -> None:
-    visitor = signed_in(web, "visitor@example.cn")
+    visitor = signed_in(web, PLAIN)
     assert visitor.get("/review").status_code == 403
     assert "您尚未加入任何单位" in visitor.get("/owner").text
     assert web.get("/owner", follow_redirects=False).headers["location"].startswith("/login")

@@ -13,23 +13,20 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization, User
+from catalog.accounts.models import Organization
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
 from catalog.listings import services as listings
 from catalog.listings.models import Notification
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import SYSTEM
 from catalog.products import services as products
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.factories import MEMBER, OWNER, REVIEWER, bearer, listed_product, make_user, signed_in
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
-
-PASSWORD = "淮安数据港-test-2026"
 
 
 @pytest.fixture
@@ -50,41 +47,27 @@ def api(app_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def token_for(engine: Engine, email: str, scope: str = "write", **roles: object) -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        user = auth.create_user(session, SYSTEM, email, PASSWORD, **roles)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope=scope)
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @pytest.fixture
 def cast(engine: Engine) -> dict[str, object]:
     """Owners of a real provider and of another organization, a reviewer, and a new product's input."""
     with Session(engine) as session:
-        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert model is not None
+        model = listed_product(session)
         body = products.product_input(session, model)
-        provider = session.get(Organization, model.provider_id)
         other = session.exec(select(Organization).where(Organization.id != model.provider_id)).first()
-        assert provider is not None and other is not None
+        assert other is not None
     body.update(
         slug="huaian-cold-chain-trace-index",
         title="淮安冷链物流溯源指数",
         title_en="Huai'an cold-chain traceability index",
     )
+    make_user(engine, "owner@other.cn", organization_code=other.code, role="owner")
     return {
         "body": body,
-        "owner": token_for(engine, "owner@provider.cn", organization_code=provider.code, role="owner"),
-        "member": token_for(engine, "member@provider.cn", organization_code=provider.code, role="member"),
-        "outsider": token_for(engine, "owner@other.cn", organization_code=other.code, role="owner"),
-        "reviewer": token_for(engine, "reviewer@sjj.cn", reviewer=True),
-        "reader": token_for(
-            engine, "reader@provider.cn", scope="read", organization_code=provider.code, role="owner"
-        ),
+        "owner": bearer(engine, OWNER),
+        "member": bearer(engine, MEMBER),
+        "outsider": bearer(engine, "owner@other.cn"),
+        "reviewer": bearer(engine, REVIEWER),
+        "reader": bearer(engine, OWNER, scope="read"),  # an owner's token that may only read
     }
 
 
@@ -256,14 +239,8 @@ def test_objections_through_the_pages(api: TestClient, cast: dict) -> None:
     to_publicity(api, cast)
     page = "/products/huaian-cold-chain-trace-index"
 
-    def signed_in(email: str) -> TestClient:
-        client = TestClient(api.app)
-        token = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
-        client.post("/login", data={"csrftoken": token, "email": email, "password": PASSWORD})
-        return client
-
     assert "异议" in api.get(page).text and 'name="reason"' not in api.get(page).text  # sign in first
-    other = signed_in("owner@other.cn")
+    other = signed_in(api, "owner@other.cn")
     html = other.get(page).text
     token = re.search(r'name="csrftoken" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     filed = other.post(
@@ -272,7 +249,7 @@ def test_objections_through_the_pages(api: TestClient, cast: dict) -> None:
         follow_redirects=False,
     )
     assert filed.status_code == 303 and filed.headers["location"].endswith("?objected=1")
-    reviewer = signed_in("reviewer@sjj.cn")
+    reviewer = signed_in(api, REVIEWER)
     review = reviewer.get("/review/products/huaian-cold-chain-trace-index").text
     assert "数据覆盖范围描述与实际不符" in review
     objection_id = re.search(r'action="/review/objections/(\d+)"', review).group(1)  # type: ignore[union-attr]
@@ -344,14 +321,8 @@ def test_a_department_lists_a_dataset_through_the_api(api: TestClient, cast: dic
         model = session.exec(select(Dataset).where(Dataset.status == "listed")).first()
         assert model is not None
         org = session.get(Organization, model.provider_id)
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, "data@dept.cn", PASSWORD, organization_code=org.code, role="owner")  # type: ignore[union-attr]
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == "data@dept.cn")).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
-        )
-    dept = {"Authorization": f"Bearer {secret}"}
+    make_user(engine, "data@dept.cn", organization_code=org.code, role="owner")  # type: ignore[union-attr]
+    dept = bearer(engine, "data@dept.cn")
     body = {
         "code": "HA-TEST-901",
         "title": "淮安市公共停车泊位实时数据",
@@ -401,15 +372,14 @@ def test_review_fixes_hold(api: TestClient, cast: dict, engine: Engine, app_sett
     """Found by review: reviewers of their own organization, core data, hidden sources, a new version
     after delisting, the member's view and listing numbers past 9999."""
     with Session(engine) as session:
-        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert model is not None
-        provider = session.get(Organization, model.provider_id)  # type: ignore[union-attr]
+        model = listed_product(session)
+        provider = session.get(Organization, model.provider_id)
+        assert provider is not None
         hidden = session.exec(
             select(Dataset).where(Dataset.status == "draft", Dataset.provider_id != model.provider_id)  # type: ignore[union-attr]
         ).first()
-    own_reviewer = token_for(
-        engine, "both@provider.cn", reviewer=True, organization_code=provider.code, role="owner"
-    )  # type: ignore[union-attr]
+    make_user(engine, "both@provider.cn", reviewer=True, organization_code=provider.code, role="owner")
+    own_reviewer = bearer(engine, "both@provider.cn")
     assert api.post("/api/v1/products", json=cast["body"], headers=cast["owner"]).status_code == 201
     assert move(api, cast["owner"], "submitted").status_code == 200
     assert move(api, own_reviewer, "in_review").status_code == 403  # not on their own organization's listing
@@ -420,11 +390,7 @@ def test_review_fixes_hold(api: TestClient, cast: dict, engine: Engine, app_sett
         two = api.post("/api/v1/products", json=made_up, headers=cast["owner"])
         assert one.status_code == two.status_code == 422 and hidden.title not in one.text
     # a member (not an owner) opens the organization's items from the workspace
-    member = TestClient(api.app)
-    import re
-
-    token = re.search(r'name="csrftoken" value="([^"]+)"', member.get("/login").text).group(1)  # type: ignore[union-attr]
-    member.post("/login", data={"csrftoken": token, "email": "member@provider.cn", "password": PASSWORD})
+    member = signed_in(api, MEMBER)
     assert member.get("/owner/products/huaian-cold-chain-trace-index").status_code == 200
     # listing numbers keep counting past 9999
     with db.session_scope(engine) as session:
@@ -489,7 +455,7 @@ def test_delisting_withdraws_the_new_version_through_its_workflow(
             select(AuditEvent).where(AuditEvent.action == "product.revision").order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
         ).first()
         assert event is not None and event.target_id == product.slug
-        assert event.actor_label == "owner@provider.cn"  # the owner's delisting withdrew it
+        assert event.actor_label == OWNER  # the owner's delisting withdrew it
         assert event.before == {"status": "submitted"} and event.after == {"status": "withdrawn"}
         mine = Notification.organization_id == product.provider_id
         told = session.exec(select(Notification.text).where(mine)).all()

@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from catalog import db
 from catalog.accounts import auth, mail
 from catalog.accounts.models import OutboxMail
-from catalog.permissions import SYSTEM
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.factories import make_user
 
 
 class Inbox:
@@ -46,8 +46,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 def queue_reset(engine: Engine, settings: Settings) -> None:
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, "mailme@example.cn", "a long password 1")
+    make_user(engine, "mailme@example.cn")
     with db.session_scope(engine) as session:
         auth.request_password_reset(session, settings, "mailme@example.cn")
 

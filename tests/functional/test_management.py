@@ -14,20 +14,28 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
-from catalog import db
-from catalog.accounts import auth, credit_code
+from catalog.accounts import credit_code
 from catalog.accounts.models import Membership, Organization, User
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.licences.models import Licence
-from catalog.permissions import SYSTEM
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 from catalog.sectors.models import Sector
 from catalog.settings import Settings
+from tests.factories import (
+    ADMIN,
+    OWNER,
+    PLAIN,
+    bearer,
+    csrf,
+    listed_product,
+    log_in_with_form,
+    make_user,
+    sign_in,
+    signed_in,
+)
 
-PASSWORD = "淮安数据港-test-2026"
-ADMIN = "admin@sjj.gov.cn"
 PAGES = (
     "/admin/organizations",
     "/admin/organizations/new",
@@ -55,46 +63,14 @@ def engine(seeded_engine: Engine) -> Engine:
 
 @pytest.fixture
 def admin(web: TestClient, engine: Engine) -> TestClient:
-    """A browser signed in as an administrator."""
-    make_user(engine, ADMIN, admin=True)
-    browser = TestClient(web.app)
-    sign_in(browser, ADMIN)
-    return browser
-
-
-def make_user(engine: Engine, email: str, **roles: Any) -> int:
-    with db.session_scope(engine) as session:
-        return auth.create_user(session, SYSTEM, email, PASSWORD, **roles).id  # type: ignore[return-value]
-
-
-def token_for(engine: Engine, email: str) -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def csrf(client: TestClient, path: str = "/account") -> str:
-    page = client.get(path)
-    found = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
-    assert found, f"no CSRF field on {path} ({page.status_code})"
-    return found.group(1)
-
-
-def sign_in(client: TestClient, email: str) -> None:
-    """Sign in, with pages in English (the language cookie), so that tests read the source messages."""
-    client.get("/login", params={"lang": "en"})
-    answer = client.post(
-        "/login", data={"csrftoken": csrf(client, "/login"), "email": email, "password": PASSWORD}
-    )
-    assert answer.status_code == 200 and "/login" not in str(answer.url), answer.text
+    """A browser signed in as an administrator, with pages in English so that tests read the source
+    messages."""
+    return signed_in(web, ADMIN, lang="en")
 
 
 def post(client: TestClient, path: str, data: dict[str, Any]) -> Any:
     """Submit a form as the browser would (with the CSRF token of the page it came from)."""
-    return client.post(path, data={"csrftoken": csrf(client), **data}, follow_redirects=False)
+    return client.post(path, data={"csrftoken": csrf(client, "/account"), **data}, follow_redirects=False)
 
 
 def events(engine: Engine, action: str) -> list[AuditEvent]:
@@ -148,7 +124,7 @@ def test_signed_in_users_who_are_not_administrators_get_403_and_change_nothing(
     with Session(engine) as session:
         code = session.exec(select(Organization.code).where(Organization.slug == "sjj")).one()
     make_user(engine, "owner@sjj.gov.cn", reviewer=True, organization_code=code, role="owner")
-    sign_in(web, "owner@sjj.gov.cn")
+    sign_in(web, "owner@sjj.gov.cn", lang="en")
     for path in PAGES:
         assert web.get(path).status_code == 403, path
     before = count(engine, AuditEvent)
@@ -315,8 +291,7 @@ def test_owners_of_a_suspended_organization_cannot_list_for_it_and_its_listings_
     web: TestClient, admin: TestClient, engine: Engine
 ) -> None:
     with Session(engine) as session:
-        listed = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert listed is not None
+        listed = listed_product(session)
         provider = session.get(Organization, listed.provider_id)
         assert provider is not None
         body = {
@@ -324,11 +299,9 @@ def test_owners_of_a_suspended_organization_cannot_list_for_it_and_its_listings_
             "slug": "suspension-probe",
             "title": "暂停测试产品",
         }
-        slug, provider_slug, code = listed.slug, provider.slug, provider.code
-    make_user(engine, "owner@provider.cn", organization_code=code, role="owner")
-    owner = token_for(engine, "owner@provider.cn")
-    browser = TestClient(web.app)
-    sign_in(browser, "owner@provider.cn")
+        slug, provider_slug = listed.slug, provider.slug
+    owner = bearer(engine, OWNER)
+    browser = signed_in(web, OWNER, lang="en")
     assert web.post("/api/v1/products", json=body, headers=owner).status_code == 201
     assert browser.get("/products/suspension-probe").status_code == 200  # its draft, seen by its owner
     second = {**body, "slug": "suspension-probe-two"}
@@ -361,7 +334,7 @@ def test_members_of_a_suspended_organization_cannot_request_access_for_it(
 ) -> None:
     assert post(admin, "/admin/organizations/new", NEW_ORGANIZATION).status_code == 303
     make_user(engine, "buyer@xinghe.cn", organization_code=NEW_CODE, role="member")
-    buyer = token_for(engine, "buyer@xinghe.cn")
+    buyer = bearer(engine, "buyer@xinghe.cn")
     with Session(engine) as session:
         product = session.exec(select(DataProduct.slug).where(DataProduct.status == "listed")).first()
     request = {
@@ -389,16 +362,15 @@ def user_row(engine: Engine, email: str) -> User:
 
 def test_users_are_listed_by_e_mail_and_role(admin: TestClient, engine: Engine) -> None:
     make_user(engine, "reviewer@sjj.gov.cn", reviewer=True)
-    make_user(engine, "plain@example.cn")
     everyone = admin.get("/admin/users").text
-    assert "reviewer@sjj.gov.cn" in everyone and "plain@example.cn" in everyone and ADMIN in everyone
+    assert "reviewer@sjj.gov.cn" in everyone and PLAIN in everyone and ADMIN in everyone
     reviewers = admin.get("/admin/users", params={"role": "reviewer"}).text
-    assert "reviewer@sjj.gov.cn" in reviewers and "plain@example.cn" not in reviewers
+    assert "reviewer@sjj.gov.cn" in reviewers and PLAIN not in reviewers
     found = admin.get("/admin/users", params={"q": "PLAIN@"}).text
-    assert "plain@example.cn" in found and "reviewer@sjj.gov.cn" not in found
+    assert PLAIN in found and "reviewer@sjj.gov.cn" not in found
     make_user(engine, "owner@jtj.gov.cn", organization_code=organization(engine, "jtj").code, role="owner")
     owners = admin.get("/admin/users", params={"role": "owner"}).text
-    assert "owner@jtj.gov.cn" in owners and "plain@example.cn" not in owners and "淮安市交通运输局" in owners
+    assert "owner@jtj.gov.cn" in owners and PLAIN not in owners and "淮安市交通运输局" in owners
     assert admin.get("/admin/users", params={"role": "king"}).status_code == 422
 
 
@@ -463,8 +435,7 @@ def test_disabling_an_account_ends_its_sessions_and_enabling_lets_it_back(
     web: TestClient, admin: TestClient, engine: Engine
 ) -> None:
     user_id = make_user(engine, "leaver@example.cn")
-    browser = TestClient(web.app)
-    sign_in(browser, "leaver@example.cn")
+    browser = signed_in(web, "leaver@example.cn", lang="en")
     assert browser.get("/account").status_code == 200
     assert post(admin, f"/admin/users/{user_id}/standing", {"active": "0"}).status_code == 303
     assert not user_row(engine, "leaver@example.cn").is_active
@@ -472,7 +443,7 @@ def test_disabling_an_account_ends_its_sessions_and_enabling_lets_it_back(
     assert "Disabled" in admin.get(f"/admin/users/{user_id}", params={"lang": "en"}).text
     assert post(admin, f"/admin/users/{user_id}/standing", {"active": "maybe"}).status_code == 422
     assert post(admin, f"/admin/users/{user_id}/standing", {"active": "1"}).status_code == 303
-    sign_in(TestClient(web.app), "leaver@example.cn")
+    assert log_in_with_form(TestClient(web.app), "leaver@example.cn").status_code == 303
     standing = [(e.before["is_active"], e.after["is_active"]) for e in events(engine, "user.roles")]  # type: ignore[index]
     assert standing == [(True, False), (False, True)]
 
@@ -649,7 +620,7 @@ def test_editing_the_terms_makes_a_new_version_and_requests_keep_theirs(
         code, old_terms, product_slug = the_licence.code, the_licence.terms, product.slug
     assert post(admin, "/admin/organizations/new", NEW_ORGANIZATION).status_code == 303
     make_user(engine, "buyer@xinghe.cn", organization_code=NEW_CODE, role="member")
-    buyer = token_for(engine, "buyer@xinghe.cn")
+    buyer = bearer(engine, "buyer@xinghe.cn")
     asked = web.post(
         "/api/v1/requests",
         json={

@@ -13,23 +13,18 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization, User
 from catalog.app import create_app
 from catalog.interop.openapi import openapi_path
-from catalog.permissions import SYSTEM
 from catalog.products import services as products
-from catalog.products.models import DataProduct
 from catalog.settings import Settings
-
-PASSWORD = "淮安数据港-test-2026"
+from tests.factories import ADMIN, BUYER, OWNER, bearer, listed_product
 
 
 @pytest.fixture(scope="module")
@@ -194,29 +189,13 @@ def api(seeded_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def token_for(engine: Engine, email: str, **roles: Any) -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, email, PASSWORD, **roles)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        actor = auth.actor_for_user(session, user)
-        secret, _ = auth.create_token(session, actor, auth.TokenCreate(name="t", scope="write"))
-    return {"Authorization": f"Bearer {secret}"}
-
-
 def test_signed_in_answers_match_their_documented_schema(
     api: TestClient, engine: Engine, spec: dict[str, Any]
 ) -> None:
     with Session(engine) as session:
-        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert model is not None
+        model = listed_product(session)
         body = products.product_input(session, model)
-        provider = session.get(Organization, model.provider_id)
-        other = session.exec(select(Organization).where(Organization.id != model.provider_id)).first()
-        assert provider is not None and other is not None
-    owner = token_for(engine, "owner@provider.cn", organization_code=provider.code, role="owner")
-    buyer = token_for(engine, "buyer@other.cn", organization_code=other.code, role="owner")
-    admin = token_for(engine, "admin@sjj.cn", admin=True)
+    owner, buyer, admin = bearer(engine, OWNER), bearer(engine, BUYER), bearer(engine, ADMIN)
     draft, listed = "/api/v1/products/huaian-openapi-sample", f"/api/v1/products/{model.slug}"
     body.update(slug="huaian-openapi-sample", title="淮安接口样例指数", title_en="Huai'an API sample")
     sample = {"sample": ("sample.csv", "区县,指数\n清江浦区,101.5\n淮阴区,99.0\n".encode(), "text/csv")}

@@ -11,11 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
-from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from catalog import db, permissions
-from catalog.accounts import auth, credit_code
+from catalog.accounts import auth
 from catalog.accounts.models import Organization, OutboxMail, User
 from catalog.app import create_app
 from catalog.permissions import SYSTEM
@@ -25,10 +24,22 @@ from catalog.requests.models import AccessRequest, is_overdue, overdue_sql
 from catalog.requests.workflow import RequestStatus
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.factories import (
+    BUYER,
+    MEMBER,
+    OWNER,
+    REQUESTER,
+    REVIEWER,
+    actor,
+    bearer,
+    csrf,
+    listed_product,
+    make_organization,
+    make_user,
+    signed_in,
+)
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
-
-PASSWORD = "淮安数据港-test-2026"
 
 
 @pytest.fixture
@@ -46,37 +57,17 @@ def engine(seeded_settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-def token(engine: Engine, email: str, code: str | None = None, role: str = "member") -> dict[str, str]:
-    with db.session_scope(engine) as session:
-        auth.create_user(session, SYSTEM, email, PASSWORD, organization_code=code, role=role)
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
-        )
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def enterprise(engine: Engine, body: str, name: str) -> str:
-    code = credit_code.make("91", "320800", body)
-    with db.session_scope(engine) as session:
-        session.add(Organization(slug=f"org-{code.lower()}", code=code, name=name, kind="enterprise"))
-    return code
-
-
 @pytest.fixture
 def sides(engine: Engine) -> dict[str, object]:
     with Session(engine) as session:
-        product = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert product is not None
-        provider_code = session.get(Organization, product.provider_id).code  # type: ignore[union-attr]
+        product = listed_product(session).slug
+    spies = make_organization(engine, "MA1QTR45", "淮安某某数据有限公司")
+    make_user(engine, "spy@other.cn", organization_code=spies)
     return {
-        "product": product.slug,
-        "requester": token(
-            engine, "buyer@yunfan.cn", enterprise(engine, "MA1YFK23", "淮安云帆物流科技有限公司")
-        ),
-        "other": token(engine, "spy@other.cn", enterprise(engine, "MA1QTR45", "淮安某某数据有限公司")),
-        "owner": token(engine, "owner@provider.cn", provider_code, "owner"),
+        "product": product,
+        "requester": bearer(engine, BUYER),
+        "other": bearer(engine, "spy@other.cn"),
+        "owner": bearer(engine, OWNER),
     }
 
 
@@ -158,7 +149,7 @@ def test_from_request_to_delivery(api: TestClient, sides: dict, engine: Engine) 
         "delivered",
     ]
     with Session(engine) as session:
-        mails = session.exec(select(OutboxMail).where(OutboxMail.to == "buyer@yunfan.cn")).all()
+        mails = session.exec(select(OutboxMail).where(OutboxMail.to == BUYER)).all()
     assert len(mails) >= 5  # the requester heard of every provider step and message
 
 
@@ -194,20 +185,10 @@ def test_answers_are_due_in_five_working_days() -> None:
 
 
 def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, engine: Engine) -> None:
-    import re
-
-    def signed_in(email: str) -> TestClient:
-        client = TestClient(api.app)
-        found = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
-        client.post("/login", data={"csrftoken": found.group(1), "email": email, "password": PASSWORD})  # type: ignore[union-attr]
-        return client
-
-    def csrf(client: TestClient, path: str) -> str:
-        return re.search(r'name="csrftoken" value="([^"]+)"', client.get(path).text).group(1)  # type: ignore[union-attr]
 
     product = sides["product"]
     assert "/login" in api.get(f"/products/{product}/request").text  # sign in first
-    buyer, owner = signed_in("buyer@yunfan.cn"), signed_in("owner@provider.cn")
+    buyer, owner = signed_in(api, BUYER), signed_in(api, OWNER)
     form = f"/products/{product}/request"
     page = buyer.get(form).text
     assert 'name="accept_license"' in page and "许可条款" in page and "版" in page  # the terms, their version
@@ -226,7 +207,7 @@ def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, e
     path = made.headers["location"]
     again = buyer.post(form, data={"csrftoken": csrf(buyer, form), **values, "accept_license": "1"})
     assert again.status_code == 409 and path in again.text  # a link to the open request
-    assert "冷链配送线路优化" not in signed_in("spy@other.cn").get(path).text
+    assert "冷链配送线路优化" not in signed_in(api, "spy@other.cn").get(path).text
     assert path.rsplit("/", 1)[1] in owner.get("/owner/requests").text
     for to in ("under_review", "approved", "agreement_signed"):
         assert (
@@ -275,9 +256,7 @@ def test_followers_hear_of_new_products_versions_and_delisting(
     with Session(engine) as session:
         provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
         slug = session.get(Organization, provider).slug  # type: ignore[union-attr]
-        buyer_org = (
-            session.exec(select(Organization).where(Organization.name == "淮安云帆物流科技有限公司")).one().id
-        )
+        buyer_org = session.exec(select(Organization).where(Organization.slug == REQUESTER)).one().id
     assert api.post("/api/v1/follows", json={"provider": slug}, headers=requester).status_code == 200
     assert api.post("/api/v1/follows", json={}, headers=requester).status_code == 422
 
@@ -295,9 +274,7 @@ def test_followers_hear_of_new_products_versions_and_delisting(
         ).status_code
         == 202
     )
-    reviewer = token(engine, "rev@sjj.cn")
-    with db.session_scope(engine) as session:
-        auth.set_roles(session, SYSTEM, "rev@sjj.cn", reviewer=True)
+    reviewer = bearer(engine, REVIEWER)
     assert api.post(f"{path}/version", json={"to": "submitted"}, headers=owner).status_code == 200
     approve = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}
     assert api.post(f"{path}/version", json=approve, headers=reviewer).status_code == 200
@@ -317,13 +294,7 @@ def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(
 ) -> None:
     import re
 
-    def signed_in(email: str, app: Starlette | None = None) -> TestClient:
-        client = TestClient(app or api.app)
-        found = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/login").text)
-        client.post("/login", data={"csrftoken": found.group(1), "email": email, "password": PASSWORD})  # type: ignore[union-attr]
-        return client
-
-    buyer = signed_in("buyer@yunfan.cn")
+    buyer = signed_in(api, BUYER)
     form = f"/products/{sides['product']}/request"
 
     def send(name: str, content: bytes) -> object:
@@ -345,15 +316,15 @@ def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(
     assert made.status_code == 303  # type: ignore[attr-defined]
     path = made.headers["location"]  # type: ignore[attr-defined]
     assert "营业执照.pdf" in buyer.get(path).text
-    download = signed_in("owner@provider.cn").get(f"{path}/attachment")
+    download = signed_in(api, OWNER).get(f"{path}/attachment")
     assert download.status_code == 200 and download.content == pdf
     assert download.headers["content-disposition"].startswith("attachment")
-    assert signed_in("spy@other.cn").get(f"{path}/attachment").status_code == 404
+    assert signed_in(api, "spy@other.cn").get(f"{path}/attachment").status_code == 404
     # another node: its own data dir (index, secret) and the uploads directory the nodes share
     settings = api.app.state.settings
     node_b = replace(settings, data_dir=tmp_path / "node-b", uploads_path=settings.uploads_dir)
     with TestClient(create_app(node_b)) as other:
-        assert signed_in("owner@provider.cn", other.app).get(f"{path}/attachment").content == pdf
+        assert signed_in(other, OWNER).get(f"{path}/attachment").content == pdf
 
 
 def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine) -> None:
@@ -366,7 +337,8 @@ def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine)
 
     requester, owner, product = sides["requester"], sides["owner"], sides["product"]
     rid = ask(api, requester, product).json()["id"]
-    impostor = token(engine, "system.ops@evil.cn")  # an account, whatever its address, is a person
+    make_user(engine, "system.ops@evil.cn")
+    impostor = bearer(engine, "system.ops@evil.cn")  # an account, whatever its address, is a person
     assert api.get(f"/api/v1/requests/{rid}", headers=impostor).status_code == 404
     assert step(api, impostor, rid, "expired").status_code == 404
 
@@ -404,17 +376,18 @@ def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine)
     with Session(engine) as session:
         provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
         provider_code = session.get(Organization, provider).code  # type: ignore[union-attr]
-    member = token(engine, "plain@provider.cn", provider_code, "member")
+    member = bearer(engine, MEMBER)  # a plain member of the provider
     assert api.get(f"/api/v1/requests/{rid}", headers=member).status_code == 404
     with Session(engine) as session:
-        plain = session.exec(select(User).where(User.email == "plain@provider.cn")).one()
+        plain = session.exec(select(User).where(User.email == MEMBER)).one()
         heard = session.exec(select(Notification).where(Notification.user_id == plain.id)).all()
-        mailed = session.exec(select(OutboxMail).where(OutboxMail.to == "plain@provider.cn")).all()
+        mailed = session.exec(select(OutboxMail).where(OutboxMail.to == MEMBER)).all()
     assert heard == [] and mailed == []  # plain members of the provider hear nothing of requests
 
-    both = token(engine, "both@provider.cn", provider_code, "owner")
+    make_user(engine, "both@provider.cn", organization_code=provider_code, role="owner")
+    both = bearer(engine, "both@provider.cn")
     with db.session_scope(engine) as session:
-        org = session.exec(select(Organization).where(Organization.name == "淮安云帆物流科技有限公司")).one()
+        org = session.exec(select(Organization).where(Organization.slug == REQUESTER)).one()
         auth.set_roles(session, SYSTEM, "both@provider.cn", organization_code=org.code, role="member")
     assert ask(api, both, product).status_code in (409, 422)  # not for a product of one's own organization
 
@@ -457,6 +430,8 @@ def test_the_request_funnel_in_the_figures(api: TestClient, sides: dict, engine:
 def test_the_provider_sees_whether_the_requester_is_verified(
     api: TestClient, sides: dict, engine: Engine
 ) -> None:
+    with db.session_scope(engine) as session:  # the seed's organizations are verified: not this one yet
+        session.exec(select(Organization).where(Organization.slug == REQUESTER)).one().verified = False
     made = ask(api, sides["requester"], sides["product"]).json()
     seen = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
     assert seen["requester_verified"] is False
@@ -500,8 +475,7 @@ def test_the_inbox_counts_every_request_and_pages_the_list(
         accept_license=True,
     )
     with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == "buyer@yunfan.cn")).one()
-        buyer = auth.actor_for_user(session, user)
+        buyer = actor(session, BUYER)
         for _ in range(requests.LIST_PAGE + 4):  # withdrawn at once: a new one may be made
             rid = requests.create_request(session, buyer, body).id
             requests.transition(session, buyer, rid, requests.StepRequest(to="withdrawn"))
@@ -538,9 +512,9 @@ def test_the_request_lists_and_the_side_predicates_say_the_same_rule(
     with Session(engine) as session:
         people = {
             email: auth.actor_for_user(session, session.exec(select(User).where(User.email == email)).one())
-            for email in ("buyer@yunfan.cn", "spy@other.cn", "owner@provider.cn")
+            for email in (BUYER, "spy@other.cn", OWNER)
         }
-        people["admin"] = replace(people["owner@provider.cn"], is_admin=True)
+        people["admin"] = replace(people[OWNER], is_admin=True)
         made = session.exec(select(AccessRequest, DataProduct).join(DataProduct)).all()
         assert {r.id for r, _ in made} >= {mine, theirs}
         for who, actor in people.items():
@@ -558,6 +532,4 @@ def test_the_request_lists_and_the_side_predicates_say_the_same_rule(
                 }
             else:
                 assert listed["incoming"] == provider, who
-        assert mine in {
-            r.id for r in requests.list_requests(session, people["owner@provider.cn"], "incoming")
-        }
+        assert mine in {r.id for r in requests.list_requests(session, people[OWNER], "incoming")}

@@ -14,22 +14,21 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from catalog import db
-from catalog.accounts import auth
 from catalog.accounts.models import Organization
 from catalog.audit.models import AuditEvent
 from catalog.errors import InvalidTransition
 from catalog.indexing.models import ChangeLog
 from catalog.listings.models import Notification
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import SYSTEM, Actor
+from catalog.permissions import Actor
 from catalog.products import revisions
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.requests.models import Follow
+from tests.factories import OWNER, actor, listed_product
 from tests.functional.racing import at_once, reviewers
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
-PASSWORD = "淮安数据港-test-2026"
 NEW_SUMMARY = "新增冷库温湿度分钟级数据，覆盖全市十二个冷链仓储园区"
 APPROVE: dict[str, Any] = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}
 REJECT: dict[str, Any] = {"to": "rejected", "reason": "来源未在授权运营目录中"}
@@ -38,19 +37,12 @@ REJECT: dict[str, Any] = {"to": "rejected", "reason": "来源未在授权运营�
 def submitted_revision(engine: Engine) -> tuple[str, int]:
     """A seeded listed product, followed by another organization, with a new version in review."""
     with db.session_scope(engine) as session:
-        product = session.exec(
-            select(DataProduct).where(DataProduct.status == "listed").order_by(DataProduct.id)  # type: ignore[arg-type]
-        ).first()
-        assert product is not None
+        product = listed_product(session)
         slug, product_id = product.slug, product.id
-        provider = session.get(Organization, product.provider_id)
         other = session.exec(select(Organization).where(Organization.id != product.provider_id)).first()
-        assert provider is not None and other is not None
+        assert other is not None
         session.add(Follow(organization_id=other.id, product_id=product_id))  # type: ignore[arg-type]
-        user = auth.create_user(
-            session, SYSTEM, "owner@provider.cn", PASSWORD, organization_code=provider.code, role="owner"
-        )
-        owner = auth.actor_for_user(session, user)
+        owner = actor(session, OWNER)
     with db.session_scope(engine) as session:
         revisions.save_revision(
             session, owner, slug, {"summary": NEW_SUMMARY, "change_summary": "增加温湿度分钟级数据"}

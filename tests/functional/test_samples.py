@@ -9,19 +9,16 @@ from collections.abc import Iterator
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization, User
 from catalog.app import create_app
-from catalog.permissions import SYSTEM
-from catalog.products import services as products
-from catalog.products.models import DataProduct
 from catalog.products.samples import infer_type
 from catalog.settings import Settings
 from tests.conftest import make_settings
+from tests.factories import OWNER, bearer, make_product
+from tests.factories import actor as account
 
 CSV = (
     "站点编号,日期,客流人次,平均候车分钟,是否枢纽\nS001,2026-10-01,3120,4.5,是\nS002,2026-10-01,877,6.25,否\n"
@@ -43,24 +40,9 @@ def api(app_settings: Settings) -> Iterator[TestClient]:
 def owner(app_settings: Settings, api: TestClient) -> dict[str, str]:
     """A write token of an owner whose organization has a fresh draft, ``bus-stops-sample``."""
     engine: Engine = db.make_engine(app_settings.database_url)
-    with Session(engine) as session:
-        model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert model is not None
-        body = products.product_input(session, model)
-        code = session.get(Organization, model.provider_id).code  # type: ignore[union-attr]
-    with db.session_scope(engine) as session:
-        auth.create_user(
-            session, SYSTEM, "sample@owner.cn", "淮安数据港-test-2026", organization_code=code, role="owner"
-        )
-    with db.session_scope(engine) as session:
-        user = session.exec(select(User).where(User.email == "sample@owner.cn")).one()
-        secret, _ = auth.create_token(
-            session, auth.actor_for_user(session, user), auth.TokenCreate(name="t", scope="write")
-        )
+    make_product(engine, OWNER, "bus-stops-sample", schema=[])
+    headers = bearer(engine, OWNER)
     engine.dispose()
-    headers = {"Authorization": f"Bearer {secret}"}
-    body.update(slug="bus-stops-sample", schema=[])
-    assert api.post("/api/v1/products", json=body, headers=headers).status_code == 201
     return headers
 
 
@@ -163,8 +145,7 @@ def test_a_sample_is_kept_only_when_the_database_keeps_it(
 
     engine = db.make_engine(app_settings.database_url)
     with Session(engine) as session:
-        user = session.exec(select(User).where(User.email == "sample@owner.cn")).one()
-        actor = auth.actor_for_user(session, user)
+        actor = account(session, OWNER)
         uploads = app_settings.uploads_dir
         attach_sample(session, actor, uploads, "bus-stops-sample", "s.csv", CSV.encode(), 10**6)
         session.rollback()  # the database write failed: nothing on disk either

@@ -12,8 +12,6 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Membership, Organization
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
 from catalog.errors import InvalidTransition
@@ -22,11 +20,12 @@ from catalog.listings import services as listings
 from catalog.listings.models import ListingEvent, Notification, Objection
 from catalog.listings.urls import dataset_url, product_url
 from catalog.listings.workflow import CHECKLIST
-from catalog.permissions import SYSTEM, Actor
+from catalog.permissions import Actor
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import make_settings
-from tests.functional.racing import PASSWORD, at_once, reviewers
+from tests.factories import BUYER, actor
+from tests.functional.racing import at_once, reviewers
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
@@ -151,14 +150,9 @@ def test_two_answers_to_one_objection_at_once_one_wins(
     approver, other = reviewers(seeded_engine)
     with db.session_scope(seeded_engine) as session:
         listings.transition(session, seeded_settings, approver, "product", key, APPROVE)
-        objector = auth.create_user(session, SYSTEM, "objector@yunfan.cn", PASSWORD)
-        org = session.exec(select(Organization).where(Organization.kind == "enterprise")).first()
-        assert org is not None
-        session.add(Membership(user_id=objector.id, organization_id=org.id, role="member"))
-        session.flush()
         objection = listings.file_objection(
             session,
-            auth.actor_for_user(session, objector),
+            actor(session, BUYER),  # a member of an enterprise
             "product",
             key,
             listings.ObjectionCreate(reason="该产品的数据来源未列入授权运营目录，请核实。"),

@@ -15,8 +15,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from catalog import db
-from catalog.accounts import auth
-from catalog.accounts.models import Organization, User
 from catalog.errors import CatalogError
 from catalog.indexing.indexer import Indexer
 from catalog.listings import workflow
@@ -30,6 +28,7 @@ from catalog.settings import Settings
 from catalog.stats.models import ViewCount
 from catalog.stats.views import ViewCounter
 from tests.conftest import make_settings
+from tests.factories import BUYER, OWNER, actor, listed_product
 
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
@@ -51,29 +50,19 @@ def second() -> Iterator[Callable[..., Future[Any]]]:
 
 def _listed_product(engine: Engine) -> DataProduct:
     with Session(engine) as session:
-        product = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-        assert product is not None
-        return product
+        return listed_product(session)
 
 
-def _requester(engine: Engine, email: str) -> Actor:
-    with db.session_scope(engine) as session:
-        org = Organization(
-            slug="race-buyer", code="91320800MA1RACE001", name="淮安竞速物流有限公司", kind="enterprise"
-        )
-        session.add(org)
-        session.flush()
-        auth.create_user(session, SYSTEM, email, "淮安数据港-race-2026", organization_code=org.code)
+def _actor(engine: Engine, email: str) -> Actor:
     with Session(engine) as session:
-        user = session.exec(select(User).where(User.email == email)).one()
-        return auth.actor_for_user(session, user)
+        return actor(session, email)
 
 
 def test_two_requests_for_the_same_product_at_once_make_one(
     seeded_engine: Engine, second: Callable[..., Future[Any]]
 ) -> None:
     product = _listed_product(seeded_engine)
-    actor = _requester(seeded_engine, "racer@example.cn")
+    actor = _actor(seeded_engine, BUYER)
     data = RequestCreate(
         product_id=product.slug,
         purpose="冷链配送线路优化",
@@ -104,15 +93,7 @@ def test_a_draft_sent_twice_at_once_with_one_idempotency_key_is_made_once(
     with Session(seeded_engine) as session:
         model = _listed_product(seeded_engine)
         body = {**products.product_input(session, model), "slug": "twice-sent-draft", "title": "重发的草稿"}
-        code = session.get(Organization, model.provider_id).code  # type: ignore[union-attr]
-    with db.session_scope(seeded_engine) as session:
-        auth.create_user(
-            session, SYSTEM, "owner@twice.cn", "淮安数据港-race-2026", organization_code=code, role="owner"
-        )
-    with Session(seeded_engine) as session:
-        owner = auth.actor_for_user(
-            session, session.exec(select(User).where(User.email == "owner@twice.cn")).one()
-        )
+    owner = _actor(seeded_engine, OWNER)
     data = ProductCreate.model_validate(body)
 
     def send() -> tuple[object, bool]:
