@@ -37,6 +37,8 @@ SEED_DIR = PROJECT_ROOT / "seed"
 
 # the PostgreSQL database of each data dir that has one (the others use SQLite inside the folder)
 _DATABASES: dict[Path, str] = {}
+# the seeded catalog of each backend, built once per process (each xdist worker builds its own)
+_SEEDED: dict[str, Path] = {}
 _POSTGRES = pytest.StashKey[PostgresServer | None]()
 _POSTGRES_PROBLEM = pytest.StashKey[str]()
 
@@ -208,12 +210,10 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture(scope="session")
-def seeded_template(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Path:
-    """A data dir holding the whole seed catalog and its index, and the accounts of
-    ``factories.SEEDED_ACCOUNTS``, built once per backend and run."""
+def _seeded(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """The seeded catalog of ``backend`` in this process, built the first time it is asked for."""
+    if backend in _SEEDED:
+        return _SEEDED[backend]
     data_dir = tmp_path_factory.mktemp(f"seeded-{backend}") / "var"
     if backend == POSTGRESQL:
         _own_database(request, data_dir, _postgres(request).create())
@@ -227,7 +227,24 @@ def seeded_template(
     engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
     if backend == POSTGRESQL:
         _postgres(request).freeze(settings.database_url)  # copies are made ahead from here on
+    _SEEDED[backend] = data_dir
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def seeded_template(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Path:
+    """A data dir holding the whole seed catalog and its index, and the accounts of
+    ``factories.SEEDED_ACCOUNTS``, built once per backend and worker."""
+    return _seeded(backend, tmp_path_factory, request)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """The SQLite seeded catalog, for what runs on SQLite whatever the backend (a served catalog for
+    the browser): the same data dir as ``seeded_template`` on SQLite, not a second one."""
+    return _seeded(SQLITE, tmp_path_factory, request)
 
 
 @pytest.fixture

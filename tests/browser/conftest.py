@@ -167,11 +167,13 @@ def _server_env(data_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="package")
-def browser_catalog(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Path:
-    """The seed catalog with its index and the journeys' accounts, made with the CLI once (after the
-    browser is known to start, so that a run without one skips before seeding)."""
+def browser_catalog(
+    tmp_path_factory: pytest.TempPathFactory, browser: Browser, sqlite_template: Path
+) -> Path:
+    """A copy of the seeded catalog (SQLite, with its index) and the journeys' accounts, made with the
+    CLI once (after the browser is known to start, so that a run without one skips first)."""
     data_dir = tmp_path_factory.mktemp("browser") / "var"
-    _catalog(data_dir, "seed")
+    shutil.copytree(sqlite_template, data_dir)
     _catalog(data_dir, "user", "create", ADMIN.email, "--password", ADMIN.password, "--admin")
     _catalog(data_dir, "user", "create", REVIEWER.email, "--password", REVIEWER.password, "--reviewer")
     _catalog(
