@@ -174,32 +174,12 @@ def test_restore_refuses_what_is_not_a_backup_and_changes_nothing(
     assert (data_dir / "catalog.sqlite3").read_bytes() == before
 
 
-@pytest.fixture
-def postgres_database(postgres_url: str) -> Iterator[str]:
-    """A fresh database on the test PostgreSQL server, dropped afterwards; skipped where none answers."""
-    admin_url = make_url(postgres_url)
-    name = f"catalog_backup_{secrets.token_hex(4)}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # no server here: the SQLite tests still ran
-        pytest.skip(f"PostgreSQL not reachable at {admin_url.render_as_string()}: {exc.__class__.__name__}")
+@pytest.mark.postgresql_only
+def test_a_postgresql_catalog_round_trips_through_pg_dump(live: Settings, tmp_path: Path) -> None:
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
         pytest.skip("pg_dump and pg_restore are not installed")
-    yield admin_url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-    drop_beside(admin_url.set(database=name).render_as_string(hide_password=False))
-
-
-def test_a_postgresql_catalog_round_trips_through_pg_dump(postgres_database: str, tmp_path: Path) -> None:
-    data_dir = tmp_path / "var"
-    env = {"CATALOG_DATA_DIR": str(data_dir), "CATALOG_DATABASE_URL": postgres_database}
-    run(env, "init")
-    run(env, "seed")
-    roundtrip(env, data_dir, postgres_database, tmp_path)
+    env = catalog_env(live)
+    roundtrip(env, live.data_dir, live.database_url, tmp_path)
     sqlite_backup = tmp_path / "sqlite.tar"
     with tarfile.open(sqlite_backup, "w") as handle:  # a SQLite backup is refused by a PostgreSQL service
         manifest = tmp_path / "manifest.json"
