@@ -44,7 +44,7 @@ _POSTGRES_PROBLEM = pytest.StashKey[str]()
 
 
 # argon2 at its cheapest: the suite hashes and checks hundreds of passwords (0.17 s each at the standard
-# cost); the standard parameters are pinned by tests/unit/catalog/test_auth_hashing.py
+# cost); the standard parameters are pinned by tests/unit/accounts/test_auth_hashing.py
 TEST_PASSWORD_HASHING = "fast"
 
 

@@ -2,7 +2,7 @@
 
 The document is built from one table, ``OPERATIONS`` (a row per route and method), and the pydantic
 models the handlers parse and answer with; answers the handlers build as dictionaries are described by
-the models below. ``tests/functional/test_openapi.py`` fails when a ``/api/v1`` route has no row, and
+the models below. ``tests/functional/interop/test_openapi.py`` fails when a ``/api/v1`` route has no row, and
 checks real answers against the documented schemas.
 """
 

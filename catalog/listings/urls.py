@@ -1,6 +1,6 @@
 """The site's URLs where no request is at hand (services, notifications, mail, the interop exports):
 the one place outside the Route declarations that writes a path out. Each helper's path equals the
-app's ``url_path_for`` of its route (``tests/unit/catalog/test_urls.py`` checks them, so the two
+app's ``url_path_for`` of its route (``tests/unit/listings/test_urls.py`` checks them, so the two
 cannot drift); a door with a request builds its URLs from route names instead."""
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from starlette.testclient import TestClient
 
-ROOT = Path(__file__).resolve().parents[2]
+from catalog.settings import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 RELEVANCE = ROOT / "tests" / "data" / "relevance.yaml"
 SEED_PRODUCTS = ROOT / "seed" / "products"
 KINDS = {
