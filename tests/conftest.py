@@ -47,6 +47,10 @@ _POSTGRES_PROBLEM = pytest.StashKey[str]()
 # cost); the standard parameters are pinned by tests/unit/accounts/test_auth_hashing.py
 TEST_PASSWORD_HASHING = "fast"
 
+# a test whose call takes longer is marked ``slow`` (``-m "not slow"`` is the quick loop); the summary
+# names those that are not
+SLOW_SECONDS = 3.0
+
 
 def pytest_configure(config: pytest.Config) -> None:
     hooks.install()  # ChangeLog rows for every session, as the app factory and the CLI install them
@@ -99,8 +103,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         callspec = getattr(item, "callspec", None)
         if callspec and "backend" in callspec.params:
             item.user_properties.append(("backend", callspec.params["backend"]))
-        if grouped and "browser" in parts:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        if "browser" in parts:
+            item.add_marker(pytest.mark.slow)  # a real browser against a real server
+            if grouped:
+                item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
@@ -119,6 +125,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         parts.append(f"postgresql: {problem}, skipped")
     if parts:
         terminalreporter.write_line("backends: " + ", ".join(parts))
+    _report_slow(terminalreporter)
+
+
+def _report_slow(terminalreporter: pytest.TerminalReporter) -> None:
+    """Keep the ``slow`` marks honest: say what the marked tests took, and name the tests that ran
+    longer than ``SLOW_SECONDS`` without the mark (a note, not a failure: times vary by machine)."""
+    marked, unmarked = [], []
+    for report in terminalreporter.stats.get("passed", []):
+        if getattr(report, "when", "") == "call":
+            (marked if "slow" in report.keywords else unmarked).append(report)
+    if not marked and not unmarked:
+        return
+    late = sorted((r for r in unmarked if r.duration > SLOW_SECONDS), key=lambda r: -r.duration)
+    terminalreporter.write_line(
+        f"slow: {len(marked)} tests marked slow ran {sum(r.duration for r in marked):.0f} s, "
+        f"the other {len(unmarked)} {sum(r.duration for r in unmarked):.0f} s"
+    )
+    for report in late:
+        terminalreporter.write_line(
+            f"  over {SLOW_SECONDS:g} s and not marked slow: {report.nodeid} ({report.duration:.1f} s)"
+        )
 
 
 @pytest.fixture(scope="session")

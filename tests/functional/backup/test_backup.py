@@ -547,6 +547,7 @@ def seeded_as_role(
     return env, make_url(role_url).username or "", archive, before
 
 
+@pytest.mark.slow
 def test_a_postgresql_service_role_without_createdb_restores_in_place(
     service_role: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -577,6 +578,7 @@ def test_a_postgresql_service_role_without_createdb_restores_in_place(
     serves_its_role(env, role, "after-in-place@restore.test")
 
 
+@pytest.mark.slow
 def test_a_postgresql_restore_by_the_superuser_leaves_the_catalog_to_its_owner(
     service_role: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -792,6 +794,7 @@ def children_of(pid: int) -> list[tuple[int, str]]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.slow
 def test_a_restore_stopped_with_sigterm_during_pg_restore_changes_nothing(
     service_role: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -836,6 +839,7 @@ def test_a_restore_stopped_with_sigterm_during_pg_restore_changes_nothing(
     assert not list((data_dir / "uploads").glob(".restoring-*"))
 
 
+@pytest.mark.slow
 def test_the_index_is_marked_for_a_rebuild_before_the_swap_and_unmarked_by_the_rebuild(
     live: Settings, tmp_path: Path
 ) -> None:
@@ -856,6 +860,7 @@ def test_the_index_is_marked_for_a_rebuild_before_the_swap_and_unmarked_by_the_r
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_database_settings_that_cannot_be_copied_to_the_staged_database_are_said(
     service_role: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -883,6 +888,7 @@ def test_database_settings_that_cannot_be_copied_to_the_staged_database_are_said
         assert connection.execute("SHOW work_mem").fetchone() == ("8MB",)  # what it may set was copied
 
 
+@pytest.mark.slow
 def test_role_and_database_names_with_a_space_and_a_quote_restore(tmp_path: Path, postgres_url: str) -> None:
     """Review 4: the URL given to psycopg and pg_restore was rendered with spaces left as they were,
     which libpq refuses."""

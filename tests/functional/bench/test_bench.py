@@ -25,6 +25,7 @@ from catalog.settings import PROJECT_ROOT, Settings
 from tests.conftest import catalog_env
 
 
+@pytest.mark.slow
 def test_engine_bench_reports_every_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CATALOG_DATA_DIR", str(tmp_path / "var"))
     result = CliRunner().invoke(main, ["bench", "--sizes", "300", "--rounds", "1", "--json"])
@@ -66,6 +67,7 @@ def server(seeded_settings: Settings) -> Iterator[str]:
 
 
 @pytest.mark.both_backends
+@pytest.mark.slow
 def test_http_bench_runs_the_mixed_scenario_without_errors(server: str) -> None:
     result = CliRunner().invoke(
         main, ["bench", "--http", server, "--clients", "4", "--seconds", "2", "--json"]
@@ -88,6 +90,7 @@ def test_http_bench_runs_the_mixed_scenario_without_errors(server: str) -> None:
         assert abs(ours["kinds"][kind]["requests"] / ours["overall"]["requests"] - share) < 0.05, kind
 
 
+@pytest.mark.slow
 def test_http_bench_prints_a_table_per_kind_of_page(server: str) -> None:
     result = CliRunner().invoke(main, ["bench", "--http", server, "--clients", "2", "--seconds", "1"])
     assert result.exit_code == 0, result.output

@@ -26,6 +26,8 @@ from search_index import SearchIndex
 from tests.conftest import catalog_env
 from tests.functional.serving import Server, Writers, request, start_server, wait_for
 
+pytestmark = pytest.mark.slow  # real servers: see the README's "Tests"
+
 THREADS = 8
 KILL_AFTER = 1.5  # seconds of writing before the kill, at least
 LISTED_BEFORE_KILL = 4  # and at least this many listings acknowledged (a loaded machine writes slower)

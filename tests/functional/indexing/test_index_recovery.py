@@ -105,6 +105,7 @@ def test_a_change_from_another_process_reaches_cached_search_pages(seeded_settin
             time.sleep(0.2)
 
 
+@pytest.mark.slow
 def test_reindex_in_another_process_swaps_while_the_server_answers(seeded_settings: Settings) -> None:
     env = {**os.environ, **catalog_env(seeded_settings)}
     with TestClient(create_app(seeded_settings)) as client:
@@ -183,6 +184,7 @@ def hold_rebuilds(app: Starlette) -> threading.Event:
 
 
 @pytest.mark.parametrize("how", ["deleted", "garbage-toc", "garbage-segment"])
+@pytest.mark.slow
 def test_a_lost_index_is_reported_and_rebuilt_while_searches_answer_from_the_database(
     seeded_settings: Settings, how: str
 ) -> None:
@@ -261,6 +263,7 @@ def _found(indexer: Indexer, text: str) -> set[str]:
 
 
 @pytest.mark.both_backends
+@pytest.mark.slow
 def test_another_nodes_replica_is_rebuilt_when_the_database_is_restored_under_it(
     seeded_settings: Settings, tmp_path: Path
 ) -> None:
@@ -337,6 +340,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_damage_a_reader_finds_is_rebuilt_by_the_writer_and_never_searched_again(
     seeded_settings: Settings,
 ) -> None:

@@ -19,6 +19,8 @@ from catalog.settings import Settings
 from tests.conftest import catalog_env
 from tests.functional.serving import Server, Writers, start_server, wait_for
 
+pytestmark = pytest.mark.slow  # real servers: see the README's "Tests"
+
 CROSSING_SECONDS = 2.0  # a listing made on one node is found on another within this
 NODE_ENV = {"CATALOG_PUBLICITY_DAYS": "0", "CATALOG_SECRET_KEY": "nodes-share-one-secret-key-" + "x" * 24}
 

@@ -118,6 +118,7 @@ def seed_slug(status: str) -> str:
 
 
 # --- the whole catalog ----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_whole_catalog_conforms_to_the_dcat_ap_shapes(graph: Graph, shapes: Graph) -> None:
     """The Turtle export; the JSON-LD one holds the same triples (below), so it conforms as well."""
     conforms, report = violations(graph, shapes)
@@ -359,6 +360,7 @@ def test_unknown_and_unlisted_items_have_no_export(client: TestClient) -> None:
 
 
 # --- the cache follows the catalog ----------------------------------------------------------------
+@pytest.mark.slow
 def test_a_delisted_product_leaves_the_catalog(seeded_settings: Settings) -> None:
     with TestClient(create_app(seeded_settings)) as app:
         named = f"<{URIS.product(OPEN_PRODUCT)}> a dcat:Dataset"

@@ -21,6 +21,7 @@ def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
+@pytest.mark.slow
 def test_init_seed_stats_and_reindex(runner: CliRunner, tmp_path: Path) -> None:
     assert runner.invoke(main, ["init"]).exit_code == 0
     seeded = runner.invoke(main, ["seed"])

@@ -120,6 +120,7 @@ def test_the_index_state_changes_with_every_commit_and_swap(
     assert indexer.state != second and indexer.state[0] == other.index.generation
 
 
+@pytest.mark.slow
 def test_a_parallel_rebuild_indexes_what_one_process_does(seeded_engine: Engine, tmp_path: Path) -> None:
     """Two processes, each reading its share of the catalog from the database, build the same index."""
     one = Indexer(seeded_engine, tmp_path / "one")
