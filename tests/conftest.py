@@ -268,6 +268,15 @@ def seeded_template(
 
 
 @pytest.fixture(scope="session")
+def postgres_template(
+    postgres_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Path:
+    """The PostgreSQL seeded catalog, for tests about PostgreSQL itself that are not parametrized by
+    backend (skipped, with the reason, where there is none): the same as ``seeded_template`` there."""
+    return _seeded(POSTGRESQL, tmp_path_factory, request)
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
     """The SQLite seeded catalog, for what runs on SQLite whatever the backend (a served catalog for
     the browser): the same data dir as ``seeded_template`` on SQLite, not a second one."""
