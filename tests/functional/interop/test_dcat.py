@@ -72,13 +72,13 @@ def exports(client: TestClient) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def graphs(exports: dict[str, str]) -> dict[str, Graph]:
-    return {fmt: parse(text, fmt) for fmt, text in exports.items()}
+def graph(exports: dict[str, str]) -> Graph:
+    return parse(exports["ttl"], "ttl")
 
 
 @pytest.fixture(scope="module")
-def graph(graphs: dict[str, Graph]) -> Graph:
-    return graphs["ttl"]
+def graphs(exports: dict[str, str], graph: Graph) -> dict[str, Graph]:
+    return {"ttl": graph, "jsonld": parse(exports["jsonld"], "jsonld")}
 
 
 def violations(graph: Graph, shapes: Graph) -> tuple[bool, str]:
