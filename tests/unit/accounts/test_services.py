@@ -145,7 +145,7 @@ def test_standing_changes_step_by_step_and_a_suspended_organization_acts_in_noth
     assert set(refused(Invalid, standing, "suspend", " x ").fields) == {"reason"}  # type: ignore[attr-defined]
     assert not provider.suspended and audited(db, "organization.suspend") == []
     standing("suspend", "数据来源合规性调查")
-    assert provider.suspended
+    assert org(db, PROVIDER).suspended
     assert refused(InvalidTransition, standing, "suspend", "再次").allowed == ["reinstate"]  # type: ignore[attr-defined]
     view = accounts.organization_for_admin(db, admin, PROVIDER)
     assert view.suspension_reason == "数据来源合规性调查" and {p.role for p in view.people} == {
