@@ -22,12 +22,27 @@ from catalog.listings.filters import DatasetFilters
 from catalog.listings.search import index_query
 from catalog.listings.states import ListingStatus
 from catalog.pagination import Page
-from catalog.permissions import ANONYMOUS, SYSTEM
+from catalog.permissions import ANONYMOUS, SYSTEM, Actor
 from catalog.products.models import DataProduct, ProductSource
 from catalog.settings import Settings
 from tests.factories import ADMIN, OWNER, PASSWORD, REVIEWER, actor
 
 S = ListingStatus
+
+PARKING = {
+    "code": "HA-TEST-901",
+    "title": "淮安市公共停车泊位实时数据",
+    "title_en": "Huai'an public parking spaces, real time",
+    "description": "全市公共停车场泊位总数与空余泊位数，按分钟更新。",
+    "provider": "jtj",
+    "sectors": ["transport"],
+    "security_grade": "general",
+    "sharing_condition": "conditional",
+    "update_frequency": "realtime",
+    "schema": [{"name": "lot_id", "type": "string", "description": "停车场编号"}],
+    "status": "listed",  # asked for, not granted: a new one is a draft
+    "listed_at": "2025-01-01",
+}
 
 
 @pytest.fixture
@@ -135,27 +150,13 @@ def test_a_departments_owners_draft_and_edit_its_datasets_only(db: Session) -> N
     department = db.exec(select(Organization).where(Organization.slug == "jtj")).one()
     auth.create_user(db, SYSTEM, "data@jtj.cn", PASSWORD, organization_code=department.code, role="owner")
     dept = actor(db, "data@jtj.cn")
-    body = {
-        "code": "HA-TEST-901",
-        "title": "淮安市公共停车泊位实时数据",
-        "title_en": "Huai'an public parking spaces, real time",
-        "description": "全市公共停车场泊位总数与空余泊位数，按分钟更新。",
-        "provider": "jtj",
-        "sectors": ["transport"],
-        "security_grade": "general",
-        "sharing_condition": "conditional",
-        "update_frequency": "realtime",
-        "schema": [{"name": "lot_id", "type": "string", "description": "停车场编号"}],
-        "status": "listed",  # asked for, not granted: a new one is a draft
-        "listed_at": "2025-01-01",
-    }
+    body = {**PARKING}
     data = DatasetCreate.model_validate(body)
     refused(Forbidden, datasets.create_dataset_draft, db, actor(db, OWNER), data)  # not their department
     made = datasets.create_dataset_draft(db, dept, data)
     assert (made.status, made.listed_at, made.provider.id) == (S.DRAFT, None, "jtj")
     taken = refused(Invalid, datasets.create_dataset_draft, db, dept, data)
     assert set(taken.fields) == {"code"}  # type: ignore[attr-defined]
-    refused(Invalid, datasets.import_dataset, db, dept, data)  # importing is for administrators
 
     edited = datasets.update_dataset_draft(
         db, dept, "HA-TEST-901", {"spatial_coverage": "淮安市区", "status": "listed", "code": "HA-X"}
@@ -170,3 +171,14 @@ def test_a_departments_owners_draft_and_edit_its_datasets_only(db: Session) -> N
         InvalidTransition, datasets.update_dataset_draft, db, dept, listed.code, {"spatial_coverage": "x"}
     )
     assert datasets.import_dataset(db, SYSTEM, data) is False  # the code exists
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="import_dataset answers a non-administrator with Invalid (422), not Forbidden (403) as "
+    "errors.py and every other service do for a role that does not allow it",
+)
+def test_importing_a_dataset_is_forbidden_to_non_administrators(session: Session) -> None:
+    owner = Actor(user_id=1, label="owner", owner_of=frozenset({1}))
+    data = DatasetCreate.model_validate({**PARKING, "status": "draft", "listed_at": None})
+    refused(Forbidden, datasets.import_dataset, session, owner, data)
