@@ -33,6 +33,7 @@ from catalog.permissions import (
     can_import_catalog,
     can_manage_listings_of,
     can_view_listing,
+    require,
     require_write,
 )
 from catalog.products.models import DataProduct, ProductSource
@@ -44,8 +45,7 @@ from search_index import SearchResult
 
 def import_dataset(session: Session, actor: Actor, data: DatasetCreate) -> bool:
     """Create a dataset in the state the data gives, unless its code exists; True when created."""
-    if not can_import_catalog(actor):
-        raise Invalid("only administrators may import datasets")
+    require(can_import_catalog(actor), actor, "only administrators may import datasets")
     if session.exec(select(Dataset.id).where(Dataset.code == data.code)).first():
         return False
     provider, sectors = _resolve(session, data)

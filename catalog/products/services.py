@@ -33,6 +33,7 @@ from catalog.permissions import (
     can_import_catalog,
     can_manage_listings_of,
     can_view_listing,
+    require,
     require_write,
 )
 from catalog.products.models import (
@@ -67,8 +68,7 @@ def import_product(
     administrators and the system may use it. A listed product is given the next listing number,
     unless it keeps the ``listing_no`` (and ``version``) an exported file gives it.
     """
-    if not can_import_catalog(actor):
-        raise Invalid("only administrators may import products")
+    require(can_import_catalog(actor), actor, "only administrators may import products")
     if session.exec(select(DataProduct.id).where(DataProduct.slug == data.slug)).first():
         return False
     provider, licence, sectors, sources = resolve_input(session, data)

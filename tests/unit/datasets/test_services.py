@@ -173,11 +173,6 @@ def test_a_departments_owners_draft_and_edit_its_datasets_only(db: Session) -> N
     assert datasets.import_dataset(db, SYSTEM, data) is False  # the code exists
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="import_dataset answers a non-administrator with Invalid (422), not Forbidden (403) as "
-    "errors.py and every other service do for a role that does not allow it",
-)
 def test_importing_a_dataset_is_forbidden_to_non_administrators(session: Session) -> None:
     owner = Actor(user_id=1, label="owner", owner_of=frozenset({1}))
     data = DatasetCreate.model_validate({**PARKING, "status": "draft", "listed_at": None})

@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from catalog.errors import NotFound
+from catalog.errors import Forbidden, NotFound, Unauthorized
 from catalog.indexing.indexer import Indexer
 from catalog.listings.filters import ProductFilters
 from catalog.listings.search import index_query
 from catalog.listings.states import ListingStatus
 from catalog.pagination import Page
-from catalog.permissions import ANONYMOUS, Actor
+from catalog.permissions import ANONYMOUS, SYSTEM, Actor
 from catalog.products import services
-from catalog.products.models import DataProduct, ProductSummary
+from catalog.products.models import DataProduct, ProductCreate, ProductSummary
 from catalog.settings import Settings
 
 Listing = Callable[..., Page[ProductSummary]]
@@ -116,3 +116,19 @@ def test_sorting_orders_every_page(listing: Listing, sort: str) -> None:
 def test_relevance_puts_a_title_match_first(listing: Listing) -> None:
     top = listing(q="公交车辆实时到站预测").items[0]
     assert top.id == "bus-realtime-arrival-api"
+
+
+def test_importing_a_product_is_for_administrators_and_the_system(seeded_engine: Engine) -> None:
+    """An owner may not import (403, as for any role that does not allow it), nobody anonymous (401)."""
+    with Session(seeded_engine) as session:
+        model = session.exec(select(DataProduct).where(DataProduct.status == "listed").limit(1)).one()
+        data = ProductCreate.model_validate(
+            {**services.product_input(session, model), "slug": "imported-copy"}
+        )
+        owner = Actor(user_id=1, label="owner", owner_of=frozenset({model.provider_id}))
+        with pytest.raises(Forbidden):
+            services.import_product(session, owner, data)
+        with pytest.raises(Unauthorized):
+            services.import_product(session, ANONYMOUS, data)
+        assert services.import_product(session, SYSTEM, data) is True
+        session.rollback()
