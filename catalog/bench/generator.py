@@ -25,8 +25,7 @@ from pathlib import Path
 from random import Random
 from typing import Any, NamedTuple, TypeVar
 
-import yaml
-
+from catalog.seeding import read_yaml
 from catalog.settings import PROJECT_ROOT
 
 SEED_DIR = PROJECT_ROOT / "seed"
@@ -1039,8 +1038,7 @@ class _Seed:
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or []
+    return read_yaml(path) or []
 
 
 def _read_all(seed_dir: Path, pattern: str) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import yaml
 from pyshacl import validate
 from rdflib import RDF, RDFS, SH, BNode, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -24,6 +23,7 @@ from catalog.app import create_app
 from catalog.interop.rdf import DCAT, DCT, FOAF, ODRL, PROV, SKOS, XSD, Uris
 from catalog.listings.services import TransitionRequest, transition
 from catalog.permissions import SYSTEM
+from catalog.seeding import read_yaml
 from catalog.settings import PROJECT_ROOT, Settings
 from tests.conftest import SEED_DIR
 
@@ -111,7 +111,7 @@ def listed_counts(client: TestClient) -> int:
 
 def seed_slug(status: str) -> str:
     for path in sorted((SEED_DIR / "products").glob("*.yaml")):
-        for product in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for product in read_yaml(path):
             if product["status"] == status:
                 return str(product["slug"])
     raise AssertionError(f"the seed has no {status} product")
@@ -244,7 +244,7 @@ def test_a_datasets_formats_are_distributions_under_the_ports_agreement(
 def test_sectors_are_the_theme_taxonomy(graph: Graph) -> None:
     (scheme,) = objects(graph, URIS.catalog(), DCAT.themeTaxonomy)
     assert (scheme, RDF.type, SKOS.ConceptScheme) in graph and objects(graph, scheme, DCT.title)
-    sectors = yaml.safe_load((SEED_DIR / "sectors.yaml").read_text(encoding="utf-8"))
+    sectors = read_yaml(SEED_DIR / "sectors.yaml")
     concepts = set(graph.subjects(SKOS.inScheme, scheme))
     assert concepts == {URIS.sector(s["slug"]) for s in sectors}
     for concept in concepts:

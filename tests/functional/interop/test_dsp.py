@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-import yaml
 from rdflib import RDF, Graph, Literal, URIRef
 from starlette.testclient import TestClient
 
@@ -21,6 +20,7 @@ from catalog.interop import dsp
 from catalog.interop.rdf import DCAT, DCT, ODRL, XSD, Uris
 from catalog.listings.services import TransitionRequest, transition
 from catalog.permissions import SYSTEM
+from catalog.seeding import read_yaml
 from catalog.settings import Settings
 from tests.conftest import SEED_DIR, copy_data_dir, make_settings
 
@@ -144,7 +144,7 @@ def test_one_dataset_is_found_by_its_id_or_its_slug(connector: TestClient, catal
 
 def draft_slug() -> str:
     for path in sorted((SEED_DIR / "products").glob("*.yaml")):
-        for product in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for product in read_yaml(path):
             if product["status"] == "draft":
                 return str(product["slug"])
     raise AssertionError("the seed has no draft product")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from starlette.testclient import TestClient
 
+from catalog.seeding import read_yaml
 from catalog.settings import PROJECT_ROOT
 
 ROOT = PROJECT_ROOT
@@ -25,7 +25,7 @@ KINDS = {
 }
 PAGE = 20
 
-CASES: list[dict] = yaml.safe_load(RELEVANCE.read_text(encoding="utf-8"))
+CASES: list[dict] = read_yaml(RELEVANCE)
 
 
 def seed_statuses() -> dict[str, str]:
@@ -33,7 +33,7 @@ def seed_statuses() -> dict[str, str]:
     return {
         product["slug"]: product["status"]
         for path in sorted(SEED_PRODUCTS.glob("*.yaml"))
-        for product in yaml.safe_load(path.read_text(encoding="utf-8"))
+        for product in read_yaml(path)
     }
 
 

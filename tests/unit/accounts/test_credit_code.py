@@ -1,7 +1,7 @@
 import pytest
-import yaml
 
 from catalog.accounts import credit_code
+from catalog.seeding import read_yaml
 from tests.conftest import SEED_DIR
 
 
@@ -22,6 +22,6 @@ def test_make_builds_codes_that_validate() -> None:
 
 
 def test_every_seed_organization_has_a_valid_code() -> None:
-    organizations = yaml.safe_load((SEED_DIR / "organizations.yaml").read_text(encoding="utf-8"))
+    organizations = read_yaml(SEED_DIR / "organizations.yaml")
     assert organizations
     assert all(credit_code.is_valid(o["code"]) for o in organizations)

@@ -7,19 +7,15 @@ from collections import Counter
 from typing import Any
 
 import pytest
-import yaml
 
 from catalog.bench.generator import FIRST_LISTED, LAST_LISTED, generate_products
 from catalog.products.models import ProductCreate
+from catalog.seeding import read_yaml
 from tests.conftest import SEED_DIR
 
 
 def read_seed(pattern: str) -> list[dict[str, Any]]:
-    return [
-        item
-        for path in sorted(SEED_DIR.glob(pattern))
-        for item in yaml.safe_load(path.read_text(encoding="utf-8"))
-    ]
+    return [item for path in sorted(SEED_DIR.glob(pattern)) for item in read_yaml(path)]
 
 
 @pytest.fixture(scope="module")
