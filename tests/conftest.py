@@ -95,7 +95,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     worker is free (each builds the seeded catalogs it needs once), but the browser tests stay on one
     worker, which starts one browser and one served catalog."""
     grouped = config.pluginmanager.hasplugin("xdist") and bool(getattr(config.option, "numprocesses", None))
-    _slow_modules_first(items)
     for item in items:
         parts = Path(str(item.fspath)).parts
         for marker in ("unit", "functional"):
@@ -108,18 +107,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)  # a real browser against a real server
             if grouped:
                 item.add_marker(pytest.mark.xdist_group("browser"))
-
-
-def _slow_modules_first(items: list[pytest.Item]) -> None:
-    """The browser, then the modules that hold slow tests, then the rest, each module kept whole (its
-    module fixtures are made once) and in its order: handed out in this order, the long tests start
-    early, and the workers end together instead of one waiting for the other's last slow test."""
-    slow = {item.fspath for item in items if item.get_closest_marker("slow")}
-
-    def rank(item: pytest.Item) -> int:
-        return 0 if "browser" in Path(str(item.fspath)).parts else 1 if item.fspath in slow else 2
-
-    items.sort(key=rank)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
