@@ -242,8 +242,9 @@ def _seeded(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pyt
     if backend in _SEEDED:
         return _SEEDED[backend]
     data_dir = tmp_path_factory.mktemp(f"seeded-{backend}") / "var"
-    if backend == POSTGRESQL:
-        _own_database(request, data_dir, _postgres(request).create())
+    if backend == POSTGRESQL:  # kept for the whole run (pytest may finalize a fixture that asked for it
+        # and ask again later): the server's ``close`` drops it, with its template, at the end
+        _DATABASES[data_dir.resolve()] = _postgres(request).create()
     settings = make_settings(data_dir)
     engine = db.make_engine(settings.database_url)
     db.migrate(engine)
