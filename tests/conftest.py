@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 from catalog import db
 from catalog.accounts import auth
 from catalog.app import create_app
+from catalog.errors import CatalogError
 from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import SYSTEM
@@ -288,6 +289,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fi
 def seeded_settings(seeded_template: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """A private copy of the seeded catalog, for tests that write."""
     return make_settings(copy_data_dir(seeded_template, tmp_path / "var", request))
+
+
+@pytest.fixture
+def seeded_session(seeded_engine: Engine) -> Iterator[Session]:
+    """A session on a private copy of the seeded catalog, for the services' unit tests."""
+    with Session(seeded_engine, expire_on_commit=False) as session:
+        yield session
+
+
+def refused(error: type[CatalogError], call: Any, *args: Any, **kwargs: Any) -> CatalogError:
+    """The error ``call`` raises, which must be exactly of class ``error`` (not a subclass)."""
+    with pytest.raises(CatalogError) as raised:
+        call(*args, **kwargs)
+    assert type(raised.value) is error, raised.value
+    return raised.value
 
 
 @pytest.fixture

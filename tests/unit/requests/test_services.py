@@ -5,19 +5,17 @@ withdrawal, expiry and overdue. The HTTP doors are tested in tests/functional/re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts import auth
 from catalog.accounts.models import Organization, OutboxMail, User
 from catalog.audit.models import AuditEvent
 from catalog.errors import (
-    CatalogError,
     Duplicate,
     Forbidden,
     Invalid,
@@ -34,6 +32,7 @@ from catalog.products.models import DataProduct
 from catalog.requests import services as requests
 from catalog.requests.models import AccessRequest, RequestEvent, is_overdue, overdue_sql
 from catalog.requests.workflow import BEFORE_DELIVERY, RequestStatus
+from tests.conftest import refused
 from tests.factories import (
     ADMIN,
     BUYER,
@@ -51,13 +50,6 @@ from tests.factories import (
 R = RequestStatus
 
 
-@pytest.fixture
-def db(seeded_engine: Engine) -> Iterator[Session]:
-    """A session on a private copy of the seeded catalog (nothing needs committing)."""
-    with Session(seeded_engine, expire_on_commit=False) as session:
-        yield session
-
-
 def ask(session: Session, who: Actor, product: str, **changes: Any) -> requests.RequestPublic:
     data = requests.RequestCreate.model_validate({**REQUEST, "product_id": product, **changes})
     return requests.create_request(session, who, data)
@@ -65,14 +57,6 @@ def ask(session: Session, who: Actor, product: str, **changes: Any) -> requests.
 
 def step(session: Session, who: Actor, request_id: int, to: str, **extra: Any) -> requests.RequestPublic:
     return requests.transition(session, who, request_id, requests.StepRequest(to=to, **extra))
-
-
-def refused(error: type[CatalogError], call: Any, *args: Any, **kwargs: Any) -> CatalogError:
-    """The error ``call`` raises, which must be exactly of class ``error`` (not a subclass)."""
-    with pytest.raises(CatalogError) as raised:
-        call(*args, **kwargs)
-    assert type(raised.value) is error, raised.value
-    return raised.value
 
 
 def count(session: Session, model: type, *where: Any) -> int:
@@ -102,37 +86,41 @@ def other_listed(session: Session, *not_these: str) -> str:
     return found
 
 
-def test_who_may_not_request_and_the_error_each_gets(db: Session) -> None:
-    product = listed_product(db).slug
-    buyer = actor(db, BUYER)
-    draft = db.exec(select(DataProduct.slug).where(DataProduct.status == "draft")).first()
-    publicity = db.exec(select(DataProduct.slug).where(DataProduct.status == "publicity")).first()
+def test_who_may_not_request_and_the_error_each_gets(seeded_session: Session) -> None:
+    product = listed_product(seeded_session).slug
+    buyer = actor(seeded_session, BUYER)
+    draft = seeded_session.exec(select(DataProduct.slug).where(DataProduct.status == "draft")).first()
+    publicity = seeded_session.exec(select(DataProduct.slug).where(DataProduct.status == "publicity")).first()
     assert draft and publicity
 
-    refused(Unauthorized, ask, db, ANONYMOUS, product)
-    refused(Forbidden, ask, db, actor(db, PLAIN), product)  # of no organization
-    refused(Forbidden, ask, db, SYSTEM, product)  # the service itself is nobody's organization
-    refused(Forbidden, ask, db, replace(buyer, can_write=False), product)  # a read token
+    refused(Unauthorized, ask, seeded_session, ANONYMOUS, product)
+    refused(Forbidden, ask, seeded_session, actor(seeded_session, PLAIN), product)  # of no organization
+    refused(Forbidden, ask, seeded_session, SYSTEM, product)  # the service itself is nobody's organization
+    refused(Forbidden, ask, seeded_session, replace(buyer, can_write=False), product)  # a read token
     for slug in (draft, publicity, "no-such-product"):  # only listed products, publicity is not yet
-        error = refused(Invalid, ask, db, buyer, slug)
+        error = refused(Invalid, ask, seeded_session, buyer, slug)
         assert set(error.fields) == {"product_id"}, slug  # type: ignore[attr-defined]
-    own = refused(Invalid, ask, db, actor(db, OWNER), product)  # PROVIDER's own product
+    own = refused(
+        Invalid, ask, seeded_session, actor(seeded_session, OWNER), product
+    )  # PROVIDER's own product
     assert set(own.fields) == {"product_id"}  # type: ignore[attr-defined]
-    not_mine = refused(Invalid, ask, db, buyer, product, organization=PROVIDER)
+    not_mine = refused(Invalid, ask, seeded_session, buyer, product, organization=PROVIDER)
     assert set(not_mine.fields) == {"organization"}  # type: ignore[attr-defined]
-    assert count(db, AccessRequest) == 0 and count(db, RequestEvent) == 0
+    assert count(seeded_session, AccessRequest) == 0 and count(seeded_session, RequestEvent) == 0
 
 
-def test_a_new_request_is_submitted_recorded_and_told_to_the_providers_owners_only(db: Session) -> None:
-    product = listed_product(db)
+def test_a_new_request_is_submitted_recorded_and_told_to_the_providers_owners_only(
+    seeded_session: Session,
+) -> None:
+    product = listed_product(seeded_session)
     before = utcnow()
     made = requests.create_request(
-        db,
-        actor(db, BUYER),
+        seeded_session,
+        actor(seeded_session, BUYER),
         requests.RequestCreate.model_validate({**REQUEST, "product_id": product.slug}),
         answer_days=2,
     )
-    licence = db.get(Licence, product.licence_id)
+    licence = seeded_session.get(Licence, product.licence_id)
     assert licence is not None
     assert made.status == R.SUBMITTED and made.product_id == product.slug
     assert made.licence_version == licence.version and made.licence == licence.name
@@ -140,72 +128,88 @@ def test_a_new_request_is_submitted_recorded_and_told_to_the_providers_owners_on
     assert requests.add_working_days(before, 2) <= made.due_at <= requests.add_working_days(utcnow(), 2)
     assert [(e.from_status, e.to_status) for e in made.events] == [(None, R.SUBMITTED)]
     assert made.allowed == [R.WITHDRAWN]  # the requester's one step now
-    assert requests.get_request(db, actor(db, OWNER), made.id).allowed == [R.UNDER_REVIEW]
+    assert requests.get_request(seeded_session, actor(seeded_session, OWNER), made.id).allowed == [
+        R.UNDER_REVIEW
+    ]
 
-    audit = db.exec(select(AuditEvent).where(AuditEvent.action == "request.create")).one()
+    audit = seeded_session.exec(select(AuditEvent).where(AuditEvent.action == "request.create")).one()
     assert (audit.target_id, audit.actor_label, audit.after) == (str(made.id), BUYER, {"status": "submitted"})
-    told = set(db.exec(select(User.email).join(Notification, col(Notification.user_id) == col(User.id))))
+    told = set(
+        seeded_session.exec(select(User.email).join(Notification, col(Notification.user_id) == col(User.id)))
+    )
     assert told == {OWNER}  # the provider's owners; not its plain members, not the requester
-    assert {m.to for m in db.exec(select(OutboxMail))} == {OWNER}
-    link = db.exec(select(Notification.link)).one()
+    assert {m.to for m in seeded_session.exec(select(OutboxMail))} == {OWNER}
+    link = seeded_session.exec(select(Notification.link)).one()
     assert link == request_url(made.id)
 
 
-def test_one_open_request_per_product_and_organization(db: Session) -> None:
-    product = listed_product(db).slug
-    buyer = actor(db, BUYER)
-    first = ask(db, buyer, product)
-    again = refused(Duplicate, ask, db, buyer, product)
+def test_one_open_request_per_product_and_organization(seeded_session: Session) -> None:
+    product = listed_product(seeded_session).slug
+    buyer = actor(seeded_session, BUYER)
+    first = ask(seeded_session, buyer, product)
+    again = refused(Duplicate, ask, seeded_session, buyer, product)
     assert again.details == {"existing": request_url(first.id)}  # a link to the open one
-    auth.create_user(db, SYSTEM, "colleague@yunfan.cn", PASSWORD, organization_code=org(db, REQUESTER).code)
-    refused(Duplicate, ask, db, actor(db, "colleague@yunfan.cn"), product)  # per organization, not person
-    other = other_listed(db, product)
-    assert ask(db, buyer, other).status == R.SUBMITTED  # another product is another request
-    step(db, buyer, first.id, R.WITHDRAWN)
-    assert ask(db, buyer, product).id != first.id  # no longer open: a new one may be made
-    assert count(db, AccessRequest) == 3
+    auth.create_user(
+        seeded_session,
+        SYSTEM,
+        "colleague@yunfan.cn",
+        PASSWORD,
+        organization_code=org(seeded_session, REQUESTER).code,
+    )
+    refused(
+        Duplicate, ask, seeded_session, actor(seeded_session, "colleague@yunfan.cn"), product
+    )  # per organization, not person
+    other = other_listed(seeded_session, product)
+    assert ask(seeded_session, buyer, other).status == R.SUBMITTED  # another product is another request
+    step(seeded_session, buyer, first.id, R.WITHDRAWN)
+    assert ask(seeded_session, buyer, product).id != first.id  # no longer open: a new one may be made
+    assert count(seeded_session, AccessRequest) == 3
 
 
-def test_a_request_moves_step_by_step_by_the_side_whose_step_it_is(db: Session) -> None:
-    buyer, owner = actor(db, BUYER), actor(db, OWNER)
-    rid = ask(db, buyer, listed_product(db).slug).id
+def test_a_request_moves_step_by_step_by_the_side_whose_step_it_is(seeded_session: Session) -> None:
+    buyer, owner = actor(seeded_session, BUYER), actor(seeded_session, OWNER)
+    rid = ask(seeded_session, buyer, listed_product(seeded_session).slug).id
 
-    refused(Forbidden, step, db, buyer, rid, R.UNDER_REVIEW)  # the provider's step
-    refused(NotFound, step, db, actor(db, MEMBER), rid, R.UNDER_REVIEW)  # plain members do not see it
-    refused(NotFound, step, db, actor(db, PLAIN), rid, R.UNDER_REVIEW)
-    refused(NotFound, step, db, owner, 0, R.UNDER_REVIEW)
-    refused(NotFound, step, db, owner, 2**40, R.UNDER_REVIEW)  # past any id, never sent to the database
-    refused(Forbidden, step, db, replace(owner, can_write=False), rid, R.UNDER_REVIEW)
-    refused(Forbidden, step, db, buyer, rid, R.EXPIRED)  # the timer's step, not a person's
-    jump = refused(InvalidTransition, step, db, owner, rid, R.DELIVERED)
+    refused(Forbidden, step, seeded_session, buyer, rid, R.UNDER_REVIEW)  # the provider's step
+    refused(
+        NotFound, step, seeded_session, actor(seeded_session, MEMBER), rid, R.UNDER_REVIEW
+    )  # plain members do not see it
+    refused(NotFound, step, seeded_session, actor(seeded_session, PLAIN), rid, R.UNDER_REVIEW)
+    refused(NotFound, step, seeded_session, owner, 0, R.UNDER_REVIEW)
+    refused(
+        NotFound, step, seeded_session, owner, 2**40, R.UNDER_REVIEW
+    )  # past any id, never sent to the database
+    refused(Forbidden, step, seeded_session, replace(owner, can_write=False), rid, R.UNDER_REVIEW)
+    refused(Forbidden, step, seeded_session, buyer, rid, R.EXPIRED)  # the timer's step, not a person's
+    jump = refused(InvalidTransition, step, seeded_session, owner, rid, R.DELIVERED)
     assert jump.allowed == [R.UNDER_REVIEW]  # type: ignore[attr-defined]
-    assert refused(InvalidTransition, step, db, owner, rid, "paused").allowed == [R.UNDER_REVIEW]  # type: ignore[attr-defined]
+    assert refused(InvalidTransition, step, seeded_session, owner, rid, "paused").allowed == [R.UNDER_REVIEW]  # type: ignore[attr-defined]
 
-    assert step(db, owner, rid, R.UNDER_REVIEW).status == R.UNDER_REVIEW
-    no_question = refused(Invalid, step, db, owner, rid, R.MORE_INFO_NEEDED, reason="  ")
+    assert step(seeded_session, owner, rid, R.UNDER_REVIEW).status == R.UNDER_REVIEW
+    no_question = refused(Invalid, step, seeded_session, owner, rid, R.MORE_INFO_NEEDED, reason="  ")
     assert set(no_question.fields) == {"reason"}  # type: ignore[attr-defined]
-    asked = step(db, owner, rid, R.MORE_INFO_NEEDED, reason="请说明车辆规模")
+    asked = step(seeded_session, owner, rid, R.MORE_INFO_NEEDED, reason="请说明车辆规模")
     assert asked.allowed == [] and asked.due_at is not None
-    assert requests.get_request(db, buyer, rid).allowed == [R.SUBMITTED, R.WITHDRAWN]
-    refused(Forbidden, step, db, owner, rid, R.SUBMITTED)  # answering is the requester's step
-    row = db.get(AccessRequest, rid)
+    assert requests.get_request(seeded_session, buyer, rid).allowed == [R.SUBMITTED, R.WITHDRAWN]
+    refused(Forbidden, step, seeded_session, owner, rid, R.SUBMITTED)  # answering is the requester's step
+    row = seeded_session.get(AccessRequest, rid)
     assert row is not None
     row.due_at = utcnow() - dt.timedelta(days=30)
-    again = step(db, buyer, rid, R.SUBMITTED)
+    again = step(seeded_session, buyer, rid, R.SUBMITTED)
     assert again.due_at is not None and again.due_at > utcnow() and not again.overdue  # a new answer is due
 
-    admin = actor(db, ADMIN)  # of no organization: administrators answer any request
+    admin = actor(seeded_session, ADMIN)  # of no organization: administrators answer any request
     for to in (R.UNDER_REVIEW, R.APPROVED, R.AGREEMENT_SIGNED):
-        assert step(db, admin, rid, to).status == to
-    no_delivery = refused(Invalid, step, db, owner, rid, R.DELIVERED)
+        assert step(seeded_session, admin, rid, to).status == to
+    no_delivery = refused(Invalid, step, seeded_session, owner, rid, R.DELIVERED)
     assert set(no_delivery.fields) == {"delivery"}  # type: ignore[attr-defined]
     delivery = requests.Delivery(method="sandbox_account", details="user=yunfan pw=s3cret")
-    delivered = step(db, owner, rid, R.DELIVERED, delivery=delivery)
+    delivered = step(seeded_session, owner, rid, R.DELIVERED, delivery=delivery)
     assert delivered.delivery == {"method": "sandbox_account", "expires_at": None}  # details: the requester's
-    late = refused(InvalidTransition, step, db, buyer, rid, R.WITHDRAWN)  # too late to withdraw
+    late = refused(InvalidTransition, step, seeded_session, buyer, rid, R.WITHDRAWN)  # too late to withdraw
     assert late.allowed == [R.CLOSED]  # type: ignore[attr-defined]
-    closed = step(db, buyer, rid, R.CLOSED)  # either side closes
-    assert closed.allowed == [] and requests.get_request(db, owner, rid).allowed == []
+    closed = step(seeded_session, buyer, rid, R.CLOSED)  # either side closes
+    assert closed.allowed == [] and requests.get_request(seeded_session, owner, rid).allowed == []
 
     path = [(e.from_status, e.to_status) for e in closed.events]
     assert [to for _, to in path] == [
@@ -220,7 +224,7 @@ def test_a_request_moves_step_by_step_by_the_side_whose_step_it_is(db: Session) 
         R.CLOSED,
     ]
     assert closed.events[2].reason == "请说明车辆规模"
-    audited = db.exec(
+    audited = seeded_session.exec(
         select(AuditEvent).where(AuditEvent.action == "request.transition").order_by(col(AuditEvent.id))
     ).all()
     assert [(a.before, a.after) for a in audited] == [
@@ -229,17 +233,19 @@ def test_a_request_moves_step_by_step_by_the_side_whose_step_it_is(db: Session) 
     assert [a.actor_label for a in audited][3:6] == [ADMIN] * 3
 
 
-def test_withdrawal_before_delivery_only_by_the_requester_and_then_nothing_moves(db: Session) -> None:
-    buyer, owner = actor(db, BUYER), actor(db, OWNER)
-    product = listed_product(db).slug
+def test_withdrawal_before_delivery_only_by_the_requester_and_then_nothing_moves(
+    seeded_session: Session,
+) -> None:
+    buyer, owner = actor(seeded_session, BUYER), actor(seeded_session, OWNER)
+    product = listed_product(seeded_session).slug
     for state in BEFORE_DELIVERY:
-        rid = ask(db, buyer, product).id
-        row = db.get(AccessRequest, rid)
+        rid = ask(seeded_session, buyer, product).id
+        row = seeded_session.get(AccessRequest, rid)
         assert row is not None
         row.status = state  # wherever it stands before delivery
-        db.flush()
-        refused(Forbidden, step, db, owner, rid, R.WITHDRAWN)  # the provider does not withdraw it
-        withdrawn = step(db, buyer, rid, R.WITHDRAWN)
+        seeded_session.flush()
+        refused(Forbidden, step, seeded_session, owner, rid, R.WITHDRAWN)  # the provider does not withdraw it
+        withdrawn = step(seeded_session, buyer, rid, R.WITHDRAWN)
         assert withdrawn.status == R.WITHDRAWN and withdrawn.allowed == []
         assert withdrawn.events[-1].from_status == state
         for who, to in (
@@ -248,70 +254,81 @@ def test_withdrawal_before_delivery_only_by_the_requester_and_then_nothing_moves
             (buyer, R.WITHDRAWN),
             (buyer, R.SUBMITTED),
         ):
-            assert refused(InvalidTransition, step, db, who, rid, to).allowed == []  # type: ignore[attr-defined]
-    assert count(db, AccessRequest, AccessRequest.status == R.WITHDRAWN) == len(BEFORE_DELIVERY)
+            assert refused(InvalidTransition, step, seeded_session, who, rid, to).allowed == []  # type: ignore[attr-defined]
+    assert count(seeded_session, AccessRequest, AccessRequest.status == R.WITHDRAWN) == len(BEFORE_DELIVERY)
 
 
-def test_an_owner_on_both_sides_may_withdraw_but_not_answer(db: Session) -> None:
+def test_an_owner_on_both_sides_may_withdraw_but_not_answer(seeded_session: Session) -> None:
     email = "both@provider.cn"
-    auth.create_user(db, SYSTEM, email, PASSWORD, organization_code=org(db, PROVIDER).code, role="owner")
-    auth.set_roles(db, SYSTEM, email, organization_code=org(db, REQUESTER).code, role="member")
-    both = actor(db, "both@provider.cn")
-    rid = ask(db, actor(db, BUYER), listed_product(db).slug).id
-    seen = requests.get_request(db, both, rid)
+    auth.create_user(
+        seeded_session,
+        SYSTEM,
+        email,
+        PASSWORD,
+        organization_code=org(seeded_session, PROVIDER).code,
+        role="owner",
+    )
+    auth.set_roles(
+        seeded_session, SYSTEM, email, organization_code=org(seeded_session, REQUESTER).code, role="member"
+    )
+    both = actor(seeded_session, "both@provider.cn")
+    rid = ask(seeded_session, actor(seeded_session, BUYER), listed_product(seeded_session).slug).id
+    seen = requests.get_request(seeded_session, both, rid)
     assert seen.allowed == [R.UNDER_REVIEW, R.WITHDRAWN]  # the table offers both sides' steps …
-    error = refused(Forbidden, step, db, both, rid, R.UNDER_REVIEW)  # … but another owner answers
+    error = refused(Forbidden, step, seeded_session, both, rid, R.UNDER_REVIEW)  # … but another owner answers
     assert "both sides" in error.message
-    assert step(db, both, rid, R.WITHDRAWN).status == R.WITHDRAWN
+    assert step(seeded_session, both, rid, R.WITHDRAWN).status == R.WITHDRAWN
 
 
-def test_expiry_moves_only_undecided_requests_past_their_term(db: Session) -> None:
-    buyer, admin = actor(db, BUYER), actor(db, ADMIN)
-    slugs = [listed_product(db).slug]
+def test_expiry_moves_only_undecided_requests_past_their_term(seeded_session: Session) -> None:
+    buyer, admin = actor(seeded_session, BUYER), actor(seeded_session, ADMIN)
+    slugs = [listed_product(seeded_session).slug]
     for _ in range(3):
-        slugs.append(other_listed(db, *slugs))
-    ids = [ask(db, buyer, slug).id for slug in slugs]
-    step(db, admin, ids[1], R.UNDER_REVIEW)
+        slugs.append(other_listed(seeded_session, *slugs))
+    ids = [ask(seeded_session, buyer, slug).id for slug in slugs]
+    step(seeded_session, admin, ids[1], R.UNDER_REVIEW)
     for to in (R.UNDER_REVIEW, R.APPROVED):
-        step(db, admin, ids[2], to)
-    step(db, buyer, ids[3], R.WITHDRAWN)
+        step(seeded_session, admin, ids[2], to)
+    step(seeded_session, buyer, ids[3], R.WITHDRAWN)
     later = utcnow() + dt.timedelta(days=31)
-    assert requests.expire_undecided(db, 30) == 0  # none is 30 days old yet
-    heard = {email: told(db, email) for email in (BUYER, OWNER)}
-    assert requests.expire_undecided(db, 30, now=later) == 2
-    status = {r.id: r.status for r in db.exec(select(AccessRequest))}
+    assert requests.expire_undecided(seeded_session, 30) == 0  # none is 30 days old yet
+    heard = {email: told(seeded_session, email) for email in (BUYER, OWNER)}
+    assert requests.expire_undecided(seeded_session, 30, now=later) == 2
+    status = {r.id: r.status for r in seeded_session.exec(select(AccessRequest))}
     assert [status[i] for i in ids] == [R.EXPIRED, R.EXPIRED, R.APPROVED, R.WITHDRAWN]
-    event = db.exec(select(RequestEvent).where(RequestEvent.to_status == R.EXPIRED)).first()
+    event = seeded_session.exec(select(RequestEvent).where(RequestEvent.to_status == R.EXPIRED)).first()
     assert event is not None and event.actor_user_id is None and event.reason == "undecided after 30 days"
-    assert count(db, AuditEvent, AuditEvent.actor_label == "system:expiry") == 2
+    assert count(seeded_session, AuditEvent, AuditEvent.actor_label == "system:expiry") == 2
     # both sides hear of it: the requester's members of both, the provider's owners (PROVIDER's: ids[0])
-    assert told(db, BUYER) - heard[BUYER] == 2 and told(db, OWNER) - heard[OWNER] == 1
-    assert requests.expire_undecided(db, 30, now=later) == 0  # done once
-    assert requests.get_request(db, buyer, ids[0]).allowed == []
+    assert told(seeded_session, BUYER) - heard[BUYER] == 2 and told(seeded_session, OWNER) - heard[OWNER] == 1
+    assert requests.expire_undecided(seeded_session, 30, now=later) == 0  # done once
+    assert requests.get_request(seeded_session, buyer, ids[0]).allowed == []
 
 
 @pytest.mark.both_backends  # the database compares the due dates in SQL
-def test_overdue_in_a_request_its_inbox_and_sql_agree_at_every_moment(db: Session) -> None:
-    buyer, owner = actor(db, BUYER), actor(db, OWNER)
-    rid = ask(db, buyer, listed_product(db).slug).id
+def test_overdue_in_a_request_its_inbox_and_sql_agree_at_every_moment(seeded_session: Session) -> None:
+    buyer, owner = actor(seeded_session, BUYER), actor(seeded_session, OWNER)
+    rid = ask(seeded_session, buyer, listed_product(seeded_session).slug).id
     now = utcnow()
     for status in (R.SUBMITTED, R.UNDER_REVIEW, R.MORE_INFO_NEEDED, R.APPROVED):
         for due in (now - dt.timedelta(microseconds=1), now, now + dt.timedelta(microseconds=1), None):
-            row = db.get(AccessRequest, rid)
+            row = seeded_session.get(AccessRequest, rid)
             assert row is not None
             row.status, row.due_at = status, due
-            db.flush()
-            db.expire(row)
-            row = db.get(AccessRequest, rid)
+            seeded_session.flush()
+            seeded_session.expire(row)
+            row = seeded_session.get(AccessRequest, rid)
             assert row is not None
             expected = status in (R.SUBMITTED, R.UNDER_REVIEW) and due is not None and due < now
-            in_sql = count(db, AccessRequest, AccessRequest.id == rid, overdue_sql(now))
+            in_sql = count(seeded_session, AccessRequest, AccessRequest.id == rid, overdue_sql(now))
             assert (is_overdue(row, now), bool(in_sql)) == (expected, expected), (status, due)
-    row = db.get(AccessRequest, rid)
+    row = seeded_session.get(AccessRequest, rid)
     assert row is not None
     row.status, row.due_at = R.UNDER_REVIEW, utcnow() - dt.timedelta(minutes=1)
-    db.flush()
-    assert requests.get_request(db, owner, rid).overdue is True
-    assert requests.inbox(db, owner, "incoming").overdue == 1
-    assert requests.inbox(db, buyer, "mine").overdue == 1
-    assert requests.inbox(db, actor(db, MEMBER), "incoming").overdue == 0  # not a side of it
+    seeded_session.flush()
+    assert requests.get_request(seeded_session, owner, rid).overdue is True
+    assert requests.inbox(seeded_session, owner, "incoming").overdue == 1
+    assert requests.inbox(seeded_session, buyer, "mine").overdue == 1
+    assert (
+        requests.inbox(seeded_session, actor(seeded_session, MEMBER), "incoming").overdue == 0
+    )  # not a side of it
