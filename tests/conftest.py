@@ -292,6 +292,21 @@ def seeded_settings(seeded_template: Path, tmp_path: Path, request: pytest.Fixtu
 
 
 @pytest.fixture
+def app_settings(seeded_settings: Settings) -> Settings:
+    """The settings ``web`` serves the test's copy of the seeded catalog with; a module overrides this
+    fixture to set others (``make_settings(seeded_settings.data_dir, CATALOG_…=…)``)."""
+    return seeded_settings
+
+
+@pytest.fixture
+def web(app_settings: Settings) -> Iterator[TestClient]:
+    """HTTP through the ASGI app on the test's own copy of the seeded catalog, for tests that write
+    (``client`` is the session's read-only one); the same database as ``seeded_engine``."""
+    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
 def seeded_session(seeded_engine: Engine) -> Iterator[Session]:
     """A session on a private copy of the seeded catalog, for the services' unit tests."""
     with Session(seeded_engine, expire_on_commit=False) as session:

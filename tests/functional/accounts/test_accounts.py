@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 from base64 import b64decode
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -47,21 +46,8 @@ def app_settings(seeded_settings: Settings) -> Settings:
     return make_settings(seeded_settings.data_dir, CATALOG_LOGIN_MAX_FAILURES="3")
 
 
-@pytest.fixture
-def web(app_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-@pytest.fixture
-def engine(app_settings: Settings) -> Iterator[Engine]:
-    engine = db.make_engine(app_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-def events(engine: Engine, action: str) -> list[AuditEvent]:
-    with Session(engine) as session:
+def events(seeded_engine: Engine, action: str) -> list[AuditEvent]:
+    with Session(seeded_engine) as session:
         return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
 
 
@@ -72,7 +58,7 @@ def new_code(body: str) -> str:
 # --- registration and sign-in ---------------------------------------------------------------------
 @pytest.mark.both_backends
 def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
-    web: TestClient, engine: Engine
+    web: TestClient, seeded_engine: Engine
 ) -> None:
     token = csrf(web, "/register")
     code = new_code("MA1XYE12")
@@ -92,12 +78,12 @@ def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
     assert answer.status_code == 303 and answer.headers["location"].startswith("/account")
     account = web.get("/account")
     assert "wang@yunfan.cn" in account.text and "淮安云帆数据科技有限公司" in account.text
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         org = session.exec(select(Organization).where(Organization.code == code)).one()
         user = session.exec(select(User).where(User.email == "wang@yunfan.cn")).one()
     assert org.kind == "enterprise" and not org.verified
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash  # type: ignore[union-attr]
-    assert events(engine, "account.register")
+    assert events(seeded_engine, "account.register")
 
 
 @pytest.mark.parametrize(
@@ -110,7 +96,7 @@ def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
     ],
 )
 def test_invalid_registration_answers_the_form_with_a_message_on_the_field(
-    web: TestClient, engine: Engine, field: str, value: str, message: str
+    web: TestClient, seeded_engine: Engine, field: str, value: str, message: str
 ) -> None:
     data = {
         "organization_name": "淮安某某科技有限公司",
@@ -125,12 +111,14 @@ def test_invalid_registration_answers_the_form_with_a_message_on_the_field(
     assert answer.status_code == 422
     assert re.search(rf'id="f-{field}-error">[^<]*{message}', answer.text), answer.text
     assert 'aria-invalid="true"' in answer.text
-    with Session(engine) as session:  # nothing half-written
+    with Session(seeded_engine) as session:  # nothing half-written
         assert session.exec(select(User).where(User.email == "li@example.cn")).first() is None
 
 
-def test_sign_in_and_out_and_a_copied_cookie_dies_with_the_session(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "reader@example.cn")
+def test_sign_in_and_out_and_a_copied_cookie_dies_with_the_session(
+    web: TestClient, seeded_engine: Engine
+) -> None:
+    make_user(seeded_engine, "reader@example.cn")
     answer = log_in_with_form(web, "reader@example.cn")
     assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]  # type: ignore[attr-defined]
@@ -143,10 +131,12 @@ def test_sign_in_and_out_and_a_copied_cookie_dies_with_the_session(web: TestClie
     thief = TestClient(web.app)
     thief.cookies.set("session", copied)  # the cookie as it was before signing out
     assert thief.get("/api/v1/me").status_code == 401
-    assert events(engine, "account.login") and events(engine, "account.logout")
+    assert events(seeded_engine, "account.login") and events(seeded_engine, "account.logout")
 
 
-def test_the_tests_session_sign_in_leaves_what_the_form_leaves(web: TestClient, engine: Engine) -> None:
+def test_the_tests_session_sign_in_leaves_what_the_form_leaves(
+    web: TestClient, seeded_engine: Engine
+) -> None:
     """factories.sign_in, which every test but these signs in with, stays what a real sign-in does:
     the same session contents, a session row, no CSRF cookie, and the same account behind it."""
 
@@ -161,13 +151,13 @@ def test_the_tests_session_sign_in_leaves_what_the_form_leaves(web: TestClient, 
     assert by_form.keys() == by_row.keys() == {"user"}
     assert by_form["user"][0] == by_row["user"][0]  # type: ignore[index]
     assert CSRF_COOKIE not in form.cookies and CSRF_COOKIE not in row.cookies
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         assert len(session.exec(select(UserSession).where(UserSession.ended_at == None)).all()) == 2  # noqa: E711
     assert form.get("/api/v1/me").json() == row.get("/api/v1/me").json()
 
 
-def test_the_next_address_after_sign_in_stays_on_this_site(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "next@example.cn")
+def test_the_next_address_after_sign_in_stays_on_this_site(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "next@example.cn")
     token = csrf(web, "/login")
     answer = web.post(
         "/login",
@@ -182,28 +172,28 @@ def test_the_next_address_after_sign_in_stays_on_this_site(web: TestClient, engi
     assert answer.headers["location"] == "/account"
 
 
-def locked_until(engine: Engine, email: str) -> object:
-    with Session(engine) as session:
+def locked_until(seeded_engine: Engine, email: str) -> object:
+    with Session(seeded_engine) as session:
         return session.exec(select(User.locked_until).where(User.email == email)).one()
 
 
 @pytest.mark.both_backends
-def test_repeated_bad_sign_ins_lock_the_account(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "target@example.cn")
+def test_repeated_bad_sign_ins_lock_the_account(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "target@example.cn")
     for _ in range(3):  # CATALOG_LOGIN_MAX_FAILURES=3 in these tests
         wrong = log_in_with_form(web, "target@example.cn", "wrong password!")
         assert wrong.status_code == 401
         assert "电子邮箱或密码错误" in wrong.text  # type: ignore[attr-defined]
-    assert locked_until(engine, "target@example.cn") is not None
+    assert locked_until(seeded_engine, "target@example.cn") is not None
     locked = log_in_with_form(web, "target@example.cn")  # even the right password is refused now
     assert locked.status_code == 401 and "session=" not in locked.headers.get("set-cookie", "")  # type: ignore[attr-defined]
-    assert len(events(engine, "account.locked")) == 1
+    assert len(events(seeded_engine, "account.locked")) == 1
 
 
 @pytest.mark.both_backends
-def test_parallel_bad_sign_ins_are_all_counted(web: TestClient, engine: Engine) -> None:
+def test_parallel_bad_sign_ins_are_all_counted(web: TestClient, seeded_engine: Engine) -> None:
     """Guesses sent at once must not overwrite each other's failure counts (and so dodge the lock)."""
-    make_user(engine, "raced@example.cn")
+    make_user(seeded_engine, "raced@example.cn")
     clients = [TestClient(web.app) for _ in range(3)]
     tokens = [csrf(c, "/login") for c in clients]
 
@@ -213,29 +203,29 @@ def test_parallel_bad_sign_ins_are_all_counted(web: TestClient, engine: Engine) 
 
     with ThreadPoolExecutor(3) as pool:
         assert list(pool.map(guess, range(3))) == [401, 401, 401]
-    assert locked_until(engine, "raced@example.cn") is not None
+    assert locked_until(seeded_engine, "raced@example.cn") is not None
 
 
-def test_tries_are_taken_before_passwords_are_checked(app_settings: Settings, engine: Engine) -> None:
+def test_tries_are_taken_before_passwords_are_checked(app_settings: Settings, seeded_engine: Engine) -> None:
     """However many guesses are in flight at once, only the account's tries get a password check:
     the right password in the fourth parallel guess does not sign in (the limit is 3 here)."""
-    make_user(engine, "burst@example.cn")
+    make_user(seeded_engine, "burst@example.cn")
     attempts = []
     for _ in range(4):  # four sign-ins reach the database before any of them is answered
-        with db.session_scope(engine) as session:
+        with db.session_scope(seeded_engine) as session:
             attempts.append(auth.reserve_attempt(session, app_settings, "burst@example.cn"))
     assert [a.password_hash is not None for a in attempts] == [True, True, True, False]
     assert not auth.check_password(attempts[3], PASSWORD)  # not even checked
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         wrong = [auth.finish_sign_in(session, app_settings, a, False, "x") for a in attempts[:3]]
     assert all(isinstance(w, CatalogError) for w in wrong)
-    assert locked_until(engine, "burst@example.cn") is not None
-    assert len(events(engine, "account.locked")) == 1
+    assert locked_until(seeded_engine, "burst@example.cn") is not None
+    assert len(events(seeded_engine, "account.locked")) == 1
 
 
-def test_signing_in_as_someone_else_ends_the_first_session(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "first@example.cn")
-    make_user(engine, "second@example.cn")
+def test_signing_in_as_someone_else_ends_the_first_session(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "first@example.cn")
+    make_user(seeded_engine, "second@example.cn")
     log_in_with_form(web, "first@example.cn")
     first = web.cookies.get("session")
     log_in_with_form(web, "second@example.cn")
@@ -255,10 +245,10 @@ def test_registrations_from_one_client_are_limited(web: TestClient) -> None:
     assert web.post("/register", data={"csrftoken": token, "email": "probe@example.cn"}).status_code == 429
 
 
-def test_every_failure_gets_the_same_answer(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "known@example.cn")
-    make_user(engine, "gone@example.cn")
-    with db.session_scope(engine) as session:
+def test_every_failure_gets_the_same_answer(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "known@example.cn")
+    make_user(seeded_engine, "gone@example.cn")
+    with db.session_scope(seeded_engine) as session:
         auth.set_roles(session, SYSTEM, "gone@example.cn", active=False)
     answers = [
         log_in_with_form(TestClient(web.app), "nobody@example.cn", "some password!"),
@@ -269,21 +259,23 @@ def test_every_failure_gets_the_same_answer(web: TestClient, engine: Engine) -> 
     assert {a.status_code for a in answers} == {401} and len(texts) == 1  # type: ignore[attr-defined]
 
 
-def test_one_client_cannot_guess_across_many_accounts(web: TestClient, engine: Engine) -> None:
+def test_one_client_cannot_guess_across_many_accounts(web: TestClient, seeded_engine: Engine) -> None:
     limit = web.app.state.login_throttle.limit  # type: ignore[attr-defined]
     token = csrf(web, "/login")
     for n in range(limit):
         data = {"csrftoken": token, "email": f"user{n}@example.cn", "password": "guessing123"}
         assert web.post("/login", data=data).status_code == 401
-    make_user(engine, "real@example.cn")
+    make_user(seeded_engine, "real@example.cn")
     refused = web.post("/login", data={"csrftoken": token, "email": "real@example.cn", "password": PASSWORD})
     assert refused.status_code == 429 and "次数过多" in refused.text
     elsewhere = TestClient(web.app, client=("10.0.0.9", 5000))
     assert log_in_with_form(elsewhere, "real@example.cn").status_code == 303
 
 
-def test_forms_without_or_with_a_forged_csrf_token_are_refused(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "csrf@example.cn")
+def test_forms_without_or_with_a_forged_csrf_token_are_refused(
+    web: TestClient, seeded_engine: Engine
+) -> None:
+    make_user(seeded_engine, "csrf@example.cn")
     assert log_in_with_form(web, "csrf@example.cn").status_code == 303
     for data in ({}, {"csrftoken": "forged.token"}):
         answer = web.post(
@@ -297,8 +289,8 @@ def test_forms_without_or_with_a_forged_csrf_token_are_refused(web: TestClient, 
 
 
 @pytest.mark.both_backends
-def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "two@example.cn")
+def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "two@example.cn")
     other = TestClient(web.app)
     log_in_with_form(web, "two@example.cn")
     log_in_with_form(other, "two@example.cn")
@@ -311,21 +303,23 @@ def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, eng
     assert changed.status_code == 303
     assert web.get("/account").status_code == 200  # this session goes on
     assert other.get("/account", follow_redirects=False).status_code == 303  # the other one is over
-    assert events(engine, "account.password_change")
+    assert events(seeded_engine, "account.password_change")
 
 
-def test_a_session_ends_hours_after_sign_in(web: TestClient, app_settings: Settings, engine: Engine) -> None:
-    make_user(engine, "old@example.cn")
+def test_a_session_ends_hours_after_sign_in(
+    web: TestClient, app_settings: Settings, seeded_engine: Engine
+) -> None:
+    make_user(seeded_engine, "old@example.cn")
     log_in_with_form(web, "old@example.cn")
     assert web.get("/account").status_code == 200
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         (row,) = session.exec(select(UserSession)).all()
         row.created_at = row.created_at - dt.timedelta(hours=app_settings.session_hours, minutes=1)
     assert web.get("/account", follow_redirects=False).status_code == 303
 
 
-def test_malformed_requests_answer_400_not_500(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "odd@example.cn")
+def test_malformed_requests_answer_400_not_500(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "odd@example.cn")
     sign_in(web, "odd@example.cn")
     cookie = "; ".join(f"{k}={v}" for k, v in web.cookies.items()).encode()
     raw = TestClient(web.app)
@@ -360,8 +354,8 @@ def test_security_headers_allow_no_other_origin(web: TestClient) -> None:
         assert headers["referrer-policy"] == "same-origin"
 
 
-def test_cookies_are_secure_over_https(app_settings: Settings, engine: Engine) -> None:
-    make_user(engine, "tls@example.cn")
+def test_cookies_are_secure_over_https(app_settings: Settings, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "tls@example.cn")
     with TestClient(create_app(app_settings), base_url="https://testserver") as client:
         answer = log_in_with_form(client, "tls@example.cn")
     assert "secure" in answer.headers["set-cookie"].lower()  # type: ignore[attr-defined]
@@ -386,12 +380,12 @@ def create_token_on_page(client: TestClient, scope: str) -> str:
 
 
 @pytest.mark.both_backends
-def test_tokens_are_shown_once_stored_hashed_and_revocable(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "script@example.cn")
+def test_tokens_are_shown_once_stored_hashed_and_revocable(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "script@example.cn")
     sign_in(web, "script@example.cn")
     secret = create_token_on_page(web, "read")
     assert secret not in web.get("/account").text  # shown once
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         stored = session.exec(select(ApiToken)).one()
     assert secret not in stored.token_hash and stored.token_hash == auth._digest(secret)
     api = TestClient(web.app)
@@ -401,14 +395,14 @@ def test_tokens_are_shown_once_stored_hashed_and_revocable(web: TestClient, engi
     web.post(f"/account/tokens/{stored.id}/revoke", data={"csrftoken": token})
     refused = api.get("/api/v1/me", headers=bearer)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"
-    assert events(engine, "token.create") and events(engine, "token.revoke")
+    assert events(seeded_engine, "token.create") and events(seeded_engine, "token.revoke")
 
 
-def test_writes_need_a_token_with_the_write_scope(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "scoped@example.cn")
+def test_writes_need_a_token_with_the_write_scope(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "scoped@example.cn")
     sign_in(web, "scoped@example.cn")
     read, write, spare = (create_token_on_page(web, scope) for scope in ("read", "write", "read"))
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         spare_id = session.exec(select(ApiToken.id).where(ApiToken.token_hash == auth._digest(spare))).one()
     api = TestClient(web.app)
     path = f"/api/v1/tokens/{spare_id}"
@@ -437,8 +431,8 @@ def test_writes_need_a_token_with_the_write_scope(web: TestClient, engine: Engin
     assert api.get("/products", headers={"Authorization": "Basic abc"}).status_code == 200
 
 
-def test_signed_in_scripts_create_tokens_with_the_csrf_header(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "browser@example.cn")
+def test_signed_in_scripts_create_tokens_with_the_csrf_header(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "browser@example.cn")
     sign_in(web, "browser@example.cn")
     body = {"name": "", "scope": "admin"}
     assert web.post("/api/v1/tokens", json=body).status_code == 403  # no CSRF header
@@ -476,8 +470,8 @@ def test_the_cli_creates_the_first_administrator_and_a_token(app_settings: Setti
 
 
 # --- password reset -------------------------------------------------------------------------------
-def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: Engine) -> None:
-    make_user(engine, "forgot@example.cn")
+def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, seeded_engine: Engine) -> None:
+    make_user(seeded_engine, "forgot@example.cn")
     log_in_with_form(holder := TestClient(web.app), "forgot@example.cn")  # someone who has the account
     held_token = create_token_on_page(holder, "read")
     sent = web.post(
@@ -488,7 +482,7 @@ def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: E
         "/password-reset", data={"csrftoken": csrf(web, "/password-reset"), "email": "no@example.cn"}
     )
     assert nobody.text.count("已发送") == sent.text.count("已发送")  # the same answer for unknown addresses
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         mails = list(session.exec(select(OutboxMail)))
     assert [m.to for m in mails] == ["forgot@example.cn"]
     link = re.search(r"http\S+/password-reset/(\S+)", mails[0].body)
@@ -514,15 +508,15 @@ def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, engine: E
             "/password-reset",
             data={"csrftoken": csrf(web, "/password-reset"), "email": "forgot@example.cn"},
         )
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         assert len(list(session.exec(select(OutboxMail)))) == auth.RESETS_PER_HOUR
     tampered = web.get(path[:-3] + "abc")
     assert tampered.status_code == 422
-    assert events(engine, "account.password_reset")
+    assert events(seeded_engine, "account.password_reset")
 
 
 # --- escaping, roles and the audit log ------------------------------------------------------------
-def test_script_in_user_text_is_shown_escaped(web: TestClient, engine: Engine) -> None:
+def test_script_in_user_text_is_shown_escaped(web: TestClient, seeded_engine: Engine) -> None:
     token = csrf(web, "/register")
     data = {
         "csrftoken": token,
@@ -544,7 +538,7 @@ def test_script_in_user_text_is_shown_escaped(web: TestClient, engine: Engine) -
     assert SCRIPT not in admin.get("/admin/audit").text
 
 
-def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engine) -> None:
+def test_the_audit_log_is_for_administrators_only(web: TestClient, seeded_engine: Engine) -> None:
     assert web.get("/api/v1/audit").status_code == 401
     assert web.get("/admin/audit", follow_redirects=False).headers["location"].startswith("/login")
     # the log holds the sign-ins themselves: these two post the form
@@ -570,19 +564,21 @@ def test_the_audit_log_is_for_administrators_only(web: TestClient, engine: Engin
 
 
 # --- who sees drafts ------------------------------------------------------------------------------
-def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient, engine: Engine) -> None:
+def test_a_draft_is_seen_by_its_organization_and_reviewers_only(
+    web: TestClient, seeded_engine: Engine
+) -> None:
     from catalog.listings.states import ListingStatus
     from catalog.products.models import DataProduct
 
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         draft = session.exec(select(DataProduct).where(DataProduct.status == ListingStatus.DRAFT)).first()
         assert draft is not None, "the seed has drafts"
         own = session.get(Organization, draft.provider_id)
         other = session.exec(select(Organization).where(Organization.id != draft.provider_id)).first()
         assert own is not None and other is not None
         slug, own_code, other_code = draft.slug, own.code, other.code
-    make_user(engine, "owner@example.cn", organization_code=own_code, role="owner")
-    make_user(engine, "outsider@example.cn", organization_code=other_code, role="owner")
+    make_user(seeded_engine, "owner@example.cn", organization_code=own_code, role="owner")
+    make_user(seeded_engine, "outsider@example.cn", organization_code=other_code, role="owner")
     page, api = f"/products/{slug}", f"/api/v1/products/{slug}"
     assert web.get(page).status_code == 404 and web.get(api).status_code == 404
     for email, seen in (
@@ -592,7 +588,7 @@ def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient,
     ):
         client = signed_in(web, email)
         assert client.get(page).status_code == (200 if seen else 404), email
-        assert client.get(api, headers=bearer(engine, email, scope="read")).status_code == (
+        assert client.get(api, headers=bearer(seeded_engine, email, scope="read")).status_code == (
             200 if seen else 404
         )
     # and never in public search or lists
@@ -601,16 +597,16 @@ def test_a_draft_is_seen_by_its_organization_and_reviewers_only(web: TestClient,
 
 @pytest.mark.both_backends
 def test_role_changes_are_for_administrators_and_audited_with_before_and_after(
-    web: TestClient, engine: Engine
+    web: TestClient, seeded_engine: Engine
 ) -> None:
-    make_user(engine, "staff@example.cn")
-    with Session(engine) as session:
+    make_user(seeded_engine, "staff@example.cn")
+    with Session(seeded_engine) as session:
         org_code = session.exec(select(Organization.code)).first()
         assert org_code is not None
         plain = auth.actor_for_user(session, session.exec(select(User).where(User.email == PLAIN)).one())
-    with db.session_scope(engine) as session, pytest.raises(Forbidden):
+    with db.session_scope(seeded_engine) as session, pytest.raises(Forbidden):
         auth.set_roles(session, plain, "staff@example.cn", admin=True)
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         after = auth.set_roles(
             session, SYSTEM, "staff@example.cn", reviewer=True, organization_code=org_code, role="owner"
         )
@@ -620,12 +616,12 @@ def test_role_changes_are_for_administrators_and_audited_with_before_and_after(
         "is_active": True,
         "organizations": {org_code: "owner"},
     }
-    (event,) = events(engine, "user.roles")
+    (event,) = events(seeded_engine, "user.roles")
     assert event.before["is_reviewer"] is False and event.after["organizations"] == {org_code: "owner"}  # type: ignore[index]
     # disabling an account ends its sessions at once
     sign_in(web, "staff@example.cn")
     assert web.get("/account").status_code == 200
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         auth.set_roles(session, SYSTEM, "staff@example.cn", active=False)
     assert web.get("/account", follow_redirects=False).status_code == 303
     assert log_in_with_form(TestClient(web.app), "staff@example.cn").status_code == 401

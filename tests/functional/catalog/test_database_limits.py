@@ -4,15 +4,12 @@ column), and texts longer than a column (SQLite does not check lengths; PostgreS
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.app import create_app
 from catalog.audit.models import AuditEvent
 from catalog.listings.models import Notification
 from catalog.listings.services import TransitionRequest, transition
@@ -24,12 +21,6 @@ from tests.factories import PLAIN, bearer, make_user
 pytestmark = pytest.mark.both_backends  # the database decides: see the README's "Tests"
 
 LONG_EMAIL = "a" * 64 + "@" + "b" * 62 + "." + "b" * 61 + "." + "b" * 61 + ".cn"  # 254: the most allowed
-
-
-@pytest.fixture
-def api(seeded_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(seeded_settings), raise_server_exceptions=False) as client:
-        yield client
 
 
 @pytest.mark.parametrize(
@@ -52,10 +43,10 @@ def test_a_nul_character_is_dropped_from_the_query_string(client: TestClient) ->
     assert client.get("/api/3/action/package_show", params={"id": "\x00"}).status_code == 409  # no id given
 
 
-def test_a_body_with_a_nul_character_is_a_bad_request(api: TestClient, seeded_engine: Engine) -> None:
+def test_a_body_with_a_nul_character_is_a_bad_request(web: TestClient, seeded_engine: Engine) -> None:
     headers = bearer(seeded_engine, PLAIN)
     body = {"product_id": "\x00", "purpose": "测试用途", "scenario": "测试场景", "term_months": 12}
-    answer = api.post(
+    answer = web.post(
         "/api/v1/requests", json={**body, "contact": "王晓 138", "accept_license": True}, headers=headers
     )
     assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
@@ -63,11 +54,11 @@ def test_a_body_with_a_nul_character_is_a_bad_request(api: TestClient, seeded_en
 
 @pytest.mark.parametrize("number", [2**31, 2**40, 2**63, 10**30])
 def test_an_id_past_the_databases_integers_is_not_found(
-    api: TestClient, seeded_engine: Engine, number: int
+    web: TestClient, seeded_engine: Engine, number: int
 ) -> None:
     headers = bearer(seeded_engine, PLAIN)
-    assert api.get(f"/api/v1/requests/{number}", headers=headers).status_code == 404
-    assert api.delete(f"/api/v1/tokens/{number}", headers=headers).status_code == 404
+    assert web.get(f"/api/v1/requests/{number}", headers=headers).status_code == 404
+    assert web.delete(f"/api/v1/tokens/{number}", headers=headers).status_code == 404
 
 
 def test_an_account_with_the_longest_address_acts_and_is_audited(seeded_engine: Engine) -> None:

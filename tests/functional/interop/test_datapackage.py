@@ -17,7 +17,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.app import create_app
 from catalog.listings.workflow import CHECKLIST
 from catalog.settings import Settings
 from tests.conftest import make_settings
@@ -118,13 +117,7 @@ def app_settings(seeded_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def api(app_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-@pytest.fixture
-def people(app_settings: Settings, api: TestClient) -> Iterator[dict[str, dict[str, str]]]:
+def people(app_settings: Settings, web: TestClient) -> Iterator[dict[str, dict[str, str]]]:
     """An owner with a draft (``bus-stops-sample``, from a seeded product, with the CSV sample), and a
     reviewer."""
     engine = db.make_engine(app_settings.database_url)
@@ -132,27 +125,27 @@ def people(app_settings: Settings, api: TestClient) -> Iterator[dict[str, dict[s
     owner, reviewer = bearer(engine, OWNER), bearer(engine, REVIEWER)
     engine.dispose()
     sample = {"sample": ("stops.csv", CSV.encode())}
-    assert api.post(f"/api/v1/products/{SLUG}/sample", files=sample, headers=owner).status_code == 200
+    assert web.post(f"/api/v1/products/{SLUG}/sample", files=sample, headers=owner).status_code == 200
     yield {"owner": owner, "reviewer": reviewer}
 
 
-def list_it(api: TestClient, people: dict[str, dict[str, str]]) -> None:
+def list_it(web: TestClient, people: dict[str, dict[str, str]]) -> None:
     for who, to, extra in (
         ("owner", "submitted", {}),
         ("reviewer", "in_review", {}),
         ("reviewer", "publicity", {"checklist": dict.fromkeys(CHECKLIST, True)}),
     ):
-        moved = api.post(f"/api/v1/products/{SLUG}/transition", json={"to": to, **extra}, headers=people[who])
+        moved = web.post(f"/api/v1/products/{SLUG}/transition", json={"to": to, **extra}, headers=people[who])
         assert moved.status_code == 200, moved.text
-    assert api.get(f"/api/v1/products/{SLUG}").json()["status"] == "listed"
+    assert web.get(f"/api/v1/products/{SLUG}").json()["status"] == "listed"
 
 
 @pytest.mark.both_backends
 def test_a_listed_products_package_and_sample_pass_frictionless(
-    api: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
+    web: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    list_it(api, people)
-    descriptor = download(api, SLUG, tmp_path)
+    list_it(web, people)
+    descriptor = download(web, SLUG, tmp_path)
     package = json.loads(descriptor.read_text(encoding="utf-8"))
     sample = package["resources"][0]
     assert sample["path"] == "sample.csv" and sample["format"] == "csv" and sample["encoding"] == "utf-8"
@@ -176,10 +169,10 @@ def test_a_listed_products_package_and_sample_pass_frictionless(
 
 
 def test_a_wrong_schema_makes_the_package_invalid(
-    api: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
+    web: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    list_it(api, people)
-    descriptor = download(api, SLUG, tmp_path)
+    list_it(web, people)
+    descriptor = download(web, SLUG, tmp_path)
 
     def station_codes_as_integers(package: dict[str, Any]) -> None:
         package["resources"][0]["schema"]["fields"][0]["type"] = "integer"
@@ -192,17 +185,17 @@ def test_a_wrong_schema_makes_the_package_invalid(
 
 
 def test_the_owners_schema_describes_the_sample_where_its_cells_fit(
-    api: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
+    web: TestClient, people: dict[str, dict[str, str]], tmp_path: Path
 ) -> None:
     schema = [
         {"name": "站点编号", "type": "integer", "description": "公交站点编号"},  # the cells say otherwise
         {"name": "客流人次", "type": "number", "description": "当日上车人次", "unit": "人次"},
     ]
     assert (
-        api.patch(f"/api/v1/products/{SLUG}", json={"schema": schema}, headers=people["owner"]).status_code
+        web.patch(f"/api/v1/products/{SLUG}", json={"schema": schema}, headers=people["owner"]).status_code
         == 200
     )
-    descriptor = download(api, SLUG, tmp_path, headers=people["owner"])  # a draft: its owner's to see
+    descriptor = download(web, SLUG, tmp_path, headers=people["owner"])  # a draft: its owner's to see
     fields = json.loads(descriptor.read_text(encoding="utf-8"))["resources"][0]["schema"]["fields"]
     assert fields[0] == {"name": "站点编号", "type": "string", "description": "公交站点编号"}
     assert fields[2] == {"name": "客流人次", "type": "number", "description": "当日上车人次 (人次)"}
@@ -210,10 +203,10 @@ def test_the_owners_schema_describes_the_sample_where_its_cells_fit(
 
 
 def test_a_drafts_package_and_sample_are_its_owners_only(
-    api: TestClient, people: dict[str, dict[str, str]]
+    web: TestClient, people: dict[str, dict[str, str]]
 ) -> None:
     for path in ("datapackage.json", "sample.csv"):
-        assert api.get(f"/products/{SLUG}/{path}").status_code == 404
-        assert api.get(f"/products/{SLUG}/{path}", headers=people["owner"]).status_code == 200
-    sample = api.get(f"/products/{SLUG}/sample.csv", headers=people["owner"])
+        assert web.get(f"/products/{SLUG}/{path}").status_code == 404
+        assert web.get(f"/products/{SLUG}/{path}", headers=people["owner"]).status_code == 200
+    sample = web.get(f"/products/{SLUG}/sample.csv", headers=people["owner"])
     assert sample.headers["content-type"] == "text/csv; charset=utf-8"

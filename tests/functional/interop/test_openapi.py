@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -19,11 +19,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.testclient import TestClient
 
-from catalog import db
-from catalog.app import create_app
 from catalog.interop.openapi import openapi_path
 from catalog.products import services as products
-from catalog.settings import Settings
 from tests.factories import ADMIN, BUYER, OWNER, bearer, listed_product
 
 
@@ -176,26 +173,17 @@ def test_refused_writes_match_their_documented_schema(client: TestClient, spec: 
 
 
 # --- answers to signed-in callers, on a private copy of the catalog ------------------------------
-@pytest.fixture
-def engine(seeded_settings: Settings) -> Iterator[Engine]:
-    engine = db.make_engine(seeded_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def api(seeded_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(seeded_settings), raise_server_exceptions=False) as client:
-        yield client
-
-
 def test_signed_in_answers_match_their_documented_schema(
-    api: TestClient, engine: Engine, spec: dict[str, Any]
+    web: TestClient, seeded_engine: Engine, spec: dict[str, Any]
 ) -> None:
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         model = listed_product(session)
         body = products.product_input(session, model)
-    owner, buyer, admin = bearer(engine, OWNER), bearer(engine, BUYER), bearer(engine, ADMIN)
+    owner, buyer, admin = (
+        bearer(seeded_engine, OWNER),
+        bearer(seeded_engine, BUYER),
+        bearer(seeded_engine, ADMIN),
+    )
     draft, listed = "/api/v1/products/huaian-openapi-sample", f"/api/v1/products/{model.slug}"
     body.update(slug="huaian-openapi-sample", title="淮安接口样例指数", title_en="Huai'an API sample")
     sample = {"sample": ("sample.csv", "区县,指数\n清江浦区,101.5\n淮阴区,99.0\n".encode(), "text/csv")}
@@ -209,7 +197,7 @@ def test_signed_in_answers_match_their_documented_schema(
     }
 
     def answer(method: str, url: str, status: int, who: dict[str, str], **kw: Any) -> Any:
-        response = api.request(method, url, headers=who, **kw)
+        response = web.request(method, url, headers=who, **kw)
         assert response.status_code == status, (method, url, response.text)
         check(spec, method, url, response)
         return response.json()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 
@@ -150,27 +149,20 @@ def test_a_dataset_page_describes_the_dataset_for_dataset_search(client: TestCli
 
 
 # --- with products of our own ----------------------------------------------------------------------
-@pytest.fixture
-def engine(seeded_settings: Settings) -> Iterator[Engine]:
-    engine = db.make_engine(seeded_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-def list_product(engine: Engine, **changes: Any) -> str:
+def list_product(seeded_engine: Engine, **changes: Any) -> str:
     """A listed product made through the import service, like a seeded one but with ``changes``."""
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         model = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
         assert model is not None
         data = products.product_input(session, model)
     data.update(status="listed", listed_at=dt.date.today().isoformat(), **changes)
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         assert products.import_product(session, SYSTEM, parse(ProductCreate, data))
     return data["slug"]
 
 
-def test_a_hostile_title_stays_inside_its_json_ld(seeded_settings: Settings, engine: Engine) -> None:
-    slug = list_product(engine, slug="hostile-title", title=HOSTILE, title_en=HOSTILE, summary=HOSTILE)
+def test_a_hostile_title_stays_inside_its_json_ld(seeded_settings: Settings, seeded_engine: Engine) -> None:
+    slug = list_product(seeded_engine, slug="hostile-title", title=HOSTILE, title_en=HOSTILE, summary=HOSTILE)
     with TestClient(create_app(seeded_settings)) as client:
         page = client.get(f"/products/{slug}")
     assert page.status_code == 200
@@ -185,10 +177,10 @@ def test_a_hostile_title_stays_inside_its_json_ld(seeded_settings: Settings, eng
 
 
 def test_a_short_description_is_filled_out_to_fifty_characters(
-    seeded_settings: Settings, engine: Engine
+    seeded_settings: Settings, seeded_engine: Engine
 ) -> None:
     slug = list_product(
-        engine,
+        seeded_engine,
         slug="short-words",
         summary="淮安短摘要",
         description="淮安短描述文字共十个",

@@ -3,7 +3,6 @@ checklist, with the draft invisible to others until it is public."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -11,8 +10,6 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from catalog import db
-from catalog.app import create_app
 from catalog.listings.workflow import CHECKLIST
 from catalog.products import forms
 from catalog.products import services as products
@@ -29,21 +26,8 @@ def app_settings(seeded_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def web(app_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-@pytest.fixture
-def engine(app_settings: Settings) -> Iterator[Engine]:
-    engine = db.make_engine(app_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def people(web: TestClient, engine: Engine) -> dict[str, object]:
-    with Session(engine) as session:
+def people(web: TestClient, seeded_engine: Engine) -> dict[str, object]:
+    with Session(seeded_engine) as session:
         values = forms.FORM.to_form(products.product_input(session, listed_product(session)))
     values.update(slug=SLUG, title="淮安港泊位作业效率指数", title_en="Huai'an port berth efficiency index")
     return {

@@ -4,7 +4,6 @@ product page its preview; anything else is refused with a message, and nothing i
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from openpyxl import Workbook
@@ -13,7 +12,6 @@ from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from catalog import db
-from catalog.app import create_app
 from catalog.products.samples import infer_type
 from catalog.settings import Settings
 from tests.conftest import make_settings
@@ -31,13 +29,7 @@ def app_settings(seeded_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def api(app_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(app_settings), raise_server_exceptions=False) as client:
-        yield client
-
-
-@pytest.fixture
-def owner(app_settings: Settings, api: TestClient) -> dict[str, str]:
+def owner(app_settings: Settings, web: TestClient) -> dict[str, str]:
     """A write token of an owner whose organization has a fresh draft, ``bus-stops-sample``."""
     engine: Engine = db.make_engine(app_settings.database_url)
     make_product(engine, OWNER, "bus-stops-sample", schema=[])
@@ -46,17 +38,17 @@ def owner(app_settings: Settings, api: TestClient) -> dict[str, str]:
     return headers
 
 
-def upload(api: TestClient, headers: dict[str, str], name: str, content: bytes) -> object:
-    return api.post(
+def upload(web: TestClient, headers: dict[str, str], name: str, content: bytes) -> object:
+    return web.post(
         "/api/v1/products/bus-stops-sample/sample", files={"sample": (name, content)}, headers=headers
     )
 
 
 def test_a_csv_sample_gives_the_schema_and_the_preview(
-    api: TestClient, owner: dict[str, str], app_settings: Settings
+    web: TestClient, owner: dict[str, str], app_settings: Settings
 ) -> None:
     for encoding in ("utf-8", "gb18030"):  # Excel in China saves CSV as GBK
-        answer = upload(api, owner, "stops.csv", CSV.encode(encoding))
+        answer = upload(web, owner, "stops.csv", CSV.encode(encoding))
         assert answer.status_code == 200, answer.text
     body = answer.json()  # type: ignore[attr-defined]
     assert [(f["name"], f["type"]) for f in body["schema_fields"]] == [
@@ -67,7 +59,7 @@ def test_a_csv_sample_gives_the_schema_and_the_preview(
         ("是否枢纽", "boolean"),
     ]
     assert body["rows"][0] == ["S001", "2026-10-01", "3120", "4.5", "是"]
-    product = api.get("/api/v1/products/bus-stops-sample", headers=owner).json()
+    product = web.get("/api/v1/products/bus-stops-sample", headers=owner).json()
     assert (
         product["schema_fields"][2]["name"] == "客流人次"
         and product["sample_preview"]["rows"][1][0] == "S002"
@@ -76,7 +68,7 @@ def test_a_csv_sample_gives_the_schema_and_the_preview(
     assert len(stored) == 1 and stored[0].read_bytes() == CSV.encode("gb18030")
 
 
-def test_an_xlsx_sample_is_read_with_its_types(api: TestClient, owner: dict[str, str]) -> None:
+def test_an_xlsx_sample_is_read_with_its_types(web: TestClient, owner: dict[str, str]) -> None:
     book = Workbook()
     sheet = book.active
     sheet.append(["企业名称", "注册资本（万元）", "成立日期"])
@@ -84,7 +76,7 @@ def test_an_xlsx_sample_is_read_with_its_types(api: TestClient, owner: dict[str,
     sheet.append(["淮安某某食品有限公司", 1200.5, __import__("datetime").date(2021, 7, 15)])
     buffer = io.BytesIO()
     book.save(buffer)
-    answer = upload(api, owner, "companies.xlsx", buffer.getvalue())
+    answer = upload(web, owner, "companies.xlsx", buffer.getvalue())
     assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
     types = [f["type"] for f in answer.json()["schema_fields"]]  # type: ignore[attr-defined]
     assert types == ["string", "number", "datetime"]  # openpyxl reads dates as datetimes
@@ -102,14 +94,14 @@ def test_an_xlsx_sample_is_read_with_its_types(api: TestClient, owner: dict[str,
     ],
 )
 def test_bad_samples_are_refused_with_a_message_and_nothing_kept(
-    api: TestClient, owner: dict[str, str], app_settings: Settings, name: str, content: bytes, message: str
+    web: TestClient, owner: dict[str, str], app_settings: Settings, name: str, content: bytes, message: str
 ) -> None:
-    answer = upload(api, owner, name, content)
+    answer = upload(web, owner, name, content)
     assert answer.status_code in (413, 422), answer.text  # type: ignore[attr-defined]
     if answer.status_code == 422:  # type: ignore[attr-defined]
         assert message in answer.json()["error"]["fields"]["sample"]  # type: ignore[attr-defined]
     assert not app_settings.uploads_dir.exists()
-    assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
+    assert web.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
 
 
 def test_type_inference() -> None:
@@ -138,7 +130,7 @@ def test_a_zip_bomb_and_unreadable_csv_fields_are_refused() -> None:
 
 @pytest.mark.both_backends
 def test_a_sample_is_kept_only_when_the_database_keeps_it(
-    api: TestClient, owner: dict[str, str], app_settings: Settings
+    web: TestClient, owner: dict[str, str], app_settings: Settings
 ) -> None:
     from catalog.permissions import Actor
     from catalog.products.samples import attach_sample
@@ -153,15 +145,15 @@ def test_a_sample_is_kept_only_when_the_database_keeps_it(
     assert not list(folder.rglob("*.csv")) and not list(folder.rglob("*.tmp"))
     assert isinstance(actor, Actor)
     # a bearer-token upload from a client that also holds cookies is not taken for a CSRF attempt
-    api.cookies.set("csrftoken", "anything")
-    answer = upload(api, owner, "stops.csv", CSV.encode())
+    web.cookies.set("csrftoken", "anything")
+    answer = upload(web, owner, "stops.csv", CSV.encode())
     assert answer.status_code == 200  # type: ignore[attr-defined]
     assert list(folder.rglob("sample.csv")) and not list(folder.rglob("*.tmp"))
 
 
 @pytest.mark.both_backends
 def test_a_file_name_holding_nul_is_refused_and_nothing_kept(
-    api: TestClient, owner: dict[str, str], app_settings: Settings
+    web: TestClient, owner: dict[str, str], app_settings: Settings
 ) -> None:
     """Sent raw, as a client may: PostgreSQL can neither store nor compare text holding U+0000."""
     body = (
@@ -169,16 +161,16 @@ def test_a_file_name_holding_nul_is_refused_and_nothing_kept(
         b"Content-Type: text/csv\r\n\r\n" + "名称,数量\n甲,1\n".encode() + b"\r\n--BOUND--\r\n"
     )
     headers = {**owner, "content-type": "multipart/form-data; boundary=BOUND"}
-    answer = api.post("/api/v1/products/bus-stops-sample/sample", headers=headers, content=body)
+    answer = web.post("/api/v1/products/bus-stops-sample/sample", headers=headers, content=body)
     assert answer.status_code == 400 and "NUL" in answer.json()["error"]["message"], answer.text
     assert not app_settings.uploads_dir.exists()
-    assert api.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
+    assert web.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None
 
 
-def test_a_sample_is_added_only_to_an_item_its_owner_edits(api: TestClient, owner: dict[str, str]) -> None:
+def test_a_sample_is_added_only_to_an_item_its_owner_edits(web: TestClient, owner: dict[str, str]) -> None:
     """The editable-states rule of every edit: 409 invalid_transition naming the editable states."""
-    assert api.post("/api/v1/products/bus-stops-sample/transition", json={"to": "submitted"}, headers=owner)
-    answer = upload(api, owner, "stops.csv", CSV.encode())
+    assert web.post("/api/v1/products/bus-stops-sample/transition", json={"to": "submitted"}, headers=owner)
+    answer = upload(web, owner, "stops.csv", CSV.encode())
     assert answer.status_code == 409, answer.text  # type: ignore[attr-defined]
     error = answer.json()["error"]  # type: ignore[attr-defined]
     assert error["code"] == "invalid_transition"

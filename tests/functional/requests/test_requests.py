@@ -4,7 +4,6 @@ delivery; the provider answers; nobody else sees any of it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,8 +21,6 @@ from catalog.products.models import DataProduct
 from catalog.requests import services as requests
 from catalog.requests.models import AccessRequest, is_overdue, overdue_sql
 from catalog.requests.workflow import RequestStatus
-from catalog.settings import Settings
-from tests.conftest import make_settings
 from tests.factories import (
     BUYER,
     MEMBER,
@@ -43,35 +40,20 @@ pytestmark = pytest.mark.both_backends  # the database decides: see the README's
 
 
 @pytest.fixture
-def api(seeded_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(make_settings(seeded_settings.data_dir)), raise_server_exceptions=False
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def engine(seeded_settings: Settings) -> Iterator[Engine]:
-    engine = db.make_engine(seeded_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sides(engine: Engine) -> dict[str, object]:
-    with Session(engine) as session:
+def sides(seeded_engine: Engine) -> dict[str, object]:
+    with Session(seeded_engine) as session:
         product = listed_product(session).slug
-    spies = make_organization(engine, "MA1QTR45", "淮安某某数据有限公司")
-    make_user(engine, "spy@other.cn", organization_code=spies)
+    spies = make_organization(seeded_engine, "MA1QTR45", "淮安某某数据有限公司")
+    make_user(seeded_engine, "spy@other.cn", organization_code=spies)
     return {
         "product": product,
-        "requester": bearer(engine, BUYER),
-        "other": bearer(engine, "spy@other.cn"),
-        "owner": bearer(engine, OWNER),
+        "requester": bearer(seeded_engine, BUYER),
+        "other": bearer(seeded_engine, "spy@other.cn"),
+        "owner": bearer(seeded_engine, OWNER),
     }
 
 
-def ask(api: TestClient, who: dict[str, str], product: str, **changes: object) -> object:
+def ask(web: TestClient, who: dict[str, str], product: str, **changes: object) -> object:
     body = {
         "product_id": product,
         "purpose": "冷链配送线路优化与运力调度",
@@ -82,59 +64,59 @@ def ask(api: TestClient, who: dict[str, str], product: str, **changes: object) -
         "accept_license": True,
         **changes,
     }
-    return api.post("/api/v1/requests", json=body, headers=who)
+    return web.post("/api/v1/requests", json=body, headers=who)
 
 
-def step(api: TestClient, who: dict[str, str], request_id: int, to: str, **extra: object) -> object:
-    return api.post(f"/api/v1/requests/{request_id}/transition", json={"to": to, **extra}, headers=who)
+def step(web: TestClient, who: dict[str, str], request_id: int, to: str, **extra: object) -> object:
+    return web.post(f"/api/v1/requests/{request_id}/transition", json={"to": to, **extra}, headers=who)
 
 
-def test_from_request_to_delivery(api: TestClient, sides: dict, engine: Engine) -> None:
+def test_from_request_to_delivery(web: TestClient, sides: dict, seeded_engine: Engine) -> None:
     requester, owner, other, product = sides["requester"], sides["owner"], sides["other"], sides["product"]
-    refused = ask(api, requester, product, accept_license=False, purpose="")
+    refused = ask(web, requester, product, accept_license=False, purpose="")
     assert refused.status_code == 422 and {"accept_license", "purpose"} <= set(
         refused.json()["error"]["fields"]
     )
-    made = ask(api, requester, product)
+    made = ask(web, requester, product)
     assert made.status_code == 201 and made.json()["status"] == "submitted"
     rid = made.json()["id"]
-    duplicate = ask(api, requester, product)
+    duplicate = ask(web, requester, product)
     assert duplicate.status_code == 409 and duplicate.json()["error"]["code"] == "duplicate"
     assert (
-        api.get(f"/api/v1/requests/{rid}", headers=other).status_code == 404
+        web.get(f"/api/v1/requests/{rid}", headers=other).status_code == 404
     )  # another organization sees nothing
-    assert api.get(f"/api/v1/requests/{rid}").status_code == 404
+    assert web.get(f"/api/v1/requests/{rid}").status_code == 404
     assert [
         r["id"]
-        for r in api.get("/api/v1/requests", params={"side": "incoming"}, headers=owner).json()["items"]
+        for r in web.get("/api/v1/requests", params={"side": "incoming"}, headers=owner).json()["items"]
     ] == [rid]
 
-    assert step(api, requester, rid, "under_review").status_code == 403  # the provider's step
-    assert step(api, owner, rid, "delivered").status_code == 409
-    assert step(api, owner, rid, "under_review").status_code == 200
-    assert step(api, owner, rid, "more_info_needed").status_code == 422  # the question is required
-    assert step(api, owner, rid, "more_info_needed", reason="请说明数据使用的车辆规模").status_code == 200
-    thread = api.post(
+    assert step(web, requester, rid, "under_review").status_code == 403  # the provider's step
+    assert step(web, owner, rid, "delivered").status_code == 409
+    assert step(web, owner, rid, "under_review").status_code == 200
+    assert step(web, owner, rid, "more_info_needed").status_code == 422  # the question is required
+    assert step(web, owner, rid, "more_info_needed", reason="请说明数据使用的车辆规模").status_code == 200
+    thread = web.post(
         f"/api/v1/requests/{rid}/messages", json={"body": "约200辆冷藏车，覆盖主城区"}, headers=requester
     )
     assert thread.status_code == 201 and thread.json()["messages"][0]["read"] is False
-    assert step(api, requester, rid, "submitted").status_code == 200
-    seen = api.get(f"/api/v1/requests/{rid}", headers=owner).json()
+    assert step(web, requester, rid, "submitted").status_code == 200
+    seen = web.get(f"/api/v1/requests/{rid}", headers=owner).json()
     assert seen["messages"][0]["body"] == "约200辆冷藏车，覆盖主城区"
-    assert api.get(f"/api/v1/requests/{rid}", headers=requester).json()["messages"][0]["read"] is True
+    assert web.get(f"/api/v1/requests/{rid}", headers=requester).json()["messages"][0]["read"] is True
     for to in ("under_review", "approved", "agreement_signed"):
-        assert step(api, owner, rid, to).status_code == 200
-    no_delivery = step(api, owner, rid, "delivered")
+        assert step(web, owner, rid, to).status_code == 200
+    no_delivery = step(web, owner, rid, "delivered")
     assert no_delivery.status_code == 422
     delivery = {
         "method": "api_credential",
         "details": "app_key=hdp-demo-key-7f3a",
         "expires_at": "2027-11-30T00:00:00Z",
     }
-    assert step(api, owner, rid, "delivered", delivery=delivery).status_code == 200
-    first = api.get(f"/api/v1/requests/{rid}", headers=requester).json()
+    assert step(web, owner, rid, "delivered", delivery=delivery).status_code == 200
+    first = web.get(f"/api/v1/requests/{rid}", headers=requester).json()
     assert first["status"] == "delivered" and first["delivery"]["details"] == "app_key=hdp-demo-key-7f3a"
-    again = api.get(f"/api/v1/requests/{rid}", headers=requester).json()
+    again = web.get(f"/api/v1/requests/{rid}", headers=requester).json()
     assert (
         "details" not in again["delivery"] and again["delivery"]["method"] == "api_credential"
     )  # shown once
@@ -148,35 +130,35 @@ def test_from_request_to_delivery(api: TestClient, sides: dict, engine: Engine) 
         "agreement_signed",
         "delivered",
     ]
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         mails = session.exec(select(OutboxMail).where(OutboxMail.to == BUYER)).all()
     assert len(mails) >= 5  # the requester heard of every provider step and message
 
 
-def test_a_withdrawn_request_cannot_be_approved(api: TestClient, sides: dict) -> None:
-    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
-    assert step(api, sides["owner"], rid, "under_review").status_code == 200
-    assert step(api, sides["requester"], rid, "withdrawn").status_code == 200
-    refused = step(api, sides["owner"], rid, "approved")
+def test_a_withdrawn_request_cannot_be_approved(web: TestClient, sides: dict) -> None:
+    rid = ask(web, sides["requester"], sides["product"]).json()["id"]
+    assert step(web, sides["owner"], rid, "under_review").status_code == 200
+    assert step(web, sides["requester"], rid, "withdrawn").status_code == 200
+    refused = step(web, sides["owner"], rid, "approved")
     assert refused.status_code == 409 and refused.json()["error"]["allowed"] == []
     assert (
-        ask(api, sides["requester"], sides["product"]).status_code == 201
+        ask(web, sides["requester"], sides["product"]).status_code == 201
     )  # no longer open: a new one may be made
 
 
-def test_overdue_and_expired_requests(api: TestClient, sides: dict, engine: Engine) -> None:
-    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
-    assert api.get(f"/api/v1/requests/{rid}", headers=sides["owner"]).json()["overdue"] is False
-    with db.session_scope(engine) as session:
+def test_overdue_and_expired_requests(web: TestClient, sides: dict, seeded_engine: Engine) -> None:
+    rid = ask(web, sides["requester"], sides["product"]).json()["id"]
+    assert web.get(f"/api/v1/requests/{rid}", headers=sides["owner"]).json()["overdue"] is False
+    with db.session_scope(seeded_engine) as session:
         row = session.get(AccessRequest, rid)
         row.due_at = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)  # type: ignore[union-attr]
-    assert api.get(f"/api/v1/requests/{rid}", headers=sides["owner"]).json()["overdue"] is True
-    with db.session_scope(engine) as session:
+    assert web.get(f"/api/v1/requests/{rid}", headers=sides["owner"]).json()["overdue"] is True
+    with db.session_scope(seeded_engine) as session:
         assert requests.expire_undecided(session, 45) == 0
         assert (
             requests.expire_undecided(session, 45, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=46)) == 1
         )
-    assert api.get(f"/api/v1/requests/{rid}", headers=sides["requester"]).json()["status"] == "expired"
+    assert web.get(f"/api/v1/requests/{rid}", headers=sides["requester"]).json()["status"] == "expired"
 
 
 def test_answers_are_due_in_five_working_days() -> None:
@@ -184,11 +166,11 @@ def test_answers_are_due_in_five_working_days() -> None:
     assert requests.add_working_days(friday, 5) == dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
 
 
-def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, engine: Engine) -> None:
+def test_the_request_pages_from_form_to_delivery(web: TestClient, sides: dict, seeded_engine: Engine) -> None:
 
     product = sides["product"]
-    assert "/login" in api.get(f"/products/{product}/request").text  # sign in first
-    buyer, owner = signed_in(api, BUYER), signed_in(api, OWNER)
+    assert "/login" in web.get(f"/products/{product}/request").text  # sign in first
+    buyer, owner = signed_in(web, BUYER), signed_in(web, OWNER)
     form = f"/products/{product}/request"
     page = buyer.get(form).text
     assert 'name="accept_license"' in page and "许可条款" in page and "版" in page  # the terms, their version
@@ -207,7 +189,7 @@ def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, e
     path = made.headers["location"]
     again = buyer.post(form, data={"csrftoken": csrf(buyer, form), **values, "accept_license": "1"})
     assert again.status_code == 409 and path in again.text  # a link to the open request
-    assert "冷链配送线路优化" not in signed_in(api, "spy@other.cn").get(path).text
+    assert "冷链配送线路优化" not in signed_in(web, "spy@other.cn").get(path).text
     assert path.rsplit("/", 1)[1] in owner.get("/owner/requests").text
     for to in ("under_review", "approved", "agreement_signed"):
         assert (
@@ -243,7 +225,7 @@ def test_the_request_pages_from_form_to_delivery(api: TestClient, sides: dict, e
 
 
 def test_followers_hear_of_new_products_versions_and_delisting(
-    api: TestClient, sides: dict, engine: Engine
+    web: TestClient, sides: dict, seeded_engine: Engine
 ) -> None:
     from catalog.listings.models import Notification
     from catalog.listings.workflow import CHECKLIST
@@ -251,17 +233,17 @@ def test_followers_hear_of_new_products_versions_and_delisting(
     requester, owner = sides["requester"], sides["owner"]
     product = sides["product"]
     assert (
-        api.post("/api/v1/follows", json={"product": product}, headers=requester).json()["following"] is True
+        web.post("/api/v1/follows", json={"product": product}, headers=requester).json()["following"] is True
     )
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
         slug = session.get(Organization, provider).slug  # type: ignore[union-attr]
         buyer_org = session.exec(select(Organization).where(Organization.slug == REQUESTER)).one().id
-    assert api.post("/api/v1/follows", json={"provider": slug}, headers=requester).status_code == 200
-    assert api.post("/api/v1/follows", json={}, headers=requester).status_code == 422
+    assert web.post("/api/v1/follows", json={"provider": slug}, headers=requester).status_code == 200
+    assert web.post("/api/v1/follows", json={}, headers=requester).status_code == 422
 
     def heard() -> list[str]:
-        with Session(engine) as session:
+        with Session(seeded_engine) as session:
             return [
                 n.text
                 for n in session.exec(select(Notification).where(Notification.organization_id == buyer_org))
@@ -269,20 +251,20 @@ def test_followers_hear_of_new_products_versions_and_delisting(
 
     path = f"/api/v1/products/{product}"
     assert (
-        api.patch(
+        web.patch(
             path, json={"summary": "增加夜间时段的统计口径", "change_summary": "夜间口径"}, headers=owner
         ).status_code
         == 202
     )
-    reviewer = bearer(engine, REVIEWER)
-    assert api.post(f"{path}/version", json={"to": "submitted"}, headers=owner).status_code == 200
+    reviewer = bearer(seeded_engine, REVIEWER)
+    assert web.post(f"{path}/version", json={"to": "submitted"}, headers=owner).status_code == 200
     approve = {"to": "approved", "checklist": dict.fromkeys(CHECKLIST, True)}
-    assert api.post(f"{path}/version", json=approve, headers=reviewer).status_code == 200
+    assert web.post(f"{path}/version", json=approve, headers=reviewer).status_code == 200
     assert any("new version 1.1" in t for t in heard())
-    api.post(f"{path}/transition", json={"to": "delisted", "reason": "停止供数"}, headers=owner)
+    web.post(f"{path}/transition", json={"to": "delisted", "reason": "停止供数"}, headers=owner)
     assert any("delisted" in t for t in heard())
     assert (
-        api.request("DELETE", "/api/v1/follows", json={"product": product}, headers=requester).json()[
+        web.request("DELETE", "/api/v1/follows", json={"product": product}, headers=requester).json()[
             "following"
         ]
         is False
@@ -290,11 +272,11 @@ def test_followers_hear_of_new_products_versions_and_delisting(
 
 
 def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(
-    api: TestClient, sides: dict, tmp_path: Path
+    web: TestClient, sides: dict, tmp_path: Path
 ) -> None:
     import re
 
-    buyer = signed_in(api, BUYER)
+    buyer = signed_in(web, BUYER)
     form = f"/products/{sides['product']}/request"
 
     def send(name: str, content: bytes) -> object:
@@ -316,18 +298,18 @@ def test_a_request_carries_a_checked_attachment_seen_by_both_sides_only(
     assert made.status_code == 303  # type: ignore[attr-defined]
     path = made.headers["location"]  # type: ignore[attr-defined]
     assert "营业执照.pdf" in buyer.get(path).text
-    download = signed_in(api, OWNER).get(f"{path}/attachment")
+    download = signed_in(web, OWNER).get(f"{path}/attachment")
     assert download.status_code == 200 and download.content == pdf
     assert download.headers["content-disposition"].startswith("attachment")
-    assert signed_in(api, "spy@other.cn").get(f"{path}/attachment").status_code == 404
+    assert signed_in(web, "spy@other.cn").get(f"{path}/attachment").status_code == 404
     # another node: its own data dir (index, secret) and the uploads directory the nodes share
-    settings = api.app.state.settings
+    settings = web.app.state.settings
     node_b = replace(settings, data_dir=tmp_path / "node-b", uploads_path=settings.uploads_dir)
     with TestClient(create_app(node_b)) as other:
         assert signed_in(other, OWNER).get(f"{path}/attachment").content == pdf
 
 
-def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine) -> None:
+def test_review_fixes_for_requests(web: TestClient, sides: dict, seeded_engine: Engine) -> None:
     """Found by review: a "system…" e-mail, racing steps, duplicate rows, the once-only delivery,
     out-of-range dates, both sides at once, what plain provider members hear, follows twice."""
     from sqlalchemy.exc import IntegrityError
@@ -336,25 +318,25 @@ def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine)
     from catalog.requests.models import Follow
 
     requester, owner, product = sides["requester"], sides["owner"], sides["product"]
-    rid = ask(api, requester, product).json()["id"]
-    make_user(engine, "system.ops@evil.cn")
-    impostor = bearer(engine, "system.ops@evil.cn")  # an account, whatever its address, is a person
-    assert api.get(f"/api/v1/requests/{rid}", headers=impostor).status_code == 404
-    assert step(api, impostor, rid, "expired").status_code == 404
+    rid = ask(web, requester, product).json()["id"]
+    make_user(seeded_engine, "system.ops@evil.cn")
+    impostor = bearer(seeded_engine, "system.ops@evil.cn")  # an account, whatever its address, is a person
+    assert web.get(f"/api/v1/requests/{rid}", headers=impostor).status_code == 404
+    assert step(web, impostor, rid, "expired").status_code == 404
 
-    with Session(engine) as session:  # a step read before another one landed does not overwrite it
+    with Session(seeded_engine) as session:  # a step read before another one landed does not overwrite it
         stale = session.get(AccessRequest, rid)
-        assert step(api, owner, rid, "under_review").status_code == 200
+        assert step(web, owner, rid, "under_review").status_code == 200
         assert requests._claim(session, stale, "submitted", "expired") is False
-    with pytest.raises(IntegrityError), db.session_scope(engine) as session:
+    with pytest.raises(IntegrityError), db.session_scope(seeded_engine) as session:
         first = session.get(AccessRequest, rid)
         session.add(AccessRequest(**{**first.model_dump(exclude={"id"}), "status": "submitted"}))  # type: ignore[union-attr]
         session.flush()  # the database keeps one open request per product and organization
 
     for to in ("approved", "agreement_signed"):
-        assert step(api, owner, rid, to).status_code == 200
+        assert step(web, owner, rid, to).status_code == 200
     odd = step(
-        api,
+        web,
         owner,
         rid,
         "delivered",
@@ -362,65 +344,65 @@ def test_review_fixes_for_requests(api: TestClient, sides: dict, engine: Engine)
     )
     assert odd.status_code == 422
     delivery = {"method": "file_link", "details": "https://files.example/secret", "expires_at": "2027-01-01"}
-    assert step(api, owner, rid, "delivered", delivery=delivery).status_code == 200
-    assert api.head(f"/api/v1/requests/{rid}", headers=requester).status_code == 200  # a HEAD shows nothing …
-    thread = api.post(
+    assert step(web, owner, rid, "delivered", delivery=delivery).status_code == 200
+    assert web.head(f"/api/v1/requests/{rid}", headers=requester).status_code == 200  # a HEAD shows nothing …
+    thread = web.post(
         f"/api/v1/requests/{rid}/messages", json={"body": "收到，谢谢"}, headers=requester
     ).json()
     assert "details" not in (thread["delivery"] or {})  # … nor does a write's answer, so neither uses it up
-    shown = api.get(f"/api/v1/requests/{rid}", headers=requester).json()["delivery"]
+    shown = web.get(f"/api/v1/requests/{rid}", headers=requester).json()["delivery"]
     assert shown["details"] == "https://files.example/secret"
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         assert session.get(AccessRequest, rid).delivery_details == ""  # type: ignore[union-attr]  # erased once shown
 
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
         provider_code = session.get(Organization, provider).code  # type: ignore[union-attr]
-    member = bearer(engine, MEMBER)  # a plain member of the provider
-    assert api.get(f"/api/v1/requests/{rid}", headers=member).status_code == 404
-    with Session(engine) as session:
+    member = bearer(seeded_engine, MEMBER)  # a plain member of the provider
+    assert web.get(f"/api/v1/requests/{rid}", headers=member).status_code == 404
+    with Session(seeded_engine) as session:
         plain = session.exec(select(User).where(User.email == MEMBER)).one()
         heard = session.exec(select(Notification).where(Notification.user_id == plain.id)).all()
         mailed = session.exec(select(OutboxMail).where(OutboxMail.to == MEMBER)).all()
     assert heard == [] and mailed == []  # plain members of the provider hear nothing of requests
 
-    make_user(engine, "both@provider.cn", organization_code=provider_code, role="owner")
-    both = bearer(engine, "both@provider.cn")
-    with db.session_scope(engine) as session:
+    make_user(seeded_engine, "both@provider.cn", organization_code=provider_code, role="owner")
+    both = bearer(seeded_engine, "both@provider.cn")
+    with db.session_scope(seeded_engine) as session:
         org = session.exec(select(Organization).where(Organization.slug == REQUESTER)).one()
         auth.set_roles(session, SYSTEM, "both@provider.cn", organization_code=org.code, role="member")
-    assert ask(api, both, product).status_code in (409, 422)  # not for a product of one's own organization
+    assert ask(web, both, product).status_code in (409, 422)  # not for a product of one's own organization
 
-    assert api.post("/api/v1/follows", json={"product": product}, headers=requester).status_code == 200
-    assert api.post("/api/v1/follows", json={"product": product}, headers=requester).status_code == 200
-    with Session(engine) as session:
+    assert web.post("/api/v1/follows", json={"product": product}, headers=requester).status_code == 200
+    assert web.post("/api/v1/follows", json={"product": product}, headers=requester).status_code == 200
+    with Session(seeded_engine) as session:
         assert len(session.exec(select(Follow)).all()) == 1
     assert (
-        api.request("DELETE", "/api/v1/follows", json={"product": product}, headers=requester).status_code
+        web.request("DELETE", "/api/v1/follows", json={"product": product}, headers=requester).status_code
         == 200
     )
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         assert session.exec(select(Follow)).all() == []
 
 
-def test_the_request_funnel_in_the_figures(api: TestClient, sides: dict, engine: Engine) -> None:
+def test_the_request_funnel_in_the_figures(web: TestClient, sides: dict, seeded_engine: Engine) -> None:
     requester, owner, other, product = sides["requester"], sides["owner"], sides["other"], sides["product"]
-    approved = ask(api, requester, product).json()["id"]
-    rejected = ask(api, other, product).json()["id"]
+    approved = ask(web, requester, product).json()["id"]
+    rejected = ask(web, other, product).json()["id"]
     for rid, last, extra in (
         (approved, "approved", {}),
         (rejected, "rejected", {"reason": "用途超出许可范围"}),
     ):
-        assert step(api, owner, rid, "under_review").status_code == 200
-        assert step(api, owner, rid, last, **extra).status_code == 200
-    with Session(engine) as session:
+        assert step(web, owner, rid, "under_review").status_code == 200
+        assert step(web, owner, rid, last, **extra).status_code == 200
+    with Session(seeded_engine) as session:
         waiting = session.exec(
             select(DataProduct).where(DataProduct.status == "listed", DataProduct.slug != product)
         ).first()
-    late = ask(api, requester, waiting.slug).json()["id"]  # type: ignore[union-attr]
-    with db.session_scope(engine) as session:
+    late = ask(web, requester, waiting.slug).json()["id"]  # type: ignore[union-attr]
+    with db.session_scope(seeded_engine) as session:
         session.get(AccessRequest, late).due_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # type: ignore[union-attr]
-    figures = api.get("/api/v1/stats").json()["requests"]
+    figures = web.get("/api/v1/stats").json()["requests"]
     assert figures["total"] == 3 and figures["by_status"] == {"approved": 1, "rejected": 1, "submitted": 1}
     assert figures["funnel"] == {"submitted": 3, "approved": 1, "delivered": 0, "rejected": 1}
     assert figures["rejection_rate"] == 0.5 and figures["overdue"] == 1
@@ -428,30 +410,34 @@ def test_the_request_funnel_in_the_figures(api: TestClient, sides: dict, engine:
 
 
 def test_the_provider_sees_whether_the_requester_is_verified(
-    api: TestClient, sides: dict, engine: Engine
+    web: TestClient, sides: dict, seeded_engine: Engine
 ) -> None:
-    with db.session_scope(engine) as session:  # the seed's organizations are verified: not this one yet
+    with db.session_scope(
+        seeded_engine
+    ) as session:  # the seed's organizations are verified: not this one yet
         session.exec(select(Organization).where(Organization.slug == REQUESTER)).one().verified = False
-    made = ask(api, sides["requester"], sides["product"]).json()
-    seen = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
+    made = ask(web, sides["requester"], sides["product"]).json()
+    seen = web.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
     assert seen["requester_verified"] is False
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         org = session.exec(select(Organization).where(Organization.name == seen["requester"])).one()
         org.verified = True
-    again = api.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
+    again = web.get(f"/api/v1/requests/{made['id']}", headers=sides["owner"]).json()
     assert again["requester_verified"] is True
 
 
-def test_overdue_is_one_rule_in_python_and_in_sql(api: TestClient, sides: dict, engine: Engine) -> None:
+def test_overdue_is_one_rule_in_python_and_in_sql(
+    web: TestClient, sides: dict, seeded_engine: Engine
+) -> None:
     """The request's flag and the figures' count agree in every state, due or not."""
-    rid = ask(api, sides["requester"], sides["product"]).json()["id"]
+    rid = ask(web, sides["requester"], sides["product"]).json()["id"]
     now = dt.datetime.now(dt.UTC)
     for status in RequestStatus:
         for due in (now - dt.timedelta(hours=1), now + dt.timedelta(hours=1), None):
-            with db.session_scope(engine) as session:
+            with db.session_scope(seeded_engine) as session:
                 row = session.get(AccessRequest, rid)
                 row.status, row.due_at = status, due  # type: ignore[union-attr]
-            with Session(engine) as session:
+            with Session(seeded_engine) as session:
                 row = session.get(AccessRequest, rid)
                 mine = AccessRequest.id == rid
                 counted = session.exec(
@@ -463,7 +449,7 @@ def test_overdue_is_one_rule_in_python_and_in_sql(api: TestClient, sides: dict, 
 
 
 def test_the_inbox_counts_every_request_and_pages_the_list(
-    api: TestClient, sides: dict, engine: Engine
+    web: TestClient, sides: dict, seeded_engine: Engine
 ) -> None:
     """Counts and the overdue figure come from the database, not from the page shown (once cut at 200)."""
     body = requests.RequestCreate(
@@ -474,7 +460,7 @@ def test_the_inbox_counts_every_request_and_pages_the_list(
         contact="王晓 13800000000",
         accept_license=True,
     )
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         buyer = actor(session, BUYER)
         for _ in range(requests.LIST_PAGE + 4):  # withdrawn at once: a new one may be made
             rid = requests.create_request(session, buyer, body).id
@@ -482,7 +468,7 @@ def test_the_inbox_counts_every_request_and_pages_the_list(
         oldest = rid - requests.LIST_PAGE - 3
         newest = requests.create_request(session, buyer, body).id
         session.get(AccessRequest, newest).due_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # type: ignore[union-attr]
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         box = requests.inbox(session, buyer, "mine")
         assert box.counts == {"submitted": 1, "withdrawn": requests.LIST_PAGE + 4}
         assert box.overdue == 1 and box.total == requests.LIST_PAGE + 5 and box.pages == 2
@@ -492,24 +478,24 @@ def test_the_inbox_counts_every_request_and_pages_the_list(
         withdrawn = requests.inbox(session, buyer, "mine", "withdrawn")
         assert newest not in {r.id for r in withdrawn.items} and withdrawn.total == requests.LIST_PAGE + 4
         assert withdrawn.overdue == 1  # over every state, not only the one shown
-    page = api.get("/requests?page=2", headers=sides["requester"])
+    page = web.get("/requests?page=2", headers=sides["requester"])
     assert page.status_code == 200 and 'rel="prev"' in page.text and f"/requests/{oldest}" in page.text
 
 
 def test_the_request_lists_and_the_side_predicates_say_the_same_rule(
-    api: TestClient, sides: dict, engine: Engine
+    web: TestClient, sides: dict, seeded_engine: Engine
 ) -> None:
     """ "My requests" and "incoming requests" (SQL) hold the requests the side predicates (Python) put
     the actor on; administrators answer any request but their incoming list is their own
     organizations' only."""
-    mine = ask(api, sides["requester"], sides["product"]).json()["id"]
-    with Session(engine) as session:
+    mine = ask(web, sides["requester"], sides["product"]).json()["id"]
+    with Session(seeded_engine) as session:
         other_product = session.exec(
             select(DataProduct).where(DataProduct.status == "listed", DataProduct.slug != sides["product"])
         ).first()
         assert other_product is not None
-    theirs = ask(api, sides["other"], other_product.slug).json()["id"]
-    with Session(engine) as session:
+    theirs = ask(web, sides["other"], other_product.slug).json()["id"]
+    with Session(seeded_engine) as session:
         people = {
             email: auth.actor_for_user(session, session.exec(select(User).where(User.email == email)).one())
             for email in (BUYER, "spy@other.cn", OWNER)

@@ -38,21 +38,14 @@ BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chr
 
 
 @pytest.fixture
-def engine(seeded_settings: Settings) -> Iterator[Engine]:
-    engine = db.make_engine(seeded_settings.database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def app(seeded_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(make_settings(seeded_settings.data_dir)), headers=BROWSER) as client:
         yield client
 
 
-def counts(engine: Engine) -> dict[str, int]:
+def counts(seeded_engine: Engine) -> dict[str, int]:
     """The figures counted straight from the database."""
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
 
         def n(model: type, *where: object) -> int:
             return session.exec(select(func.count()).select_from(model).where(*where)).one()  # type: ignore[arg-type]
@@ -82,11 +75,11 @@ def dashboard_figures(html: str) -> dict[str, int]:
 
 @pytest.mark.both_backends
 def test_the_figures_agree_everywhere_after_listings_and_requests_change(
-    app: TestClient, engine: Engine, seeded_settings: Settings, tmp_path: object
+    app: TestClient, seeded_engine: Engine, seeded_settings: Settings, tmp_path: object
 ) -> None:
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         listed = listed_product(session)
-    owner, buyer = bearer(engine, OWNER), bearer(engine, BUYER)
+    owner, buyer = bearer(seeded_engine, OWNER), bearer(seeded_engine, BUYER)
     before = app.get("/api/v1/stats").json()
 
     # a listed product is delisted and another is requested
@@ -94,7 +87,7 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     assert (
         app.post(f"/api/v1/products/{listed.slug}/transition", json=delist, headers=owner).status_code == 200
     )  # type: ignore[union-attr]
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         other = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
     request = {
         "product_id": other.slug,  # type: ignore[union-attr]
@@ -106,7 +99,7 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     }
     assert app.post("/api/v1/requests", json=request, headers=buyer).status_code == 201
 
-    truth = counts(engine)
+    truth = counts(seeded_engine)
     api = app.get("/api/v1/stats").json()
     assert api["products"]["listed"] == truth["products.listed"] == before["products"]["listed"] - 1
     assert api["datasets"]["listed"] == truth["datasets.listed"]
@@ -144,7 +137,7 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     assert f"{truth['products.listed']} / 300" in text and "Projection" in text
 
 
-def test_settings_move_the_targets_and_are_audited(app: TestClient, engine: Engine) -> None:
+def test_settings_move_the_targets_and_are_audited(app: TestClient, seeded_engine: Engine) -> None:
     sign_in(app, PLAIN)
     assert app.get("/admin/settings").status_code == 403
     assert app.get("/admin").status_code == 403
@@ -162,7 +155,7 @@ def test_settings_move_the_targets_and_are_audited(app: TestClient, engine: Engi
     bad = app.post("/admin/settings", data={**form, "target_products": "lots", "target_deadline": "明年"})
     assert bad.status_code == 422
     assert "Enter a whole number" in bad.text or "请输入" in bad.text
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         assert session.exec(select(SiteSetting)).all() == []  # nothing half-written
     saved = app.post("/admin/settings", data=form)
     assert saved.status_code == 200 and "saved=1" in str(saved.url)
@@ -172,15 +165,15 @@ def test_settings_move_the_targets_and_are_audited(app: TestClient, engine: Engi
     home = app.get("/")
     assert re.search(r"<strong>\d+</strong></a> / 400", home.text)
     assert "2028-06-30" in home.text
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "settings.update")).one()
     assert event.before["target_products"] == "300" and event.after["target_products"] == "400"  # type: ignore[index]
     assert "price_cap_subscription" not in event.after  # type: ignore[operator]  # unchanged: not recorded
 
 
 @pytest.mark.both_backends
-def test_views_are_counted_without_personal_data(app: TestClient, engine: Engine) -> None:
-    with Session(engine) as session:
+def test_views_are_counted_without_personal_data(app: TestClient, seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
         product = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
         draft = session.exec(select(DataProduct).where(DataProduct.status == "draft")).first()
         dataset = session.exec(select(Dataset).where(Dataset.status == "listed")).first()
@@ -189,16 +182,21 @@ def test_views_are_counted_without_personal_data(app: TestClient, engine: Engine
     app.get(f"/datasets/{dataset.code}")  # type: ignore[union-attr]
     app.get(f"/products/{product.slug}", headers={"user-agent": "Mozilla/5.0 (compatible; Baiduspider/2.0)"})  # type: ignore[union-attr]
     app.get(f"/products/{draft.slug}")  # type: ignore[union-attr]  # not public: 404, no view
-    app.app.state.views.flush(engine)  # type: ignore[attr-defined]
-    with Session(engine) as session:
+    app.app.state.views.flush(seeded_engine)  # type: ignore[attr-defined]
+    with Session(seeded_engine) as session:
         rows = session.exec(select(ViewCount)).all()
     assert {(r.kind, r.key, r.views) for r in rows} == {
         ("product", product.slug, 3),
         ("dataset", dataset.code, 1),
     }  # type: ignore[union-attr]
-    assert [c["name"] for c in inspect(engine).get_columns("view_count")] == ["kind", "key", "day", "views"]
+    assert [c["name"] for c in inspect(seeded_engine).get_columns("view_count")] == [
+        "kind",
+        "key",
+        "day",
+        "views",
+    ]
     app.get(f"/products/{product.slug}")  # type: ignore[union-attr]
-    app.app.state.views.flush(engine)  # type: ignore[attr-defined]  # adds to the stored count
+    app.app.state.views.flush(seeded_engine)  # type: ignore[attr-defined]  # adds to the stored count
     usage = app.get("/api/v1/stats").json()["usage"]
     assert usage["most_viewed"][0] == {
         "kind": "product",
@@ -209,8 +207,8 @@ def test_views_are_counted_without_personal_data(app: TestClient, engine: Engine
     assert usage["views"] == {"product": 4, "dataset": 1}
 
 
-def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: Engine) -> None:
-    with db.session_scope(engine) as session:
+def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, seeded_engine: Engine) -> None:
+    with db.session_scope(seeded_engine) as session:
         listed = session.exec(
             select(DataProduct).where(DataProduct.status == "listed").order_by(DataProduct.id)
         ).all()
@@ -246,8 +244,8 @@ def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, engine: E
 
 
 @pytest.mark.both_backends
-def test_the_annual_disclosure_report(app: TestClient, engine: Engine) -> None:
-    with Session(engine) as session:
+def test_the_annual_disclosure_report(app: TestClient, seeded_engine: Engine) -> None:
+    with Session(seeded_engine) as session:
         year = max(
             p.listed_at.year for p in session.exec(select(DataProduct).where(DataProduct.status == "listed"))
         )  # type: ignore[union-attr]
@@ -279,7 +277,9 @@ def test_the_annual_disclosure_report(app: TestClient, engine: Engine) -> None:
     assert start.year == year
 
 
-def test_the_dashboard_is_for_administrators_and_draws_its_numbers(app: TestClient, engine: Engine) -> None:
+def test_the_dashboard_is_for_administrators_and_draws_its_numbers(
+    app: TestClient, seeded_engine: Engine
+) -> None:
     assert app.get("/admin", follow_redirects=False).status_code == 303
     sign_in(app, ADMIN)
     page = app.get("/admin?lang=en").text
@@ -290,36 +290,36 @@ def test_the_dashboard_is_for_administrators_and_draws_its_numbers(app: TestClie
     assert '<a href="/admin/pricing">' in page and "Listing pipeline" in page
 
 
-def test_a_read_token_may_look_but_not_change(app: TestClient, engine: Engine) -> None:
-    read = bearer(engine, ADMIN, scope="read")
+def test_a_read_token_may_look_but_not_change(app: TestClient, seeded_engine: Engine) -> None:
+    read = bearer(seeded_engine, ADMIN, scope="read")
     assert app.get("/admin", headers=read).status_code == 200
     assert app.get("/admin", headers=read).headers["cache-control"] == "no-store"
     settings = {"target_products": "999", "target_datasets": "50", "target_deadline": "2027-12-31"}
     settings |= {"price_cap_per_call": "1.5", "price_cap_subscription": "1", "price_cap_one_time": "1"}
     assert app.post("/admin/settings", data=settings, headers=read).status_code == 403
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         clerk = session.exec(select(User).where(User.email == PLAIN)).one()
     answer = app.post(f"/admin/users/{clerk.id}/roles", data={"admin": "1"}, headers=read)
     assert answer.status_code == 403
-    with Session(engine) as session:
+    with Session(seeded_engine) as session:
         assert session.exec(select(SiteSetting)).all() == []
         assert not session.get(User, clerk.id).is_admin  # type: ignore[union-attr]
 
 
 @pytest.mark.both_backends
-def test_the_last_administrator_stays(seeded_settings: Settings, engine: Engine) -> None:
+def test_the_last_administrator_stays(seeded_settings: Settings, seeded_engine: Engine) -> None:
     env = catalog_env(seeded_settings)
     refused = CliRunner().invoke(main, ["user", "roles", ADMIN, "--no-admin"], env=env)
     assert refused.exit_code != 0 and "at least one active administrator" in refused.output
-    make_user(engine, "deputy@sjj.cn", admin=True)
+    make_user(seeded_engine, "deputy@sjj.cn", admin=True)
     done = CliRunner().invoke(main, ["user", "roles", ADMIN, "--no-admin"], env=env)
     assert done.exit_code == 0, done.output
 
 
 def test_prices_are_compared_in_the_cap_s_unit_and_new_versions_are_checked(
-    app: TestClient, engine: Engine
+    app: TestClient, seeded_engine: Engine
 ) -> None:
-    with db.session_scope(engine) as session:
+    with db.session_scope(seeded_engine) as session:
         listed = session.exec(
             select(DataProduct)
             .where(DataProduct.status == "listed", DataProduct.use_category == "industry")
