@@ -316,6 +316,37 @@ def test_a_cut_short_postings_file_is_found_by_verify_and_fails_searches_loudly(
     assert failures
 
 
+def test_verify_reads_a_segment_again_only_when_its_bytes_changed_since_it_was_read_whole(
+    tmp_path: Path,
+) -> None:
+    index = SearchIndex.open(tmp_path / "index")
+    index.upsert([{**DOCS[n % 3], "id": f"product:{n}", "key": f"k{n}"} for n in range(300)], seq=1)
+    generation = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+    asked: list[int] = []
+
+    def stop() -> bool:  # asked before the first word of each segment read, and every 1,000 words
+        asked.append(1)
+        return False
+
+    assert index.verify(stop) is True and asked, "the first verify reads the postings"
+    asked.clear()
+    assert index.verify(stop) is True and not asked, "unchanged since: nothing is read again"
+
+    (generation / "VERIFIED").write_text("{not json", encoding="utf-8")  # what it kept is lost
+    assert index.verify(stop) is True and asked
+    asked.clear()
+
+    postings = next(generation.glob("*.pst"))
+    index.close()
+    data = postings.read_bytes()
+    cut = len(data) * 2 // 3  # other bytes, the same size, past what opening the index reads
+    postings.write_bytes(data[:cut] + data[cut:][::-1])
+    changed = SearchIndex.open(tmp_path / "index")
+    with pytest.raises(IndexDamaged):
+        changed.verify(stop)
+    assert asked, "a segment whose bytes differ from what was read whole is read again"
+
+
 # whoosh's own retry of a reader whose segment files went (index.reader) drops the segment readers it
 # had opened: the garbage collector closes their files, and warns
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
