@@ -91,11 +91,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests by folder: tests/unit -> unit, tests/functional -> functional. Note each database
-    test's backend for the summary. Under xdist (``-n 2 --dist loadgroup``) the tests go to whichever
-    worker is free (each builds the seeded catalogs it needs once), but the browser tests stay on one
-    worker, which starts one browser and one served catalog."""
-    grouped = config.pluginmanager.hasplugin("xdist") and bool(getattr(config.option, "numprocesses", None))
+    """Mark tests by folder: tests/unit -> unit, tests/functional -> functional, tests/browser -> slow.
+    Note each database test's backend for the summary."""
     for item in items:
         parts = Path(str(item.fspath)).parts
         for marker in ("unit", "functional"):
@@ -106,8 +103,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.user_properties.append(("backend", callspec.params["backend"]))
         if "browser" in parts:
             item.add_marker(pytest.mark.slow)  # a real browser against a real server
-            if grouped:
-                item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+BROWSER_TESTS = "tests/browser/"  # node ids start with the path from the root
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under xdist (``-n 2 --dist loadgroup``) the tests go to whichever worker is free (each builds the
+    seeded catalogs it needs once), but the browser tests go together to one worker, which starts one
+    browser and one served catalog, and walks the journeys in order. They are grouped by their folder:
+    pytest 9.2 drops the node id suffix by which xdist's own ``xdist_group`` marker groups tests
+    (pytest-dev/pytest-xdist#1386)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class BrowserTogether(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if nodeid.startswith(BROWSER_TESTS) else str(super()._split_scope(nodeid))
+
+    return BrowserTogether(config, log)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
@@ -252,7 +268,10 @@ def _seeded(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pyt
     with db.session_scope(engine) as session:
         load_seed(session, SYSTEM, SEED_DIR)
         factories.create_seeded_accounts(session)  # the accounts of every role the tests sign in as
-    Indexer(engine, settings.index_dir).catch_up()
+    indexer = Indexer(engine, settings.index_dir)
+    indexer.catch_up()
+    indexer.index.verify()  # as a server's first start does: copies start as a restarted server does
+    indexer.close()
     engine.dispose()  # PostgreSQL copies a template only while nobody is connected to it
     if backend == POSTGRESQL:
         _postgres(request).freeze(settings.database_url)  # copies are made ahead from here on
