@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
+from xdist.scheduler import LoadGroupScheduling
 
 from catalog import db
 from catalog.accounts import auth
@@ -108,22 +109,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 BROWSER_TESTS = "tests/browser/"  # node ids start with the path from the root
 
 
+class BrowserTogether(LoadGroupScheduling):  # type: ignore[misc]  # xdist's schedulers have no type hints
+    """xdist's ``loadgroup``, with the browser tests as one group, by their folder."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return "browser" if nodeid.startswith(BROWSER_TESTS) else str(super()._split_scope(nodeid))
+
+
 @pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> BrowserTogether | None:
     """Under xdist (``-n 2 --dist loadgroup``) the tests go to whichever worker is free (each builds the
     seeded catalogs it needs once), but the browser tests go together to one worker, which starts one
     browser and one served catalog, and walks the journeys in order. They are grouped by their folder:
     pytest 9.2 drops the node id suffix by which xdist's own ``xdist_group`` marker groups tests
     (pytest-dev/pytest-xdist#1386)."""
-    if config.getvalue("dist") != "loadgroup":
-        return None
-    from xdist.scheduler import LoadGroupScheduling
-
-    class BrowserTogether(LoadGroupScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return "browser" if nodeid.startswith(BROWSER_TESTS) else str(super()._split_scope(nodeid))
-
-    return BrowserTogether(config, log)
+    return BrowserTogether(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
