@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, StringConstraints, ValidationError
@@ -35,6 +36,32 @@ FIELD_MESSAGES = {
     "less_than_equal": N_("This number is too large."),
     "string_type": N_("Enter text here."),
 }
+
+
+JSON_DEPTH = 64  # arrays and objects inside one another: no input of the catalog needs a tenth of it
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than ``JSON_DEPTH``."""
+
+
+def load_json(data: str | bytes) -> Any:
+    """``json.loads(data)`` (raising its ``JSONDecodeError`` on what is not JSON), refusing with
+    ``JsonTooDeep`` arrays and objects nested deeper than ``JSON_DEPTH``: what then reads the input
+    recursively (the NUL check, pydantic, the ODRL check) never runs out of stack. Every JSON the
+    catalog is sent is read through here."""
+    try:
+        value = json.loads(data)
+    except RecursionError:  # thousands deep: json itself ran out of stack
+        raise JsonTooDeep(f"JSON nested more than {JSON_DEPTH} deep") from None
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        if children and depth > JSON_DEPTH:
+            raise JsonTooDeep(f"JSON nested more than {JSON_DEPTH} deep")
+        stack.extend((child, depth + 1) for child in children)
+    return value
 
 
 def holds_nul(value: Any) -> bool:

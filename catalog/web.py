@@ -23,7 +23,7 @@ from catalog.errors import BadRequest, CatalogError, Invalid
 from catalog.i18n import N_
 from catalog.permissions import ANONYMOUS, TEMPLATE_PREDICATES, Actor
 from catalog.settings import Settings
-from catalog.validation import holds_nul
+from catalog.validation import JsonTooDeep, holds_nul, load_json
 from catalog.vocabularies import label
 
 T = TypeVar("T")
@@ -166,9 +166,11 @@ async def form_data(request: Request) -> dict[str, str]:
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON body; 400 ``bad_request`` when it is not JSON."""
+    """The request's JSON body; 400 ``bad_request`` when it is not JSON (or nested too deep)."""
     try:
-        body = json.loads(await request.body() or b"null")
+        body = load_json(await request.body() or b"null")
+    except JsonTooDeep as exc:
+        raise BadRequest(f"the request body is {exc}") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the request body is not valid JSON") from None
     return refuse_nul(body)

@@ -19,6 +19,7 @@ from typing import Any
 from catalog.i18n import N_
 from catalog.products.samples import expands_too_much
 from catalog.stats.exports import CSV_TEXT_MARK, FIELD_COLUMNS, FORMULA_START, LIST_COLUMNS, LIST_SEPARATOR
+from catalog.validation import JsonTooDeep, load_json
 
 MAX_ROWS = 10_000  # rows of one import file
 SUFFIXES = (".csv", ".xlsx", ".json")
@@ -173,14 +174,14 @@ def _json_table(content: bytes) -> Table:
     except UnicodeDecodeError:
         raise Unreadable(N_("This JSON file is not UTF-8 text.")) from None
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise Unreadable(
             N_("The JSON file could not be read at line %(line)s: %(reason)s"),
             line=exc.lineno,
             reason=exc.msg,
         ) from None
-    except RecursionError:
+    except JsonTooDeep:
         raise Unreadable(N_("The JSON file is nested too deeply.")) from None
     if isinstance(data, list):
         items, start = data, _skip(text, 0)
@@ -280,7 +281,7 @@ def _split(value: Any) -> list[str]:
 
 def _json_text(value: str) -> Any:
     try:
-        return json.loads(value)
+        return load_json(value)
     except ValueError as exc:
         raise ValueError(N_("This is not JSON text: %(reason)s."), {"reason": str(exc)}) from None
 

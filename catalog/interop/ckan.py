@@ -8,7 +8,6 @@ Parameters are read as CKAN's validators read them (409 ``Validation Error`` nam
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -34,6 +33,7 @@ from catalog.listings.search import FIELDS
 from catalog.listings.urls import ckan_action_url
 from catalog.pagination import MAX_PER_PAGE, PageParams
 from catalog.sectors import services as sectors
+from catalog.validation import load_json
 from catalog.web import call, refuse_nul
 from search_index import SearchResult
 from search_index.analysis import title_sort_key
@@ -144,7 +144,7 @@ class Params:
             return []
         if isinstance(value, str):
             try:
-                value = json.loads(value)
+                value = load_json(value)
             except ValueError:
                 value = [value]
             value = [value] if isinstance(value, str) else value
@@ -484,7 +484,7 @@ async def _request_data(request: Request) -> dict[str, Any]:
     if not body.strip():
         return _mixed(request.query_params.multi_items())
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"Error decoding JSON data. Error: {exc!r}") from None
     if not isinstance(data, dict):

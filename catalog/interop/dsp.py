@@ -39,6 +39,7 @@ from catalog.interop.rdf import (
     product_policy,
 )
 from catalog.products.models import ProductDetail
+from catalog.validation import JsonTooDeep, load_json
 
 CONTEXT_URL = "https://w3id.org/dspace/2025/1/context.jsonld"
 ODRL_PROFILE_URL = "https://w3id.org/dspace/2025/1/odrl-profile.jsonld"
@@ -172,7 +173,9 @@ def read_request(body: bytes) -> list[dict[str, set[str]]]:
     """The filters of a ``CatalogRequestMessage`` body, checked; ``CatalogRequestError`` (400) naming
     what is wrong."""
     try:
-        message = json.loads(body or b"null")
+        message = load_json(body or b"null")
+    except JsonTooDeep as exc:
+        raise _bad(f"the body is {exc}: send a CatalogRequestMessage") from None
     except (ValueError, UnicodeDecodeError):
         raise _bad("the body is not JSON: send a CatalogRequestMessage") from None
     if not isinstance(message, dict):

@@ -19,6 +19,7 @@ from catalog.i18n import N_
 from catalog.licences.models import Licence, LicenceCreate, LicencePublic, LicenceRef
 from catalog.listings.urls import api_licence_url
 from catalog.permissions import Actor, can_administer, require, require_write
+from catalog.validation import JsonTooDeep, load_json
 
 ODRL_CONTEXT = "http://www.w3.org/ns/odrl.jsonld"
 POLICY_TYPES = ("Policy", "Offer", "Set", "Agreement")
@@ -79,11 +80,11 @@ def get_licence(session: Session, code: str) -> LicencePublic:
 def read_odrl(text: str) -> dict[str, Any]:
     """The policy in a form's JSON text, checked; ``Invalid`` on the ``odrl`` field naming the problem."""
     try:
-        policy = json.loads(text)
+        policy = load_json(text)
     except json.JSONDecodeError as exc:
         detail = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise _bad_policy(N_("This is not valid JSON."), detail) from None
-    except RecursionError:  # nested thousands deep: no policy is
+    except JsonTooDeep:  # no policy is
         raise _bad_policy(N_("This is not valid JSON."), "nested too deeply") from None
     check_odrl(policy)
     return cast(dict[str, Any], policy)  # check_odrl refused anything but a JSON object
