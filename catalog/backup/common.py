@@ -14,7 +14,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from psycopg.conninfo import make_conninfo
 from sqlalchemy import URL, make_url
 
 from catalog.errors import BackupError
@@ -39,6 +38,8 @@ def conninfo(url: URL) -> str:
     }
     for key, value in url.query.items():
         options[key] = value if isinstance(value, str) else ",".join(value)
+    from psycopg.conninfo import make_conninfo  # PostgreSQL's driver: only where a catalog uses it
+
     return make_conninfo("", **{key: value for key, value in options.items() if value is not None})
 
 

@@ -10,16 +10,18 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catalog import db
 from catalog.backup.archive import UPLOADS, read_manifest, unpack
 from catalog.backup.common import sqlite_path, time_stamp
-from catalog.backup.postgres import PostgresRestore
 from catalog.backup.sqlite import replace_sqlite, stage_sqlite
 from catalog.backup.uploads import UploadsNotSwapped, UploadsSwap
 from catalog.errors import BackupError, CatalogError, Invalid
 from catalog.settings import Settings
+
+if TYPE_CHECKING:
+    from catalog.backup.postgres import PostgresRestore
 
 
 @dataclass
@@ -143,6 +145,8 @@ def _restore(settings: Settings, source: Path) -> Restored:
                 with _index_invalidated(settings):
                     kept_database: Path | str | None = replace_sqlite(database, sqlite_path(settings), stamp)
             else:
+                from catalog.backup.postgres import PostgresRestore  # psycopg: only for PostgreSQL
+
                 postgres = PostgresRestore(settings, database, stamp)
                 removed += postgres.drop_leftovers()
                 postgres.stage()

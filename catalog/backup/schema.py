@@ -7,7 +7,6 @@ from typing import Any
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from psycopg import sql
 from sqlalchemy import URL, Engine, event, inspect, text
 
 from catalog import db
@@ -62,6 +61,7 @@ def _engine_as(url: str | URL, role: str | None = None) -> Engine:
     that role's."""
     engine = db.make_engine(url if isinstance(url, str) else url.render_as_string(hide_password=False))
     if role:
+        from psycopg import sql  # a role is set on PostgreSQL only, where psycopg is installed
 
         def set_role(connection: Any, _record: Any) -> None:
             with connection.cursor() as cursor:
