@@ -100,6 +100,18 @@ class DatasetRef(SQLModel):
     url: str
 
 
+class SourceRef(SQLModel):
+    """A product's source dataset as anyone may see it: a dataset that is not public (a draft, under
+    review, delisted) shows its code only, and says so."""
+
+    id: str  # the resource code
+    public: bool
+    title: str = ""
+    title_en: str = ""
+    provider: OrganizationRef | None = None
+    url: str | None = None
+
+
 class DatasetSummary(DatasetRef):
     description: str
     sectors: list[SectorRef]

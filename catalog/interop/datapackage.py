@@ -22,6 +22,7 @@ from catalog.listings.urls import organization_url
 from catalog.products import services
 from catalog.products.models import ProductDetail
 from catalog.products.samples import infer_type
+from catalog.stats.exports import csv_cell
 from catalog.web import actor_for, call
 
 # Table Schema's types, and the other names owners give types -> the Table Schema type they mean.
@@ -78,7 +79,7 @@ def product_package(product: ProductDetail, base_url: str) -> dict[str, Any]:
                 "role": "publisher",
             }
         ],
-        "sources": [{"title": d.title, "path": base + d.url} for d in product.source_datasets],
+        "sources": [{"title": d.title, "path": base + d.url} for d in product.source_datasets if d.url],
         "resources": _resources(product),
     }
     if product.listed_at:
@@ -173,8 +174,8 @@ def sample_csv(product: ProductDetail) -> str:
     columns, rows = sample_table(product)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerow([csv_cell(c) for c in columns])
+    writer.writerows([csv_cell(c) for c in row] for row in rows)
     return out.getvalue()
 
 

@@ -282,7 +282,8 @@ class _Builder:
         self.add(node, DCT.accessRights, self.vocabulary(rights, DCT.RightsStatement))
         self.add(node, DCAT.version, Literal(p.version))
         for source in p.source_datasets:
-            self.add(node, PROV.wasDerivedFrom, self.uris.dataset(source.id))
+            if source.public:  # only what the catalog holds: a dataset that is not public is not in it
+                self.add(node, PROV.wasDerivedFrom, self.uris.dataset(source.id))
         self.add(node, DCAT.distribution, self.distribution(p, self.agent(org)))
         return node
 

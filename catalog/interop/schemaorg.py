@@ -67,7 +67,7 @@ def product_jsonld(product: ProductDetail, base_url: str) -> dict[str, Any]:
             "datePublished": _date(product.listed_at),
             "dateModified": _timestamp(product.updated_at),
             "spatialCoverage": {"@type": "Place", "name": CITY},
-            "isBasedOn": [base + d.url for d in product.source_datasets],
+            "isBasedOn": [base + d.url for d in product.source_datasets if d.url],
             "variableMeasured": [_variable(f) for f in fields],
         }
     )

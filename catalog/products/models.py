@@ -11,7 +11,7 @@ from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
-from catalog.datasets.models import DatasetRef
+from catalog.datasets.models import SourceRef
 from catalog.licences.models import LicencePublic, LicenceRef
 from catalog.listings.models import FieldSpec
 from catalog.listings.states import (
@@ -186,7 +186,7 @@ class ProductDetail(ProductSummary):
     registration_code: str | None
     description: str
     description_en: str
-    source_datasets: list[DatasetRef]
+    source_datasets: list[SourceRef]
     tags: list[str]
     scenarios: list[str]
     update_frequency: str

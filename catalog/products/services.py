@@ -14,7 +14,7 @@ from catalog import db
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref, organization_refs
 from catalog.audit import services as audit
-from catalog.datasets.models import Dataset, DatasetRef
+from catalog.datasets.models import Dataset, SourceRef
 from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
@@ -427,9 +427,9 @@ def product_details(session: Session, products: Sequence[DataProduct]) -> list[P
 
 def _source_datasets(
     session: Session, product_ids: Sequence[int | None]
-) -> dict[int | None, list[DatasetRef]]:
-    """Each product's source datasets by code, with their providers."""
-    found: dict[int | None, list[DatasetRef]] = {}
+) -> dict[int | None, list[SourceRef]]:
+    """Each product's source datasets by code, with their titles and providers where they are public."""
+    found: dict[int | None, list[SourceRef]] = {}
     for product_id, d, o in session.exec(
         select(ProductSource.product_id, Dataset, Organization)
         .join(Dataset, col(Dataset.id) == ProductSource.dataset_id)
@@ -437,15 +437,17 @@ def _source_datasets(
         .where(col(ProductSource.product_id).in_(product_ids))
         .order_by(col(ProductSource.product_id), col(Dataset.code))
     ):
-        found.setdefault(product_id, []).append(
-            DatasetRef(
+        ref = SourceRef(id=d.code, public=False)
+        if states.is_public(d):
+            ref = SourceRef(
                 id=d.code,
+                public=True,
                 title=d.title,
                 title_en=d.title_en,
                 provider=organization_ref(o),
                 url=dataset_url(d.code),
             )
-        )
+        found.setdefault(product_id, []).append(ref)
     return found
 
 
@@ -499,7 +501,8 @@ def search_documents(
         .join(Dataset, col(Dataset.id) == col(ProductSource.dataset_id))
         .where(col(ProductSource.product_id).in_(public_ids))
     ):
-        source_titles.setdefault(pid, []).append(title)
+        if states.is_public(status):  # no word of a dataset that is not public reaches the index
+            source_titles.setdefault(pid, []).append(title)
         source_codes.setdefault(pid, []).append(code)
         unlisted[pid] = unlisted.get(pid, 0) + (not is_listed(status))
     requests = dict(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -177,9 +178,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_TEXT_MARK = "'"  # what spreadsheets take as "this is text"; the import removes it again
 
 
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # a number is no formula: -5 stays -5
+
+
 def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell that a spreadsheet shows as it is: text that it would take for a formula
+    gets the text mark (every CSV the catalog serves goes through here)."""
     value = cell(value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not NUMBER.fullmatch(value):
         return CSV_TEXT_MARK + value
     return value
 

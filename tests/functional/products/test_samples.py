@@ -3,6 +3,7 @@ product page its preview; anything else is refused with a message, and nothing i
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -175,3 +176,30 @@ def test_a_sample_is_added_only_to_an_item_its_owner_edits(web: TestClient, owne
     error = answer.json()["error"]  # type: ignore[attr-defined]
     assert error["code"] == "invalid_transition"
     assert error["allowed"] == ["changes_requested", "draft", "rejected"]
+
+
+def test_the_public_sample_csv_keeps_formulas_as_text_and_numbers_as_numbers(
+    web: TestClient, owner: dict[str, str]
+) -> None:
+    """Cells a spreadsheet would run (=, +, -, @, tab, CR first) get the text mark the admin exports put
+    before them; numbers, negative ones included, stay as they are."""
+    cells = [
+        '=HYPERLINK("http://x.example","点击")',
+        "+1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        "-5",
+        "+3.25",
+        "正常",
+    ]
+    rows = [["a", "b", "c", "d", "e", "f", "g", "h", "i"], cells]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    assert upload(web, owner, "tricky.csv", buffer.getvalue().encode()).status_code == 200  # type: ignore[attr-defined]
+    served = web.get("/products/bus-stops-sample/sample.csv", headers=owner)
+    assert served.status_code == 200
+    header, row = list(csv.reader(io.StringIO(served.text)))
+    assert header == rows[0]
+    assert row == ["'" + c for c in cells[:6]] + ["-5", "+3.25", "正常"]
