@@ -15,12 +15,13 @@ import functools
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, update
+from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, col, select
 
 from catalog.accounts import credit_code, mail
@@ -463,8 +464,9 @@ def end_session(session: Session, actor: Actor) -> None:
 
 
 def change_password(session: Session, actor: Actor, current: str, new: str) -> None:
-    """Change the signed-in user's password; every other session of the account ends. Only from a
-    signed-in browser: an API token cannot change its account's password."""
+    """Change the signed-in user's password; every other session of the account ends and its API tokens
+    are revoked, as a reset does. Only from a signed-in browser: an API token cannot change its
+    account's password."""
     require_user(actor)
     if not can_change_password(actor):
         raise Forbidden(N_("Change the password on the account page, signed in."))
@@ -479,7 +481,25 @@ def change_password(session: Session, actor: Actor, current: str, new: str) -> N
     _check_password_rules(new, user.email, field="new_password")
     _set_password(user, new)
     end_sessions(session, saved_id(user), keep=actor.session_id)
-    audit.record(session, actor, "account.password_change", "user", str(user.id), "password changed")
+    revoked = _revoke_tokens(session, saved_id(user))  # a token made under the old password goes with it
+    audit.record(
+        session,
+        actor,
+        "account.password_change",
+        "user",
+        str(user.id),
+        f"password changed; {revoked} API tokens revoked",
+    )
+
+
+def _revoke_tokens(session: Session, user_id: int) -> int:
+    """Revoke every API token of the account still in force; how many there were."""
+    revoked = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at) == None)  # noqa: E711
+        .values(revoked_at=utcnow())
+    )
+    return int(cast(CursorResult[Any], revoked).rowcount)  # an UPDATE's result is a cursor's
 
 
 def _set_password(user: User, password: str) -> None:
@@ -531,11 +551,7 @@ def reset_password(session: Session, settings: Settings, token: str, new: str) -
     _set_password(user, new)  # bumps auth_version: the link stops working
     # someone else may have had the account: end its sessions and revoke its tokens
     end_sessions(session, saved_id(user))
-    session.execute(
-        update(ApiToken)
-        .where(col(ApiToken.user_id) == user.id, col(ApiToken.revoked_at) == None)  # noqa: E711
-        .values(revoked_at=utcnow())
-    )
+    _revoke_tokens(session, saved_id(user))
     audit.record(
         session,
         Actor(user_id=user.id, label=user.email),

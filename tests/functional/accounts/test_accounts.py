@@ -289,11 +289,15 @@ def test_forms_without_or_with_a_forged_csrf_token_are_refused(
 
 
 @pytest.mark.both_backends
-def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, seeded_engine: Engine) -> None:
+def test_a_password_change_ends_the_other_sessions_and_revokes_the_api_tokens(
+    web: TestClient, seeded_engine: Engine
+) -> None:
     make_user(seeded_engine, "two@example.cn")
     other = TestClient(web.app)
     log_in_with_form(web, "two@example.cn")
     log_in_with_form(other, "two@example.cn")
+    api = bearer(seeded_engine, "two@example.cn")
+    assert web.get("/api/v1/me", headers=api).status_code == 200
     token = csrf(web, "/account")
     changed = web.post(
         "/account/password",
@@ -301,9 +305,13 @@ def test_a_session_ends_when_the_password_changes_elsewhere(web: TestClient, see
         follow_redirects=False,
     )
     assert changed.status_code == 303
-    assert web.get("/account").status_code == 200  # this session goes on
+    page = web.get(changed.headers["location"], headers={"accept-language": "zh"})
+    assert page.status_code == 200 and "API 令牌已全部吊销" in page.text  # this session goes on, and says so
     assert other.get("/account", follow_redirects=False).status_code == 303  # the other one is over
-    assert events(seeded_engine, "account.password_change")
+    refused = TestClient(web.app).get("/api/v1/me", headers=api)
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]["message"]
+    (event,) = events(seeded_engine, "account.password_change")
+    assert event.summary == "password changed; 1 API tokens revoked"
 
 
 def test_a_session_ends_hours_after_sign_in(
