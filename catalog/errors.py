@@ -78,7 +78,9 @@ class MethodNotAllowed(CatalogError):
 class TooManyRequests(CatalogError):
     code = "too_many_requests"
     status = 429
-    when = "too many failed sign-ins from one client; wait and try again"
+    when = (
+        "too many failed sign-ins from one client, or a file of the account still being read; wait, try again"
+    )
 
 
 class ServerError(CatalogError):

@@ -16,12 +16,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from catalog import sheets
 from catalog.i18n import N_
 from catalog.products.samples import expands_too_much
 from catalog.stats.exports import CSV_TEXT_MARK, FIELD_COLUMNS, FORMULA_START, LIST_COLUMNS, LIST_SEPARATOR
 from catalog.validation import JsonTooDeep, load_json
 
 MAX_ROWS = 10_000  # rows of one import file
+MAX_COLUMNS = 200  # values read of each row of an import workbook (the columns are far fewer)
+MAX_STRINGS = 500_000  # distinct texts of an import workbook: 10,000 rows of 50 columns
+READ_SECONDS = 30  # to read an import workbook: 10,000 rows of 45 columns take 4 s of a core
 SUFFIXES = (".csv", ".xlsx", ".json")
 DATE_COLUMNS = frozenset({"listed_at", "temporal_start", "temporal_end"})
 NUMBER_COLUMNS = frozenset({"price", "usage_term_months", "record_count"})
@@ -52,13 +56,14 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
 
-def read_file(name: str, content: bytes) -> Table:
-    """The rows of an import file, by its suffix; ``Unreadable`` for anything else."""
+def read_file(name: str, content: bytes, who: str) -> Table:
+    """The rows of an import file, by its suffix (a workbook read within ``sheets``' bounds, one at a time
+    per account ``who``); ``Unreadable`` for anything else."""
     suffix = Path(name).suffix.lower()
     if suffix == ".csv":
         return _table(_csv_records(content))
     if suffix == ".xlsx":
-        return _table(_xlsx_records(content))
+        return _table(_xlsx_records(content, who))
     if suffix == ".json":
         return _json_table(content)
     raise Unreadable(N_("Choose a CSV, XLSX or JSON file."))
@@ -126,31 +131,23 @@ def _csv_records(content: bytes) -> list[tuple[int, list[Any]]]:
     return records
 
 
-def _xlsx_records(content: bytes) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook  # loads on first use (a tenth of a second)
-
+def _xlsx_records(content: bytes, who: str) -> list[tuple[int, list[Any]]]:
     if not content.startswith(b"PK\x03\x04"):
         raise Unreadable(N_("This is not an XLSX file."))
     _check_expansion(content)
-    records: list[tuple[int, list[Any]]] = []
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            sheet.reset_dimensions()  # read every row, whatever size the file claims
-            # read-only sheets give every row from the first, empty ones too: the count is the row number
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-                if all(_blank(c) for c in cells):
-                    continue
-                if len(records) > MAX_ROWS:
-                    raise _too_many()
-                records.append((number, list(cells)))
-        finally:
-            book.close()
-    except Unreadable:
-        raise
-    except Exception:  # openpyxl raises many kinds of errors on a damaged workbook
-        raise Unreadable(N_("This XLSX file could not be read.")) from None
+        records = sheets.read_rows(
+            content,
+            rows=MAX_ROWS + 1,
+            columns=MAX_COLUMNS,
+            who=who,
+            strings=MAX_STRINGS,
+            seconds=READ_SECONDS,
+        )
+    except sheets.Refused as exc:
+        raise Unreadable(exc.message) from None
+    if len(records) > MAX_ROWS:
+        raise _too_many()
     return records
 
 

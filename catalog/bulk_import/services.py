@@ -115,7 +115,7 @@ def import_file(
     require_write(actor)
     report = ImportReport(file=name, kind=kind, dry_run=dry_run)
     try:
-        table = read_file(name, content)
+        table = read_file(name, content, who=f"user:{actor.user_id}")
     except Unreadable as exc:
         report.problems.append(ImportProblem(line=exc.line, message=exc.message, params=exc.params))
         return report

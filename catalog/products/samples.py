@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, select
 
-from catalog import db
+from catalog import db, sheets
 from catalog.audit import services as audit
 from catalog.errors import Invalid, NotFound
 from catalog.i18n import N_
@@ -36,23 +36,19 @@ class SamplePublic(BaseModel):
     schema_fields: list[dict[str, str]]
 
 
-def read_table(name: str, content: bytes) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of a CSV (UTF-8 or GB18030) or XLSX file; ``Invalid`` for anything else."""
-    from openpyxl import load_workbook  # loads on first use (a tenth of a second)
-
+def read_table(name: str, content: bytes, who: str) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a CSV (UTF-8 or GB18030) or XLSX file (read within ``sheets``' bounds, one at a
+    time per account ``who``); ``Invalid`` for anything else."""
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
         if not content.startswith(b"PK\x03\x04"):
             raise _bad(N_("This is not an XLSX file."))
         _check_zip(content)
         try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)
-            table = [list(row) for _, row in zip(range(INFER_ROWS + 1), rows, strict=False)]
-            book.close()
-        except Exception:
-            raise _bad(N_("This XLSX file could not be read.")) from None
+            read = sheets.read_rows(content, rows=INFER_ROWS + 1, columns=MAX_COLUMNS, who=who)
+        except sheets.Refused as exc:
+            raise _bad(exc.message) from None
+        table = [cells for _, cells in read]
     elif suffix == ".csv":
         text = _decode(content)
         try:
@@ -168,7 +164,7 @@ def attach_sample(
     states.check_editable("product", product, refusal)
     if len(content) > max_bytes:
         raise _bad(N_("The sample is larger than the upload limit."))
-    header, rows = read_table(name, content)
+    header, rows = read_table(name, content, who=f"user:{actor.user_id}")
     schema = infer_schema(header, rows)
     preview = [[_cell(c) for c in row] for row in rows[:PREVIEW_ROWS]]
     target = uploads_dir / "products" / str(product.id) / f"sample{Path(name).suffix.lower()}"

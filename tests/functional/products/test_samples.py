@@ -12,12 +12,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from catalog import db
-from catalog.products.samples import infer_type
+from catalog import db, sheets
+from catalog.products.samples import expands_too_much, infer_type
 from catalog.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import OWNER, bearer, make_product
 from tests.factories import actor as account
+from tests.workbooks import workbook
 
 CSV = (
     "站点编号,日期,客流人次,平均候车分钟,是否枢纽\nS001,2026-10-01,3120,4.5,是\nS002,2026-10-01,877,6.25,否\n"
@@ -124,9 +125,9 @@ def test_a_zip_bomb_and_unreadable_csv_fields_are_refused() -> None:
     with zf.ZipFile(buffer, "w", zf.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b"<row>" + b"0" * (60 * 2**20) + b"</row>")
     with pytest.raises(Invalid, match="too much"):
-        read_table("bomb.xlsx", buffer.getvalue())
+        read_table("bomb.xlsx", buffer.getvalue(), who="test")
     with pytest.raises(Invalid, match="could not be read"):
-        read_table("long.csv", b"a,b\n" + b'"' + b"x" * 200_000 + b'",1\n')
+        read_table("long.csv", b"a,b\n" + b'"' + b"x" * 200_000 + b'",1\n', who="test")
 
 
 @pytest.mark.both_backends
@@ -203,3 +204,17 @@ def test_the_public_sample_csv_keeps_formulas_as_text_and_numbers_as_numbers(
     header, row = list(csv.reader(io.StringIO(served.text)))
     assert header == rows[0]
     assert row == ["'" + c for c in cells[:6]] + ["-5", "+3.25", "正常"]
+
+
+def test_a_workbook_of_too_many_shared_strings_is_refused_and_nothing_kept(
+    web: TestClient, owner: dict[str, str], app_settings: Settings
+) -> None:
+    """The review's sample: a small workbook whose strings part expands a hundredfold passes the size
+    and ratio checks, but its strings are counted before they are read: refused at once."""
+    bomb = workbook([["站点", "客流"], ["S1", "1200"]], strings=150_000, padding=30_000)
+    assert len(bomb) < 64 * 1024 and not expands_too_much(bomb)
+    answer = upload(web, owner, "bomb.xlsx", bomb)
+    assert answer.status_code == 422, answer.text  # type: ignore[attr-defined]
+    assert answer.json()["error"]["fields"]["sample"] == sheets.TOO_LARGE  # type: ignore[attr-defined]
+    assert not app_settings.uploads_dir.exists()
+    assert web.get("/api/v1/products/bus-stops-sample", headers=owner).json()["sample_preview"] is None

@@ -18,7 +18,9 @@ from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
 
 def test_csv_rows_are_named_by_the_physical_line_they_start_on() -> None:
     text = 'code,title\nA-1,"two\nlines"\n\nA-2,plain\r\nA-3,"three\r\nline\r\ncell"\nA-4,last\n'
-    table = read_file("d.csv", text.encode("utf-8-sig"))  # with a byte-order mark, as Excel writes
+    table = read_file(
+        "d.csv", text.encode("utf-8-sig"), who="test"
+    )  # with a byte-order mark, as Excel writes
     assert table.columns == ["code", "title"] and table.header_line == 1
     assert [(r.line, r.values["code"]) for r in table.rows] == [
         (2, "A-1"),
@@ -27,11 +29,11 @@ def test_csv_rows_are_named_by_the_physical_line_they_start_on() -> None:
         (9, "A-4"),
     ]
     assert table.rows[0].values["title"] == "two\nlines"
-    assert read_file("d.csv", text.encode()).rows[3].line == 9  # and without one
+    assert read_file("d.csv", text.encode(), who="test").rows[3].line == 9  # and without one
 
 
 def test_a_value_outside_the_named_columns_is_flagged() -> None:
-    table = read_file("d.csv", b"code,title\nA-1,x,stray\nA-2,y,\n")
+    table = read_file("d.csv", b"code,title\nA-1,x,stray\nA-2,y,\n", who="test")
     assert [r.stray for r in table.rows] == [True, False]
 
 
@@ -43,7 +45,7 @@ def test_xlsx_rows_are_named_by_their_sheet_row_number() -> None:
     sheet["A6"], sheet["B6"] = 12345, "after blank rows"
     buffer = io.BytesIO()
     book.save(buffer)
-    table = read_file("d.xlsx", buffer.getvalue())
+    table = read_file("d.xlsx", buffer.getvalue(), who="test")
     assert table.header_line == 2
     assert [(r.line, r.values["code"]) for r in table.rows] == [(3, "A-1"), (6, 12345)]
 
@@ -51,9 +53,9 @@ def test_xlsx_rows_are_named_by_their_sheet_row_number() -> None:
 def test_json_items_are_named_by_the_line_their_object_starts_on() -> None:
     items = [{"code": "A-1", "title": "x"}, {"code": "A-2", "title": "y"}]
     listed = json.dumps(items, indent=2).encode()
-    assert [r.line for r in read_file("d.json", listed).rows] == [2, 6]
+    assert [r.line for r in read_file("d.json", listed, who="test").rows] == [2, 6]
     wrapped = '{"note": {"items": 1},\n "items": [\n' + ",\n\n".join(json.dumps(i) for i in items) + "]}"
-    table = read_file("d.json", wrapped.encode())
+    table = read_file("d.json", wrapped.encode(), who="test")
     assert [(r.line, r.values["code"]) for r in table.rows] == [(3, "A-1"), (5, "A-2")]
     assert table.header_line is None and table.columns == ["code", "title"]
 
@@ -81,7 +83,7 @@ def _zip_bomb() -> bytes:
 )
 def test_an_unreadable_file_is_refused_with_a_message(name: str, content: bytes, message: str) -> None:
     with pytest.raises(Unreadable) as caught:
-        read_file(name, content)
+        read_file(name, content, who="test")
     assert message in str(caught.value)
 
 

@@ -39,6 +39,7 @@ FOUNDATION = {
     "catalog.pagination",
     "catalog.permissions",
     "catalog.settings",
+    "catalog.sheets",
     "catalog.validation",
     "catalog.vocabularies",
     "catalog.web",
