@@ -416,7 +416,15 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     click.echo(f"serving on http://{host}:{port}/" + (f" with {workers} workers" if workers > 1 else ""))
     # an import string and a factory: each worker process builds its app from the environment
     uvicorn.run(
-        "catalog.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "catalog.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # the client's address and scheme come from forwarded headers only from the proxies named
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 import os
 import secrets
@@ -28,6 +29,20 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses and networks (``10.0.0.5, 10.1.0.0/16``), checked."""
+    found = []
+    for part in (env.get(name) or "").split(","):
+        if part.strip():
+            try:
+                found.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+            except ValueError:
+                raise SettingsError(
+                    f"{name} must list IP addresses or networks, got {part.strip()!r}"
+                ) from None
+    return tuple(found)
 
 
 def _seconds(env: dict[str, str], name: str, default: float, minimum: float) -> float:
@@ -132,6 +147,9 @@ class Settings:
     seed_dir: Path = field(default=PROJECT_ROOT / "seed")
     # sample files and request attachments; several nodes must share it (default: in the data dir)
     uploads_path: Path | None = None
+    # reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks);
+    # none by default: a client could otherwise name any address and dodge the per-client limits
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def index_dir(self) -> Path:
@@ -186,4 +204,5 @@ class Settings:
             smtp_password=env.get("CATALOG_SMTP_PASSWORD", ""),
             smtp_from=env.get("CATALOG_SMTP_FROM") or "noreply@localhost",
             smtp_security=_choice(env, "CATALOG_SMTP_SECURITY", ("starttls", "tls", "none")),
+            trusted_proxies=_networks(env, "CATALOG_TRUSTED_PROXIES"),
         )

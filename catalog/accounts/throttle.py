@@ -53,8 +53,8 @@ class Throttle:
 
 def client_key(host: str | None) -> str:
     """Whom to count: the client's address, or its /64 network for IPv6 (one subscriber's many
-    addresses). Behind a proxy this is only right when uvicorn trusts that proxy's forwarded header
-    (``--forwarded-allow-ips``) and no other."""
+    addresses). Behind a proxy this is the client's only when ``CATALOG_TRUSTED_PROXIES`` names that
+    proxy (and no other): then ``catalog serve`` takes the address from its X-Forwarded-For."""
     if not host:
         return "unknown"
     try:
