@@ -129,6 +129,12 @@ class RequestList(BaseModel):
     total: int
 
 
+class DeliveryDetails(BaseModel):
+    """What the provider delivered: a credential, a link, an account."""
+
+    details: str
+
+
 class TargetFigures(BaseModel):
     listed: int
     target: int
@@ -423,6 +429,11 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/api/v1/requests/{id:int}", "requests.detail", "requests", "One access request",
        {200: ("The request with its events and messages", RequestPublic)}, errors=(404,),
        description="Only its two sides (and administrators) see it: 404 for anyone else."),
+    Op("GET", "/api/v1/requests/{id:int}/delivery", "requests.delivery", "requests",
+       "The delivery details of a delivered request", {200: ("The details", DeliveryDetails)},
+       access=WRITE, errors=(403, 404, 422),
+       description="For the requesting organization's members, as often as needed until the access delivered"
+       " expires (403 after it, and to the provider); each time is audited. They are kept encrypted."),
     Op("POST", "/api/v1/requests/{id:int}/transition", "requests.transition", "requests",
        "Move an access request on", {200: ("The request in its new state", RequestPublic)},
        access=WRITE, body=Body(StepRequest), errors=(404, 409),

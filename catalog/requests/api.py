@@ -31,9 +31,20 @@ async def requests(request: Request) -> Response:
 
 
 async def one(request: Request) -> Response:
-    reveal = request.method == "GET"  # not HEAD: the delivery details are shown once
+    reveal = request.method == "GET"  # not HEAD: opening it marks the other side's messages read
     found = await call(request, services.get_request, actor_for(request), request.path_params["id"], reveal)
     return json_response(found)
+
+
+async def delivery(request: Request) -> Response:
+    """``{"details"}``: the delivery details, for the requesting organization's members."""
+    secret_key = request.app.state.settings.secret_key
+    details = await call(
+        request, services.delivery_details, actor_for(request), request.path_params["id"], secret_key
+    )
+    response = json_response({"details": details})
+    response.headers["cache-control"] = "private, no-store"
+    return response
 
 
 async def transition(request: Request) -> Response:
@@ -41,7 +52,11 @@ async def transition(request: Request) -> Response:
     actor = actor_for(request)
     require_write(actor)
     data = parse(services.StepRequest, await json_body(request) or {})
-    return json_response(await call(request, services.transition, actor, request.path_params["id"], data))
+    secret_key = request.app.state.settings.secret_key
+    moved = await call(
+        request, services.transition, actor, request.path_params["id"], data, secret_key=secret_key
+    )
+    return json_response(moved)
 
 
 async def messages(request: Request) -> Response:
@@ -71,6 +86,7 @@ routes = [
     Route("/api/v1/follows", follow, methods=["POST", "DELETE"], name="api.follows"),
     Route("/api/v1/requests", requests, methods=["GET", "POST"], name="api.requests"),
     Route("/api/v1/requests/{id:int}", one, name="api.requests.detail"),
+    Route("/api/v1/requests/{id:int}/delivery", delivery, name="api.requests.delivery"),
     Route(
         "/api/v1/requests/{id:int}/transition", transition, methods=["POST"], name="api.requests.transition"
     ),

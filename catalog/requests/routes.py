@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import CatalogError, Forbidden, Invalid
 from catalog.i18n import N_
 from catalog.permissions import Actor
 from catalog.products import services as products
@@ -104,7 +104,12 @@ async def inbox(request: Request, actor: Actor) -> Response:
 
 @signed_in
 async def detail(
-    request: Request, actor: Actor, *, error: CatalogError | None = None, values: dict[str, str] | None = None
+    request: Request,
+    actor: Actor,
+    *,
+    error: CatalogError | None = None,
+    values: dict[str, str] | None = None,
+    delivery_details: str | None = None,
 ) -> Response:
     reveal = request.method == "GET" and error is None
     found = await call(request, services.get_request, actor, request.path_params["id"], reveal)
@@ -113,11 +118,24 @@ async def detail(
         "errors": error.fields if isinstance(error, Invalid) else {},
         "message": error.message if error else None,
         "values": values or {},
+        "delivery_details": delivery_details,
         **LABELS,
     }
     response = render(request, "requests/detail.html", context, status=error.status if error else 200)
-    response.headers["cache-control"] = "no-store"  # delivery details are shown once
+    response.headers["cache-control"] = "private, no-store"  # one side's view, delivery details perhaps
     return response
+
+
+@signed_in
+async def show_delivery(request: Request, actor: Actor) -> Response:
+    """The delivery details on the request's page, asked for with its button (a form: never on a mere
+    visit, nor from another site)."""
+    secret_key = request.app.state.settings.secret_key
+    try:
+        details = await call(request, services.delivery_details, actor, request.path_params["id"], secret_key)
+    except (Forbidden, Invalid) as error:
+        return await detail(request, error=error)
+    return await detail(request, delivery_details=details)
 
 
 @signed_in
@@ -133,7 +151,12 @@ async def move(request: Request, actor: Actor) -> Response:
         }
     try:
         await call(
-            request, services.transition, actor, request.path_params["id"], parse(services.StepRequest, data)
+            request,
+            services.transition,
+            actor,
+            request.path_params["id"],
+            parse(services.StepRequest, data),
+            secret_key=request.app.state.settings.secret_key,
         )
     except CatalogError as error:
         if error.status == 409:
@@ -184,5 +207,6 @@ routes = [
     Route("/owner/requests", inbox, name="requests.incoming"),
     Route("/requests/{id:int}", detail, name="requests.detail"),
     Route("/requests/{id:int}/transition", move, methods=["POST"], name="requests.move"),
+    Route("/requests/{id:int}/delivery", show_delivery, methods=["POST"], name="requests.delivery"),
     Route("/requests/{id:int}/messages", message, methods=["POST"], name="requests.message"),
 ]

@@ -44,6 +44,7 @@ from catalog.products.models import DataProduct
 from catalog.requests import workflow
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue, overdue_sql
 from catalog.requests.workflow import RequestStatus
+from catalog.sealing import seal, unseal
 
 ANSWER_WORKING_DAYS = 5  # the default of CATALOG_REQUEST_ANSWER_DAYS
 
@@ -304,8 +305,8 @@ def _load(session: Session, actor: Actor, request_id: int) -> tuple[AccessReques
 
 def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = False) -> RequestPublic:
     """One request with its timeline and messages. ``reveal`` (a person opening it: GET, able to
-    write) marks the other side's messages read and shows the delivery details to the requester,
-    once: they are then erased, only the method and the expiry stay."""
+    write) marks the other side's messages read. The delivery details are not in it: the requester's
+    members ask for them (``delivery_details``)."""
     request, product = _load(session, actor, request_id)
     sides = _sides(actor, request, product.provider_id)
     now = utcnow()
@@ -315,12 +316,44 @@ def get_request(session: Session, actor: Actor, request_id: int, reveal: bool = 
         for message in session.exec(select(RequestMessage).where(RequestMessage.request_id == request.id)):
             if message.read_at is None and _side_of(message, members) not in sides:
                 message.read_at = now
-    public = _public(session, request, product, sides)
-    delivered = request.status in workflow.DELIVERY_SEEN and request.delivery_details
-    if reveal and workflow.Side.REQUESTER in sides and delivered and request.delivery_seen_at is None:
-        public.delivery = {**(public.delivery or {}), "details": request.delivery_details}
-        request.delivery_seen_at, request.delivery_details = now, ""
-    return public
+    return _public(session, request, product, sides)
+
+
+DELIVERY_SEAL = "request delivery details"  # the purpose their sealing key is derived for
+
+
+def _delivery_in_force(request: AccessRequest, now: dt.datetime) -> bool:
+    """Whether the request has delivery details that its requester may still retrieve."""
+    delivered = request.status in workflow.DELIVERY_SEEN and bool(request.delivery_details)
+    return delivered and (request.delivery_expires_at is None or request.delivery_expires_at > now)
+
+
+def delivery_details(session: Session, actor: Actor, request_id: int, secret_key: str) -> str:
+    """The delivery details of a delivered request, for a member of the requesting organization who
+    asks for them, as often as needed while the access lasts; each time is audited. They are kept
+    sealed (``catalog.sealing``)."""
+    require_write(actor)  # a person, or a write token: not a read-only token
+    request, product = _load(session, actor, request_id)
+    if workflow.Side.REQUESTER not in _sides(actor, request, product.provider_id):
+        raise Forbidden(N_("Only the requesting organization sees the delivery details."))
+    if request.status not in workflow.DELIVERY_SEEN or not request.delivery_details:
+        raise NotFound("this request has no delivery details")
+    now = utcnow()
+    if not _delivery_in_force(request, now):
+        raise Forbidden(N_("The access delivered has expired: request it again to renew it."))
+    details = unseal(request.delivery_details, secret_key, DELIVERY_SEAL)
+    if details is None:
+        raise Invalid(
+            N_(
+                "The delivery details cannot be read with this service's key: ask the provider to deliver"
+                " them again."
+            )
+        )
+    request.delivery_seen_at = request.delivery_seen_at or now
+    audit.record(
+        session, actor, "request.delivery_view", "request", str(request.id), "delivery details shown"
+    )
+    return details
 
 
 def _requester_members(session: Session, request: AccessRequest) -> set[int]:
@@ -392,7 +425,11 @@ def _public(
         updated_at=request.updated_at,
         allowed=workflow.targets(request.status, sides - {workflow.Side.SYSTEM}),
         delivery=(
-            {"method": request.delivery_method, "expires_at": request.delivery_expires_at}
+            {
+                "method": request.delivery_method,
+                "expires_at": request.delivery_expires_at,
+                "details_for_you": workflow.Side.REQUESTER in sides and _delivery_in_force(request, now),
+            }
             if request.delivery_method
             else None
         ),
@@ -424,8 +461,11 @@ def attachment_file(session: Session, actor: Actor, request_id: int, uploads_dir
     return files[0], request.attachment_name
 
 
-def transition(session: Session, actor: Actor, request_id: int, step_request: StepRequest) -> RequestPublic:
-    """One step of a request, by the side whose step it is; 409 with the steps open to the actor."""
+def transition(
+    session: Session, actor: Actor, request_id: int, step_request: StepRequest, *, secret_key: str
+) -> RequestPublic:
+    """One step of a request, by the side whose step it is; 409 with the steps open to the actor. The
+    delivery details of a delivery are sealed with ``secret_key``."""
     require_write(actor)
     request, product = _load(session, actor, request_id)
     sides = _sides(actor, request, product.provider_id)
@@ -457,7 +497,7 @@ def transition(session: Session, actor: Actor, request_id: int, step_request: St
                 fields={"delivery": N_("Say how access was delivered.")},
             )
         request.delivery_method = step_request.delivery.method
-        request.delivery_details = step_request.delivery.details.strip()
+        request.delivery_details = seal(step_request.delivery.details.strip(), secret_key, DELIVERY_SEAL)
         request.delivery_expires_at = step_request.delivery.expires_at
     before = request.status
     if not _claim(session, request, before, step.target):

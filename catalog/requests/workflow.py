@@ -55,7 +55,7 @@ OPEN = BEFORE_DELIVERY  # a request still open: a second one for the same produc
 UNDECIDED = (R.SUBMITTED, R.UNDER_REVIEW, R.MORE_INFO_NEEDED)
 AWAITING_ANSWER = (R.SUBMITTED, R.UNDER_REVIEW)  # the provider's answer is due (``due_at``)
 ANSWERED = (R.UNDER_REVIEW, R.MORE_INFO_NEEDED, R.APPROVED, R.REJECTED)  # a first answer moves it here
-DELIVERY_SEEN = (R.DELIVERED, R.CLOSED)  # the delivery details exist (until the requester saw them)
+DELIVERY_SEEN = (R.DELIVERED, R.CLOSED)  # the delivery details exist (shown to the requester on asking)
 
 STEPS: tuple[Step, ...] = (
     Step(R.SUBMITTED, R.UNDER_REVIEW, Side.PROVIDER, label=N_("Start the review")),

@@ -114,12 +114,13 @@ def test_from_request_to_delivery(web: TestClient, sides: dict, seeded_engine: E
         "expires_at": "2027-11-30T00:00:00Z",
     }
     assert step(web, owner, rid, "delivered", delivery=delivery).status_code == 200
-    first = web.get(f"/api/v1/requests/{rid}", headers=requester).json()
-    assert first["status"] == "delivered" and first["delivery"]["details"] == "app_key=hdp-demo-key-7f3a"
     again = web.get(f"/api/v1/requests/{rid}", headers=requester).json()
-    assert (
-        "details" not in again["delivery"] and again["delivery"]["method"] == "api_credential"
-    )  # shown once
+    assert again["status"] == "delivered" and again["delivery"]["method"] == "api_credential"
+    assert "details" not in again["delivery"] and again["delivery"]["details_for_you"] is True
+    for _ in range(2):  # as often as the requester asks
+        shown = web.get(f"/api/v1/requests/{rid}/delivery", headers=requester)
+        assert shown.json() == {"details": "app_key=hdp-demo-key-7f3a"}
+        assert shown.headers["cache-control"] == "private, no-store"
     assert [e["to_status"] for e in again["events"]] == [
         "submitted",
         "under_review",
@@ -219,8 +220,14 @@ def test_the_request_pages_from_form_to_delivery(web: TestClient, sides: dict, s
         == 303
     )
     view = buyer.get(path).text
-    assert "https://files.example/abc" in view and "文件已上传，请查收" in view
-    assert "https://files.example/abc" not in buyer.get(path).text  # shown once
+    assert "https://files.example/abc" not in view and "文件已上传，请查收" in view  # not on a mere visit
+    assert "查看交付信息" in view and "查看交付信息" not in owner.get(path).text  # the requester's button
+    for _ in range(2):  # on asking, as often as needed
+        shown = buyer.post(f"{path}/delivery", data={"csrftoken": csrf(buyer, path)})
+        assert shown.status_code == 200 and "https://files.example/abc" in shown.text
+        assert shown.headers["cache-control"] == "private, no-store"
+    refused = owner.post(f"{path}/delivery", data={"csrftoken": csrf(owner, path)})
+    assert refused.status_code == 403 and "https://files.example/abc" not in refused.text
     assert "已交付" in buyer.get("/requests").text
 
 
@@ -345,15 +352,17 @@ def test_review_fixes_for_requests(web: TestClient, sides: dict, seeded_engine: 
     assert odd.status_code == 422
     delivery = {"method": "file_link", "details": "https://files.example/secret", "expires_at": "2027-01-01"}
     assert step(web, owner, rid, "delivered", delivery=delivery).status_code == 200
-    assert web.head(f"/api/v1/requests/{rid}", headers=requester).status_code == 200  # a HEAD shows nothing …
     thread = web.post(
         f"/api/v1/requests/{rid}/messages", json={"body": "收到，谢谢"}, headers=requester
     ).json()
-    assert "details" not in (thread["delivery"] or {})  # … nor does a write's answer, so neither uses it up
-    shown = web.get(f"/api/v1/requests/{rid}", headers=requester).json()["delivery"]
+    assert "details" not in (thread["delivery"] or {})  # no answer but the delivery's own holds them
+    for _ in range(2):  # reading the request, however often, leaves them retrievable
+        assert web.get(f"/api/v1/requests/{rid}", headers=requester).status_code == 200
+    shown = web.get(f"/api/v1/requests/{rid}/delivery", headers=requester).json()
     assert shown["details"] == "https://files.example/secret"
     with Session(seeded_engine) as session:
-        assert session.get(AccessRequest, rid).delivery_details == ""  # type: ignore[union-attr]  # erased once shown
+        kept = session.get(AccessRequest, rid).delivery_details  # type: ignore[union-attr]
+    assert kept.startswith("sealed:") and "files.example" not in kept  # sealed at rest
 
     with Session(seeded_engine) as session:
         provider = session.exec(select(DataProduct).where(DataProduct.slug == product)).one().provider_id
@@ -464,7 +473,7 @@ def test_the_inbox_counts_every_request_and_pages_the_list(
         buyer = actor(session, BUYER)
         for _ in range(requests.LIST_PAGE + 4):  # withdrawn at once: a new one may be made
             rid = requests.create_request(session, buyer, body).id
-            requests.transition(session, buyer, rid, requests.StepRequest(to="withdrawn"))
+            requests.transition(session, buyer, rid, requests.StepRequest(to="withdrawn"), secret_key="")
         oldest = rid - requests.LIST_PAGE - 3
         newest = requests.create_request(session, buyer, body).id
         session.get(AccessRequest, newest).due_at = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)  # type: ignore[union-attr]

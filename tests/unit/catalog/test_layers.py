@@ -38,6 +38,7 @@ FOUNDATION = {
     "catalog.models_base",
     "catalog.pagination",
     "catalog.permissions",
+    "catalog.sealing",
     "catalog.settings",
     "catalog.sheets",
     "catalog.validation",

@@ -48,6 +48,7 @@ from tests.factories import (
 )
 
 R = RequestStatus
+KEY = "a secret key of these tests"  # what delivery details are sealed with
 
 
 def ask(session: Session, who: Actor, product: str, **changes: Any) -> requests.RequestPublic:
@@ -56,7 +57,7 @@ def ask(session: Session, who: Actor, product: str, **changes: Any) -> requests.
 
 
 def step(session: Session, who: Actor, request_id: int, to: str, **extra: Any) -> requests.RequestPublic:
-    return requests.transition(session, who, request_id, requests.StepRequest(to=to, **extra))
+    return requests.transition(session, who, request_id, requests.StepRequest(to=to, **extra), secret_key=KEY)
 
 
 def count(session: Session, model: type, *where: Any) -> int:
@@ -205,7 +206,7 @@ def test_a_request_moves_step_by_step_by_the_side_whose_step_it_is(seeded_sessio
     assert set(no_delivery.fields) == {"delivery"}  # type: ignore[attr-defined]
     delivery = requests.Delivery(method="sandbox_account", details="user=yunfan pw=s3cret")
     delivered = step(seeded_session, owner, rid, R.DELIVERED, delivery=delivery)
-    assert delivered.delivery == {"method": "sandbox_account", "expires_at": None}  # details: the requester's
+    assert delivered.delivery == {"method": "sandbox_account", "expires_at": None, "details_for_you": False}
     late = refused(InvalidTransition, step, seeded_session, buyer, rid, R.WITHDRAWN)  # too late to withdraw
     assert late.allowed == [R.CLOSED]  # type: ignore[attr-defined]
     closed = step(seeded_session, buyer, rid, R.CLOSED)  # either side closes
@@ -332,3 +333,34 @@ def test_overdue_in_a_request_its_inbox_and_sql_agree_at_every_moment(seeded_ses
     assert (
         requests.inbox(seeded_session, actor(seeded_session, MEMBER), "incoming").overdue == 0
     )  # not a side of it
+
+
+def test_delivery_details_are_sealed_and_shown_to_the_requester_on_asking_until_the_access_ends(
+    seeded_session: Session,
+) -> None:
+    buyer, owner = actor(seeded_session, BUYER), actor(seeded_session, OWNER)
+    rid = ask(seeded_session, buyer, listed_product(seeded_session).slug).id
+    for to in (R.UNDER_REVIEW, R.APPROVED, R.AGREEMENT_SIGNED):
+        step(seeded_session, owner, rid, to)
+    until = utcnow() + dt.timedelta(days=30)
+    delivery = requests.Delivery(method="api_credential", details="app_key=yunfan-7f3a", expires_at=until)
+    step(seeded_session, owner, rid, R.DELIVERED, delivery=delivery)
+    row = seeded_session.get(AccessRequest, rid)
+    assert row is not None and "yunfan-7f3a" not in row.delivery_details  # sealed at rest
+
+    for _ in range(2):
+        assert requests.delivery_details(seeded_session, buyer, rid, KEY) == "app_key=yunfan-7f3a"
+    shown = seeded_session.exec(select(AuditEvent).where(AuditEvent.action == "request.delivery_view")).all()
+    assert len(shown) == 2 and row.delivery_seen_at is not None  # each time recorded
+    refused(Forbidden, requests.delivery_details, seeded_session, owner, rid, KEY)  # the provider's side
+    refused(NotFound, requests.delivery_details, seeded_session, actor(seeded_session, PLAIN), rid, KEY)
+    refused(Forbidden, requests.delivery_details, seeded_session, replace(buyer, can_write=False), rid, KEY)
+    refused(Invalid, requests.delivery_details, seeded_session, buyer, rid, "another service's key")
+
+    row.delivery_expires_at = utcnow() - dt.timedelta(minutes=1)  # the access has ended
+    refused(Forbidden, requests.delivery_details, seeded_session, buyer, rid, KEY)
+    assert requests.get_request(seeded_session, buyer, rid).delivery == {
+        "method": "api_credential",
+        "expires_at": row.delivery_expires_at,
+        "details_for_you": False,
+    }
