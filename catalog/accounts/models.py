@@ -115,6 +115,7 @@ class OrganizationRef(SQLModel):
     name: str
     name_en: str = ""
     kind: str = ""
+    verified: bool = True  # False: it registered itself and the administrators have not checked it yet
 
 
 class OrganizationPublic(OrganizationRef):

@@ -49,7 +49,9 @@ def import_organization(session: Session, actor: Actor, data: OrganizationCreate
 
 def organization_ref(org: Organization) -> OrganizationRef:
     """How other items show an organization."""
-    return OrganizationRef(id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind)
+    return OrganizationRef(
+        id=org.slug, name=org.name, name_en=org.name_en, kind=org.kind, verified=org.verified
+    )
 
 
 def organization_refs(session: Session, ids: Iterable[int]) -> dict[int, OrganizationRef]:

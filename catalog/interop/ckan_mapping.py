@@ -223,7 +223,7 @@ def organization_dict(org: OrganizationPublic, created: dt.datetime | None) -> d
         "image_url": "",
         "created": timestamp(created),
         "is_organization": True,
-        "approval_status": "approved",
+        "approval_status": "approved" if org.verified else "pending",  # registered itself, not yet checked
         "state": "active",
     }
 

@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.accounts import auth, credit_code
+from catalog.accounts import services as accounts
 from catalog.accounts.models import ApiToken, Organization, OutboxMail, User, UserSession
 from catalog.app import create_app
 from catalog.audit.models import AuditEvent
@@ -30,9 +31,11 @@ from tests.factories import (
     PASSWORD,
     PLAIN,
     REVIEWER,
+    actor,
     bearer,
     csrf,
     log_in_with_form,
+    make_organization,
     make_user,
     sign_in,
     signed_in,
@@ -84,6 +87,31 @@ def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
     assert org.kind == "enterprise" and not org.verified
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash  # type: ignore[union-attr]
     assert events(seeded_engine, "account.register")
+
+
+def test_a_self_registered_organization_is_marked_unverified_wherever_it_is_shown_until_verified(
+    web: TestClient, seeded_engine: Engine
+) -> None:
+    slug = "org-" + make_organization(seeded_engine, "MA1XYE13", "淮安星河数据服务有限公司").lower()
+    zh = {"accept-language": "zh"}
+
+    def marks() -> dict[str, object]:
+        listed = web.get("/organizations", params={"kind": "enterprise", "per_page": 100}, headers=zh).text
+        row = next(line for line in listed.splitlines() if "淮安星河数据服务有限公司" in line)
+        ckan = web.get("/api/3/action/organization_show", params={"id": slug}).json()["result"]
+        return {
+            "list": "机构尚未核验" in row,
+            "page": "机构尚未核验" in web.get(f"/organizations/{slug}", headers=zh).text,
+            "api": web.get(f"/api/v1/organizations/{slug}").json()["verified"],
+            "ckan": ckan["approval_status"],
+        }
+
+    assert marks() == {"list": True, "page": True, "api": False, "ckan": "pending"}
+    with db.session_scope(seeded_engine) as session:
+        accounts.change_standing(
+            session, actor(session, ADMIN), slug, accounts.StandingChange(action="verify")
+        )
+    assert marks() == {"list": False, "page": False, "api": True, "ckan": "approved"}
 
 
 @pytest.mark.parametrize(
