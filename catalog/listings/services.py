@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from catalog import db
-from catalog.accounts.models import Membership, Organization
+from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
 from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
@@ -71,8 +71,9 @@ class TimelineEntry(BaseModel):
     at: dt.datetime
     from_status: str
     to_status: str
-    actor: str
+    actor: str  # who made the step; "" for a reviewer or administrator, to anyone but the port's staff
     reason: str
+    by_reviewers: bool = False  # made by the port's reviewers or administrators
 
 
 def find_item(session: Session, actor: Actor, kind: str, key: str) -> Item:
@@ -141,7 +142,7 @@ def transition(
     states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
     _apply(session, settings, actor, kind, item, step, request)
-    return timeline(session, kind, saved_id(item))
+    return timeline(session, kind, saved_id(item), actor)
 
 
 def _no_such_step(actor: Actor, kind: str, item: Item, to: str) -> InvalidTransition:
@@ -335,15 +336,32 @@ def _list_if_still_due(session: Session, kind: str, model: type[Item], item: Ite
     return 1
 
 
-def timeline(session: Session, kind: str, item_id: int) -> list[TimelineEntry]:
-    rows = session.exec(
-        select(ListingEvent)
-        .where(ListingEvent.kind == kind, ListingEvent.item_id == item_id)
-        .order_by(col(ListingEvent.id))
+def timeline(session: Session, kind: str, item_id: int, viewer: Actor) -> list[TimelineEntry]:
+    """The item's steps, each with who made it: the port's reviewers and administrators are named
+    (by their e-mail addresses) only to the port's own staff, to the provider's people they are "the
+    reviewers"."""
+    rows = list(
+        session.exec(
+            select(ListingEvent)
+            .where(ListingEvent.kind == kind, ListingEvent.item_id == item_id)
+            .order_by(col(ListingEvent.id))
+        )
     )
+    labels = {e.actor_label for e in rows}
+    staff = set(
+        session.exec(
+            select(User.email).where(col(User.email).in_(labels), col(User.is_reviewer) | col(User.is_admin))
+        )
+    )
+    named = can_review(viewer)
     return [
         TimelineEntry(
-            at=e.at, from_status=e.from_status, to_status=e.to_status, actor=e.actor_label, reason=e.reason
+            at=e.at,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            actor=e.actor_label if named or e.actor_label not in staff else "",
+            reason=e.reason,
+            by_reviewers=e.actor_label in staff,
         )
         for e in rows
     ]
@@ -473,7 +491,7 @@ def overview(session: Session, actor: Actor, kind: str, key: str) -> ItemOvervie
     return ItemOverview(
         line=_line(kind, item, provider.name if provider else ""),
         steps=step_views(available(actor, item)),
-        timeline=timeline(session, kind, saved_id(item)),
+        timeline=timeline(session, kind, saved_id(item), actor),
         editable=can_manage_listings_of(actor, item.provider_id)
         and (states.is_editable(item) or (kind == "product" and states.is_listed(item))),  # a new version
     )

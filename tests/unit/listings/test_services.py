@@ -90,7 +90,7 @@ def test_each_refusal_of_a_step_has_its_error_class(
     assert refused(InvalidTransition, move, seeded_session, go, reviewer, S.LISTED).allowed == []  # type: ignore[attr-defined]
     assert (
         status(seeded_session) == S.DRAFT
-        and listings.timeline(seeded_session, "product", _id(seeded_session)) == []
+        and listings.timeline(seeded_session, "product", _id(seeded_session), SYSTEM) == []
     )
 
     move(seeded_session, go, owner, S.SUBMITTED)
@@ -160,6 +160,12 @@ def test_the_side_paths_of_the_table_withdraw_rework_and_relist(
         (S.IN_REVIEW, S.PUBLICITY, ADMIN),
         (S.PUBLICITY, S.LISTED, "system:publicity"),
     ]
+    for viewer, shown in ((owner, ""), (reviewer, ADMIN)):  # the port's staff are named to the staff only
+        seen = listings.overview(seeded_session, viewer, "product", SLUG).timeline
+        approved = next(e for e in seen if e.to_status == S.PUBLICITY)
+        assert approved.actor == shown and approved.by_reviewers
+        assert all(e.actor == OWNER for e in seen if e.to_status == S.SUBMITTED)
+        assert not any(e.by_reviewers for e in seen if e.to_status == S.SUBMITTED)
     number = product.listing_no
     assert product.status == S.LISTED and number is not None and product.listed_at is not None
     assert [t.target for t in listings.available(owner, product)] == [S.DELISTED]
@@ -326,7 +332,7 @@ def test_objections_who_files_who_sees_who_answers(
     assert item.status == S.PUBLICITY  # the other objection, still open, holds it
     upheld = answer(reviewer, other.id, uphold=True)
     assert upheld.status == "upheld" and item.status == S.CHANGES_REQUESTED
-    last = listings.timeline(seeded_session, "product", item.id)[-1]  # type: ignore[arg-type]
+    last = listings.timeline(seeded_session, "product", item.id, SYSTEM)[-1]  # type: ignore[arg-type]
     assert (last.from_status, last.to_status, last.actor) == (S.PUBLICITY, S.CHANGES_REQUESTED, REVIEWER)
     assert last.reason == "objection upheld: 经核查，数据来源已获授权"
     actions = seeded_session.exec(select(AuditEvent.action).where(AuditEvent.target_id == item.slug)).all()
@@ -346,7 +352,7 @@ def test_an_objection_upheld_after_the_item_moved_on_moves_nothing(
     )
     reviewer = actor(seeded_session, REVIEWER)
     move(seeded_session, seeded_settings, reviewer, S.CHANGES_REQUESTED, item.slug, reason="撤出公示核查")
-    events = len(listings.timeline(seeded_session, "product", item.id))  # type: ignore[arg-type]
+    events = len(listings.timeline(seeded_session, "product", item.id, SYSTEM))  # type: ignore[arg-type]
     answer = listings.ObjectionAnswer(uphold=True, answer="已撤出公示")
     assert (
         listings.answer_objection(seeded_session, seeded_settings, reviewer, filed.id, answer).status
@@ -354,7 +360,7 @@ def test_an_objection_upheld_after_the_item_moved_on_moves_nothing(
     )
     assert (
         item.status == S.CHANGES_REQUESTED
-        and len(listings.timeline(seeded_session, "product", item.id)) == events
+        and len(listings.timeline(seeded_session, "product", item.id, SYSTEM)) == events
     )  # type: ignore[arg-type]
 
 
