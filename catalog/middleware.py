@@ -64,6 +64,7 @@ class SecurityHeaders:
         https = scope.get("scheme") == "https"
         # what administrators see (every draft, accounts, exports) stays out of shared and browser caches
         private = scope.get("path", "").startswith(PRIVATE_PREFIXES)
+        state = scope.setdefault("state", {})  # shared with the middleware inside, which finds the actor
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -75,7 +76,10 @@ class SecurityHeaders:
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
-                if private and b"cache-control" not in present:
+                if state.get("actor", ANONYMOUS) is not ANONYMOUS:  # an answer to whoever signed in
+                    headers = [(k, v) for k, v in headers if k != b"cache-control"]
+                    headers.append((b"cache-control", b"private, no-store"))
+                elif private and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)

@@ -28,6 +28,7 @@ from catalog.settings import Settings
 from tests.conftest import catalog_env, make_settings
 from tests.factories import (
     ADMIN,
+    BUYER,
     PASSWORD,
     PLAIN,
     REVIEWER,
@@ -477,7 +478,7 @@ def test_signed_in_scripts_create_tokens_with_the_csrf_header(web: TestClient, s
     assert invalid.status_code == 422 and set(invalid.json()["error"]["fields"]) == {"name", "scope"}
     created = web.post("/api/v1/tokens", json={"name": "nightly", "scope": "read"}, headers=headers)
     assert created.status_code == 201 and created.json()["token"].startswith("hdp_")
-    assert web.get("/account").headers["cache-control"] == "no-store"
+    assert web.get("/account").headers["cache-control"] == "private, no-store"
 
 
 @pytest.mark.both_backends
@@ -669,3 +670,16 @@ def test_json_in_a_script_element_cannot_close_it() -> None:
     text = json_script({"name": "</script><script>alert(1)</script>", "and": "a & b"})
     assert "</script" not in text.lower() and "<" not in text
     assert json.loads(text) == {"name": "</script><script>alert(1)</script>", "and": "a & b"}
+
+
+def test_answers_to_a_signed_in_caller_are_private_and_never_stored(
+    web: TestClient, seeded_engine: Engine
+) -> None:
+    """A shared cache or the browser's must not keep a page or an answer made for one person."""
+    assert "private" not in web.get("/").headers.get("cache-control", "")  # the same for every visitor
+    browser = signed_in(web, BUYER)
+    for path in ("/", "/products", "/organizations", "/account"):
+        assert browser.get(path).headers["cache-control"] == "private, no-store", path
+    for path in ("/api/v1/products", "/api/v1/me"):
+        answer = web.get(path, headers=bearer(seeded_engine, BUYER))
+        assert answer.headers["cache-control"] == "private, no-store", path

@@ -293,7 +293,7 @@ def test_the_dashboard_is_for_administrators_and_draws_its_numbers(
 def test_a_read_token_may_look_but_not_change(app: TestClient, seeded_engine: Engine) -> None:
     read = bearer(seeded_engine, ADMIN, scope="read")
     assert app.get("/admin", headers=read).status_code == 200
-    assert app.get("/admin", headers=read).headers["cache-control"] == "no-store"
+    assert app.get("/admin", headers=read).headers["cache-control"] == "private, no-store"
     settings = {"target_products": "999", "target_datasets": "50", "target_deadline": "2027-12-31"}
     settings |= {"price_cap_per_call": "1.5", "price_cap_subscription": "1", "price_cap_one_time": "1"}
     assert app.post("/admin/settings", data=settings, headers=read).status_code == 403
