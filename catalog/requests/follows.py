@@ -46,7 +46,12 @@ def set_follow(
         acts_for_an_organization(actor), actor, N_("Join an organization to follow products and providers.")
     )
     org_id = min(actor.organizations)
-    product_id, provider_id = _target(session, product, provider, any_state=not on)  # unfollow anything
+    try:  # unfollow whatever was followed, in any state since
+        product_id, provider_id = _target(session, product, provider, any_state=not on)
+    except NotFound:
+        if on:
+            raise
+        return False  # nothing of that name is followed: whether a draft has it is not told
     existing = session.exec(
         select(Follow).where(
             Follow.organization_id == org_id,

@@ -32,6 +32,7 @@ from tests.factories import (
     csrf,
     listed_product,
     make_organization,
+    make_product,
     make_user,
     signed_in,
 )
@@ -528,3 +529,16 @@ def test_the_request_lists_and_the_side_predicates_say_the_same_rule(
             else:
                 assert listed["incoming"] == provider, who
         assert mine in {r.id for r in requests.list_requests(session, people[OWNER], "incoming")}
+
+
+def test_following_does_not_tell_whether_a_draft_of_another_organization_exists(
+    web: TestClient, sides: dict, seeded_engine: Engine
+) -> None:
+    draft = make_product(seeded_engine, OWNER, "ye-jian-zha-tu-draft")  # the provider's, not public
+    requester = sides["requester"]
+    answers = {}
+    for slug in (draft, "no-such-product-anywhere"):
+        follow = web.post("/api/v1/follows", json={"product": slug}, headers=requester)
+        unfollow = web.request("DELETE", "/api/v1/follows", json={"product": slug}, headers=requester)
+        answers[slug] = (follow.status_code, unfollow.status_code, unfollow.json().get("following"))
+    assert answers[draft] == answers["no-such-product-anywhere"] == (404, 200, False)
