@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from catalog import db
+from catalog.accounts.limits import OBJECTIONS_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
@@ -528,6 +529,9 @@ def file_objection(
         raise InvalidTransition(f"only a {kind} in its publicity period can be objected to", allowed=[])
     if not acts_for_an_organization(actor):
         raise Forbidden(N_("Objections are filed on behalf of an organization: join one first."))
+    check_hourly(
+        session, col(Objection.user_id), col(Objection.created_at), actor.user_id, OBJECTIONS_PER_HOUR
+    )
     org_id = min(actor.organizations)
     objection = Objection(
         kind=kind,

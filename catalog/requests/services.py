@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.accounts import mail
+from catalog.accounts.limits import MESSAGES_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
 from catalog.errors import Duplicate, Forbidden, Invalid, InvalidTransition, NotFound
@@ -524,6 +525,9 @@ def post_message(session: Session, actor: Actor, request_id: int, data: MessageC
     sides = _sides(actor, request, product.provider_id)
     if not sides & {workflow.Side.REQUESTER, workflow.Side.PROVIDER}:
         raise Forbidden(N_("Your role may not make this change."))
+    check_hourly(
+        session, col(RequestMessage.author_user_id), col(RequestMessage.at), actor.user_id, MESSAGES_PER_HOUR
+    )
     session.add(
         RequestMessage(
             request_id=saved_id(request), author_user_id=require_person(actor), body=data.body.strip()

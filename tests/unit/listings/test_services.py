@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts import auth
+from catalog.accounts.limits import OBJECTIONS_PER_HOUR
 from catalog.accounts.models import Organization
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
@@ -24,6 +25,7 @@ from catalog.errors import (
     Invalid,
     InvalidTransition,
     NotFound,
+    TooManyRequests,
     Unauthorized,
 )
 from catalog.indexing.models import ChangeLog
@@ -413,3 +415,31 @@ def test_the_workspace_the_review_queue_and_an_items_overview(seeded_session: Se
     refused(
         NotFound, listings.overview, seeded_session, actor(seeded_session, PLAIN), "product", listed.slug
     )  # public, not theirs
+
+
+def test_an_account_files_at_most_so_many_objections_an_hour(seeded_session: Session) -> None:
+    item = _publicity_product(seeded_session)
+    buyer = actor(seeded_session, BUYER)
+    requester = seeded_session.get(Organization, min(buyer.organizations))
+    assert requester is not None
+    auth.create_user(seeded_session, SYSTEM, "second@yunfan.cn", PASSWORD, organization_code=requester.code)
+    earlier = utcnow() - dt.timedelta(minutes=10)
+    seeded_session.add_all(
+        Objection(
+            kind="product",
+            item_id=item.id,
+            organization_id=min(buyer.organizations),
+            user_id=buyer.user_id,
+            reason="早先的异议",
+            status="dismissed",
+            created_at=earlier,
+        )
+        for _ in range(OBJECTIONS_PER_HOUR)
+    )
+    seeded_session.flush()
+    reason = listings.ObjectionCreate(reason="该产品使用了我单位未授权的冷库温控数据")
+    filed = seeded_session.exec(select(func.count()).select_from(Objection)).one()
+    refused(TooManyRequests, listings.file_objection, seeded_session, buyer, "product", item.slug, reason)
+    assert seeded_session.exec(select(func.count()).select_from(Objection)).one() == filed  # nothing kept
+    other = actor(seeded_session, "second@yunfan.cn")
+    listings.file_objection(seeded_session, other, "product", item.slug, reason)  # another account may

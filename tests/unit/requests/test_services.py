@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.accounts import auth
+from catalog.accounts.limits import MESSAGES_PER_HOUR
 from catalog.accounts.models import Organization, OutboxMail, User
 from catalog.audit.models import AuditEvent
 from catalog.errors import (
@@ -21,6 +22,7 @@ from catalog.errors import (
     Invalid,
     InvalidTransition,
     NotFound,
+    TooManyRequests,
     Unauthorized,
 )
 from catalog.licences.models import Licence
@@ -30,7 +32,7 @@ from catalog.models_base import utcnow
 from catalog.permissions import ANONYMOUS, SYSTEM, Actor
 from catalog.products.models import DataProduct
 from catalog.requests import services as requests
-from catalog.requests.models import AccessRequest, RequestEvent, is_overdue, overdue_sql
+from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue, overdue_sql
 from catalog.requests.workflow import BEFORE_DELIVERY, RequestStatus
 from tests.conftest import refused
 from tests.factories import (
@@ -364,3 +366,28 @@ def test_delivery_details_are_sealed_and_shown_to_the_requester_on_asking_until_
         "expires_at": row.delivery_expires_at,
         "details_for_you": False,
     }
+
+
+def test_an_account_writes_at_most_so_many_messages_an_hour(seeded_session: Session) -> None:
+    buyer, owner = actor(seeded_session, BUYER), actor(seeded_session, OWNER)
+    rid = ask(seeded_session, buyer, listed_product(seeded_session).slug).id
+    now = utcnow()
+    seeded_session.add_all(
+        RequestMessage(request_id=rid, author_user_id=buyer.user_id, body="早先的留言", at=at)  # type: ignore[arg-type]
+        for at in [now - dt.timedelta(minutes=5)] * (MESSAGES_PER_HOUR - 1) + [now - dt.timedelta(hours=2)]
+    )
+    seeded_session.flush()
+    requests.post_message(seeded_session, buyer, rid, requests.MessageCreate(body="最后一条"))  # the limit's
+    refused(
+        TooManyRequests,
+        requests.post_message,
+        seeded_session,
+        buyer,
+        rid,
+        requests.MessageCreate(body="再一条"),
+    )
+    kept = seeded_session.exec(select(func.count()).select_from(RequestMessage)).one()
+    assert kept == MESSAGES_PER_HOUR + 1  # the one from two hours ago counts no more
+    requests.post_message(
+        seeded_session, owner, rid, requests.MessageCreate(body="提供方的回复")
+    )  # per account
