@@ -1,5 +1,6 @@
 """Page-view counters for products and datasets that keep no personal data: a page view adds one to
-the count of (kind, item, day), and that is all that is stored — no address, account, cookie or agent.
+the count of (kind, item, day), once per visitor and day, and that is all that is stored — no
+address, account, cookie or agent (``ViewCounter`` says how a repeated view is known without them).
 
 Counting in the database on every view would put a write on the busiest read path, so each process
 adds up views in memory and writes them every few seconds (and when it stops), adding to the stored
@@ -9,6 +10,8 @@ last few seconds, which is fine for a counter."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 import threading
 from collections import Counter
 
@@ -30,21 +33,46 @@ def is_bot(user_agent: str) -> bool:
 
 
 def count_view(request: Request, kind: str, key: str, status: str) -> None:
-    """Count a view of a public product or dataset page (an owner's look at a draft is no view)."""
-    if is_public(status) and not is_bot(request.headers.get("user-agent", "")):
-        request.app.state.views.hit(kind, key)
+    """Count a view of a public product or dataset page (an owner's look at a draft is no view), once
+    per visitor (address and browser) and day."""
+    agent = request.headers.get("user-agent", "")
+    if is_public(status) and not is_bot(agent):
+        request.app.state.views.hit(kind, key, f"{request.client.host if request.client else ''}\0{agent}")
+
+
+SEEN_MAX = 1_000_000  # visits remembered in a day (8 bytes each); past it, every view counts
 
 
 class ViewCounter:
-    """Views counted in this process and not yet written."""
+    """Views counted in this process and not yet written. A visitor's views of one page count once a
+    day: what is remembered of a visit is a keyed hash of it (BLAKE2b, 8 bytes) under a key drawn
+    afresh each day and kept in memory only, so no one can tell from it who visited, not even the
+    next day's process. Each process remembers its own visits: a visitor whose views reach several
+    workers or nodes may count once on each."""
 
     def __init__(self) -> None:
         self._pending: Counter[tuple[str, str, dt.date]] = Counter()
         self._lock = threading.Lock()
+        self._day: dt.date | None = None
+        self._key = b""
+        self._seen: set[bytes] = set()
 
-    def hit(self, kind: str, key: str, day: dt.date | None = None) -> None:
+    def hit(self, kind: str, key: str, visitor: str, day: dt.date | None = None) -> bool:
+        """Count a view of (kind, key) by ``visitor`` unless it viewed that page already on ``day``
+        (default today); whether it counted."""
+        day = day or dt.date.today()
         with self._lock:
-            self._pending[(kind, key, day or dt.date.today())] += 1
+            if day != self._day:  # a new day: a new key, and the visits of the last one forgotten
+                self._day, self._key, self._seen = day, secrets.token_bytes(32), set()
+            visit = hashlib.blake2b(
+                f"{kind}\0{key}\0{visitor}".encode(), key=self._key, digest_size=8
+            ).digest()
+            if visit in self._seen:
+                return False
+            if len(self._seen) < SEEN_MAX:
+                self._seen.add(visit)
+            self._pending[(kind, key, day)] += 1
+            return True
 
     def pending(self) -> int:
         with self._lock:

@@ -114,8 +114,8 @@ def test_two_processes_counting_the_first_views_of_a_day_add_up(
 ) -> None:
     slug, today = _listed_product(seeded_engine).slug, dt.date.today()
     counter = ViewCounter()
-    for _ in range(3):
-        counter.hit("product", slug, today)
+    for visitor in ("a", "b", "c"):
+        counter.hit("product", slug, visitor, today)
     with Session(seeded_engine) as session:  # another process writes the day's first row, not yet committed
         session.add(ViewCount(kind="product", key=slug, day=today, views=2))
         session.flush()
