@@ -51,6 +51,9 @@ SECURITY_HEADERS = [
 PRIVATE_PREFIXES = ("/admin", "/api/v1/audit")
 
 
+SHARED_PREFIXES = ("/static/", "/favicon.ico")  # files whose answer does not depend on who asks
+
+
 class SecurityHeaders:
     """Adds the security headers to every response, and ``Secure`` to cookies sent over HTTPS."""
 
@@ -65,6 +68,7 @@ class SecurityHeaders:
         # what administrators see (every draft, accounts, exports) stays out of shared and browser caches
         private = scope.get("path", "").startswith(PRIVATE_PREFIXES)
         state = scope.setdefault("state", {})  # shared with the middleware inside, which finds the actor
+        shared = scope.get("path", "").startswith(SHARED_PREFIXES)  # the same files for everyone
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -76,7 +80,7 @@ class SecurityHeaders:
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
                 if https:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
-                if state.get("actor", ANONYMOUS) is not ANONYMOUS:  # an answer to whoever signed in
+                if state.get("actor", ANONYMOUS) is not ANONYMOUS and not shared:  # made for who asked
                     headers = [(k, v) for k, v in headers if k != b"cache-control"]
                     headers.append((b"cache-control", b"private, no-store"))
                 elif private and b"cache-control" not in present:

@@ -6,20 +6,21 @@ process of its own (``python -m catalog.sheets``, which imports openpyxl and not
 under a memory limit (``RLIMIT_AS``) and killed past a time limit; it counts the shared strings before
 openpyxl reads them, and stops at the rows and columns asked for. The server's own process only waits,
 off the event loop: its searches go on. At most ``PARALLEL`` workbooks are read at once in a process
-and one per account; a further one from that account is refused with 429 (try again when the first is
-read), from anyone else it waits its turn, as long as the time limit.
+and one per account; a further one is refused with 429 at once (try again in a moment), so that no
+thread of the server waits for a turn. The child's answer is JSON, never pickle (it parsed untrusted
+XML), and it runs without the service's environment (no secret key, database address or password).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import os
-import pickle
 import resource
 import subprocess
 import sys
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,6 +51,7 @@ class Refused(Exception):
 TOO_LARGE = N_("This XLSX file holds too much to read: save a smaller file, or save it as CSV.")
 UNREADABLE = N_("This XLSX file could not be read.")
 BUSY = N_("A file of yours is still being read: try again when it is done.")
+FULL = N_("The server is reading other files: try again in a moment.")
 
 _lock = threading.Lock()
 _reading: dict[str, int] = {}  # workbooks being read, per account
@@ -69,12 +71,11 @@ def read_rows(
     and ``columns`` values each (a row ends at its last value); ``Refused`` when the workbook holds
     more than ``strings`` shared strings or cannot be read within the memory limit and ``seconds``,
     ``TooManyRequests`` when ``who`` (an account) has a workbook being read already."""
-    deadline = time.monotonic() + seconds
     with _one_per_account(who):
-        if not _turns.acquire(timeout=seconds):
-            raise Refused(TOO_LARGE)  # every turn is taken by workbooks that take the whole time
+        if not _turns.acquire(blocking=False):  # no thread of the server waits for a turn
+            raise TooManyRequests(FULL)
         try:
-            return _in_child(content, rows, columns, strings, max(deadline - time.monotonic(), 0.1))
+            return _in_child(content, rows, columns, strings, seconds)
         finally:
             _turns.release()
 
@@ -96,40 +97,76 @@ def _in_child(content: bytes, rows: int, columns: int, strings: int, seconds: fl
     """``_read`` in a process of its own (``python -m catalog.sheets``), killed after ``seconds``."""
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "catalog.sheets", str(rows), str(columns), str(strings)],
+            # -P: nothing of the working directory is imported; the environment holds no secret
+            [sys.executable, "-P", "-m", "catalog.sheets", str(rows), str(columns), str(strings)],
             input=content,
             capture_output=True,
             timeout=seconds,
             check=False,
+            env={k: v for k, v in os.environ.items() if k in CHILD_ENVIRONMENT},
         )
     except subprocess.TimeoutExpired:  # run() killed it
         raise Refused(TOO_LARGE) from None
     try:
-        outcome, value = pickle.loads(done.stdout)  # our own child's answer, plain values
+        outcome, value = json.loads(done.stdout)  # JSON, never pickle: the child parsed untrusted XML
+        found = [(int(number), [_value(v) for v in cells]) for number, cells in value or []]
     except Exception:  # it died (out of memory, most likely) before it answered
         raise Refused(TOO_LARGE) from None
     if outcome != "rows":
         raise Refused(TOO_LARGE if outcome == "too large" else UNREADABLE)
-    return value  # type: ignore[no-any-return]  # what _child sent: Rows
+    return found
+
+
+CHILD_ENVIRONMENT = {"PATH", "PYTHONPATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT"}
+TIMES: dict[str, Any] = {"datetime": dt.datetime, "date": dt.date, "time": dt.time}
+
+
+def _json(value: Any) -> Any:
+    """A cell's value as JSON: text, numbers, true/false and null as they are; times tagged."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, dt.timedelta):
+        return {"timedelta": value.total_seconds()}
+    for tag, kind in TIMES.items():
+        if type(value) is kind:  # exactly: a datetime is a date too
+            return {tag: value.isoformat()}
+    return str(value)
+
+
+def _value(value: Any) -> Any:
+    """What ``_json`` wrote, as the cell's value again."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, text),) = value.items()
+        if tag == "timedelta":
+            return dt.timedelta(seconds=float(text))
+        if tag in TIMES:
+            return TIMES[tag].fromisoformat(str(text))
+        raise ValueError(f"no such value: {tag}")
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    raise ValueError("not a cell's value")
 
 
 def _child(rows: int, columns: int, strings: int) -> None:
     """The reading process: the workbook on standard input; on standard output, bounded in memory,
-    ("rows", rows), ("too large", None) or ("unreadable", None), pickled."""
+    ("rows", rows), ("too large", None) or ("unreadable", None), as JSON."""
     sys.modules["numpy"] = None  # type: ignore[assignment]  # openpyxl would load it (and its thread pool) for nothing
     import openpyxl  # noqa: F401  # loaded before the limit is set: the limit is on what reading takes
 
     start = _address_space()
-    if start:
-        resource.setrlimit(resource.RLIMIT_AS, (start + MEMORY, start + MEMORY))
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if start:  # never above a limit the process was given already
+        limit = start + MEMORY if hard == resource.RLIM_INFINITY else min(start + MEMORY, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     content = sys.stdin.buffer.read()
     try:
-        answer: tuple[str, Any] = ("rows", _read(content, rows, columns, strings))
+        read = _read(content, rows, columns, strings)
+        answer: tuple[str, Any] = ("rows", [(n, [_json(v) for v in cells]) for n, cells in read])
     except (MemoryError, _TooMany):
         answer = ("too large", None)
     except Exception:  # openpyxl raises many kinds of errors on a damaged workbook
         answer = ("unreadable", None)
-    sys.stdout.buffer.write(pickle.dumps(answer))
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False))
 
 
 def _address_space() -> int:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import threading
 import time
 
@@ -68,3 +70,30 @@ def _outcome(book: bytes, who: str) -> object:
         return sheets.read_rows(book, rows=10, columns=3, who=who)
     except sheets.Refused as exc:
         return exc.message
+
+
+def test_cells_come_back_with_their_types() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    moment = dt.datetime(2026, 12, 7, 8, 30)
+    sheet.append(["文本", 3, 2.5, True, moment, dt.date(2026, 1, 2), dt.time(9, 15)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    ((number, cells),) = sheets.read_rows(buffer.getvalue(), rows=5, columns=10, who="a")
+    assert number == 1 and cells[:4] == ["文本", 3, 2.5, True]
+    assert cells[4] == moment and isinstance(cells[5], dt.date) and cells[6] == dt.time(9, 15)
+
+
+def test_no_thread_waits_for_a_turn_when_every_turn_is_taken() -> None:
+    taken = [sheets._turns.acquire(blocking=False) for _ in range(sheets.PARALLEL)]  # others' workbooks
+    try:
+        with pytest.raises(TooManyRequests) as busy:
+            sheets.read_rows(workbook([["a"], ["b"]]), rows=5, columns=1, who="a")
+        assert busy.value.message == sheets.FULL
+    finally:
+        for _ in taken:
+            sheets._turns.release()
+    assert sheets.read_rows(workbook([["a"], ["b"]]), rows=5, columns=1, who="a") == [(1, ["a"]), (2, ["b"])]
