@@ -28,9 +28,14 @@ def seal(text: str, secret_key: str, purpose: str) -> str:
 
 def unseal(value: str, secret_key: str, purpose: str) -> str | None:
     """What ``seal`` sealed; None when it was sealed under another secret key (or altered)."""
-    if not value.startswith(PREFIX):
+    if not is_sealed(value):
         return value
     try:
         return _box(secret_key, purpose).decrypt(value.removeprefix(PREFIX).encode()).decode()
     except InvalidToken:
         return None
+
+
+def is_sealed(value: str) -> bool:
+    """Whether ``value`` was written by ``seal`` (not plain text from before sealing existed)."""
+    return value.startswith(PREFIX)

@@ -429,7 +429,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/api/v1/requests/{id:int}", "requests.detail", "requests", "One access request",
        {200: ("The request with its events and messages", RequestPublic)}, errors=(404,),
        description="Only its two sides (and administrators) see it: 404 for anyone else."),
-    Op("GET", "/api/v1/requests/{id:int}/delivery", "requests.delivery", "requests",
+    Op("POST", "/api/v1/requests/{id:int}/delivery", "requests.delivery", "requests",
        "The delivery details of a delivered request", {200: ("The details", DeliveryDetails)},
        access=WRITE, errors=(403, 404, 422),
        description="For the requesting organization's members, as often as needed until the access delivered"

@@ -37,7 +37,8 @@ async def one(request: Request) -> Response:
 
 
 async def delivery(request: Request) -> Response:
-    """``{"details"}``: the delivery details, for the requesting organization's members."""
+    """``{"details"}``: the delivery details, for the requesting organization's members (a POST: each
+    showing is recorded, and a link or a prefetch shows nothing)."""
     secret_key = request.app.state.settings.secret_key
     details = await call(
         request, services.delivery_details, actor_for(request), request.path_params["id"], secret_key
@@ -86,7 +87,7 @@ routes = [
     Route("/api/v1/follows", follow, methods=["POST", "DELETE"], name="api.follows"),
     Route("/api/v1/requests", requests, methods=["GET", "POST"], name="api.requests"),
     Route("/api/v1/requests/{id:int}", one, name="api.requests.detail"),
-    Route("/api/v1/requests/{id:int}/delivery", delivery, name="api.requests.delivery"),
+    Route("/api/v1/requests/{id:int}/delivery", delivery, methods=["POST"], name="api.requests.delivery"),
     Route(
         "/api/v1/requests/{id:int}/transition", transition, methods=["POST"], name="api.requests.transition"
     ),

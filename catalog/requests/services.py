@@ -45,7 +45,7 @@ from catalog.products.models import DataProduct
 from catalog.requests import workflow
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue, overdue_sql
 from catalog.requests.workflow import RequestStatus
-from catalog.sealing import seal, unseal
+from catalog.sealing import is_sealed, seal, unseal
 
 ANSWER_WORKING_DAYS = 5  # the default of CATALOG_REQUEST_ANSWER_DAYS
 
@@ -350,6 +350,8 @@ def delivery_details(session: Session, actor: Actor, request_id: int, secret_key
                 " them again."
             )
         )
+    if not is_sealed(request.delivery_details):  # written before sealing existed: sealed from now on
+        request.delivery_details = seal(details, secret_key, DELIVERY_SEAL)
     request.delivery_seen_at = request.delivery_seen_at or now
     audit.record(
         session, actor, "request.delivery_view", "request", str(request.id), "delivery details shown"

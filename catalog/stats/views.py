@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from starlette.requests import Request
 
+from catalog.accounts.throttle import client_key
 from catalog.listings.states import is_public
 from catalog.stats.models import ViewCount
 
@@ -34,10 +35,10 @@ def is_bot(user_agent: str) -> bool:
 
 def count_view(request: Request, kind: str, key: str, status: str) -> None:
     """Count a view of a public product or dataset page (an owner's look at a draft is no view), once
-    per visitor (address and browser) and day."""
-    agent = request.headers.get("user-agent", "")
-    if is_public(status) and not is_bot(agent):
-        request.app.state.views.hit(kind, key, f"{request.client.host if request.client else ''}\0{agent}")
+    per visitor and day: a visitor is a client address (an IPv6 client's /64 network), as the
+    per-client limits count them, not anything the client says of itself (its browser's name)."""
+    if is_public(status) and not is_bot(request.headers.get("user-agent", "")):
+        request.app.state.views.hit(kind, key, client_key(request.client.host if request.client else None))
 
 
 SEEN_MAX = 1_000_000  # visits remembered in a day (8 bytes each); past it, every view counts

@@ -119,7 +119,7 @@ def test_from_request_to_delivery(web: TestClient, sides: dict, seeded_engine: E
     assert again["status"] == "delivered" and again["delivery"]["method"] == "api_credential"
     assert "details" not in again["delivery"] and again["delivery"]["details_for_you"] is True
     for _ in range(2):  # as often as the requester asks
-        shown = web.get(f"/api/v1/requests/{rid}/delivery", headers=requester)
+        shown = web.post(f"/api/v1/requests/{rid}/delivery", headers=requester)
         assert shown.json() == {"details": "app_key=hdp-demo-key-7f3a"}
         assert shown.headers["cache-control"] == "private, no-store"
     assert [e["to_status"] for e in again["events"]] == [
@@ -359,7 +359,10 @@ def test_review_fixes_for_requests(web: TestClient, sides: dict, seeded_engine: 
     assert "details" not in (thread["delivery"] or {})  # no answer but the delivery's own holds them
     for _ in range(2):  # reading the request, however often, leaves them retrievable
         assert web.get(f"/api/v1/requests/{rid}", headers=requester).status_code == 200
-    shown = web.get(f"/api/v1/requests/{rid}/delivery", headers=requester).json()
+    assert (
+        web.get(f"/api/v1/requests/{rid}/delivery", headers=requester).status_code == 405
+    )  # a link shows none
+    shown = web.post(f"/api/v1/requests/{rid}/delivery", headers=requester).json()
     assert shown["details"] == "https://files.example/secret"
     with Session(seeded_engine) as session:
         kept = session.get(AccessRequest, rid).delivery_details  # type: ignore[union-attr]

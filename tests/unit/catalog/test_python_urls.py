@@ -35,6 +35,8 @@ ALLOWED = {
     ("middleware.py", "/register"),
     ("middleware.py", "/password-reset"),
     ("middleware.py", "/dsp/catalog/request"),
+    ("middleware.py", "/static/"),  # files the same for everyone: cacheable whoever is signed in
+    ("middleware.py", "/favicon.ico"),
     # an error page answers paths no route matched (404 included), so the API is told by its prefix
     ("web.py", "/api/"),
     # the Dataspace Protocol service's IRI is an identifier in the exports, not a page of the site

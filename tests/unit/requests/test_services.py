@@ -359,6 +359,10 @@ def test_delivery_details_are_sealed_and_shown_to_the_requester_on_asking_until_
     refused(Forbidden, requests.delivery_details, seeded_session, replace(buyer, can_write=False), rid, KEY)
     refused(Invalid, requests.delivery_details, seeded_session, buyer, rid, "another service's key")
 
+    row.delivery_details = "app_key=written-before-sealing"  # a row from before sealing existed
+    assert requests.delivery_details(seeded_session, buyer, rid, KEY) == "app_key=written-before-sealing"
+    assert "written-before-sealing" not in row.delivery_details  # sealed once read
+
     row.delivery_expires_at = utcnow() - dt.timedelta(minutes=1)  # the access has ended
     refused(Forbidden, requests.delivery_details, seeded_session, buyer, rid, KEY)
     assert requests.get_request(seeded_session, buyer, rid).delivery == {
