@@ -23,6 +23,9 @@ class ListingEvent(SQLModel, table=True):
     to_status: str = Field(max_length=24)
     actor_user_id: int | None = Field(default=None, foreign_key="user.id")
     actor_label: str = Field(default="", max_length=254)
+    # made as the port's staff (a reviewer's step, or an administrator's for another organization):
+    # its maker is named to the staff only, whatever roles the person has later
+    by_staff: bool = Field(default=False)
     reason: str = Field(default="")
     checklist: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     at: dt.datetime = Field(default_factory=utcnow, index=True)

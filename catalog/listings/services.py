@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from catalog import db
 from catalog.accounts.limits import OBJECTIONS_PER_HOUR, check_hourly
-from catalog.accounts.models import Membership, Organization, User
+from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
 from catalog.datasets.models import Dataset
 from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
@@ -176,7 +176,10 @@ def _apply(
     checklist = (
         {k: bool(request.checklist.get(k)) for k in workflow.CHECKLIST} if step.needs_checklist else None
     )
-    _record(session, actor, kind, item, before, step.target, request.reason.strip(), checklist)
+    by_staff = step.role is workflow.Role.REVIEWER or (
+        actor.is_admin and item.provider_id not in actor.organizations
+    )
+    _record(session, actor, kind, item, before, step.target, request.reason.strip(), checklist, by_staff)
     if step.target == ListingStatus.PUBLICITY and settings.publicity_days == 0:
         _list(session, kind, item)  # no publicity period: listed on approval
 
@@ -251,6 +254,7 @@ def _record(
     after: str,
     reason: str,
     checklist: dict[str, Any] | None,
+    by_staff: bool = False,
 ) -> None:
     session.add(item)
     session.flush()
@@ -262,6 +266,7 @@ def _record(
             to_status=after,
             actor_user_id=actor.user_id,
             actor_label=actor.label,
+            by_staff=by_staff,
             reason=reason,
             checklist=checklist,
         )
@@ -338,21 +343,13 @@ def _list_if_still_due(session: Session, kind: str, model: type[Item], item: Ite
 
 
 def timeline(session: Session, kind: str, item_id: int, viewer: Actor) -> list[TimelineEntry]:
-    """The item's steps, each with who made it: the port's reviewers and administrators are named
-    (by their e-mail addresses) only to the port's own staff, to the provider's people they are "the
-    reviewers"."""
-    rows = list(
-        session.exec(
-            select(ListingEvent)
-            .where(ListingEvent.kind == kind, ListingEvent.item_id == item_id)
-            .order_by(col(ListingEvent.id))
-        )
-    )
-    labels = {e.actor_label for e in rows}
-    staff = set(
-        session.exec(
-            select(User.email).where(col(User.email).in_(labels), col(User.is_reviewer) | col(User.is_admin))
-        )
+    """The item's steps, each with who made it: a step made as the port's staff (a reviewer's, or an
+    administrator's for another organization) names its maker (an e-mail address) to the port's staff
+    only; to the provider's people it is by "the reviewers"."""
+    rows = session.exec(
+        select(ListingEvent)
+        .where(ListingEvent.kind == kind, ListingEvent.item_id == item_id)
+        .order_by(col(ListingEvent.id))
     )
     named = can_review(viewer)
     return [
@@ -360,9 +357,9 @@ def timeline(session: Session, kind: str, item_id: int, viewer: Actor) -> list[T
             at=e.at,
             from_status=e.from_status,
             to_status=e.to_status,
-            actor=e.actor_label if named or e.actor_label not in staff else "",
+            actor=e.actor_label if named or not e.by_staff else "",
             reason=e.reason,
-            by_reviewers=e.actor_label in staff,
+            by_reviewers=e.by_staff,
         )
         for e in rows
     ]

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from catalog.accounts import auth
 from catalog.accounts.limits import OBJECTIONS_PER_HOUR
-from catalog.accounts.models import Organization
+from catalog.accounts.models import Organization, User
 from catalog.audit.models import AuditEvent
 from catalog.datasets.models import Dataset
 from catalog.errors import (
@@ -168,6 +168,11 @@ def test_the_side_paths_of_the_table_withdraw_rework_and_relist(
         assert approved.actor == shown and approved.by_reviewers
         assert all(e.actor == OWNER for e in seen if e.to_status == S.SUBMITTED)
         assert not any(e.by_reviewers for e in seen if e.to_status == S.SUBMITTED)
+    staff = seeded_session.exec(select(User).where(User.email == ADMIN)).one()
+    staff.is_admin = False  # who made a step as staff stays unnamed to providers after leaving the role
+    seeded_session.flush()
+    seen = listings.overview(seeded_session, owner, "product", SLUG).timeline
+    assert next(e for e in seen if e.to_status == S.PUBLICITY).actor == ""
     number = product.listing_no
     assert product.status == S.LISTED and number is not None and product.listed_at is not None
     assert [t.target for t in listings.available(owner, product)] == [S.DELISTED]
