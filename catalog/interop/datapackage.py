@@ -163,9 +163,11 @@ def _sample_field(name: str, spec: dict[str, Any], values: list[str]) -> dict[st
 
 
 def sample_table(product: ProductDetail) -> tuple[list[str], list[list[str]]]:
-    """The sample's header (names made unique) and its rows, each as long as the header."""
+    """The sample's header (names made unique, and marked as text where a spreadsheet would take one
+    for a formula: the package's field names and the CSV's header stay the same) and its rows, each as
+    long as the header."""
     preview = product.sample_preview or {}
-    columns = _unique_names([str(c) for c in preview.get("columns", [])])
+    columns = [str(csv_cell(name)) for name in _unique_names([str(c) for c in preview.get("columns", [])])]
     rows = [[str(c) for c in row][: len(columns)] for row in preview.get("rows", [])]
     return columns, [row + [""] * (len(columns) - len(row)) for row in rows]
 
@@ -174,7 +176,7 @@ def sample_csv(product: ProductDetail) -> str:
     columns, rows = sample_table(product)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([csv_cell(c) for c in columns])
+    writer.writerow(columns)  # marked already
     writer.writerows([csv_cell(c) for c in row] for row in rows)
     return out.getvalue()
 

@@ -195,15 +195,18 @@ def test_the_public_sample_csv_keeps_formulas_as_text_and_numbers_as_numbers(
         "+3.25",
         "正常",
     ]
-    rows = [["a", "b", "c", "d", "e", "f", "g", "h", "i"], cells]
+    rows = [["-a", "b", "c", "d", "e", "f", "g", "h", "i"], cells]
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     assert upload(web, owner, "tricky.csv", buffer.getvalue().encode()).status_code == 200  # type: ignore[attr-defined]
     served = web.get("/products/bus-stops-sample/sample.csv", headers=owner)
     assert served.status_code == 200
     header, row = list(csv.reader(io.StringIO(served.text)))
-    assert header == rows[0]
+    assert header == ["'-a", *rows[0][1:]]
     assert row == ["'" + c for c in cells[:6]] + ["-5", "+3.25", "正常"]
+    package = web.get("/products/bus-stops-sample/datapackage.json", headers=owner).json()
+    (sample,) = [r for r in package["resources"] if r["name"] == "sample"]
+    assert [f["name"] for f in sample["schema"]["fields"]] == header  # the package names what the CSV has
 
 
 def test_a_workbook_of_too_many_shared_strings_is_refused_and_nothing_kept(
