@@ -2,7 +2,7 @@
 
 A workbook is a zip of XML that a few hundred kilobytes can make expand to millions of shared strings
 or cells, and openpyxl reads the shared strings whole before the first row. So a workbook is read in a
-process of its own (``python -m catalog.sheets``, which imports openpyxl and nothing of the service),
+process of its own (``python -m catalog.sheets``: openpyxl, and none of the app, database or index),
 under a memory limit (``RLIMIT_AS``) and killed past a time limit; it counts the shared strings before
 openpyxl reads them, and stops at the rows and columns asked for. The server's own process only waits,
 off the event loop: its searches go on. At most ``PARALLEL`` workbooks are read at once in a process
@@ -30,7 +30,7 @@ from xml.etree.ElementTree import iterparse
 from catalog.errors import TooManyRequests
 from catalog.i18n import N_
 
-SECONDS = 4.5  # to read one workbook, waiting for a turn included: an answer within 5 s
+SECONDS = 4.5  # to read one workbook (a sample): an answer within 5 s
 MEMORY = 96 * 2**20  # bytes the reading process may take beyond what it starts with
 MAX_SHARED_STRINGS = 100_000  # distinct texts of a workbook: ten thousand rows of ten columns
 PARALLEL = 2  # workbooks read at once by one server process
