@@ -29,7 +29,7 @@ from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMa
 from catalog.audit import services as audit
 from catalog.errors import CatalogError, Forbidden, Invalid, NotFound, Unauthorized
 from catalog.i18n import N_
-from catalog.listings.urls import password_reset_url
+from catalog.listings.urls import password_reset_url, registration_url
 from catalog.models_base import MAX_ID, saved_id, utcnow
 from catalog.permissions import (
     Actor,
@@ -54,7 +54,7 @@ HASHING = {
 TOKEN_PREFIX = "hdp_"
 TOKEN_SCOPES = ("read", "write")
 MIN_PASSWORD = 10
-RESETS_PER_HOUR = 3  # reset mails to one address
+MAILS_PER_HOUR = 3  # mails to one address from the reset and registration forms
 _profile = "standard"  # the HASHING profile in use: standard until an entry point says otherwise
 
 
@@ -207,25 +207,45 @@ class Registration(BaseModel):
         return value
 
 
-def register(session: Session, data: Registration) -> tuple[int, str]:
-    """Create an enterprise (unverified) and its first user as its owner, signed in: the user id and
-    the session id for the cookie. Errors name the field."""
+REGISTRATION_HOURS = 24  # a registration's link works this long; then another may take its address
+
+
+def register(session: Session, settings: Settings, data: Registration) -> None:
+    """Take a registration without telling whether its address or credit code has an account: the
+    answer is the same (look in the mailbox) and the mail says what follows. A new enterprise (not yet
+    verified) and its first user, its owner, wait inactive for the mailed link (``confirm``); an address
+    with an account hears that someone tried to register with it; a new address whose credit code has an
+    account hears to ask that organization's owner. Mails to one address are limited per hour."""
     _check_password_rules(data.password, data.email)
-    if session.exec(select(User).where(User.email == data.email)).first():
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            fields={"email": N_("This e-mail address has an account: sign in, or reset the password.")},
+    now = utcnow()
+    user = session.exec(select(User).where(User.email == data.email)).first()
+    org = session.exec(select(Organization).where(Organization.code == data.credit_code)).first()
+    lapsed = {u.id: u for u in (user, _pending_owner(session, org)) if u is not None and _lapsed(u, now)}
+    for stale in lapsed.values():
+        _drop_registration(session, stale)  # its link lapsed: the address and the code are free again
+    user = session.exec(select(User).where(User.email == data.email)).first()
+    org = session.exec(select(Organization).where(Organization.code == data.credit_code)).first()
+    if user is not None:
+        _mail(
+            session,
+            data.email,
+            "淮安市数据港：注册 / Huai'an Data Port: registration",
+            "有人使用本邮箱在淮安市数据港注册。本邮箱已有账号：如是您本人，请直接登录，或重设密码。\n"
+            "Someone registered at the Huai'an Data Port with this address, which has an account already:"
+            " if it was you, sign in, or reset the password.\n",
         )
-    if session.exec(select(Organization).where(Organization.code == data.credit_code)).first():
-        raise Invalid(
-            N_("Please correct the marked fields."),
-            fields={
-                "credit_code": N_(
-                    "This organization has an account: ask its owner to add you, "
-                    "or the Data Bureau if nobody there registered it."
-                )
-            },
+        return
+    if org is not None:
+        _mail(
+            session,
+            data.email,
+            "淮安市数据港：注册 / Huai'an Data Port: registration",
+            f"统一社会信用代码 {data.credit_code} 的单位已在淮安市数据港注册："
+            "请联系该单位的账号负责人添加您，如该单位无人注册过，请联系市数据局。\n"
+            f"The organization of credit code {data.credit_code} has an account at the Huai'an Data"
+            " Port: ask its owner to add you, or the Data Bureau if nobody there registered it.\n",
         )
+        return
     org = Organization(
         slug=f"org-{data.credit_code.lower()}",
         code=data.credit_code,
@@ -235,24 +255,108 @@ def register(session: Session, data: Registration) -> tuple[int, str]:
         verified=False,
     )
     user = User(
-        email=data.email, display_name=data.contact_name.strip(), password_hash=hash_password(data.password)
+        email=data.email,
+        display_name=data.contact_name.strip(),
+        password_hash=hash_password(data.password),
+        is_active=False,
+        pending_until=now + dt.timedelta(hours=REGISTRATION_HOURS),
     )
     session.add(org)
     session.add(user)
     session.flush()
     session.add(Membership(user_id=saved_id(user), organization_id=saved_id(org), role="owner"))
     session.flush()
-    actor = actor_for_user(session, user)
     audit.record(
         session,
-        actor,
+        Actor(label=user.email),  # by address: a registration whose link lapses is removed whole
         "account.register",
         "user",
         str(user.id),
-        f"{user.email} registered {org.name}",
+        f"{user.email} registered {org.name}; waiting for the mailed link",
         after={"email": user.email, "organization": org.code},
     )
+    link = settings.base_url + registration_url(_registration_serializer(settings).dumps({"u": user.id}))
+    _mail(
+        session,
+        user.email,
+        "淮安市数据港：完成注册 / Huai'an Data Port: finish your registration",
+        f"请在 {REGISTRATION_HOURS} 小时内打开以下链接完成注册：\n{link}\n\n"
+        f"Open this link within {REGISTRATION_HOURS} hours to finish registering:\n{link}\n\n"
+        "如果您没有注册，请忽略本邮件。If you did not register, ignore this mail.\n",
+    )
+
+
+def confirm_registration(session: Session, settings: Settings, token: str) -> tuple[int, str]:
+    """Open a registration's mailed link: its account is active and signed in (the user id and the
+    session id for the cookie). ``Invalid`` for a link that is not one, or has lapsed."""
+    lapsed = Invalid(N_("This registration link has lapsed or is not valid: register again."))
+    try:
+        data = _registration_serializer(settings).loads(token, max_age=REGISTRATION_HOURS * 3600)
+    except BadSignature:  # SignatureExpired included
+        raise lapsed from None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or user.pending_until is None or _lapsed(user, utcnow()):
+        raise lapsed
+    user.is_active, user.pending_until = True, None
+    session.flush()
+    audit.record(
+        session, actor_for_user(session, user), "account.confirm", "user", str(user.id), "registered"
+    )
     return saved_id(user), start_session(session, saved_id(user))
+
+
+def _registration_serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="registration")
+
+
+def _lapsed(user: User, now: dt.datetime) -> bool:
+    return user.pending_until is not None and user.pending_until <= now
+
+
+def _pending_owner(session: Session, org: Organization | None) -> User | None:
+    """The user whose registration is waiting to make ``org`` (None when it was made otherwise)."""
+    if org is None:
+        return None
+    members = session.exec(
+        select(User)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(Membership.organization_id == org.id)
+    ).all()
+    return members[0] if len(members) == 1 and members[0].pending_until is not None else None
+
+
+def _drop_registration(session: Session, user: User) -> None:
+    """Remove a registration whose link lapsed: its user and the organization it was making."""
+    for membership in session.exec(select(Membership).where(Membership.user_id == user.id)).all():
+        org = session.get(Organization, membership.organization_id)
+        session.delete(membership)
+        session.flush()
+        if (
+            org is not None
+            and not org.verified
+            and _pending_owner(session, org) is None
+            and not _members(session, org)
+        ):
+            session.delete(org)
+    session.delete(user)
+    session.flush()
+
+
+def _members(session: Session, org: Organization) -> int:
+    return session.exec(
+        select(func.count()).select_from(Membership).where(Membership.organization_id == org.id)
+    ).one()
+
+
+def _mail(session: Session, to: str, subject: str, body: str) -> None:
+    """Queue a mail unless the address had ``MAILS_PER_HOUR`` of ours already (no flood from a form)."""
+    recent = session.exec(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(OutboxMail.to == to, OutboxMail.created_at > utcnow() - dt.timedelta(hours=1))
+    ).one()
+    if recent < MAILS_PER_HOUR:
+        mail.queue(session, to, subject, body)
 
 
 def create_user(
@@ -517,16 +621,9 @@ def request_password_reset(session: Session, settings: Settings, email: str) -> 
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.is_active:
         return
-    recent = session.exec(
-        select(func.count())
-        .select_from(OutboxMail)
-        .where(OutboxMail.to == user.email, OutboxMail.created_at > utcnow() - dt.timedelta(hours=1))
-    ).one()
-    if recent >= RESETS_PER_HOUR:  # the links already sent still work: no flood of mails
-        return
     token = _reset_serializer(settings).dumps({"u": user.id, "v": user.auth_version})
     link = settings.base_url + password_reset_url(token)
-    mail.queue(
+    _mail(  # past the hour's mails, the links already sent still work
         session,
         user.email,
         "淮安市数据港：重设密码 / Huai'an Data Port: reset your password",

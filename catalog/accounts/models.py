@@ -49,6 +49,9 @@ class User(SQLModel, table=True):
     locked_until: dt.datetime | None = None
     # bumped by a password change or reset: sessions and reset links issued before it stop working
     auth_version: int = Field(default=1)
+    # a registration waiting for its mailed link to be opened until then (inactive meanwhile); past
+    # it, another registration may take the address and the credit code
+    pending_until: dt.datetime | None = None
 
 
 class UserSession(SQLModel, table=True):

@@ -145,10 +145,22 @@ async def register(request: Request) -> Response:
         return _form_page(request, "accounts/register.html", {"values": values}, _too_many(request))
     try:
         registration = parse(auth.Registration, data)
-        signed = await call(request, auth.register, registration)
+        await call(request, auth.register, request.app.state.settings, registration)
     except Invalid as error:
         values = {k: v for k, v in data.items() if k != "password"}
         return _form_page(request, "accounts/register.html", {"values": values}, error)
+    # the same answer whether the address or the organization had an account: the mail tells
+    return _form_page(request, "accounts/register.html", {"values": {}, "sent": registration.email})
+
+
+async def confirm(request: Request) -> Response:
+    """A registration's mailed link: the account is active, and signed in."""
+    try:
+        signed = await call(
+            request, auth.confirm_registration, request.app.state.settings, request.path_params["token"]
+        )
+    except Invalid as error:
+        return _form_page(request, "accounts/register.html", {"values": {}}, error)
     return await _signed_in(request, signed, path_for(request, "accounts.account", query={"registered": "1"}))
 
 
@@ -243,6 +255,7 @@ routes = [
     Route(
         "/account/tokens/{token_id:int}/revoke", revoke_token, methods=["POST"], name="accounts.tokens.revoke"
     ),
+    Route("/register/{token}", confirm, name="accounts.confirm"),
     Route("/password-reset", password_reset_request, methods=["GET", "POST"], name="accounts.reset_request"),
     Route("/password-reset/{token}", password_reset, methods=["GET", "POST"], name="accounts.reset"),
 ]

@@ -99,3 +99,8 @@ def ckan_action_url(name: str) -> str:
 def password_reset_url(token: str) -> str:
     """The page that sets a new password with a mailed token (``accounts.reset``)."""
     return f"/password-reset/{token}"
+
+
+def registration_url(token: str) -> str:
+    """The link that finishes a registration with a mailed token (``accounts.confirm``)."""
+    return f"/register/{token}"

@@ -5,14 +5,16 @@ administrator reads the targets dashboard, which counts all of it."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from typing import Any
 
 import pytest
 from playwright.sync_api import LocatorAssertions, Page, expect
 
 from catalog.accounts.credit_code import make
-from tests.browser.conftest import ADMIN, OWNER, REVIEWER
+from tests.browser.conftest import ADMIN, OWNER, REVIEWER, Server
 from tests.browser.journey import Account, Journey
 
 # The product the enterprise finds with 公交, and what its page says (seed/products/g2-transport-city.yaml).
@@ -52,8 +54,19 @@ def heading(page: Page) -> LocatorAssertions:
     return expect(page.get_by_role("heading", level=1))
 
 
+def mailed_link(server: Server, address: str) -> str:
+    """The path of the link in the last mail the served catalog queued for ``address``."""
+    with contextlib.closing(sqlite3.connect(server.data_dir / "catalog.sqlite3")) as db:
+        (body,) = db.execute(
+            "SELECT body FROM outbox_mail WHERE `to` = ? ORDER BY id DESC LIMIT 1", (address,)
+        ).fetchone()
+    found = re.search(r"https?://[^/\s]+(/\S+)", body)
+    assert found, body
+    return found.group(1)
+
+
 def test_enterprise_finds_a_product_by_a_chinese_query_and_requests_access(
-    journey: Journey, story: dict[str, Any]
+    journey: Journey, story: dict[str, Any], server: Server
 ) -> None:
     page = journey.open("enterprise")
     page.goto("/")
@@ -79,6 +92,9 @@ def test_enterprise_finds_a_product_by_a_chinese_query_and_requests_access(
     page.get_by_label("统一社会信用代码").fill(ENTERPRISE_CODE)
     page.get_by_label("密码").fill(ENTERPRISE.password)
     page.get_by_role("main").get_by_role("button", name="注册").click()
+    expect(page.get_by_role("status")).to_contain_text(ENTERPRISE.email)  # look in the mailbox
+    journey.step(page, "register-mail-sent")
+    page.goto(mailed_link(server, ENTERPRISE.email))  # the link in the mail
     expect(page).to_have_url(re.compile(r"/account\?registered=1$"))
     expect(page.get_by_role("status")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text(ENTERPRISE_NAME)

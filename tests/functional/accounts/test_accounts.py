@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from itsdangerous import TimestampSigner
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from catalog import db
@@ -79,15 +79,67 @@ def test_registration_creates_an_unverified_enterprise_owned_by_its_user(
         },
         follow_redirects=False,
     )
-    assert answer.status_code == 303 and answer.headers["location"].startswith("/account")
-    account = web.get("/account")
-    assert "wang@yunfan.cn" in account.text and "淮安云帆数据科技有限公司" in account.text
+    assert answer.status_code == 200 and "wang@yunfan.cn" in answer.text  # look in the mailbox
+    assert web.get("/account", follow_redirects=False).status_code == 303  # not signed in yet
+    assert log_in_with_form(TestClient(web.app), "wang@yunfan.cn").status_code == 401  # nor can sign in
     with Session(seeded_engine) as session:
         org = session.exec(select(Organization).where(Organization.code == code)).one()
         user = session.exec(select(User).where(User.email == "wang@yunfan.cn")).one()
-    assert org.kind == "enterprise" and not org.verified
+    assert org.kind == "enterprise" and not org.verified and not user.is_active
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash  # type: ignore[union-attr]
     assert events(seeded_engine, "account.register")
+
+    link = registration_link(seeded_engine, "wang@yunfan.cn")
+    opened = web.get(link, follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"].startswith("/account")
+    account = web.get("/account")
+    assert "wang@yunfan.cn" in account.text and "淮安云帆数据科技有限公司" in account.text
+    assert events(seeded_engine, "account.confirm")
+    again = TestClient(web.app).get(link)  # the link works once
+    assert again.status_code == 422 and "链接已失效" in again.text
+
+
+def registration_link(engine: Engine, address: str) -> str:
+    """The path of the registration link mailed to ``address`` last."""
+    with Session(engine) as session:
+        body = session.exec(
+            select(OutboxMail.body).where(OutboxMail.to == address).order_by(col(OutboxMail.id).desc())
+        ).first()
+    found = re.search(r"https?://[^/\s]+(/register/\S+)", body or "")
+    assert found, body
+    return found.group(1)
+
+
+def test_registration_answers_the_same_whether_the_address_or_the_code_has_an_account(
+    web: TestClient, seeded_engine: Engine
+) -> None:
+    """The form tells nothing; the mail to the address says what follows."""
+    taken_code = new_code("MA1XYE14")
+    make_organization(seeded_engine, "MA1XYE14", "淮安已注册科技有限公司")
+    cases = {
+        "new": ("new@startup.cn", new_code("MA1XYE15")),
+        "address taken": (BUYER, new_code("MA1XYE16")),
+        "code taken": ("other@startup.cn", taken_code),
+    }
+    pages = {}
+    for case, (address, code) in cases.items():
+        data = {
+            "csrftoken": csrf(web, "/register"),
+            "organization_name": "淮安星辰科技有限公司",
+            "credit_code": code,
+            "contact_name": "李雷",
+            "contact_phone": "0517-83600001",
+            "email": address,
+            "password": PASSWORD,
+        }
+        answer = web.post("/register", data=data, follow_redirects=False)
+        pages[case] = (answer.status_code, answer.text.replace(address, "<address>"))
+    assert pages["new"] == pages["address taken"] == pages["code taken"]
+    with Session(seeded_engine) as session:
+        mails = {m.to: m.body for m in session.exec(select(OutboxMail))}
+    assert "/register/" in mails["new@startup.cn"]
+    assert "已有账号" in mails[BUYER] and "/register/" not in mails[BUYER]
+    assert "请联系该单位的账号负责人" in mails["other@startup.cn"]
 
 
 def test_a_self_registered_organization_is_marked_unverified_wherever_it_is_shown_until_verified(
@@ -546,7 +598,7 @@ def test_a_mailed_reset_link_sets_a_new_password_once(web: TestClient, seeded_en
             data={"csrftoken": csrf(web, "/password-reset"), "email": "forgot@example.cn"},
         )
     with Session(seeded_engine) as session:
-        assert len(list(session.exec(select(OutboxMail)))) == auth.RESETS_PER_HOUR
+        assert len(list(session.exec(select(OutboxMail)))) == auth.MAILS_PER_HOUR
     tampered = web.get(path[:-3] + "abc")
     assert tampered.status_code == 422
     assert events(seeded_engine, "account.password_reset")
@@ -564,7 +616,10 @@ def test_script_in_user_text_is_shown_escaped(web: TestClient, seeded_engine: En
         "email": "xss@example.cn",
         "password": PASSWORD,
     }
-    assert web.post("/register", data=data, follow_redirects=False).status_code == 303
+    assert web.post("/register", data=data, follow_redirects=False).status_code == 200
+    assert (
+        web.get(registration_link(seeded_engine, "xss@example.cn"), follow_redirects=False).status_code == 303
+    )
     created = create_token_on_page(web, "read")
     assert created
     page = web.get("/account").text

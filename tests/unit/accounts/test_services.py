@@ -5,6 +5,8 @@ administration pages are tested in tests/functional/admin, sign-in in tests/func
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -13,11 +15,13 @@ from sqlmodel import Session, select
 
 from catalog.accounts import auth, credit_code
 from catalog.accounts import services as accounts
-from catalog.accounts.models import Membership, Organization, OrganizationCreate, User
+from catalog.accounts.models import Membership, Organization, OrganizationCreate, OutboxMail, User
 from catalog.audit.models import AuditEvent
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound, Unauthorized
+from catalog.models_base import utcnow
 from catalog.pagination import PageParams
 from catalog.permissions import ANONYMOUS, SYSTEM
+from catalog.settings import Settings
 from tests.conftest import refused
 from tests.factories import ADMIN, BUYER, MEMBER, OWNER, PASSWORD, PLAIN, PROVIDER, REVIEWER, actor
 
@@ -264,7 +268,9 @@ def test_memberships_and_roles_change_through_the_services(seeded_session: Sessi
     assert accounts.list_users(seeded_session, actor(seeded_session, PLAIN), disabled).items == []
 
 
-def test_accounts_are_unique_by_address_and_need_a_strong_password(seeded_session: Session) -> None:
+def test_accounts_are_unique_by_address_and_need_a_strong_password(
+    seeded_session: Session, seeded_settings: Settings
+) -> None:
     admin = actor(seeded_session, ADMIN)
     for email, password, field in (
         (PLAIN.upper(), PASSWORD, "email"),  # addresses are compared lower-cased
@@ -279,7 +285,7 @@ def test_accounts_are_unique_by_address_and_need_a_strong_password(seeded_sessio
     (event,) = [e for e in audited(seeded_session, "user.create") if e.target_id == str(made.id)]
     assert event.after == {"email": "new@example.cn", **auth._roles(seeded_session, made)}
 
-    def register(**changes: Any) -> tuple[int, str]:
+    def register(**changes: Any) -> None:
         body = {
             "organization_name": "淮安星河数据科技有限公司",
             "credit_code": CODE,
@@ -289,19 +295,42 @@ def test_accounts_are_unique_by_address_and_need_a_strong_password(seeded_sessio
             "password": PASSWORD,
             **changes,
         }
-        return auth.register(seeded_session, auth.Registration.model_validate(body))
+        auth.register(seeded_session, seeded_settings, auth.Registration.model_validate(body))
 
-    assert set(refused(Invalid, register, email=BUYER).fields) == {"email"}  # type: ignore[attr-defined]
-    taken = refused(Invalid, register, credit_code=org(seeded_session, PROVIDER).code)
-    assert set(taken.fields) == {"credit_code"}  # type: ignore[attr-defined]
+    def mailed(to: str) -> list[str]:
+        return list(seeded_session.exec(select(OutboxMail.body).where(OutboxMail.to == to)))
+
+    def users(email: str) -> list[User]:
+        return list(seeded_session.exec(select(User).where(User.email == email)))
+
     assert set(refused(Invalid, register, password="0000000000").fields) == {"password"}  # type: ignore[attr-defined]
-    founder, raw = register()
+    register(email=BUYER)  # an address with an account: it hears of it, nothing is made
+    assert len(users(BUYER)) == 1 and "已有账号" in mailed(BUYER)[-1]
+    register(credit_code=org(seeded_session, PROVIDER).code)  # an organization with an account
+    assert users("founder@xinghe.cn") == [] and "账号负责人" in mailed("founder@xinghe.cn")[-1]
+
+    register()
+    (pending,) = users("founder@xinghe.cn")
+    assert not pending.is_active and pending.pending_until is not None
+    link = re.search(r"/register/(\S+)", mailed("founder@xinghe.cn")[-1])
+    assert link is not None
+    founder, raw = auth.confirm_registration(seeded_session, seeded_settings, link.group(1))
     signed_in = auth.session_actor(seeded_session, 12, founder, raw)
     registered = org(seeded_session, f"org-{CODE.lower()}")
     assert signed_in is not None and signed_in.owner_of == {registered.id}
     assert not registered.verified and registered.kind == "enterprise"
     (joined,) = audited(seeded_session, "account.register")
     assert joined.after == {"email": "founder@xinghe.cn", "organization": CODE}
+    refused(Invalid, auth.confirm_registration, seeded_session, seeded_settings, link.group(1))  # used
+
+    late_code = credit_code.make("91", "320800", "MA1XYH77")
+    register(email="late@xinghe.cn", credit_code=late_code)
+    (late,) = users("late@xinghe.cn")
+    late.pending_until = utcnow() - dt.timedelta(minutes=1)  # its link lapsed unopened
+    register(email="late@xinghe.cn", credit_code=late_code)  # the address and the code are free again
+    (again,) = users("late@xinghe.cn")
+    assert again.pending_until is not None and again.pending_until > utcnow()  # a new registration
+    assert len(list(seeded_session.exec(select(Organization).where(Organization.code == late_code)))) == 1
 
 
 def test_tokens_are_made_by_people_and_revoked_by_their_owner_or_an_administrator(

@@ -36,6 +36,7 @@ CASES: list[tuple[Callable[..., str], tuple[Any, ...], str, dict[str, Any]]] = [
     (urls.api_licence_url, ("CC-BY-4.0",), "api.licences.detail", {"code": "CC-BY-4.0"}),
     (urls.ckan_action_url, ("help_show",), "ckan.action.v3", {"name": "help_show"}),
     (urls.password_reset_url, ("t0k3n",), "accounts.reset", {"token": "t0k3n"}),
+    (urls.registration_url, ("t0k3n",), "accounts.confirm", {"token": "t0k3n"}),
 ]
 
 
