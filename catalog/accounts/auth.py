@@ -217,6 +217,7 @@ def register(session: Session, settings: Settings, data: Registration) -> None:
     with an account hears that someone tried to register with it; a new address whose credit code has an
     account hears to ask that organization's owner. Mails to one address are limited per hour."""
     _check_password_rules(data.password, data.email)
+    password_hash = hash_password(data.password)  # whatever follows: the same work, the same time
     now = utcnow()
     user = session.exec(select(User).where(User.email == data.email)).first()
     org = session.exec(select(Organization).where(Organization.code == data.credit_code)).first()
@@ -257,7 +258,7 @@ def register(session: Session, settings: Settings, data: Registration) -> None:
     user = User(
         email=data.email,
         display_name=data.contact_name.strip(),
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         is_active=False,
         pending_until=now + dt.timedelta(hours=REGISTRATION_HOURS),
     )
