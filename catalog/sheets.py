@@ -30,7 +30,7 @@ from xml.etree.ElementTree import iterparse
 from catalog.errors import TooManyRequests
 from catalog.i18n import N_
 
-SECONDS = 4.5  # to read one workbook (a sample): an answer within 5 s
+SECONDS = 4.5  # to read one workbook, a sample or an import: an answer within 5 s
 MEMORY = 96 * 2**20  # bytes the reading process may take beyond what it starts with
 MAX_SHARED_STRINGS = 100_000  # distinct texts of a workbook: ten thousand rows of ten columns
 PARALLEL = 2  # workbooks read at once by one server process
