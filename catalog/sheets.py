@@ -54,7 +54,7 @@ BUSY = N_("A file of yours is still being read: try again when it is done.")
 FULL = N_("The server is reading other files: try again in a moment.")
 
 _lock = threading.Lock()
-_reading: dict[str, int] = {}  # workbooks being read, per account
+_reading: set[str] = set()  # the accounts whose workbook is being read
 _turns = threading.BoundedSemaphore(PARALLEL)
 
 
@@ -83,14 +83,14 @@ def read_rows(
 @contextmanager
 def _one_per_account(who: str) -> Iterator[None]:
     with _lock:
-        if _reading.get(who):
+        if who in _reading:
             raise TooManyRequests(BUSY)
-        _reading[who] = 1
+        _reading.add(who)
     try:
         yield
     finally:
         with _lock:
-            _reading.pop(who, None)
+            _reading.discard(who)
 
 
 def _in_child(content: bytes, rows: int, columns: int, strings: int, seconds: float) -> Rows:

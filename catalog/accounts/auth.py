@@ -222,10 +222,11 @@ def register(session: Session, settings: Settings, data: Registration) -> None:
     user = session.exec(select(User).where(User.email == data.email)).first()
     org = session.exec(select(Organization).where(Organization.code == data.credit_code)).first()
     lapsed = {u.id: u for u in (user, _pending_owner(session, org)) if u is not None and _lapsed(u, now)}
-    for stale in lapsed.values():
-        _drop_registration(session, stale)  # its link lapsed: the address and the code are free again
-    user = session.exec(select(User).where(User.email == data.email)).first()
-    org = session.exec(select(Organization).where(Organization.code == data.credit_code)).first()
+    if lapsed:  # their links lapsed: the address and the code are free again
+        for stale in lapsed.values():
+            _drop_registration(session, stale)
+        user = session.exec(select(User).where(User.email == data.email)).first()
+        org = session.exec(select(Organization).where(Organization.code == data.credit_code)).first()
     if user is not None:
         _mail(
             session,
@@ -332,12 +333,7 @@ def _drop_registration(session: Session, user: User) -> None:
         org = session.get(Organization, membership.organization_id)
         session.delete(membership)
         session.flush()
-        if (
-            org is not None
-            and not org.verified
-            and _pending_owner(session, org) is None
-            and not _members(session, org)
-        ):
+        if org is not None and not org.verified and not _members(session, org):
             session.delete(org)
     session.delete(user)
     session.flush()

@@ -43,9 +43,7 @@ async def delivery(request: Request) -> Response:
     details = await call(
         request, services.delivery_details, actor_for(request), request.path_params["id"], secret_key
     )
-    response = json_response({"details": details})
-    response.headers["cache-control"] = "private, no-store"
-    return response
+    return json_response({"details": details})  # private, no-store: as every answer to a signed-in caller
 
 
 async def transition(request: Request) -> Response:

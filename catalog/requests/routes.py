@@ -121,9 +121,8 @@ async def detail(
         "delivery_details": delivery_details,
         **LABELS,
     }
-    response = render(request, "requests/detail.html", context, status=error.status if error else 200)
-    response.headers["cache-control"] = "private, no-store"  # one side's view, delivery details perhaps
-    return response
+    # private, no-store, as every page of a signed-in caller (middleware.SecurityHeaders)
+    return render(request, "requests/detail.html", context, status=error.status if error else 200)
 
 
 @signed_in

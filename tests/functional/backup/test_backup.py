@@ -641,6 +641,21 @@ def shared_uploads(settings: Settings, tmp_path: Path) -> tuple[dict[str, str], 
     return {**catalog_env(settings), "CATALOG_UPLOADS_DIR": str(uploads)}, uploads, sample
 
 
+def backed_up_then_changed(
+    live: Settings, tmp_path: Path
+) -> tuple[dict[str, str], Path, Path, Path, set[str]]:
+    """A backup of the catalog with its uploads in a folder of their own (``shared_uploads``), and then
+    changes to both: the environment, the uploads folder, its sample, the archive and the products
+    listed in the backup."""
+    env, uploads, sample = shared_uploads(live, tmp_path)
+    archive = tmp_path / "catalog.tar"
+    run(env, "backup", str(archive))
+    before = listed(live.database_url)
+    damage(live.database_url)
+    sample.write_text("after the backup", encoding="utf-8")
+    return env, uploads, sample, archive, before
+
+
 def files_in(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in folder.rglob("*") if p.is_file()
@@ -652,12 +667,7 @@ def test_restore_swaps_the_uploads_inside_their_folder_which_it_may_not_rename(
 ) -> None:
     """Review 2: with the uploads folder on its own mount point, renaming it failed after the database
     was swapped in: the backup's database beside the old uploads, reported as a failed restore."""
-    env, uploads, sample = shared_uploads(live, tmp_path)
-    archive = tmp_path / "catalog.tar"
-    run(env, "backup", str(archive))
-    before = listed(live.database_url)
-    damage(live.database_url)
-    sample.write_text("after the backup", encoding="utf-8")
+    env, uploads, sample, archive, before = backed_up_then_changed(live, tmp_path)
     (uploads / "requests" / "2").mkdir(parents=True)
     (uploads / "requests" / "2" / "note.txt").write_text("later", encoding="utf-8")
     with unwritable(uploads.parent):
@@ -699,12 +709,7 @@ def test_a_failure_after_the_database_swap_is_said_and_the_index_still_rebuilt(
     """Review 2: what fails after the database was swapped in is no failed restore: the output says
     that the database was restored, where the previous one is, what was not done, and the index is
     rebuilt from the restored database."""
-    env, uploads, sample = shared_uploads(live, tmp_path)
-    archive = tmp_path / "catalog.tar"
-    run(env, "backup", str(archive))
-    before = listed(live.database_url)
-    damage(live.database_url)
-    sample.write_text("after the backup", encoding="utf-8")
+    env, uploads, sample, archive, before = backed_up_then_changed(live, tmp_path)
     with unwritable(uploads / "products"):  # cannot be moved aside
         result = CliRunner().invoke(main, ["restore", "--yes", str(archive)], env=env)
     assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.output

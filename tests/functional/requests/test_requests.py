@@ -25,6 +25,7 @@ from tests.factories import (
     BUYER,
     MEMBER,
     OWNER,
+    REQUEST,
     REQUESTER,
     REVIEWER,
     actor,
@@ -55,17 +56,7 @@ def sides(seeded_engine: Engine) -> dict[str, object]:
 
 
 def ask(web: TestClient, who: dict[str, str], product: str, **changes: object) -> object:
-    body = {
-        "product_id": product,
-        "purpose": "冷链配送线路优化与运力调度",
-        "scenario": "城市冷链配送车辆的线路规划",
-        "term_months": 12,
-        "expected_volume": "每日约5万次调用",
-        "contact": "王晓 13800000000",
-        "accept_license": True,
-        **changes,
-    }
-    return web.post("/api/v1/requests", json=body, headers=who)
+    return web.post("/api/v1/requests", json={**REQUEST, "product_id": product, **changes}, headers=who)
 
 
 def step(web: TestClient, who: dict[str, str], request_id: int, to: str, **extra: object) -> object:

@@ -32,7 +32,18 @@ from catalog.settings import Settings
 from catalog.site_settings.models import SiteSetting
 from catalog.stats.models import ViewCount
 from tests.conftest import catalog_env, make_settings
-from tests.factories import ADMIN, BUYER, OWNER, PLAIN, bearer, csrf, listed_product, make_user, sign_in
+from tests.factories import (
+    ADMIN,
+    BUYER,
+    OWNER,
+    PLAIN,
+    REQUEST,
+    bearer,
+    csrf,
+    listed_product,
+    make_user,
+    sign_in,
+)
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"}
 
@@ -89,14 +100,7 @@ def test_the_figures_agree_everywhere_after_listings_and_requests_change(
     )  # type: ignore[union-attr]
     with Session(seeded_engine) as session:
         other = session.exec(select(DataProduct).where(DataProduct.status == "listed")).first()
-    request = {
-        "product_id": other.slug,  # type: ignore[union-attr]
-        "purpose": "冷链配送线路优化与运力调度",
-        "scenario": "城市冷链配送车辆的线路规划",
-        "term_months": 12,
-        "contact": "王晓 13800000000",
-        "accept_license": True,
-    }
+    request = {**REQUEST, "product_id": other.slug}  # type: ignore[union-attr]
     assert app.post("/api/v1/requests", json=request, headers=buyer).status_code == 201
 
     truth = counts(seeded_engine)
