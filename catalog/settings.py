@@ -125,7 +125,7 @@ class Settings:
     search_cache_size: int = 512
     request_answer_days: int = 5  # working days the provider has to answer a request
     request_expiry_days: int = 45  # an access request still undecided this long after it was made expires
-    publicity_days: int = 7  # 公示期 between approval and listing; 0 lists on approval
+    publicity_days: int = 10  # 公示期 in working days between approval and listing; 0 lists on approval
     session_hours: int = 12  # a session ends this long after signing in
     login_max_failures: int = 5  # consecutive failed logins that lock an account
     login_lock_minutes: int = 15
@@ -187,7 +187,7 @@ class Settings:
             search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),
             seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
             uploads_path=_path(env, "CATALOG_UPLOADS_DIR"),
-            publicity_days=_int(env, "CATALOG_PUBLICITY_DAYS", 7, minimum=0),
+            publicity_days=_int(env, "CATALOG_PUBLICITY_DAYS", 10, minimum=0),
             request_answer_days=_int(env, "CATALOG_REQUEST_ANSWER_DAYS", 5, minimum=1),
             request_expiry_days=_int(env, "CATALOG_REQUEST_EXPIRY_DAYS", 45, minimum=1),
             session_hours=_int(env, "CATALOG_SESSION_HOURS", 12, minimum=1),

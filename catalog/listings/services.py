@@ -16,7 +16,7 @@ from sqlalchemy import exists, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from catalog import db
+from catalog import db, workdays
 from catalog.accounts.limits import OBJECTIONS_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
@@ -169,7 +169,7 @@ def _apply(
     if step.target == ListingStatus.SUBMITTED:
         item.submitted_at = now
     if step.target == ListingStatus.PUBLICITY:
-        item.publicity_ends_at = now + dt.timedelta(days=settings.publicity_days)
+        item.publicity_ends_at = workdays.end_of_working_days(now, settings.publicity_days)
     if step.target == ListingStatus.DELISTED and isinstance(item, DataProduct):
         follows.tell_followers(session, item, "delisted")
         _withdraw_new_versions(session, actor, item)

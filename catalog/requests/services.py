@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from catalog import db
+from catalog import db, workdays
 from catalog.accounts import mail
 from catalog.accounts.limits import MESSAGES_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization, User
@@ -150,16 +150,6 @@ class RequestPublic(BaseModel):
     messages: list[MessagePublic] = Field(default_factory=list)
 
 
-def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    """``days`` working days (Monday to Friday) after ``start``."""
-    moment = start
-    while days > 0:
-        moment += dt.timedelta(days=1)
-        if moment.weekday() < 5:
-            days -= 1
-    return moment
-
-
 # Supporting files a requester may attach, recognized by their first bytes, not their names.
 ATTACHMENT_TYPES = {
     b"%PDF-": ".pdf",
@@ -236,7 +226,7 @@ def create_request(
         contact=data.contact.strip(),
         licence_id=product.licence_id,
         licence_version=licence.version if licence else 1,
-        due_at=add_working_days(now, answer_days),
+        due_at=workdays.working_days_later(now, answer_days),
     )
     if attachment is not None and store is not None:
         name, content = attachment
@@ -507,7 +497,7 @@ def transition(
         raise InvalidTransition("the request has moved on meanwhile: reload it", allowed=[])
     request.updated_at = utcnow()
     if step.target == RequestStatus.SUBMITTED:  # answered more questions: a new answer is due
-        request.due_at = add_working_days(request.updated_at, ANSWER_WORKING_DAYS)
+        request.due_at = workdays.working_days_later(request.updated_at, ANSWER_WORKING_DAYS)
     _event(session, actor, request, before, step.target, step_request.reason.strip())
     other = request.requester_org_id if step.side is workflow.Side.PROVIDER else product.provider_id
     _tell(

@@ -154,11 +154,6 @@ def test_overdue_and_expired_requests(web: TestClient, sides: dict, seeded_engin
     assert web.get(f"/api/v1/requests/{rid}", headers=sides["requester"]).json()["status"] == "expired"
 
 
-def test_answers_are_due_in_five_working_days() -> None:
-    friday = dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
-    assert requests.add_working_days(friday, 5) == dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
-
-
 def test_the_request_pages_from_form_to_delivery(web: TestClient, sides: dict, seeded_engine: Engine) -> None:
 
     product = sides["product"]

@@ -43,6 +43,7 @@ FOUNDATION = {
     "catalog.sheets",
     "catalog.validation",
     "catalog.vocabularies",
+    "catalog.workdays",
     "catalog.web",
 }
 RULE_MODULES = {"states", "workflow", "credit_code"}

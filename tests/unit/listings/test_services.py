@@ -38,6 +38,7 @@ from catalog.permissions import ANONYMOUS, SYSTEM, Actor
 from catalog.products import services as products
 from catalog.products.models import DataProduct, ProductCreate
 from catalog.settings import Settings
+from catalog.workdays import BEIJING, end_of_working_days
 from tests.conftest import refused
 from tests.factories import ADMIN, BUYER, MEMBER, OWNER, PASSWORD, PLAIN, REVIEWER, actor, product_body
 
@@ -252,11 +253,11 @@ def test_a_dataset_moves_through_the_same_table_by_its_code(
         move(seeded_session, seeded_settings, who, to, dataset.code, "dataset", **extra)
     assert dataset.publicity_ends_at is not None
     ends = dataset.publicity_ends_at
-    assert (
-        dt.timedelta(days=seeded_settings.publicity_days - 1)
-        < ends - utcnow()
-        <= dt.timedelta(days=seeded_settings.publicity_days)
-    )
+    # the end of the tenth working day after approval, at midnight in Beijing
+    days = seeded_settings.publicity_days
+    minute_ago = utcnow() - dt.timedelta(minutes=1)
+    assert ends in {end_of_working_days(minute_ago, days), end_of_working_days(utcnow(), days)}
+    assert (ends.astimezone(BEIJING).hour, ends.astimezone(BEIJING).minute) == (0, 0)
     assert listings.promote_due(seeded_session) == 0  # the period is not over
     assert listings.promote_due(seeded_session, now=ends + dt.timedelta(seconds=1)) >= 1
     assert dataset.status == S.LISTED
