@@ -22,10 +22,14 @@ from catalog.accounts import auth
 from catalog.accounts import mail as outbox
 from catalog.accounts import routes as organizations_routes
 from catalog.accounts.throttle import Throttle
+from catalog.admin import authorizations as admin_authorizations
 from catalog.admin import imports as admin_imports
 from catalog.admin import manage as admin_manage
 from catalog.admin import routes as admin_routes
 from catalog.audit import routes as audit_routes
+from catalog.authorizations import api as authorizations_api
+from catalog.authorizations import routes as authorizations_routes
+from catalog.authorizations import services as authorizations
 from catalog.datasets import api as datasets_api
 from catalog.datasets import routes as datasets_routes
 from catalog.errors import CatalogError, ServerError, for_http_status
@@ -68,11 +72,13 @@ async def _refresh_index(app: Starlette) -> None:
 
 
 def _promote_due(engine: Engine, request_days: int) -> int:
-    """End due publicity periods and expire undecided access requests."""
+    """End due publicity periods, expire undecided access requests, remind of authorizations ending."""
     with db.session_scope(engine) as session:
         listed = listings.promote_due(session)
     with db.session_scope(engine) as session:
         access_requests.expire_undecided(session, request_days)
+    with db.session_scope(engine) as session:
+        authorizations.remind_ending(session)
     return listed
 
 
@@ -182,17 +188,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *datasets_routes.routes,
         *listings_routes.routes,  # after them: /owner/{kinds}/{key} would take /owner/products/new
         *organizations_routes.routes,
+        *authorizations_routes.routes,
         *listings_api.routes,
         *products_api.routes,
         *datasets_api.routes,
         *organizations_api.routes,
         *licences_api.routes,
+        *authorizations_api.routes,
         *stats_api.routes,
         *requests_api.routes,
         *audit_routes.routes,
         *admin_routes.routes,
         *admin_manage.routes,
         *admin_imports.routes,
+        *admin_authorizations.routes,
         *openapi.routes,
         *ckan.routes,
         *dsp.routes,

@@ -54,7 +54,13 @@ def _seed(settings: Settings, engine: Engine) -> dict[str, int]:
         click.progressbar(length=total, label="Loading seed catalog", file=sys.stderr) as bar,
         db.session_scope(engine) as session,
     ):
-        return load_seed(session, CLI_ACTOR, settings.seed_dir, progress=bar.update)
+        return load_seed(
+            session,
+            CLI_ACTOR,
+            settings.seed_dir,
+            progress=bar.update,
+            implementing_body=settings.implementing_body,
+        )
 
 
 def _reindex(settings: Settings, engine: Engine) -> None:

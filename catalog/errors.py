@@ -61,6 +61,22 @@ class ChecklistIncomplete(Invalid):
     when = "a reviewer's approval without every item of the review checklist (with fields)"
 
 
+class OutsideAuthorization(Invalid):
+    """A product built on datasets no authorization of its provider covers today (授权范围);
+    ``datasets`` names them, by resource code."""
+
+    code = "outside_authorization"
+    when = (
+        "a product submitted, approved or requested on source datasets outside every authorization"
+        " of its provider in force (with datasets: their codes)"
+    )
+
+    def __init__(self, message: str, datasets: list[str]) -> None:
+        super().__init__(message, fields={"source_datasets": ", ".join(datasets)})
+        self.details["datasets"] = datasets
+        self.datasets = datasets
+
+
 class Duplicate(CatalogError):
     """One of a kind exists already (an open request for the same product); ``existing`` names it."""
 

@@ -2,6 +2,7 @@
 
 from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMail, User, UserSession
 from catalog.audit.models import AuditEvent
+from catalog.authorizations.models import Authorization, AuthorizationDataset
 from catalog.datasets.models import Dataset, DatasetSector
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
@@ -16,6 +17,8 @@ __all__ = [
     "AccessRequest",
     "ApiToken",
     "AuditEvent",
+    "Authorization",
+    "AuthorizationDataset",
     "ChangeLog",
     "DataProduct",
     "Dataset",

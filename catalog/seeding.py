@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 from catalog.accounts.models import Organization, OrganizationCreate
 from catalog.accounts.services import import_organization
 from catalog.audit.services import record
+from catalog.authorizations.models import AuthorizationCreate
+from catalog.authorizations.services import import_authorization
 from catalog.datasets.models import DatasetCreate
 from catalog.datasets.services import import_dataset
 from catalog.errors import Invalid
@@ -25,6 +27,7 @@ from catalog.products.models import ProductCreate
 from catalog.products.services import import_product
 from catalog.sectors.models import SectorCreate
 from catalog.sectors.services import import_sector
+from catalog.settings import DEFAULT_IMPLEMENTING_BODY
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,6 +72,7 @@ def seed_counts(seed_dir: Path) -> dict[str, int]:
         "licences": len(_read(seed_dir / "licences.yaml")),
         "organizations": len(_read(seed_dir / "organizations.yaml")),
         "datasets": sum(1 for _ in _records(seed_dir, "datasets/*.yaml")),
+        "authorizations": sum(1 for _ in _records(seed_dir, "authorizations.yaml")),
         "products": sum(1 for _ in _records(seed_dir, "products/*.yaml")),
     }
 
@@ -85,17 +89,21 @@ def load_seed(
     progress: Progress | None = None,
     *,
     with_products: bool = True,
+    implementing_body: str = DEFAULT_IMPLEMENTING_BODY,
 ) -> dict[str, int]:
     """Create every seed item that does not exist yet; the number created of each kind.
 
     ``with_products=False`` loads only what products refer to (sectors, licences, organizations,
-    datasets), as the benchmark does before it adds its own generated products.
+    datasets, authorizations), as the benchmark does before it adds its own generated products. An
+    authorization without a ``grantor`` is granted by ``implementing_body`` (an organization's slug).
 
     Every item is validated before it is written; an invalid file raises :class:`Invalid` naming the
     item, and the caller's transaction rolls back, so nothing is half-loaded.
     """
     tick = progress or (lambda _n: None)
-    created = dict.fromkeys(("sectors", "licences", "organizations", "datasets", "products"), 0)
+    created = dict.fromkeys(
+        ("sectors", "licences", "organizations", "datasets", "authorizations", "products"), 0
+    )
     for position, (source, item) in enumerate(_records(seed_dir, "sectors.yaml")):
         created["sectors"] += import_sector(
             session, actor, _validated(SectorCreate, source, item, "slug"), position
@@ -111,6 +119,10 @@ def load_seed(
         tick(1)
     for source, item in _records(seed_dir, "datasets/*.yaml"):
         created["datasets"] += import_dataset(session, actor, _validated(DatasetCreate, source, item, "code"))
+        tick(1)
+    for source, item in _records(seed_dir, "authorizations.yaml"):
+        data = _validated(AuthorizationCreate, source, item, "code")
+        created["authorizations"] += import_authorization(session, actor, data, implementing_body)
         tick(1)
     products = [
         _validated(ProductCreate, source, item, "slug")

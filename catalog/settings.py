@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_IMPLEMENTING_BODY = "sjj"  # the Municipal Data Bureau, in the seed
 
 
 class SettingsError(ValueError):
@@ -126,6 +127,8 @@ class Settings:
     request_answer_days: int = 5  # working days the provider has to answer a request
     request_expiry_days: int = 45  # an access request still undecided this long after it was made expires
     publicity_days: int = 10  # 公示期 in working days between approval and listing; 0 lists on approval
+    # the slug of the organization that grants authorizations (实施机构)
+    implementing_body: str = DEFAULT_IMPLEMENTING_BODY
     session_hours: int = 12  # a session ends this long after signing in
     login_max_failures: int = 5  # consecutive failed logins that lock an account
     login_lock_minutes: int = 15
@@ -188,6 +191,7 @@ class Settings:
             seed_dir=Path(env.get("CATALOG_SEED_DIR") or PROJECT_ROOT / "seed"),
             uploads_path=_path(env, "CATALOG_UPLOADS_DIR"),
             publicity_days=_int(env, "CATALOG_PUBLICITY_DAYS", 10, minimum=0),
+            implementing_body=env.get("CATALOG_IMPLEMENTING_BODY") or DEFAULT_IMPLEMENTING_BODY,
             request_answer_days=_int(env, "CATALOG_REQUEST_ANSWER_DAYS", 5, minimum=1),
             request_expiry_days=_int(env, "CATALOG_REQUEST_EXPIRY_DAYS", 45, minimum=1),
             session_hours=_int(env, "CATALOG_SESSION_HOURS", 12, minimum=1),

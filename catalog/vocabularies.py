@@ -151,6 +151,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "operator": ("授权运营单位", "Authorized operator"),
         "enterprise": ("企业", "Enterprise"),
     },
+    "authorization_status": {
+        "active": ("有效", "Active"),
+        "suspended": ("已暂停", "Suspended"),
+        "expired": ("已到期", "Expired"),
+        "revoked": ("已撤销", "Revoked"),
+    },
     "licence_kind": {
         "open": ("开放许可", "Open"),
         "conditional": ("有条件许可", "Conditional"),

@@ -339,7 +339,8 @@ def error_body(error: CatalogError) -> dict[str, Any]:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if isinstance(error, Invalid) and error.fields:
         body["fields"] = error.fields
-    for detail in ("allowed", "existing"):  # the steps one may take; the open request a duplicate names
+    # the steps one may take; the open request a duplicate names; the datasets outside an authorization
+    for detail in ("allowed", "existing", "datasets"):
         if detail in error.details:
             body[detail] = error.details[detail]
     return {"error": body}

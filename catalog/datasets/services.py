@@ -18,6 +18,7 @@ from catalog.datasets.models import (
     DatasetProductRef,
     DatasetSector,
     DatasetSummary,
+    SourceRef,
 )
 from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
@@ -273,3 +274,18 @@ def dataset_ids_for(
             session.exec(select(DatasetSector.dataset_id).where(col(DatasetSector.sector_id).in_(sector_ids)))
         )
     return found
+
+
+def source_ref(dataset: Dataset, provider: Organization) -> SourceRef:
+    """A dataset as a product's sources or an authorization's scope show it to anyone: a dataset that is
+    not public shows its code only."""
+    if not states.is_public(dataset):
+        return SourceRef(id=dataset.code, public=False)
+    return SourceRef(
+        id=dataset.code,
+        public=True,
+        title=dataset.title,
+        title_en=dataset.title_en,
+        provider=organization_ref(provider),
+        url=dataset_url(dataset.code),
+    )

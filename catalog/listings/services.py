@@ -20,6 +20,9 @@ from catalog import db, workdays
 from catalog.accounts.limits import OBJECTIONS_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
+from catalog.authorizations.models import AuthorizationPublic
+from catalog.authorizations.queries import check_within, source_ids
+from catalog.authorizations.services import operator_authorizations
 from catalog.datasets.models import Dataset
 from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
@@ -142,6 +145,8 @@ def transition(
         raise Forbidden(N_("Your role may not make this change."))
     states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
+    if step.needs_authorization and isinstance(item, DataProduct):
+        check_within(session, item.provider_id, source_ids(session, item.id))
     _apply(session, settings, actor, kind, item, step, request)
     return timeline(session, kind, saved_id(item), actor)
 
@@ -396,6 +401,7 @@ class Workspace(BaseModel):
     notifications: list[NotificationLine]
     counts: dict[str, int]
     can_list: bool  # owns an organization (or administers): may create listings
+    authorizations: list[AuthorizationPublic] = []  # the organizations' own, ending soonest first
 
 
 def _line(kind: str, item: Item, provider: str) -> ItemLine:
@@ -453,6 +459,7 @@ def workspace(session: Session, actor: Actor, status: str | None = None) -> Work
         ],
         counts=counts,
         can_list=can_create_listings(actor),
+        authorizations=operator_authorizations(session, [i for i in ids if i is not None]),
     )
 
 

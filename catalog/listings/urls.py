@@ -46,6 +46,16 @@ def owner_item_url(kind: str, key: str) -> str:
     return f"/owner/{kind}s/{key}"
 
 
+def owner_url() -> str:
+    """The owner's workspace (``owner.workspace``)."""
+    return "/owner"
+
+
+def authorization_url(code: str) -> str:
+    """An authorization's public page (``authorizations.detail``)."""
+    return f"/authorizations/{code}"
+
+
 def review_item_url(kind: str, key: str) -> str:
     """A product's or a dataset's page in the review queue (``review.item``)."""
     return f"/review/{kind}s/{key}"

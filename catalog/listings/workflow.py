@@ -34,11 +34,16 @@ class Transition:
     needs_reason: bool = False
     needs_checklist: bool = False
     label: str = ""
+    # a product's sources must be inside an authorization of its provider in force (27号): to be
+    # submitted and to be approved, for a listing and for a new version
+    needs_authorization: bool = False
 
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(S.DRAFT, S.SUBMITTED, Role.OWNER, label=N_("Submit for review")),
-    Transition(S.CHANGES_REQUESTED, S.SUBMITTED, Role.OWNER, label=N_("Submit again")),
+    Transition(S.DRAFT, S.SUBMITTED, Role.OWNER, label=N_("Submit for review"), needs_authorization=True),
+    Transition(
+        S.CHANGES_REQUESTED, S.SUBMITTED, Role.OWNER, label=N_("Submit again"), needs_authorization=True
+    ),
     Transition(S.SUBMITTED, S.DRAFT, Role.OWNER, label=N_("Withdraw")),
     Transition(S.REJECTED, S.DRAFT, Role.OWNER, label=N_("Rework as a draft")),
     Transition(S.SUBMITTED, S.IN_REVIEW, Role.REVIEWER, label=N_("Start the review")),
@@ -46,7 +51,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.IN_REVIEW, S.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True, label=N_("Request changes")
     ),
     Transition(S.IN_REVIEW, S.REJECTED, Role.REVIEWER, needs_reason=True, label=N_("Reject")),
-    Transition(S.IN_REVIEW, S.PUBLICITY, Role.REVIEWER, needs_checklist=True, label=N_("Approve")),
+    Transition(
+        S.IN_REVIEW,
+        S.PUBLICITY,
+        Role.REVIEWER,
+        needs_checklist=True,
+        label=N_("Approve"),
+        needs_authorization=True,
+    ),
     Transition(
         S.PUBLICITY,
         S.CHANGES_REQUESTED,
@@ -56,7 +68,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(S.PUBLICITY, S.LISTED, Role.SYSTEM, label=N_("List")),
     Transition(S.LISTED, S.DELISTED, Role.OWNER, needs_reason=True, label=N_("Delist")),
-    Transition(S.DELISTED, S.SUBMITTED, Role.OWNER, label=N_("Submit to list again")),
+    Transition(
+        S.DELISTED, S.SUBMITTED, Role.OWNER, label=N_("Submit to list again"), needs_authorization=True
+    ),
 )
 
 # The compliance checklist a reviewer completes to approve (形式审核), with what to check for each.
@@ -106,12 +120,25 @@ _R = RevisionStatus  # the table below, in short
 # A listed product's new version (``ProductRevision``) is reviewed while the listed version stays
 # public; approval makes it the product's current version, at once (no second publicity period).
 REVISION_TRANSITIONS: tuple[Transition, ...] = (
-    Transition(_R.DRAFT, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version")),
-    Transition(_R.CHANGES_REQUESTED, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version again")),
+    Transition(
+        _R.DRAFT, _R.SUBMITTED, Role.OWNER, label=N_("Submit the new version"), needs_authorization=True
+    ),
+    Transition(
+        _R.CHANGES_REQUESTED,
+        _R.SUBMITTED,
+        Role.OWNER,
+        label=N_("Submit the new version again"),
+        needs_authorization=True,
+    ),
     Transition(_R.DRAFT, _R.WITHDRAWN, Role.OWNER, label=N_("Discard the new version")),
     Transition(_R.CHANGES_REQUESTED, _R.WITHDRAWN, Role.OWNER, label=N_("Discard the new version")),
     Transition(
-        _R.SUBMITTED, _R.APPROVED, Role.REVIEWER, needs_checklist=True, label=N_("Approve the new version")
+        _R.SUBMITTED,
+        _R.APPROVED,
+        Role.REVIEWER,
+        needs_checklist=True,
+        label=N_("Approve the new version"),
+        needs_authorization=True,
     ),
     Transition(
         _R.SUBMITTED, _R.CHANGES_REQUESTED, Role.REVIEWER, needs_reason=True, label=N_("Request changes")

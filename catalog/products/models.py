@@ -11,6 +11,7 @@ from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from catalog.accounts.models import OrganizationRef
+from catalog.authorizations.models import Standing
 from catalog.datasets.models import SourceRef
 from catalog.licences.models import LicencePublic, LicenceRef
 from catalog.listings.models import FieldSpec
@@ -207,6 +208,8 @@ class ProductDetail(ProductSummary):
     versions: list[VersionEntry] = []  # newest first
     sample_name: str = ""
     sample_preview: dict[str, Any] | None = None  # {"columns": [...], "rows": [[...], ...]}
+    # its sources inside authorizations of its provider in force (27号): covered, ending_soon or lapsed
+    authorization: Standing | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.audit import services as audit
+from catalog.authorizations.queries import check_within
+from catalog.datasets.models import Dataset
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
@@ -108,6 +110,10 @@ def revision_transition(
     if not may(actor, step, product):
         raise Forbidden(N_("Your role may not make this change."))
     check_needs(step, reason, checklist or {})
+    if step.needs_authorization:
+        codes = [str(c) for c in revision.data.get("source_datasets") or []]
+        sources = session.exec(select(Dataset.id).where(col(Dataset.code).in_(codes))).all()
+        check_within(session, product.provider_id, [i for i in sources if i is not None])
     before = revision.status
     if not db.claim_status(session, revision, before, step.target):  # another decision came first
         raise _no_such_step(actor, product, revision, to)

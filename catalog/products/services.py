@@ -12,9 +12,11 @@ from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.accounts.models import Organization
-from catalog.accounts.services import organization_ref, organization_refs
+from catalog.accounts.services import organization_refs
 from catalog.audit import services as audit
+from catalog.authorizations.queries import standings
 from catalog.datasets.models import Dataset, SourceRef
+from catalog.datasets.services import source_ref
 from catalog.errors import Forbidden, Invalid, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
@@ -24,7 +26,7 @@ from catalog.listings.filters import ProductFilters
 from catalog.listings.inputs import provider_and_sectors
 from catalog.listings.quality import QualityReport
 from catalog.listings.states import REVIEWED_STATES, ListingStatus, is_listed, listed_sql
-from catalog.listings.urls import dataset_url, product_url
+from catalog.listings.urls import product_url
 from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import saved_id, utcnow
 from catalog.pagination import Page
@@ -384,16 +386,18 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 
 def product_details(session: Session, products: Sequence[DataProduct]) -> list[ProductDetail]:
-    """Everything about each of ``products`` (``get_product``'s answer for each), in five queries."""
+    """Everything about each of ``products`` (``get_product``'s answer for each), in at most eight queries."""
     if not products:
         return []
     licences = _licences_of(session, products)  # read once, for the summaries and the details
     summaries = _summaries(session, products, licences)
     sources = _source_datasets(session, [p.id for p in products])
     versions = _version_histories(session, [p for p in products if p.status in REVIEWED_STATES])
+    standing = standings(session, products)
     return [
         ProductDetail(
             **summary.model_dump(),
+            authorization=standing.get(saved_id(product)),
             versions=versions.get(product.id, []),
             sample_name=product.sample_name,
             sample_preview=product.sample_preview,
@@ -437,17 +441,7 @@ def _source_datasets(
         .where(col(ProductSource.product_id).in_(product_ids))
         .order_by(col(ProductSource.product_id), col(Dataset.code))
     ):
-        ref = SourceRef(id=d.code, public=False)
-        if states.is_public(d):
-            ref = SourceRef(
-                id=d.code,
-                public=True,
-                title=d.title,
-                title_en=d.title_en,
-                provider=organization_ref(o),
-                url=dataset_url(d.code),
-            )
-        found.setdefault(product_id, []).append(ref)
+        found.setdefault(product_id, []).append(source_ref(d, o))
     return found
 
 

@@ -18,6 +18,7 @@ from catalog.accounts import mail
 from catalog.accounts.limits import MESSAGES_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
+from catalog.authorizations.queries import check_requestable
 from catalog.errors import Duplicate, Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.licences.models import Licence
@@ -195,6 +196,7 @@ def create_request(
             N_("Please correct the marked fields."),
             fields={"product_id": N_("Only listed products can be requested.")},
         )
+    check_requestable(session, product)
     org = _requesting_org(session, actor, data.organization)
     if not can_request_product_of(actor, saved_id(org), product.provider_id):
         raise Invalid(

@@ -27,6 +27,8 @@ CASES: list[tuple[Callable[..., str], tuple[Any, ...], str, dict[str, Any]]] = [
     (urls.review_item_url, ("product", "p-1"), "review.item", {"kinds": "products", "key": "p-1"}),
     (urls.review_item_url, ("dataset", "HA-001"), "review.item", {"kinds": "datasets", "key": "HA-001"}),
     (urls.request_url, (42,), "requests.detail", {"id": 42}),
+    (urls.owner_url, (), "owner.workspace", {}),
+    (urls.authorization_url, ("HADP-SQ-2025-001",), "authorizations.detail", {"code": "HADP-SQ-2025-001"}),
     (urls.organization_url, ("huaian-data",), "organizations.detail", {"slug": "huaian-data"}),
     (urls.favicon_url, (), "portal.favicon", {}),
     (urls.feed_url, (), "feeds.products", {}),

@@ -1,0 +1,115 @@
+"""Administration of authorizations: the list with the grant form, one authorization's edit form and its
+status steps. Each page parses the form and calls ``catalog.authorizations.services``, which checks the
+administrator role again and writes the audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from catalog.admin.gate import admin_page
+from catalog.authorizations import services, states
+from catalog.authorizations.models import AuthorizationCreate
+from catalog.errors import CatalogError, Invalid
+from catalog.permissions import Actor
+from catalog.validation import parse
+from catalog.web import call, form_data, query_model, redirect_to, render
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], error: CatalogError | None = None
+) -> Response:
+    context = {
+        "errors": error.fields if isinstance(error, Invalid) else {},
+        "message": error.message if error is not None else None,
+        "done": request.query_params.get("done"),
+        **context,
+    }
+    return render(request, f"admin/{template}", context, status=error.status if error else 200)
+
+
+@admin_page
+async def authorization_list(request: Request, actor: Actor) -> Response:
+    settings = request.app.state.settings
+    values: dict[str, Any] = {}
+    error: CatalogError | None = None
+    if request.method == "POST":
+        form = {k: v.strip() for k, v in (await form_data(request)).items()}
+        values = form
+        try:
+            data = parse(AuthorizationCreate, services.parse_form(form))
+            code = await call(request, services.create_authorization, actor, data, settings.implementing_body)
+        except CatalogError as exc:
+            error = exc
+        else:
+            return redirect_to(request, "admin.authorization", code=code, query={"done": "created"})
+    filters = query_model(request, services.AuthorizationFilters, per_page=50)
+    page = await call(request, services.list_authorizations, filters)
+    operators = await call(request, services.operator_choices)
+    context = {"page": page, "values": values, "operators": operators}
+    return _page(request, "authorizations.html", context, error)
+
+
+@admin_page
+async def authorization_edit(request: Request, actor: Actor) -> Response:
+    code = request.path_params["code"]
+    settings = request.app.state.settings
+    authorization = await call(request, services.get_authorization, code)
+    operators = await call(request, services.operator_choices)
+    error: CatalogError | None = None
+    if request.method == "POST":
+        values = {k: v.strip() for k, v in (await form_data(request)).items()}
+        try:
+            data = parse(AuthorizationCreate, {**services.parse_form(values), "code": code})
+            await call(request, services.update_authorization, actor, code, data, settings.implementing_body)
+        except CatalogError as exc:
+            error = exc
+        else:
+            return redirect_to(request, "admin.authorization", code=code, query={"done": "saved"})
+    else:
+        values = await call(request, services.form_values, actor, code)
+    steps = states.steps_from(_stored(authorization.status))
+    context = {"a": authorization, "values": values, "operators": operators, "steps": steps}
+    return _page(request, "authorization.html", context, error)
+
+
+def _stored(status: str) -> str:
+    """The stored status behind the one shown: an expired authorization is stored as active."""
+    return states.AuthorizationStatus.ACTIVE if status == states.AuthorizationStatus.EXPIRED else status
+
+
+@admin_page
+async def authorization_status(request: Request, actor: Actor) -> Response:
+    code = request.path_params["code"]
+    form = await form_data(request)
+    try:
+        change = parse(services.StatusChange, {"to": form.get("to", ""), "reason": form.get("reason", "")})
+        await call(request, services.change_status, actor, code, change)
+    except CatalogError as exc:
+        authorization = await call(request, services.get_authorization, code)
+        values = await call(request, services.form_values, actor, code)
+        operators = await call(request, services.operator_choices)
+        steps = states.steps_from(_stored(authorization.status))
+        context = {"a": authorization, "values": values, "operators": operators, "steps": steps}
+        return _page(request, "authorization.html", context, exc)
+    return redirect_to(request, "admin.authorization", code=code, query={"done": "status"})
+
+
+routes = [
+    Route("/admin/authorizations", authorization_list, methods=["GET", "POST"], name="admin.authorizations"),
+    Route(
+        "/admin/authorizations/{code}",
+        authorization_edit,
+        methods=["GET", "POST"],
+        name="admin.authorization",
+    ),
+    Route(
+        "/admin/authorizations/{code}/status",
+        authorization_status,
+        methods=["POST"],
+        name="admin.authorization.status",
+    ),
+]
