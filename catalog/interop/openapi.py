@@ -26,6 +26,8 @@ from catalog import __version__, errors
 from catalog.accounts.auth import AccountPublic, TokenCreate, TokenPublic
 from catalog.accounts.models import OrganizationPublic
 from catalog.audit.services import AuditEventPublic, AuditFilters
+from catalog.authorizations.models import AuthorizationPublic
+from catalog.authorizations.services import AuthorizationFilters
 from catalog.datasets.models import DatasetCreate, DatasetDetail, DatasetSummary
 from catalog.licences.models import LicencePublic
 from catalog.listings.filters import DatasetFilters, ProductFilters
@@ -414,6 +416,13 @@ OPERATIONS: tuple[Op, ...] = (
        {200: ("Every licence, with its ODRL terms", Page[LicencePublic])}),
     Op("GET", "/api/v1/licenses/{code}", "licences.detail", "licences", "One licence",
        {200: ("The licence", LicencePublic)}, errors=(404,)),
+    Op("GET", "/api/v1/authorizations", "authorizations.list", "authorizations", "List authorizations",
+       {200: ("A page of authorizations, newest term first", Page[AuthorizationPublic])},
+       query=(AuthorizationFilters,), errors=(422,),
+       description="Who is authorized to operate which datasets, for what and until when (27号 art. 18). "
+       "status is as of today in Beijing: an active authorization past its end is expired."),
+    Op("GET", "/api/v1/authorizations/{code}", "authorizations.detail", "authorizations", "One authorization",
+       {200: ("The authorization with its scope", AuthorizationPublic)}, errors=(404,)),
     Op("GET", "/api/v1/stats", "stats", "stats", "The catalog's figures",
        {200: ("Listed counts against the targets, by state and sector; the request funnel", CatalogStats)}),
     Op("GET", "/api/v1/requests", "requests.list", "requests", "The caller's access requests",
@@ -467,6 +476,7 @@ TAGS = {
     "search": "Both catalogs at once",
     "organizations": "Departments, authorized operators and enterprises",
     "licences": "Licences and their ODRL terms",
+    "authorizations": "Authorizations of public-data operation (授权运营): operators, scope and term",
     "stats": "Figures against the city's targets",
     "requests": "Access requests and follows",
     "accounts": "The caller's account and API tokens",
