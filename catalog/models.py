@@ -3,7 +3,7 @@
 from catalog.accounts.models import ApiToken, Membership, Organization, OutboxMail, User, UserSession
 from catalog.audit.models import AuditEvent
 from catalog.authorizations.models import Authorization, AuthorizationDataset
-from catalog.datasets.models import Dataset, DatasetSector
+from catalog.datasets.models import Dataset, DatasetAssessment, DatasetSector
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
 from catalog.listings.models import ListingEvent, Notification, Objection
@@ -22,6 +22,7 @@ __all__ = [
     "ChangeLog",
     "DataProduct",
     "Dataset",
+    "DatasetAssessment",
     "DatasetSector",
     "Follow",
     "Licence",

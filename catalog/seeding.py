@@ -17,7 +17,8 @@ from catalog.accounts.services import import_organization
 from catalog.audit.services import record
 from catalog.authorizations.models import AuthorizationCreate
 from catalog.authorizations.services import import_authorization
-from catalog.datasets.models import DatasetCreate
+from catalog.datasets.assessments import import_assessment
+from catalog.datasets.models import AssessmentCreate, DatasetCreate
 from catalog.datasets.services import import_dataset
 from catalog.errors import Invalid
 from catalog.licences.models import LicenceCreate
@@ -73,6 +74,7 @@ def seed_counts(seed_dir: Path) -> dict[str, int]:
         "organizations": len(_read(seed_dir / "organizations.yaml")),
         "datasets": sum(1 for _ in _records(seed_dir, "datasets/*.yaml")),
         "authorizations": sum(1 for _ in _records(seed_dir, "authorizations.yaml")),
+        "assessments": sum(1 for _ in _records(seed_dir, "assessments.yaml")),
         "products": sum(1 for _ in _records(seed_dir, "products/*.yaml")),
     }
 
@@ -94,15 +96,16 @@ def load_seed(
     """Create every seed item that does not exist yet; the number created of each kind.
 
     ``with_products=False`` loads only what products refer to (sectors, licences, organizations,
-    datasets, authorizations), as the benchmark does before it adds its own generated products. An
-    authorization without a ``grantor`` is granted by ``implementing_body`` (an organization's slug).
+    datasets and their assessments, authorizations), as the benchmark does before it adds its own
+    generated products. An authorization without a ``grantor`` is granted by ``implementing_body`` (an
+    organization's slug).
 
     Every item is validated before it is written; an invalid file raises :class:`Invalid` naming the
     item, and the caller's transaction rolls back, so nothing is half-loaded.
     """
     tick = progress or (lambda _n: None)
     created = dict.fromkeys(
-        ("sectors", "licences", "organizations", "datasets", "authorizations", "products"), 0
+        ("sectors", "licences", "organizations", "datasets", "assessments", "authorizations", "products"), 0
     )
     for position, (source, item) in enumerate(_records(seed_dir, "sectors.yaml")):
         created["sectors"] += import_sector(
@@ -119,6 +122,11 @@ def load_seed(
         tick(1)
     for source, item in _records(seed_dir, "datasets/*.yaml"):
         created["datasets"] += import_dataset(session, actor, _validated(DatasetCreate, source, item, "code"))
+        tick(1)
+    for source, item in _records(seed_dir, "assessments.yaml"):
+        created["assessments"] += import_assessment(
+            session, _validated(AssessmentCreate, source, item, "dataset")
+        )
         tick(1)
     for source, item in _records(seed_dir, "authorizations.yaml"):
         data = _validated(AuthorizationCreate, source, item, "code")

@@ -16,13 +16,14 @@ from base64 import b64encode
 from typing import Any
 
 from itsdangerous import TimestampSigner
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.accounts import auth, credit_code
 from catalog.accounts.models import Organization, User
+from catalog.datasets.models import Dataset, DatasetAssessment
 from catalog.i18n import LANGUAGE_COOKIE
 from catalog.middleware import CSRF_COOKIE, SESSION_COOKIE
 from catalog.models_base import saved_id
@@ -207,3 +208,19 @@ def make_request(engine: Engine, email: str, product: str, **changes: Any) -> in
     with db.session_scope(engine) as session:
         data = requests.RequestCreate.model_validate({**REQUEST, "product_id": product, **changes})
         return requests.create_request(session, actor(session, email), data).id
+
+
+def count_high_quality(session: Session) -> int:
+    """Listed datasets whose latest quality assessment is graded A or B, counted straight from the
+    tables: what the datasets target counts."""
+    latest = select(func.max(DatasetAssessment.id)).group_by(col(DatasetAssessment.dataset_id))
+    return session.exec(
+        select(func.count())
+        .select_from(DatasetAssessment)
+        .join(Dataset, col(Dataset.id) == DatasetAssessment.dataset_id)
+        .where(
+            Dataset.status == "listed",
+            col(DatasetAssessment.id).in_(latest),
+            col(DatasetAssessment.grade).in_(("A", "B")),
+        )
+    ).one()

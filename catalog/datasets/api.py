@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.datasets import services
-from catalog.datasets.models import DatasetCreate
+from catalog.datasets import assessments, services
+from catalog.datasets.models import AssessmentCreate, DatasetCreate
 from catalog.listings.filters import DatasetFilters
 from catalog.permissions import require_write
 from catalog.validation import parse
@@ -43,7 +43,17 @@ async def get_dataset(request: Request) -> Response:
     )
 
 
+async def assess(request: Request) -> Response:
+    require_write(actor_for(request))
+    data = parse(AssessmentCreate, await json_object(request, "assessment", without=("dataset",)))
+    code = request.path_params["code"]
+    return json_response(
+        await call(request, assessments.record_assessment, actor_for(request), code, data), status=201
+    )
+
+
 routes = [
     Route("/api/v1/datasets", list_datasets, methods=["GET", "POST"], name="api.datasets.list"),
     Route("/api/v1/datasets/{code}", get_dataset, methods=["GET", "PATCH"], name="api.datasets.detail"),
+    Route("/api/v1/datasets/{code}/assessments", assess, methods=["POST"], name="api.datasets.assess"),
 ]

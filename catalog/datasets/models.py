@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import model_validator
 from sqlalchemy import JSON, BigInteger, Integer
@@ -124,8 +124,60 @@ class DatasetSummary(DatasetRef):
     listed_at: dt.datetime | None
 
 
+class DatasetAssessment(SQLModel, table=True):
+    """A reviewer's quality assessment of a dataset on the six dimensions of GB/T 36344-2018."""
+
+    __tablename__ = "dataset_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dataset_id: int = Field(foreign_key="dataset.id", index=True, ondelete="CASCADE")
+    conformity: int  # 规范性, each a score out of 100
+    completeness: int  # 完整性
+    accuracy: int  # 准确性
+    consistency: int  # 一致性
+    timeliness: int  # 时效性
+    accessibility: int  # 可访问性
+    grade: str = Field(max_length=2)  # A-D, from the scores (``datasets/assessments.py``)
+    assessed_on: dt.date
+    assessor: str = Field(max_length=200)  # who assessed it: the reviewer or the assessing body
+    document: str = Field(default="", max_length=200)  # the assessment report's reference
+    notes: str = Field(default="", max_length=2000)
+    recorded_by: str = Field(default="", max_length=254)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+Score = Annotated[int, Field(ge=0, le=100)]
+
+
+class AssessmentCreate(SQLModel):
+    """A quality assessment as a reviewer or the seed records it."""
+
+    dataset: str | None = Field(default=None, max_length=64)  # its resource code (the seed names it)
+    conformity: Score
+    completeness: Score
+    accuracy: Score
+    consistency: Score
+    timeliness: Score
+    accessibility: Score
+    assessed_on: dt.date
+    assessor: str = Field(min_length=2, max_length=200)
+    document: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=2000)
+
+
+class AssessmentPublic(SQLModel):
+    scores: dict[str, int]  # by dimension, in GB/T 36344's order
+    grade: str
+    passed: bool  # counts toward the high-quality datasets target
+    assessed_on: dt.date
+    assessor: str
+    document: str
+    notes: str
+
+
 class DatasetDetail(DatasetSummary):
     description_en: str
+    assessment: AssessmentPublic | None = None  # the latest quality assessment
     formats: list[str]
     keywords: list[str]
     schema_fields: list[dict[str, Any]]

@@ -3,7 +3,6 @@ of datasets: the doors that show the whole catalog read here instead of the data
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func
@@ -40,14 +39,6 @@ def count_by_status(session: Session) -> dict[str, int]:
     """How many datasets are in each state (states without any are left out)."""
     rows = session.exec(select(Dataset.status, func.count()).group_by(col(Dataset.status)))
     return dict(rows.all())
-
-
-def listed_dates(session: Session) -> list[dt.datetime]:
-    """When each dataset listed now was listed (those without a date left out), in no order."""
-    rows = session.exec(
-        select(Dataset.listed_at).where(listed_sql(Dataset), col(Dataset.listed_at).is_not(None))
-    )
-    return [at for at in rows if at is not None]
 
 
 def public_titles(session: Session) -> dict[str, str]:

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from catalog.datasets import forms, services
-from catalog.datasets.models import DatasetCreate
-from catalog.errors import CatalogError
+from catalog.datasets import assessments, forms, services
+from catalog.datasets.models import AssessmentCreate, DatasetCreate
+from catalog.errors import CatalogError, Invalid
 from catalog.interop import schemaorg
 from catalog.listings import forms as shared_forms
 from catalog.listings.filters import DatasetFilters
@@ -20,6 +20,7 @@ from catalog.validation import parse
 from catalog.web import (
     actor_for,
     call,
+    form_data,
     form_lists,
     query_model,
     redirect_to,
@@ -37,13 +38,42 @@ async def browse(request: Request) -> Response:
 async def detail(request: Request) -> Response:
     dataset = await call(request, services.get_dataset, actor_for(request), request.path_params["code"])
     count_view(request, "dataset", dataset.id, dataset.status)
+    return await _detail_page(request, dataset)
+
+
+async def _detail_page(
+    request: Request, dataset: Any, values: dict[str, str] | None = None, error: CatalogError | None = None
+) -> Response:
     jsonld = await call(request, schemaorg.dataset_jsonld, dataset, request.app.state.settings.base_url)
-    return render(request, "datasets/detail.html", {"dataset": dataset, "jsonld": jsonld})
+    context = {
+        "dataset": dataset,
+        "jsonld": jsonld,
+        "dimensions": assessments.DIMENSIONS,
+        "values": values or {},
+        "errors": error.fields if isinstance(error, Invalid) else {},
+        "message": error.message if error else None,
+    }
+    return render(request, "datasets/detail.html", context, status=error.status if error else 200)
+
+
+@signed_in
+async def assess(request: Request, actor: Actor) -> Response:
+    """A reviewer records a quality assessment from the dataset's page."""
+    code = request.path_params["code"]
+    form = {k: v.strip() for k, v in (await form_data(request)).items() if k != "csrftoken"}
+    try:
+        data = parse(AssessmentCreate, {k: v for k, v in form.items() if v})
+        await call(request, assessments.record_assessment, actor, code, data)
+    except CatalogError as error:
+        dataset = await call(request, services.get_dataset, actor, code)
+        return await _detail_page(request, dataset, form, error)
+    return redirect_to(request, "datasets.detail", code=code, query={"assessed": "1"}, fragment="assessment")
 
 
 routes = [
     Route("/datasets", browse, name="datasets.list"),
     Route("/datasets/{code}", detail, name="datasets.detail"),
+    Route("/datasets/{code}/assessment", assess, methods=["POST"], name="datasets.assess"),
 ]
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref, organization_refs
 from catalog.audit import services as audit
+from catalog.datasets import assessments
 from catalog.datasets.models import (
     Dataset,
     DatasetCreate,
@@ -199,13 +200,15 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
 
 
 def dataset_details(session: Session, datasets: Sequence[Dataset]) -> list[DatasetDetail]:
-    """Everything about each of ``datasets`` (``get_dataset``'s answer for each), in three queries."""
+    """Everything about each of ``datasets`` (``get_dataset``'s answer for each), in four queries."""
     if not datasets:
         return []
     products = _listed_products_built_on(session, [d.id for d in datasets if d.id is not None])
+    assessed = assessments.latest(session, [d.id for d in datasets])
     return [
         DatasetDetail(
             **summary.model_dump(),
+            assessment=assessed.get(saved_id(dataset)),
             description_en=dataset.description_en,
             formats=dataset.formats,
             keywords=dataset.keywords,

@@ -28,7 +28,13 @@ from catalog.accounts.models import OrganizationPublic
 from catalog.audit.services import AuditEventPublic, AuditFilters
 from catalog.authorizations.models import AuthorizationPublic
 from catalog.authorizations.services import AuthorizationFilters
-from catalog.datasets.models import DatasetCreate, DatasetDetail, DatasetSummary
+from catalog.datasets.models import (
+    AssessmentCreate,
+    AssessmentPublic,
+    DatasetCreate,
+    DatasetDetail,
+    DatasetSummary,
+)
 from catalog.licences.models import LicencePublic
 from catalog.listings.filters import DatasetFilters, ProductFilters
 from catalog.listings.services import (
@@ -397,6 +403,12 @@ OPERATIONS: tuple[Op, ...] = (
        body=Body(DatasetCreate, drop=LIFECYCLE_FIELDS)),
     Op("GET", "/api/v1/datasets/{code}", "datasets.detail", "datasets", "One dataset",
        {200: ("The dataset", DatasetDetail)}, errors=(404,)),
+    Op("POST", "/api/v1/datasets/{code}/assessments", "datasets.assess", "datasets",
+       "Record a quality assessment (reviewers)", {201: ("The assessment, graded", AssessmentPublic)},
+       access=WRITE, body=Body(AssessmentCreate, drop=("dataset",)), errors=(404,),
+       description="Scores out of 100 on GB/T 36344's six dimensions; the grade follows from them (A: a "
+       "mean of 90+, none under 80; B: 80+, none under 70; C: 60+; D). A listed dataset whose latest "
+       "assessment is A or B counts toward the high-quality datasets target."),
     Op("PATCH", "/api/v1/datasets/{code}", "datasets.edit", "datasets", "Change a draft dataset",
        {200: ("The changed draft", DatasetDetail)}, access=WRITE, errors=(404, 409),
        body=Body(DatasetCreate, drop=(*LIFECYCLE_FIELDS, "code", "provider"), partial="DatasetChanges")),

@@ -269,7 +269,7 @@ def test_administrator_reads_the_dashboard_and_the_pricing_check(journey: Journe
 
     targets = page.get_by_role("region", name="目标", exact=True)
     for key, name in (("products", "挂牌数据产品"), ("datasets", "挂牌高质量数据集")):
-        listed, target = figures[key]["listed"], figures[key]["target"]
+        listed, target = figures[key]["counted"], figures[key]["target"]
         expect(targets).to_contain_text(f"{listed} / {target}")
         progress = targets.get_by_role("progressbar", name=name)
         expect(progress).to_have_attribute("aria-valuenow", str(min(listed, target)))

@@ -16,7 +16,7 @@ def test_home_shows_progress_toward_the_targets(client: TestClient) -> None:
     assert page.status_code == 200
     assert '<html lang="zh-Hans">' in page.text
     assert f"<strong>{stats['products']['listed']}</strong></a> / 300" in page.text
-    assert f"<strong>{stats['datasets']['listed']}</strong></a> / 50" in page.text
+    assert f"<strong>{stats['datasets']['counted']}</strong></a> / 50" in page.text
     assert "淮安市数据港" in page.text
 
 

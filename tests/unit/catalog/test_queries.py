@@ -127,8 +127,9 @@ def test_counts_by_status_cover_every_item(seeded_engine: Engine) -> None:
             rows = session.exec(select(model)).all()
             counts = queries.count_by_status(session)
             assert sum(counts.values()) == len(rows) and counts[ListingStatus.LISTED] > 0
-            listed = [r for r in rows if r.status == ListingStatus.LISTED and r.listed_at]
-            assert sorted(queries.listed_dates(session)) == sorted(r.listed_at for r in listed)
+        products = session.exec(select(DataProduct)).all()
+        listed = [r for r in products if r.status == ListingStatus.LISTED and r.listed_at]
+        assert sorted(product_queries.listed_dates(session)) == sorted(r.listed_at for r in listed)
 
 
 def test_public_titles_name_listed_and_publicity_items_only(seeded_engine: Engine) -> None:
