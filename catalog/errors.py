@@ -77,6 +77,19 @@ class OutsideAuthorization(Invalid):
         self.datasets = datasets
 
 
+class PriceOverCap(Invalid):
+    """An industry-use price above the cap of the authorization the product is operated under
+    (上限收费标准); ``cap`` says which: authorization, price model, amount, unit, effective date."""
+
+    code = "price_over_cap"
+    when = "a product submitted or approved with a price over its cap (with cap)"
+
+    def __init__(self, message: str, cap: dict[str, object]) -> None:
+        super().__init__(message, fields={"price": f"{cap['amount']} {cap['unit']}"})
+        self.details["cap"] = cap
+        self.cap = cap
+
+
 class Duplicate(CatalogError):
     """One of a kind exists already (an open request for the same product); ``existing`` names it."""
 

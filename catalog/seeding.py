@@ -24,6 +24,8 @@ from catalog.errors import Invalid
 from catalog.licences.models import LicenceCreate
 from catalog.licences.services import import_licence
 from catalog.permissions import Actor
+from catalog.pricing.caps import import_cap
+from catalog.pricing.models import CapCreate
 from catalog.products.models import ProductCreate
 from catalog.products.services import import_product
 from catalog.sectors.models import SectorCreate
@@ -75,6 +77,7 @@ def seed_counts(seed_dir: Path) -> dict[str, int]:
         "datasets": sum(1 for _ in _records(seed_dir, "datasets/*.yaml")),
         "authorizations": sum(1 for _ in _records(seed_dir, "authorizations.yaml")),
         "assessments": sum(1 for _ in _records(seed_dir, "assessments.yaml")),
+        "price_caps": sum(1 for _ in _records(seed_dir, "price_caps.yaml")),
         "products": sum(1 for _ in _records(seed_dir, "products/*.yaml")),
     }
 
@@ -96,16 +99,26 @@ def load_seed(
     """Create every seed item that does not exist yet; the number created of each kind.
 
     ``with_products=False`` loads only what products refer to (sectors, licences, organizations,
-    datasets and their assessments, authorizations), as the benchmark does before it adds its own
-    generated products. An authorization without a ``grantor`` is granted by ``implementing_body`` (an
-    organization's slug).
+    datasets and their assessments, authorizations and their caps), as the benchmark does before it
+    adds its own generated products. An authorization without a ``grantor`` is granted by
+    ``implementing_body`` (an organization's slug).
 
     Every item is validated before it is written; an invalid file raises :class:`Invalid` naming the
     item, and the caller's transaction rolls back, so nothing is half-loaded.
     """
     tick = progress or (lambda _n: None)
     created = dict.fromkeys(
-        ("sectors", "licences", "organizations", "datasets", "assessments", "authorizations", "products"), 0
+        (
+            "sectors",
+            "licences",
+            "organizations",
+            "datasets",
+            "assessments",
+            "authorizations",
+            "price_caps",
+            "products",
+        ),
+        0,
     )
     for position, (source, item) in enumerate(_records(seed_dir, "sectors.yaml")):
         created["sectors"] += import_sector(
@@ -131,6 +144,9 @@ def load_seed(
     for source, item in _records(seed_dir, "authorizations.yaml"):
         data = _validated(AuthorizationCreate, source, item, "code")
         created["authorizations"] += import_authorization(session, actor, data, implementing_body)
+        tick(1)
+    for source, item in _records(seed_dir, "price_caps.yaml"):
+        created["price_caps"] += import_cap(session, _validated(CapCreate, source, item, "authorization"))
         tick(1)
     products = [
         _validated(ProductCreate, source, item, "slug")

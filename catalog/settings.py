@@ -119,6 +119,7 @@ class Settings:
     price_cap_per_call: Decimal = Decimal("1.5")
     price_cap_subscription: Decimal = Decimal("150000")
     price_cap_one_time: Decimal = Decimal("150000")
+    price_cap_per_volume: Decimal = Decimal("500")  # per 10,000 records
     default_language: str = "zh"
     # the index writer's look at the ChangeLog: a change made on another node is searchable here after
     # at most this plus the time to apply it (about 0.1 s); the look costs about a millisecond
@@ -185,6 +186,7 @@ class Settings:
             price_cap_per_call=_money(env, "CATALOG_PRICE_CAP_PER_CALL", "1.5"),
             price_cap_subscription=_money(env, "CATALOG_PRICE_CAP_SUBSCRIPTION", "150000"),
             price_cap_one_time=_money(env, "CATALOG_PRICE_CAP_ONE_TIME", "150000"),
+            price_cap_per_volume=_money(env, "CATALOG_PRICE_CAP_PER_VOLUME", "500"),
             default_language=language,
             index_refresh_seconds=_seconds(env, "CATALOG_INDEX_REFRESH_SECONDS", 0.5, minimum=0.05),
             search_cache_size=_int(env, "CATALOG_SEARCH_CACHE_SIZE", 512, minimum=0),

@@ -55,11 +55,14 @@ class PriceModel(StrEnum):
     PER_CALL = "per_call"
     SUBSCRIPTION = "subscription"
     ONE_TIME = "one_time"
+    PER_VOLUME = "per_volume"  # by data volume (按数据量)
     NEGOTIATED = "negotiated"
 
 
 # The price models that carry a price (above 0, with its unit); free and negotiated carry none.
-PRICED_MODELS = frozenset({PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME})
+PRICED_MODELS = frozenset(
+    {PriceModel.PER_CALL, PriceModel.SUBSCRIPTION, PriceModel.ONE_TIME, PriceModel.PER_VOLUME}
+)
 
 
 def carries_price(price_model: str) -> bool:
@@ -139,6 +142,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "per_call": ("按次计费", "Per call"),
         "subscription": ("包年订阅", "Subscription"),
         "one_time": ("按份计费", "Per delivery"),
+        "per_volume": ("按数据量计费", "Per data volume"),
         "negotiated": ("协商定价", "Negotiated"),
     },
     "use_category": {

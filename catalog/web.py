@@ -339,8 +339,9 @@ def error_body(error: CatalogError) -> dict[str, Any]:
     body: dict[str, Any] = {"code": error.code, "message": error.message}
     if isinstance(error, Invalid) and error.fields:
         body["fields"] = error.fields
-    # the steps one may take; the open request a duplicate names; the datasets outside an authorization
-    for detail in ("allowed", "existing", "datasets"):
+    # the steps one may take; the open request a duplicate names; the datasets outside an authorization;
+    # the fee cap a price is over
+    for detail in ("allowed", "existing", "datasets", "cap"):
         if detail in error.details:
             body[detail] = error.details[detail]
     return {"error": body}

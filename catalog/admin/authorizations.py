@@ -15,8 +15,13 @@ from catalog.authorizations import services, states
 from catalog.authorizations.models import AuthorizationCreate
 from catalog.errors import CatalogError, Invalid
 from catalog.permissions import Actor
+from catalog.pricing import caps
+from catalog.pricing.models import CapCreate
 from catalog.validation import parse
+from catalog.vocabularies import PriceModel, carries_price
 from catalog.web import call, form_data, query_model, redirect_to, render
+
+PRICED = [m for m in PriceModel if carries_price(m)]
 
 
 def _page(
@@ -41,7 +46,7 @@ async def authorization_list(request: Request, actor: Actor) -> Response:
         values = form
         try:
             data = parse(AuthorizationCreate, services.parse_form(form))
-            code = await call(request, services.create_authorization, actor, data, settings.implementing_body)
+            code = await call(request, services.create_authorization, actor, settings, data)
         except CatalogError as exc:
             error = exc
         else:
@@ -72,7 +77,14 @@ async def authorization_edit(request: Request, actor: Actor) -> Response:
     else:
         values = await call(request, services.form_values, actor, code)
     steps = states.steps_from(_stored(authorization.status))
-    context = {"a": authorization, "values": values, "operators": operators, "steps": steps}
+    context = {
+        "a": authorization,
+        "values": values,
+        "operators": operators,
+        "steps": steps,
+        "cap_values": {},
+        "price_models": PRICED,
+    }
     return _page(request, "authorization.html", context, error)
 
 
@@ -89,13 +101,38 @@ async def authorization_status(request: Request, actor: Actor) -> Response:
         change = parse(services.StatusChange, {"to": form.get("to", ""), "reason": form.get("reason", "")})
         await call(request, services.change_status, actor, code, change)
     except CatalogError as exc:
-        authorization = await call(request, services.get_authorization, code)
-        values = await call(request, services.form_values, actor, code)
-        operators = await call(request, services.operator_choices)
-        steps = states.steps_from(_stored(authorization.status))
-        context = {"a": authorization, "values": values, "operators": operators, "steps": steps}
-        return _page(request, "authorization.html", context, exc)
+        return await _edit_page(request, actor, code, exc)
     return redirect_to(request, "admin.authorization", code=code, query={"done": "status"})
+
+
+async def _edit_page(
+    request: Request, actor: Actor, code: str, error: CatalogError, cap_values: dict[str, str] | None = None
+) -> Response:
+    """The authorization's page again, with the error of the status or cap form."""
+    authorization = await call(request, services.get_authorization, code)
+    values = await call(request, services.form_values, actor, code)
+    operators = await call(request, services.operator_choices)
+    steps = states.steps_from(_stored(authorization.status))
+    context = {
+        "a": authorization,
+        "values": values,
+        "operators": operators,
+        "steps": steps,
+        "cap_values": cap_values or {},
+        "price_models": PRICED,
+    }
+    return _page(request, "authorization.html", context, error)
+
+
+@admin_page
+async def authorization_cap(request: Request, actor: Actor) -> Response:
+    code = request.path_params["code"]
+    form = {k: v.strip() for k, v in (await form_data(request)).items() if k != "csrftoken" and v.strip()}
+    try:
+        await call(request, caps.set_cap, actor, code, parse(CapCreate, form))
+    except CatalogError as exc:
+        return await _edit_page(request, actor, code, exc, cap_values=form)
+    return redirect_to(request, "admin.authorization", code=code, query={"done": "cap"}, fragment="caps")
 
 
 routes = [
@@ -105,6 +142,12 @@ routes = [
         authorization_edit,
         methods=["GET", "POST"],
         name="admin.authorization",
+    ),
+    Route(
+        "/admin/authorizations/{code}/caps",
+        authorization_cap,
+        methods=["POST"],
+        name="admin.authorization.cap",
     ),
     Route(
         "/admin/authorizations/{code}/status",

@@ -27,7 +27,7 @@ async def dashboard(request: Request, actor: Actor) -> Response:
     await run_in_threadpool(request.app.state.views.flush, request.app.state.engine)
     settings = request.app.state.settings
     figures = await call(request, catalog_stats, settings)
-    flags = await call(request, pricing.pricing_check, actor, settings)
+    flags = await call(request, pricing.pricing_check, actor)
     deadline = dt.date.fromisoformat(figures["deadline"])
     lines = {
         kind: charts.line_chart(figures["trend"][kind], figures["projection"][kind], deadline)
@@ -66,10 +66,8 @@ async def settings_save(request: Request, actor: Actor) -> Response:
 
 @signed_in_page  # reviewers too: the service decides
 async def pricing_page(request: Request, actor: Actor) -> Response:
-    settings = request.app.state.settings
-    flags = await call(request, pricing.pricing_check, actor, settings)
-    config = await call(request, site.site_config, settings)
-    return render(request, "admin/pricing.html", {"flags": flags, "config": config})
+    flags = await call(request, pricing.pricing_check, actor)
+    return render(request, "admin/pricing.html", {"flags": flags})
 
 
 @admin_page

@@ -11,6 +11,7 @@ from catalog.accounts.models import OrganizationRef
 from catalog.authorizations.states import MAX_TERM_YEARS, AuthorizationStatus, latest_end
 from catalog.datasets.models import SourceRef
 from catalog.models_base import utcnow
+from catalog.pricing.models import CapPublic
 from catalog.validation import Word
 
 CODE_PATTERN = r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$"
@@ -103,6 +104,7 @@ class AuthorizationPublic(SQLModel):
     in_force: bool
     ending_soon: bool  # in force, ending within 60 days
     datasets: list[SourceRef]
+    caps: list[CapPublic] = []  # the fee caps set under it (65号), by charging unit and date
     url: str
 
 

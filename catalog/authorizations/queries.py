@@ -109,6 +109,13 @@ def source_ids(session: Session, product_id: int | None) -> list[int]:
     return list(session.exec(select(ProductSource.dataset_id).where(ProductSource.product_id == product_id)))
 
 
+def operated_under(session: Session, operator_id: int, dataset_ids: Iterable[int]) -> list[str]:
+    """The codes of the operator's authorizations in force that cover any of these datasets."""
+    on = today()
+    found, _ = _standing(_in_force(session, [operator_id], on), operator_id, dataset_ids, on)
+    return found.authorizations
+
+
 def check_within(session: Session, operator_id: int, dataset_ids: Iterable[int]) -> None:
     """422 ``outside_authorization``, naming the datasets, unless an authorization of the operator in
     force today covers every one of them."""

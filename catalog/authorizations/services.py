@@ -36,6 +36,9 @@ from catalog.listings.urls import authorization_url, owner_url
 from catalog.models_base import saved_id, utcnow
 from catalog.pagination import Page, PageParams
 from catalog.permissions import Actor, can_administer, require, require_write
+from catalog.pricing.caps import caps_of, default_caps
+from catalog.settings import Settings
+from catalog.site_settings.services import site_config
 from catalog.vocabularies import OrganizationKind
 
 
@@ -122,6 +125,7 @@ def _public(session: Session, rows: Sequence[Authorization], on: dt.date) -> lis
     ):
         scope[authorization_id].append(source_ref(dataset, provider))
     orgs = organization_refs(session, [a.operator_id for a in rows] + [a.grantor_id for a in rows])
+    caps = caps_of(session, ids)
     return [
         AuthorizationPublic(
             id=a.code,
@@ -137,6 +141,7 @@ def _public(session: Session, rows: Sequence[Authorization], on: dt.date) -> lis
             in_force=states.in_force(a.status, a.starts_on, a.ends_on, on),
             ending_soon=states.ending_soon(a.status, a.ends_on, on),
             datasets=scope[saved_id(a)],
+            caps=caps[saved_id(a)],
             url=authorization_url(a.code),
         )
         for a in rows
@@ -226,12 +231,15 @@ def import_authorization(
 
 
 def create_authorization(
-    session: Session, actor: Actor, data: AuthorizationCreate, implementing_body: str
+    session: Session, actor: Actor, settings: Settings, data: AuthorizationCreate
 ) -> str:
-    """An administrator grants an authorization; its code."""
+    """An administrator grants an authorization, with the settings' fee caps as its first caps; its
+    code."""
     require_write(actor)
     require(can_administer(actor), actor, "only administrators grant authorizations")
-    return _create(session, actor, data, implementing_body).code
+    authorization = _create(session, actor, data, settings.implementing_body)
+    default_caps(session, authorization, site_config(session, settings).price_caps())
+    return authorization.code
 
 
 def _create(

@@ -21,7 +21,7 @@ from catalog.accounts.limits import OBJECTIONS_PER_HOUR, check_hourly
 from catalog.accounts.models import Membership, Organization
 from catalog.audit import services as audit
 from catalog.authorizations.models import AuthorizationPublic
-from catalog.authorizations.queries import check_within, source_ids
+from catalog.authorizations.queries import check_within, operated_under, source_ids
 from catalog.authorizations.services import operator_authorizations
 from catalog.datasets.models import Dataset
 from catalog.errors import ChecklistIncomplete, Forbidden, Invalid, InvalidTransition, NotFound
@@ -43,10 +43,12 @@ from catalog.permissions import (
     can_view_listing,
     require_write,
 )
+from catalog.pricing.caps import check_cap, record_price
 from catalog.products.models import DataProduct, ProductRevision
 from catalog.products.services import next_listing_no
 from catalog.requests import follows
 from catalog.settings import Settings
+from catalog.workdays import local_date
 
 Item = DataProduct | Dataset
 MODELS: dict[str, type[DataProduct] | type[Dataset]] = {"product": DataProduct, "dataset": Dataset}
@@ -146,7 +148,10 @@ def transition(
     states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
     if step.needs_authorization and isinstance(item, DataProduct):
-        check_within(session, item.provider_id, source_ids(session, item.id))
+        sources = source_ids(session, item.id)
+        check_within(session, item.provider_id, sources)
+        under = operated_under(session, item.provider_id, sources)
+        check_cap(session, under, item.use_category, item.price_model, item.price, item.price_unit)
     _apply(session, settings, actor, kind, item, step, request)
     return timeline(session, kind, saved_id(item), actor)
 
@@ -244,6 +249,8 @@ def _list(session: Session, kind: str, item: Item) -> None:
     item.updated_at = now
     if isinstance(item, DataProduct) and item.listing_no is None:
         item.listing_no = next_listing_no(session, now.year)  # unique: a clash rolls the run back
+    if isinstance(item, DataProduct):
+        record_price(session, item, local_date(now))  # the fee it publishes from today
     system = Actor(label="system:publicity", is_system=True)
     _record(session, system, kind, item, before, ListingStatus.LISTED, "the publicity period ended", None)
     if isinstance(item, DataProduct):

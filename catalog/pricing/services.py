@@ -1,25 +1,27 @@
-"""The pricing check: products built on public data follow the national rules for its pricing —
-public-governance and public-welfare use is free, industry use is priced at or under the cap the city
-sets, and fees are shown publicly. Each product out of line is flagged with what is wrong."""
+"""The pricing check: products built on public data follow the national rules for its pricing
+(发改价格〔2025〕65号) — public-governance and public-welfare use is free, industry use is priced at or
+under the cap the implementing body set for the authorization the product is operated under
+(``caps.py``), and fees are shown publicly. Each product out of line is flagged with what is wrong."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlmodel import Session
 
 from catalog.accounts.queries import organization_names
+from catalog.authorizations.queries import standings
 from catalog.i18n import N_
 from catalog.listings.states import ListingStatus
 from catalog.listings.workflow import RevisionStatus
 from catalog.permissions import Actor, can_review, require
+from catalog.pricing.caps import cap_for, caps_in_force, in_base_unit
+from catalog.pricing.models import PriceCap
 from catalog.products import queries as products
 from catalog.products.models import DataProduct
-from catalog.settings import Settings
-from catalog.site_settings.services import SiteConfig, site_config
-from catalog.vocabularies import PriceModel, UseCategory
+from catalog.products.services import price_of
+from catalog.vocabularies import PriceModel, UseCategory, carries_price
 
 # listed and on the way to it: a reviewer sees a problem before the listing, not after
 CHECKED_STATES = (
@@ -41,27 +43,9 @@ class PriceFlag:
     price_model: str
     price: Decimal | None
     price_unit: str
-    rule: str  # not_free | over_cap | fee_not_public
+    rule: str  # not_free | over_cap | fee_not_public | unit_unknown | no_cap
     message: str
     cap: Decimal | None = None
-
-
-# How a price in each unit compares with the cap of its price model (per call, per year, per delivery)
-UNIT_FACTORS: dict[str, dict[str, Decimal]] = {
-    PriceModel.PER_CALL: {"元/次": Decimal(1), "元/千次": Decimal("0.001"), "元/万次": Decimal("0.0001")},
-    PriceModel.SUBSCRIPTION: {
-        "元/年": Decimal(1),
-        "元/半年": Decimal(2),
-        "元/季度": Decimal(4),
-        "元/月": Decimal(12),
-    },
-    PriceModel.ONE_TIME: {
-        "元/份": Decimal(1),
-        "元/套": Decimal(1),
-        "元/次": Decimal(1),
-        "元/项目": Decimal(1),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -72,47 +56,39 @@ class Price:
     price_unit: str
 
 
-def flag(price: Price, config: SiteConfig) -> tuple[str, str, Decimal | None] | None:
-    """What is wrong with a price, as (rule, message, cap); None when it is in line."""
+def flag(
+    price: Price, caps: dict[tuple[str, str], PriceCap], authorizations: list[str]
+) -> tuple[str, str, Decimal | None] | None:
+    """What is wrong with a price, as (rule, message, cap); None when it is in line. The cap is the
+    lowest of the authorizations the product is operated under (``caps.cap_for``)."""
     if price.use_category in PUBLIC_USES and price.price_model != PriceModel.FREE:
         return "not_free", N_("Public-governance and public-welfare use must be free."), None
     if price.use_category != UseCategory.INDUSTRY:
         return None
     if price.price_model == PriceModel.NEGOTIATED:
         return "fee_not_public", N_("The fee is negotiated: publish a fee standard."), None
-    cap = config.price_cap(price.price_model)
-    if cap is None or price.price is None:
+    if not carries_price(price.price_model) or price.price is None:
         return None
-    factor = UNIT_FACTORS.get(price.price_model, {}).get(price.price_unit.strip())
-    if factor is None:
+    found = cap_for(caps, authorizations, price.price_model)
+    if found is None:
+        return "no_cap", N_("No cap is set for this charging unit under the product's authorization."), None
+    cap = found[1].amount
+    amount = in_base_unit(price.price_model, price.price, price.price_unit)
+    if amount is None:
         return (
             "unit_unknown",
             N_("The price unit cannot be compared with the cap: use a unit the port knows."),
             cap,
         )
-    if price.price * factor > cap:
+    if amount > cap:
         return "over_cap", N_("The price is over the cap for industry use."), cap
     return None
 
 
-def _price_of(values: dict[str, Any]) -> Price:
-    raw = values.get("price")
-    try:
-        amount = None if raw in (None, "") else Decimal(str(raw))
-    except ArithmeticError:
-        amount = None
-    return Price(
-        use_category=str(values.get("use_category") or UseCategory.INDUSTRY),
-        price_model=str(values.get("price_model") or ""),
-        price=amount,
-        price_unit=str(values.get("price_unit") or ""),
-    )
-
-
-def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[PriceFlag]:
+def pricing_check(session: Session, actor: Actor) -> list[PriceFlag]:
     """Every product in review, publicity or listed whose price is out of line, by provider and title."""
     require(can_review(actor), actor, "only reviewers and administrators see the pricing check")
-    config = site_config(session, settings)
+    caps = caps_in_force(session)
     orgs = organization_names(session)
     checked: list[tuple[DataProduct, Price, str]] = [
         (p, Price(p.use_category, p.price_model, p.price, p.price_unit), p.status)
@@ -120,10 +96,12 @@ def pricing_check(session: Session, actor: Actor, settings: Settings) -> list[Pr
     ]
     # a listed product's new version in review: its new price is checked before it goes public
     for revision, product in products.new_versions_in(session, (RevisionStatus.SUBMITTED,)):
-        checked.append((product, _price_of(revision.data), "new_version"))
+        checked.append((product, Price(*price_of(revision.data)), "new_version"))
+    standing = standings(session, list({p.id: p for p, _, _ in checked}.values()))
     flags = []
     for product, price, status in checked:
-        found = flag(price, config)
+        operated_under = standing[product.id].authorizations if product.id in standing else []
+        found = flag(price, caps, operated_under)
         if found is None:
             continue
         rule, message, cap = found

@@ -138,7 +138,16 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
                 "text",
                 required=False,
                 maxlength=20,
-                hint=N_("元/次 or 元/千次 per call; 元/年 or 元/月 a subscription; 元/份 per delivery"),
+                hint=N_(
+                    "元/次 or 元/千次 per call; 元/年 or 元/月 a subscription; 元/份 per delivery;"
+                    " 元/万条 per data volume"
+                ),
+            ),
+            FormField(
+                "price_trial",
+                N_("Trial fee (试行), until a full year of operation"),
+                "checkbox",
+                required=False,
             ),
         ],
     ),

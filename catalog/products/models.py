@@ -23,6 +23,7 @@ from catalog.listings.states import (
 )
 from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import utcnow
+from catalog.pricing.models import CapPublic, PriceEntry
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
 from catalog.vocabularies import (
@@ -68,6 +69,7 @@ class DataProduct(SQLModel, table=True):
     price_model: str = Field(max_length=20)
     price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
     price_unit: str = Field(default="", max_length=20)
+    price_trial: bool = Field(default=False)  # a trial fee (试行收费标准)
     tags: list[str] = Field(default_factory=list, sa_type=JSON)
     scenarios: list[str] = Field(default_factory=list, sa_type=JSON)
     field_schema: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
@@ -132,6 +134,7 @@ class ProductCreate(SQLModel):
     price_model: PriceModel
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
     price_unit: str | None = Field(default=None, max_length=20)
+    price_trial: bool = False  # a trial fee (试行), until a full year of operation
     schema_fields: list[FieldSpec] = Field(default_factory=list, alias="schema")
     input_fields: list[FieldSpec] = Field(default_factory=list)
     output_fields: list[FieldSpec] = Field(default_factory=list)
@@ -210,6 +213,9 @@ class ProductDetail(ProductSummary):
     sample_preview: dict[str, Any] | None = None  # {"columns": [...], "rows": [[...], ...]}
     # its sources inside authorizations of its provider in force (27号): covered, ending_soon or lapsed
     authorization: Standing | None = None
+    price_trial: bool = False
+    price_cap: CapPublic | None = None  # the cap its price is held to, for industry use
+    price_history: list[PriceEntry] = []  # every fee it has published, newest first
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.audit import services as audit
-from catalog.authorizations.queries import check_within
+from catalog.authorizations.queries import check_within, operated_under
 from catalog.datasets.models import Dataset
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
@@ -21,10 +21,12 @@ from catalog.listings.states import is_listed
 from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import saved_id, utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
+from catalog.pricing.caps import check_cap, record_price
 from catalog.products import services
 from catalog.products.models import DataProduct, ProductCreate, ProductRevision
 from catalog.requests import follows
 from catalog.validation import parse
+from catalog.workdays import local_date
 
 
 class RevisionPublic(BaseModel):
@@ -113,7 +115,10 @@ def revision_transition(
     if step.needs_authorization:
         codes = [str(c) for c in revision.data.get("source_datasets") or []]
         sources = session.exec(select(Dataset.id).where(col(Dataset.code).in_(codes))).all()
-        check_within(session, product.provider_id, [i for i in sources if i is not None])
+        ids = [i for i in sources if i is not None]
+        check_within(session, product.provider_id, ids)
+        price = services.price_of(revision.data)
+        check_cap(session, operated_under(session, product.provider_id, ids), *price)
     before = revision.status
     if not db.claim_status(session, revision, before, step.target):  # another decision came first
         raise _no_such_step(actor, product, revision, to)
@@ -150,6 +155,7 @@ def _apply(session: Session, product: DataProduct, revision: ProductRevision) ->
     follows.tell_followers(session, product, "version")
     product.updated_at = utcnow()
     services.save_links(session, product, sectors, sources)
+    record_price(session, product, local_date(product.updated_at))  # its new fee, if it changed
 
 
 def next_version(version: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
@@ -38,6 +39,8 @@ from catalog.permissions import (
     require,
     require_write,
 )
+from catalog.pricing.caps import cap_for, cap_public, caps_in_force, price_histories, record_price
+from catalog.pricing.models import CapPublic
 from catalog.products.models import (
     DataProduct,
     ProductCreate,
@@ -52,6 +55,7 @@ from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
 from catalog.sectors.queries import sector_refs_by_item, sector_slugs_by_item
 from catalog.validation import parse
+from catalog.vocabularies import UseCategory
 from search_index import SearchResult
 
 
@@ -82,7 +86,20 @@ def import_product(
         product.listing_no = next_listing_no(session, listed_at.year)
     product.version = version or product.version
     save_links(session, product, sectors, sources)
+    if data.status in REVIEWED_STATES and listed_at is not None:
+        record_price(session, product, listed_at.date())  # the fee it was listed with
     return True
+
+
+def price_of(values: dict[str, Any]) -> tuple[str, str, Decimal | None, str]:
+    """A product input's (use, price model, price, unit), as the cap check takes them."""
+    raw = values.get("price")
+    try:
+        amount = None if raw in (None, "") else Decimal(str(raw))
+    except ArithmeticError:
+        amount = None
+    use = str(values.get("use_category") or UseCategory.INDUSTRY)
+    return use, str(values.get("price_model") or ""), amount, str(values.get("price_unit") or "")
 
 
 def resolve_input(
@@ -235,7 +252,7 @@ _INPUT_COLUMNS = (
     "title", "title_en", "summary", "summary_en", "description", "description_en", "tags", "scenarios",
     "product_type", "delivery_mode", "update_frequency", "source_type", "security_grade", "personal_info",
     "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
-    "use_category", "price_model", "price_unit", "input_fields", "output_fields",
+    "use_category", "price_model", "price_unit", "price_trial", "input_fields", "output_fields",
 )  # fmt: skip
 
 
@@ -386,7 +403,7 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 
 def product_details(session: Session, products: Sequence[DataProduct]) -> list[ProductDetail]:
-    """Everything about each of ``products`` (``get_product``'s answer for each), in at most eight queries."""
+    """Everything about each of ``products`` (``get_product``'s answer for each), in at most ten queries."""
     if not products:
         return []
     licences = _licences_of(session, products)  # read once, for the summaries and the details
@@ -394,10 +411,22 @@ def product_details(session: Session, products: Sequence[DataProduct]) -> list[P
     sources = _source_datasets(session, [p.id for p in products])
     versions = _version_histories(session, [p for p in products if p.status in REVIEWED_STATES])
     standing = standings(session, products)
+    caps = caps_in_force(session)
+    prices = price_histories(session, [p.id for p in products])
+
+    def cap(product: DataProduct) -> CapPublic | None:
+        if product.use_category != UseCategory.INDUSTRY:
+            return None
+        found = cap_for(caps, standing[saved_id(product)].authorizations, product.price_model)
+        return cap_public(*found) if found else None
+
     return [
         ProductDetail(
             **summary.model_dump(),
             authorization=standing.get(saved_id(product)),
+            price_trial=product.price_trial,
+            price_cap=cap(product),
+            price_history=prices.get(saved_id(product), []),
             versions=versions.get(product.id, []),
             sample_name=product.sample_name,
             sample_preview=product.sample_preview,

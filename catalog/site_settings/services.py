@@ -19,7 +19,7 @@ from catalog.models_base import utcnow
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.settings import Settings
 from catalog.site_settings.models import SiteSetting
-from catalog.vocabularies import carries_price
+from catalog.vocabularies import PriceModel, carries_price
 
 MAX_TARGET = 1_000_000
 FIRST_DEADLINE, LAST_DEADLINE = dt.date(2020, 1, 1), dt.date(2100, 12, 31)
@@ -37,9 +37,18 @@ FIELDS = (
     SiteField("target_products", N_("Target: listed data products"), "int"),
     SiteField("target_datasets", N_("Target: listed high-quality datasets"), "int"),
     SiteField("target_deadline", N_("Deadline of the targets"), "date", N_("A date like 2027-12-31")),
-    SiteField("price_cap_per_call", N_("Price cap per call (yuan)"), "money", N_("For industry use")),
+    SiteField(
+        "price_cap_per_call",
+        N_("Price cap per call (yuan)"),
+        "money",
+        N_(
+            "The caps a new authorization starts with, for industry use; each authorization's own are"
+            " set on its page"
+        ),
+    ),
     SiteField("price_cap_subscription", N_("Price cap per year of subscription (yuan)"), "money"),
     SiteField("price_cap_one_time", N_("Price cap per delivery (yuan)"), "money"),
+    SiteField("price_cap_per_volume", N_("Price cap per 10,000 records (yuan)"), "money"),
 )
 
 
@@ -51,10 +60,11 @@ class SiteConfig:
     price_cap_per_call: Decimal
     price_cap_subscription: Decimal
     price_cap_one_time: Decimal
+    price_cap_per_volume: Decimal
 
-    def price_cap(self, price_model: str) -> Decimal | None:
-        """The cap on a price of ``price_model`` for industry use; None where the model has no price."""
-        return getattr(self, f"price_cap_{price_model}", None) if carries_price(price_model) else None
+    def price_caps(self) -> dict[str, Decimal]:
+        """The default cap of each priced model (a new authorization's first caps), by price model."""
+        return {model: getattr(self, f"price_cap_{model}") for model in PriceModel if carries_price(model)}
 
     def values(self) -> dict[str, str]:
         return {f.key: str(getattr(self, f.key)) for f in FIELDS}

@@ -37,7 +37,7 @@ PRODUCT_COLUMNS = (
     "price_unit", "license", "sectors", "source_datasets", "tags", "version", "listed_at", "updated_at",
     "summary", "summary_en", "description", "description_en", "scenarios", "personal_info",
     "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
-    "schema", "input_fields", "output_fields", "use_category",
+    "schema", "input_fields", "output_fields", "use_category", "price_trial",
 )  # fmt: skip
 DATASET_COLUMNS = (
     "code", "title", "title_en", "status", "provider", "provider_code", "security_grade",
@@ -86,6 +86,7 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
                 *(p.summary, p.summary_en, p.description, p.description_en, p.scenarios, p.personal_info),
                 *(p.deidentification, p.permitted_purpose, p.usage_term_months, p.other_restrictions),
                 *(p.extra_terms, p.field_schema, p.input_fields, p.output_fields, p.use_category),
+                p.price_trial,
             ]
         )
     return PRODUCT_COLUMNS, rows

@@ -158,6 +158,7 @@ def test_settings_move_the_targets_and_are_audited(app: TestClient, seeded_engin
         "price_cap_per_call": "2",
         "price_cap_subscription": "150000",
         "price_cap_one_time": "150000",
+        "price_cap_per_volume": "500",
     }
     bad = app.post("/admin/settings", data={**form, "target_products": "lots", "target_deadline": "明年"})
     assert bad.status_code == 422
@@ -242,15 +243,19 @@ def test_the_pricing_check_flags_listings_out_of_line(app: TestClient, seeded_en
     flagged = price_flags(page.text)
     assert flagged[slugs[0]] == "not_free" and flagged[slugs[1]] == "over_cap"
     assert slugs[2] not in flagged
-    # raising the cap puts the subscription in line
+    # a higher cap from today, under the authorization the product is operated under, puts it in line
+    code = app.get(f"/api/v1/products/{slugs[1]}").json()["authorization"]["authorizations"][0]
     form = {
         "csrftoken": csrf(app, "/admin/settings"),
-        **{"target_products": "300", "target_datasets": "50", "target_deadline": "2027-12-31"},
-        **{"price_cap_per_call": "1.5", "price_cap_subscription": "200000", "price_cap_one_time": "150000"},
+        **{"price_model": "subscription", "amount": "200000", "effective_from": dt.date.today().isoformat()},
     }
-    assert app.post("/admin/settings", data=form).status_code == 200
+    assert (
+        app.post(f"/admin/authorizations/{code}/caps", data=form, follow_redirects=False).status_code == 303
+    )
     again = app.get("/admin/pricing")
     assert f'href="/products/{slugs[1]}"' not in again.text and f'href="/products/{slugs[0]}"' in again.text
+    product = app.get(f"/api/v1/products/{slugs[1]}").json()
+    assert product["price_cap"]["amount"] == 200000 and product["price_cap"]["authorization"] == code
 
 
 @pytest.mark.both_backends

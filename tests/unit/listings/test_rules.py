@@ -42,8 +42,13 @@ def test_core_data_is_never_listed_nor_made_into_a_product() -> None:
     assert refused.value.code == "invalid" and list(refused.value.fields) == ["security_grade"]
 
 
-def test_per_call_subscription_and_one_time_prices_carry_a_price() -> None:
-    assert {m for m in PriceModel if carries_price(m)} == {"per_call", "subscription", "one_time"}
+def test_per_call_subscription_one_time_and_volume_prices_carry_a_price() -> None:
+    assert {m for m in PriceModel if carries_price(m)} == {
+        "per_call",
+        "subscription",
+        "one_time",
+        "per_volume",
+    }
 
 
 def test_a_licence_is_at_its_own_web_address_else_at_its_api_page() -> None:
