@@ -47,6 +47,9 @@ from catalog.middleware import SECURITY_HEADERS, stack
 from catalog.portal import routes as portal_routes
 from catalog.products import api as products_api
 from catalog.products import routes as products_routes
+from catalog.registrations import api as registrations_api
+from catalog.registrations import routes as registrations_routes
+from catalog.registrations import services as registrations
 from catalog.requests import api as requests_api
 from catalog.requests import routes as requests_routes
 from catalog.requests import services as access_requests
@@ -72,13 +75,15 @@ async def _refresh_index(app: Starlette) -> None:
 
 
 def _promote_due(engine: Engine, request_days: int) -> int:
-    """End due publicity periods, expire undecided access requests, remind of authorizations ending."""
+    """End due publicity periods, expire undecided access requests, remind of authorizations and
+    registrations ending."""
     with db.session_scope(engine) as session:
         listed = listings.promote_due(session)
     with db.session_scope(engine) as session:
         access_requests.expire_undecided(session, request_days)
     with db.session_scope(engine) as session:
         authorizations.remind_ending(session)
+        registrations.remind_renewal(session)
     return listed
 
 
@@ -189,12 +194,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *listings_routes.routes,  # after them: /owner/{kinds}/{key} would take /owner/products/new
         *organizations_routes.routes,
         *authorizations_routes.routes,
+        *registrations_routes.routes,
         *listings_api.routes,
         *products_api.routes,
         *datasets_api.routes,
         *organizations_api.routes,
         *licences_api.routes,
         *authorizations_api.routes,
+        *registrations_api.routes,
         *stats_api.routes,
         *requests_api.routes,
         *audit_routes.routes,

@@ -90,6 +90,13 @@ class PriceOverCap(Invalid):
         self.cap = cap
 
 
+class RegistrationLapsed(Invalid):
+    """A product whose registration (登记) expired or was cancelled, asked for: renew it first."""
+
+    code = "registration_expired"
+    when = "an access request for a product whose registration has expired or been cancelled"
+
+
 class Duplicate(CatalogError):
     """One of a kind exists already (an open request for the same product); ``existing`` names it."""
 

@@ -7,7 +7,9 @@ from catalog.datasets.models import Dataset, DatasetAssessment, DatasetSector
 from catalog.indexing.models import ChangeLog
 from catalog.licences.models import Licence
 from catalog.listings.models import ListingEvent, Notification, Objection
+from catalog.pricing.models import PriceCap, PriceChange
 from catalog.products.models import DataProduct, ProductRevision, ProductSector, ProductSource
+from catalog.registrations.models import Registration
 from catalog.requests.models import AccessRequest, Follow, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
 from catalog.site_settings.models import SiteSetting
@@ -32,9 +34,12 @@ __all__ = [
     "Objection",
     "Organization",
     "OutboxMail",
+    "PriceCap",
+    "PriceChange",
     "ProductRevision",
     "ProductSector",
     "ProductSource",
+    "Registration",
     "RequestEvent",
     "RequestMessage",
     "Sector",

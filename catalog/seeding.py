@@ -28,6 +28,7 @@ from catalog.pricing.caps import import_cap
 from catalog.pricing.models import CapCreate
 from catalog.products.models import ProductCreate
 from catalog.products.services import import_product
+from catalog.registrations.services import register_imported
 from catalog.sectors.models import SectorCreate
 from catalog.sectors.services import import_sector
 from catalog.settings import DEFAULT_IMPLEMENTING_BODY
@@ -87,6 +88,24 @@ def catalog_is_empty(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Organization)).one() == 0
 
 
+def _load_products(session: Session, actor: Actor, seed_dir: Path, tick: Progress) -> int:
+    """The seed's products with their registration materials, in the order of their listing dates (so
+    their listing numbers follow them); listed ones registered on that date."""
+    materials = {m["slug"]: m for _, m in _records(seed_dir, "product_materials.yaml")}
+    products = [
+        _validated(ProductCreate, source, {**item, **materials.get(item.get("slug"), {})}, "slug")
+        for source, item in _records(seed_dir, "products/*.yaml")
+    ]
+    products.sort(key=lambda p: (p.listed_at or dt.date.max, p.slug))
+    created = 0
+    for product in products:
+        if import_product(session, actor, product):
+            register_imported(session, actor, "product", product.slug, product.status, product.listed_at)
+            created += 1
+        tick(1)
+    return created
+
+
 def load_seed(
     session: Session,
     actor: Actor,
@@ -107,56 +126,53 @@ def load_seed(
     item, and the caller's transaction rolls back, so nothing is half-loaded.
     """
     tick = progress or (lambda _n: None)
-    created = dict.fromkeys(
-        (
-            "sectors",
-            "licences",
-            "organizations",
-            "datasets",
-            "assessments",
-            "authorizations",
-            "price_caps",
-            "products",
-        ),
-        0,
+    created: dict[str, int] = {}
+
+    def each(kind: str, pattern: str, model: type[M], key: str, load: Callable[[M], bool]) -> None:
+        created[kind] = 0
+        for source, item in _records(seed_dir, pattern):
+            created[kind] += load(_validated(model, source, item, key))
+            tick(1)
+
+    def dataset(data: DatasetCreate) -> bool:
+        if not import_dataset(session, actor, data):
+            return False
+        register_imported(session, actor, "dataset", data.code, data.status, data.listed_at)
+        return True
+
+    sectors = iter(range(10**6))  # their order in the file is their position
+    each(
+        "sectors",
+        "sectors.yaml",
+        SectorCreate,
+        "slug",
+        lambda d: import_sector(session, actor, d, next(sectors)),
     )
-    for position, (source, item) in enumerate(_records(seed_dir, "sectors.yaml")):
-        created["sectors"] += import_sector(
-            session, actor, _validated(SectorCreate, source, item, "slug"), position
-        )
-        tick(1)
-    for source, item in _records(seed_dir, "licences.yaml"):
-        created["licences"] += import_licence(session, actor, _validated(LicenceCreate, source, item, "code"))
-        tick(1)
-    for source, item in _records(seed_dir, "organizations.yaml"):
-        created["organizations"] += import_organization(
-            session, actor, _validated(OrganizationCreate, source, item, "slug")
-        )
-        tick(1)
-    for source, item in _records(seed_dir, "datasets/*.yaml"):
-        created["datasets"] += import_dataset(session, actor, _validated(DatasetCreate, source, item, "code"))
-        tick(1)
-    for source, item in _records(seed_dir, "assessments.yaml"):
-        created["assessments"] += import_assessment(
-            session, _validated(AssessmentCreate, source, item, "dataset")
-        )
-        tick(1)
-    for source, item in _records(seed_dir, "authorizations.yaml"):
-        data = _validated(AuthorizationCreate, source, item, "code")
-        created["authorizations"] += import_authorization(session, actor, data, implementing_body)
-        tick(1)
-    for source, item in _records(seed_dir, "price_caps.yaml"):
-        created["price_caps"] += import_cap(session, _validated(CapCreate, source, item, "authorization"))
-        tick(1)
-    products = [
-        _validated(ProductCreate, source, item, "slug")
-        for source, item in (_records(seed_dir, "products/*.yaml") if with_products else ())
-    ]
-    # Listing numbers follow listing dates, so import in that order.
-    products.sort(key=lambda p: (p.listed_at or dt.date.max, p.slug))
-    for product in products:
-        created["products"] += import_product(session, actor, product)
-        tick(1)
+    each("licences", "licences.yaml", LicenceCreate, "code", lambda d: import_licence(session, actor, d))
+    each(
+        "organizations",
+        "organizations.yaml",
+        OrganizationCreate,
+        "slug",
+        lambda d: import_organization(session, actor, d),
+    )
+    each("datasets", "datasets/*.yaml", DatasetCreate, "code", dataset)
+    each(
+        "assessments",
+        "assessments.yaml",
+        AssessmentCreate,
+        "dataset",
+        lambda d: import_assessment(session, d),
+    )
+    each(
+        "authorizations",
+        "authorizations.yaml",
+        AuthorizationCreate,
+        "code",
+        lambda d: import_authorization(session, actor, d, implementing_body),
+    )
+    each("price_caps", "price_caps.yaml", CapCreate, "authorization", lambda d: import_cap(session, d))
+    created["products"] = _load_products(session, actor, seed_dir, tick) if with_products else 0
     if any(created.values()):
         record(session, actor, "catalog.seed", "catalog", "seed", summary=f"loaded seed catalog: {created}")
     return created

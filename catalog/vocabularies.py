@@ -161,6 +161,19 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "expired": ("已到期", "Expired"),
         "revoked": ("已撤销", "Revoked"),
     },
+    "registration_status": {
+        "valid": ("有效", "Valid"),
+        "expiring": ("即将到期", "Renewal open"),
+        "expired": ("已过期", "Expired"),
+        "cancelled": ("已注销", "Cancelled"),
+    },
+    "registration_act": {
+        "first": ("首次登记", "First registration"),
+        "change": ("变更登记", "Change"),
+        "correction": ("更正登记", "Correction"),
+        "cancellation": ("注销登记", "Cancellation"),
+        "renewal": ("续期", "Renewal"),
+    },
     "licence_kind": {
         "open": ("开放许可", "Open"),
         "conditional": ("有条件许可", "Conditional"),

@@ -18,6 +18,7 @@ from catalog.listings.states import (
     core_data_refused,
 )
 from catalog.models_base import utcnow
+from catalog.registrations.models import RegistrationSummary
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
 from catalog.vocabularies import QualityRating, SecurityGrade, SharingCondition, UpdateFrequency
@@ -26,6 +27,7 @@ from catalog.vocabularies import QualityRating, SecurityGrade, SharingCondition,
 class Dataset(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=64, unique=True, index=True)  # resource code (资源代码)
+    registration_code: str | None = Field(default=None, max_length=64)  # 登记编号
     title: str = Field(max_length=200)
     title_en: str = Field(default="", max_length=300)
     description: str = Field(default="")
@@ -178,6 +180,7 @@ class AssessmentPublic(SQLModel):
 class DatasetDetail(DatasetSummary):
     description_en: str
     assessment: AssessmentPublic | None = None  # the latest quality assessment
+    registration: RegistrationSummary | None = None  # its registration (登记): code, validity, acts
     formats: list[str]
     keywords: list[str]
     schema_fields: list[dict[str, Any]]

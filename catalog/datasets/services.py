@@ -39,6 +39,7 @@ from catalog.permissions import (
     require_write,
 )
 from catalog.products.models import DataProduct, ProductSource
+from catalog.registrations.queries import registrations_of
 from catalog.sectors.models import Sector
 from catalog.sectors.queries import sector_refs_by_item, sector_slugs_by_item
 from catalog.validation import parse
@@ -200,15 +201,17 @@ def get_dataset(session: Session, actor: Actor, code: str) -> DatasetDetail:
 
 
 def dataset_details(session: Session, datasets: Sequence[Dataset]) -> list[DatasetDetail]:
-    """Everything about each of ``datasets`` (``get_dataset``'s answer for each), in four queries."""
+    """Everything about each of ``datasets`` (``get_dataset``'s answer for each), in five queries."""
     if not datasets:
         return []
     products = _listed_products_built_on(session, [d.id for d in datasets if d.id is not None])
     assessed = assessments.latest(session, [d.id for d in datasets])
+    registered = registrations_of(session, "dataset", [d.id for d in datasets])
     return [
         DatasetDetail(
             **summary.model_dump(),
             assessment=assessed.get(saved_id(dataset)),
+            registration=registered.get(saved_id(dataset)),
             description_en=dataset.description_en,
             formats=dataset.formats,
             keywords=dataset.keywords,

@@ -48,6 +48,8 @@ from catalog.pagination import Page, PageParams
 from catalog.products.models import ProductCreate, ProductDetail, ProductSummary
 from catalog.products.revisions import RevisionPublic
 from catalog.products.samples import SamplePublic
+from catalog.registrations.models import RegistrationPublic
+from catalog.registrations.services import Correction
 from catalog.requests.services import MessageCreate, RequestCreate, RequestPublic, StepRequest
 from catalog.requests.workflow import DELIVERY_METHODS
 from catalog.vocabularies import OrganizationKind
@@ -435,6 +437,20 @@ OPERATIONS: tuple[Op, ...] = (
        "status is as of today in Beijing: an active authorization past its end is expired."),
     Op("GET", "/api/v1/authorizations/{code}", "authorizations.detail", "authorizations", "One authorization",
        {200: ("The authorization with its scope", AuthorizationPublic)}, errors=(404,)),
+    Op("GET", "/api/v1/registrations/{code}", "registrations.detail", "registrations", "One registration",
+       {200: ("Its facts, status, validity, acts and fingerprint, with the registered snapshot",
+              RegistrationPublic)}, errors=(404,),
+       description="fingerprint is the SHA-256 of the snapshot's canonical JSON (UTF-8, keys sorted, no "
+       "spaces); fingerprint_ok says the stored snapshot still hashes to it, matches_current whether "
+       "the item's metadata now is what was registered last."),
+    Op("POST", "/api/v1/registrations/{code}/renewal", "registrations.renew", "registrations",
+       "Renew a registration (the item's owners)", {200: ("The registration, three years longer",
+                                                         RegistrationPublic)},
+       access=WRITE, errors=(404, 409), description="Opens 60 days before the validity ends."),
+    Op("POST", "/api/v1/registrations/{code}/corrections", "registrations.correct", "registrations",
+       "Correct recorded facts without a new version (reviewers)",
+       {200: ("The registration with its correction act", RegistrationPublic)},
+       access=WRITE, body=Body(Correction), errors=(404, 409)),
     Op("GET", "/api/v1/stats", "stats", "stats", "The catalog's figures",
        {200: ("Listed counts against the targets, by state and sector; the request funnel", CatalogStats)}),
     Op("GET", "/api/v1/requests", "requests.list", "requests", "The caller's access requests",
@@ -489,6 +505,7 @@ TAGS = {
     "organizations": "Departments, authorized operators and enterprises",
     "licences": "Licences and their ODRL terms",
     "authorizations": "Authorizations of public-data operation (授权运营): operators, scope and term",
+    "registrations": "Registrations (登记) of products and datasets: codes, validity, fingerprints",
     "stats": "Figures against the city's targets",
     "requests": "Access requests and follows",
     "accounts": "The caller's account and API tokens",

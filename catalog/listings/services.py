@@ -45,7 +45,9 @@ from catalog.permissions import (
 )
 from catalog.pricing.caps import check_cap, record_price
 from catalog.products.models import DataProduct, ProductRevision
-from catalog.products.services import next_listing_no
+from catalog.products.services import next_listing_no, product_input
+from catalog.registrations.services import register
+from catalog.registrations.states import Act, missing_materials
 from catalog.requests import follows
 from catalog.settings import Settings
 from catalog.workdays import local_date
@@ -101,6 +103,15 @@ def may(actor: Actor, step: workflow.Transition, item: Item) -> bool:
     return actor.is_system
 
 
+def check_materials(values: dict[str, Any]) -> None:
+    """422 ``checklist_incomplete`` naming each registration material a product's values lack."""
+    missing = missing_materials(values)
+    if missing:
+        raise ChecklistIncomplete(
+            N_("The registration needs every material: complete the product."), fields=missing
+        )
+
+
 def check_needs(step: workflow.Transition, reason: str, checklist: dict[str, bool]) -> None:
     """422 when a step lacks its reason, or its review checklist (``checklist_incomplete``)."""
     if step.needs_reason and not reason.strip():
@@ -147,6 +158,8 @@ def transition(
         raise Forbidden(N_("Your role may not make this change."))
     states.check_not_core(kind, item.security_grade, step.target)
     check_needs(step, request.reason, request.checklist)
+    if step.needs_checklist and isinstance(item, DataProduct):  # approval registers it: its materials
+        check_materials(product_input(session, item))
     if step.needs_authorization and isinstance(item, DataProduct):
         sources = source_ids(session, item.id)
         check_within(session, item.provider_id, sources)
@@ -183,6 +196,8 @@ def _apply(
     if step.target == ListingStatus.DELISTED and isinstance(item, DataProduct):
         follows.tell_followers(session, item, "delisted")
         _withdraw_new_versions(session, actor, item)
+    if step.target == ListingStatus.DELISTED and item.registration_code:
+        register(session, actor, kind, item, Act.CANCELLATION, request.reason.strip())  # 注销
     checklist = (
         {k: bool(request.checklist.get(k)) for k in workflow.CHECKLIST} if step.needs_checklist else None
     )
@@ -241,7 +256,8 @@ def record_revision_step(
 
 
 def _list(session: Session, kind: str, item: Item) -> None:
-    """The publicity period is over: list the item and give it its listing number (once, ever)."""
+    """The publicity period is over: list the item, give it its listing number (once, ever) and register
+    it (a registration code valid three years)."""
     now = utcnow()
     before = item.status
     item.status = ListingStatus.LISTED
@@ -252,6 +268,7 @@ def _list(session: Session, kind: str, item: Item) -> None:
     if isinstance(item, DataProduct):
         record_price(session, item, local_date(now))  # the fee it publishes from today
     system = Actor(label="system:publicity", is_system=True)
+    register(session, system, kind, item, Act.FIRST, on=local_date(now))  # 赋码: a code and its validity
     _record(session, system, kind, item, before, ListingStatus.LISTED, "the publicity period ended", None)
     if isinstance(item, DataProduct):
         follows.tell_followers(session, item, "listed")

@@ -56,6 +56,16 @@ def authorization_url(code: str) -> str:
     return f"/authorizations/{code}"
 
 
+def verify_url(code: str) -> str:
+    """A registration's public verification page (``registrations.verify``)."""
+    return f"/verify/{code}"
+
+
+def certificate_url(code: str) -> str:
+    """A registration's printable certificate (``registrations.certificate``)."""
+    return f"/registrations/{code}/certificate"
+
+
 def review_item_url(kind: str, key: str) -> str:
     """A product's or a dataset's page in the review queue (``review.item``)."""
     return f"/review/{kind}s/{key}"

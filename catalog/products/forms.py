@@ -151,5 +151,53 @@ SECTIONS: list[tuple[str, list[FormField]]] = [
             ),
         ],
     ),
+    (
+        N_("Registration materials"),
+        [
+            FormField(
+                "lawful_source",
+                N_("Lawful source statement"),
+                "textarea",
+                required=False,
+                maxlength=5000,
+                hint=N_("Where the data comes from, under which authorization, and how it is processed."),
+            ),
+            FormField(
+                "risk_assessor", N_("Data-security risk assessment: assessor"), required=False, maxlength=200
+            ),
+            FormField(
+                "risk_assessed_on",
+                N_("Data-security risk assessment: date"),
+                required=False,
+                maxlength=10,
+                hint=N_("A date like 2026-11-30"),
+            ),
+            FormField(
+                "risk_result", N_("Data-security risk assessment: result"), required=False, maxlength=200
+            ),
+            FormField(
+                "risk_report", N_("Data-security risk assessment: report"), required=False, maxlength=200
+            ),
+            FormField(
+                "compliance_assessor", N_("Compliance assessment: assessor"), required=False, maxlength=200
+            ),
+            FormField(
+                "compliance_assessed_on",
+                N_("Compliance assessment: date"),
+                required=False,
+                maxlength=10,
+                hint=N_("A date like 2026-11-30"),
+            ),
+            FormField(
+                "compliance_grade",
+                N_("Compliance assessment: result or grade"),
+                required=False,
+                maxlength=200,
+            ),
+            FormField(
+                "compliance_report", N_("Compliance assessment: report"), required=False, maxlength=200
+            ),
+        ],
+    ),
 ]
 FORM = Form(SECTIONS)

@@ -24,6 +24,7 @@ from catalog.listings.states import (
 from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import utcnow
 from catalog.pricing.models import CapPublic, PriceEntry
+from catalog.registrations.models import RegistrationSummary
 from catalog.sectors.models import SectorRef
 from catalog.validation import Word
 from catalog.vocabularies import (
@@ -70,6 +71,17 @@ class DataProduct(SQLModel, table=True):
     price: Decimal | None = Field(default=None, max_digits=14, decimal_places=4)
     price_unit: str = Field(default="", max_length=20)
     price_trial: bool = Field(default=False)  # a trial fee (试行收费标准)
+    # the registration's materials (26号): the lawful-source statement, the data-security risk
+    # assessment and the compliance assessment (who, when, the result or grade, the report)
+    lawful_source: str = Field(default="")
+    risk_assessor: str = Field(default="", max_length=200)
+    risk_assessed_on: dt.date | None = None
+    risk_result: str = Field(default="", max_length=200)
+    risk_report: str = Field(default="", max_length=200)
+    compliance_assessor: str = Field(default="", max_length=200)
+    compliance_assessed_on: dt.date | None = None
+    compliance_grade: str = Field(default="", max_length=200)
+    compliance_report: str = Field(default="", max_length=200)
     tags: list[str] = Field(default_factory=list, sa_type=JSON)
     scenarios: list[str] = Field(default_factory=list, sa_type=JSON)
     field_schema: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
@@ -135,6 +147,15 @@ class ProductCreate(SQLModel):
     price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=4)
     price_unit: str | None = Field(default=None, max_length=20)
     price_trial: bool = False  # a trial fee (试行), until a full year of operation
+    lawful_source: str = Field(default="", max_length=5000)
+    risk_assessor: str = Field(default="", max_length=200)
+    risk_assessed_on: dt.date | None = None
+    risk_result: str = Field(default="", max_length=200)
+    risk_report: str = Field(default="", max_length=200)
+    compliance_assessor: str = Field(default="", max_length=200)
+    compliance_assessed_on: dt.date | None = None
+    compliance_grade: str = Field(default="", max_length=200)
+    compliance_report: str = Field(default="", max_length=200)
     schema_fields: list[FieldSpec] = Field(default_factory=list, alias="schema")
     input_fields: list[FieldSpec] = Field(default_factory=list)
     output_fields: list[FieldSpec] = Field(default_factory=list)
@@ -216,6 +237,17 @@ class ProductDetail(ProductSummary):
     price_trial: bool = False
     price_cap: CapPublic | None = None  # the cap its price is held to, for industry use
     price_history: list[PriceEntry] = []  # every fee it has published, newest first
+    registration: RegistrationSummary | None = None  # its registration (登记): code, validity, acts
+    # the registration's materials (26号)
+    lawful_source: str = ""
+    risk_assessor: str = ""
+    risk_assessed_on: dt.date | None = None
+    risk_result: str = ""
+    risk_report: str = ""
+    compliance_assessor: str = ""
+    compliance_assessed_on: dt.date | None = None
+    compliance_grade: str = ""
+    compliance_report: str = ""
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -16,7 +16,7 @@ from catalog.datasets.models import Dataset
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings import workflow
-from catalog.listings.services import check_needs, may, record_revision_step, step_views
+from catalog.listings.services import check_materials, check_needs, may, record_revision_step, step_views
 from catalog.listings.states import is_listed
 from catalog.listings.workflow import RevisionStatus
 from catalog.models_base import saved_id, utcnow
@@ -24,6 +24,8 @@ from catalog.permissions import Actor, can_manage_listings_of, can_review, requi
 from catalog.pricing.caps import check_cap, record_price
 from catalog.products import services
 from catalog.products.models import DataProduct, ProductCreate, ProductRevision
+from catalog.registrations.services import register
+from catalog.registrations.states import Act
 from catalog.requests import follows
 from catalog.validation import parse
 from catalog.workdays import local_date
@@ -112,6 +114,8 @@ def revision_transition(
     if not may(actor, step, product):
         raise Forbidden(N_("Your role may not make this change."))
     check_needs(step, reason, checklist or {})
+    if step.needs_checklist:  # approval registers the change: its materials
+        check_materials(revision.data)
     if step.needs_authorization:
         codes = [str(c) for c in revision.data.get("source_datasets") or []]
         sources = session.exec(select(Dataset.id).where(col(Dataset.code).in_(codes))).all()
@@ -128,7 +132,7 @@ def revision_transition(
     if step.role is workflow.Role.REVIEWER:
         revision.decided_at, revision.decided_by, revision.reason = now, actor.label, reason.strip()
     if step.target == RevisionStatus.APPROVED:
-        _apply(session, product, revision)
+        _apply(session, actor, product, revision)
     record_revision_step(session, actor, product, revision, before, step.target, reason)
     return _public(session, actor, product, revision)
 
@@ -143,7 +147,7 @@ def _no_such_step(
     )
 
 
-def _apply(session: Session, product: DataProduct, revision: ProductRevision) -> None:
+def _apply(session: Session, actor: Actor, product: DataProduct, revision: ProductRevision) -> None:
     """The approved version becomes the product: same address, same listing number, next version."""
     data = parse(ProductCreate, {k: v for k, v in revision.data.items() if k not in ("status", "listed_at")})
     provider, licence, sectors, sources = services.resolve_input(session, data)
@@ -156,6 +160,7 @@ def _apply(session: Session, product: DataProduct, revision: ProductRevision) ->
     product.updated_at = utcnow()
     services.save_links(session, product, sectors, sources)
     record_price(session, product, local_date(product.updated_at))  # its new fee, if it changed
+    register(session, actor, "product", product, Act.CHANGE, revision.change_summary)  # 变更登记
 
 
 def next_version(version: str) -> str:

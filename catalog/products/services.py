@@ -51,6 +51,8 @@ from catalog.products.models import (
     ProductSummary,
     VersionEntry,
 )
+from catalog.registrations.queries import registrations_of
+from catalog.registrations.states import MATERIALS
 from catalog.requests.models import AccessRequest
 from catalog.sectors.models import Sector
 from catalog.sectors.queries import sector_refs_by_item, sector_slugs_by_item
@@ -253,13 +255,22 @@ _INPUT_COLUMNS = (
     "product_type", "delivery_mode", "update_frequency", "source_type", "security_grade", "personal_info",
     "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
     "use_category", "price_model", "price_unit", "price_trial", "input_fields", "output_fields",
+    *MATERIALS,
 )  # fmt: skip
 
 
+_DATES = ("risk_assessed_on", "compliance_assessed_on")
+
+
 def _as_input(product: DataProduct, licence_code: str, source_codes: list[str]) -> dict[str, Any]:
+    """As JSON would carry it (a new version's input is kept as JSON): dates as text."""
     return {
         "slug": product.slug,
-        **{name: getattr(product, name) for name in _INPUT_COLUMNS},
+        **{
+            name: value.isoformat() if isinstance(value, dt.date) else value
+            for name in _INPUT_COLUMNS
+            if (value := getattr(product, name)) is not None or name not in _DATES
+        },
         "price": str(product.price) if product.price is not None else None,
         "license": licence_code,
         "source_datasets": source_codes,
@@ -403,7 +414,8 @@ def get_product(session: Session, actor: Actor, slug: str) -> ProductDetail:
 
 
 def product_details(session: Session, products: Sequence[DataProduct]) -> list[ProductDetail]:
-    """Everything about each of ``products`` (``get_product``'s answer for each), in at most ten queries."""
+    """Everything about each of ``products`` (``get_product``'s answer for each), in at most eleven
+    queries."""
     if not products:
         return []
     licences = _licences_of(session, products)  # read once, for the summaries and the details
@@ -413,6 +425,7 @@ def product_details(session: Session, products: Sequence[DataProduct]) -> list[P
     standing = standings(session, products)
     caps = caps_in_force(session)
     prices = price_histories(session, [p.id for p in products])
+    registered = registrations_of(session, "product", [p.id for p in products])
 
     def cap(product: DataProduct) -> CapPublic | None:
         if product.use_category != UseCategory.INDUSTRY:
@@ -427,6 +440,8 @@ def product_details(session: Session, products: Sequence[DataProduct]) -> list[P
             price_trial=product.price_trial,
             price_cap=cap(product),
             price_history=prices.get(saved_id(product), []),
+            registration=registered.get(saved_id(product)),
+            **{name: getattr(product, name) for name in MATERIALS if name != "scenarios"},
             versions=versions.get(product.id, []),
             sample_name=product.sample_name,
             sample_preview=product.sample_preview,

@@ -43,6 +43,7 @@ from catalog.permissions import (
     require_write,
 )
 from catalog.products.models import DataProduct
+from catalog.registrations.queries import check_registration
 from catalog.requests import workflow
 from catalog.requests.models import AccessRequest, RequestEvent, RequestMessage, is_overdue, overdue_sql
 from catalog.requests.workflow import RequestStatus
@@ -197,6 +198,7 @@ def create_request(
             fields={"product_id": N_("Only listed products can be requested.")},
         )
     check_requestable(session, product)
+    check_registration(session, product.id)
     org = _requesting_org(session, actor, data.organization)
     if not can_request_product_of(actor, saved_id(org), product.provider_id):
         raise Invalid(

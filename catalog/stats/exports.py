@@ -20,6 +20,7 @@ from catalog.licences.queries import licence_codes
 from catalog.models_base import saved_id
 from catalog.permissions import Actor, can_administer, require
 from catalog.products import queries as products
+from catalog.registrations.states import MATERIALS
 from catalog.settings import Settings
 from catalog.stats.services import catalog_stats
 
@@ -31,13 +32,15 @@ MEDIA_TYPES = {  # of each export format, as the admin pages send them
 KINDS = ("products", "datasets", "stats")
 FORMATS = ("csv", "xlsx", "json")
 # The first columns keep their places; those that complete an item for import follow them.
+# a product's registration materials (26号), as their fields are named
+MATERIAL_COLUMNS = tuple(name for name in MATERIALS if name != "scenarios")
 PRODUCT_COLUMNS = (
     "listing_no", "id", "title", "title_en", "status", "provider", "provider_code", "product_type",
     "delivery_mode", "update_frequency", "security_grade", "source_type", "price_model", "price",
     "price_unit", "license", "sectors", "source_datasets", "tags", "version", "listed_at", "updated_at",
     "summary", "summary_en", "description", "description_en", "scenarios", "personal_info",
     "deidentification", "permitted_purpose", "usage_term_months", "other_restrictions", "extra_terms",
-    "schema", "input_fields", "output_fields", "use_category", "price_trial",
+    "schema", "input_fields", "output_fields", "use_category", "price_trial", *MATERIAL_COLUMNS,
 )  # fmt: skip
 DATASET_COLUMNS = (
     "code", "title", "title_en", "status", "provider", "provider_code", "security_grade",
@@ -87,6 +90,7 @@ def product_rows(session: Session) -> tuple[Sequence[str], list[list[Any]]]:
                 *(p.deidentification, p.permitted_purpose, p.usage_term_months, p.other_restrictions),
                 *(p.extra_terms, p.field_schema, p.input_fields, p.output_fields, p.use_category),
                 p.price_trial,
+                *(_iso(getattr(p, c)) if c.endswith("_on") else getattr(p, c) for c in MATERIAL_COLUMNS),
             ]
         )
     return PRODUCT_COLUMNS, rows

@@ -262,7 +262,9 @@ def test_a_dataset_moves_through_the_same_table_by_its_code(
     assert listings.promote_due(seeded_session, now=ends + dt.timedelta(seconds=1)) >= 1
     assert dataset.status == S.LISTED
     audited = seeded_session.exec(select(AuditEvent.action).where(AuditEvent.target_id == dataset.code)).all()
-    assert audited == ["dataset.transition"] * 4
+    # listing registered it (赋码): a code valid three years
+    assert audited == ["dataset.transition"] * 3 + ["registration.first", "dataset.transition"]
+    assert dataset.registration_code is not None and dataset.registration_code.startswith("HADP-DJ-")
 
 
 def _publicity_product(session: Session) -> DataProduct:
