@@ -187,7 +187,9 @@ def test_owner_lists_a_new_product_and_a_reviewer_puts_it_in_publicity(journey: 
     page.get_by_label("计价方式").select_option(label="免费")
     # the registration's materials (26号): approval needs every one
     page.get_by_label("应用场景").fill("公交线网优化\n站点客流评估")
-    page.get_by_label("合法来源说明").fill("数据来源于市交通局公交刷卡数据，经市数据局授权运营，原始数据不出域")
+    page.get_by_label("合法来源说明").fill(
+        "数据来源于市交通局公交刷卡数据，经市数据局授权运营，原始数据不出域"
+    )
     page.get_by_label("数据安全风险评估：评估机构").fill("淮安市数据安全风险评估中心")
     page.get_by_label("数据安全风险评估：评估日期").fill("2026-11-20")
     page.get_by_label("数据安全风险评估：评估结论").fill("通过（低风险）")

@@ -29,7 +29,12 @@ CASES: list[tuple[Callable[..., str], tuple[Any, ...], str, dict[str, Any]]] = [
     (urls.request_url, (42,), "requests.detail", {"id": 42}),
     (urls.owner_url, (), "owner.workspace", {}),
     (urls.verify_url, ("HADP-DJ-2026-00001",), "registrations.verify", {"code": "HADP-DJ-2026-00001"}),
-    (urls.certificate_url, ("HADP-DJ-2026-00001",), "registrations.certificate", {"code": "HADP-DJ-2026-00001"}),
+    (
+        urls.certificate_url,
+        ("HADP-DJ-2026-00001",),
+        "registrations.certificate",
+        {"code": "HADP-DJ-2026-00001"},
+    ),
     (urls.authorization_url, ("HADP-SQ-2025-001",), "authorizations.detail", {"code": "HADP-SQ-2025-001"}),
     (urls.organization_url, ("huaian-data",), "organizations.detail", {"slug": "huaian-data"}),
     (urls.favicon_url, (), "portal.favicon", {}),
