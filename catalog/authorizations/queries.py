@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -22,13 +23,27 @@ def today() -> dt.date:
     return local_date(dt.datetime.now(dt.UTC))
 
 
+@dataclass(frozen=True)
+class _InForce:
+    """What the coverage rules read of an authorization in force."""
+
+    code: str
+    ends_on: dt.date
+
+
 def _in_force(
     session: Session, operator_ids: Iterable[int], on: dt.date
-) -> dict[tuple[int, int], list[Authorization]]:
-    """The authorizations in force on ``on`` of these operators, by (operator, dataset) they cover."""
-    found: dict[tuple[int, int], list[Authorization]] = {}
+) -> dict[tuple[int, int], list[_InForce]]:
+    """The authorizations in force on ``on`` of these operators, by (operator, dataset) they cover: the
+    columns the rules read, not whole rows (a product page reads them on every view)."""
+    found: dict[tuple[int, int], list[_InForce]] = {}
     rows = session.exec(
-        select(AuthorizationDataset.dataset_id, Authorization)
+        select(
+            col(AuthorizationDataset.dataset_id),
+            col(Authorization.operator_id),
+            col(Authorization.code),
+            col(Authorization.ends_on),
+        )
         .join(Authorization, col(Authorization.id) == AuthorizationDataset.authorization_id)
         .where(
             col(Authorization.operator_id).in_(set(operator_ids)),
@@ -37,13 +52,13 @@ def _in_force(
             col(Authorization.ends_on) >= on,
         )
     )
-    for dataset_id, authorization in rows:
-        found.setdefault((authorization.operator_id, dataset_id), []).append(authorization)
+    for dataset_id, operator_id, code, ends_on in rows:
+        found.setdefault((operator_id, dataset_id), []).append(_InForce(code, ends_on))
     return found
 
 
 def _standing(
-    in_force: dict[tuple[int, int], list[Authorization]],
+    in_force: dict[tuple[int, int], list[_InForce]],
     operator_id: int,
     dataset_ids: Iterable[int],
     on: dt.date,

@@ -60,16 +60,21 @@ def in_base_unit(price_model: str, price: Decimal | None, unit: str) -> Decimal 
 
 
 # --- caps -----------------------------------------------------------------------------------------
-def caps_in_force(session: Session, on: dt.date | None = None) -> dict[tuple[str, str], PriceCap]:
-    """The cap in force on ``on`` of each (authorization code, price model): the latest effective."""
+def caps_in_force(
+    session: Session, on: dt.date | None = None, codes: Iterable[str] | None = None
+) -> dict[tuple[str, str], PriceCap]:
+    """The cap in force on ``on`` of each (authorization code, price model): the latest effective (of
+    the authorizations of ``codes`` only, when given)."""
     on = on or today()
-    rows = session.exec(
+    query = (
         select(Authorization.code, PriceCap)
         .join(Authorization, col(Authorization.id) == PriceCap.authorization_id)
         .where(col(PriceCap.effective_from) <= on)
         .order_by(col(PriceCap.effective_from), col(PriceCap.id))
     )
-    return {(code, cap.price_model): cap for code, cap in rows}  # later ones replace earlier ones
+    if codes is not None:
+        query = query.where(col(Authorization.code).in_(set(codes)))
+    return {(code, cap.price_model): cap for code, cap in session.exec(query)}  # later ones replace earlier
 
 
 def cap_for(
@@ -119,7 +124,8 @@ def check_cap(
 ) -> None:
     """422 ``price_over_cap`` (with the cap) when an industry-use price exceeds the cap of the
     authorizations the product is operated under."""
-    cap = over_cap(caps_in_force(session), authorizations, use_category, price_model, price, price_unit)
+    under = list(authorizations)
+    cap = over_cap(caps_in_force(session, codes=under), under, use_category, price_model, price, price_unit)
     if cap is not None:
         raise PriceOverCap(
             N_("The price is over the cap the implementing body set for this charging unit."),

@@ -423,7 +423,7 @@ def product_details(session: Session, products: Sequence[DataProduct]) -> list[P
     sources = _source_datasets(session, [p.id for p in products])
     versions = _version_histories(session, [p for p in products if p.status in REVIEWED_STATES])
     standing = standings(session, products)
-    caps = caps_in_force(session)
+    caps = caps_in_force(session, codes={code for st in standing.values() for code in st.authorizations})
     prices = price_histories(session, [p.id for p in products])
     registered = registrations_of(session, "product", [p.id for p in products])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from catalog.authorizations.queries import today
@@ -43,13 +44,15 @@ def summarize(rows: Sequence[Registration]) -> RegistrationSummary:
 def registrations_of(
     session: Session, kind: str, item_ids: Sequence[int | None]
 ) -> dict[int, RegistrationSummary]:
-    """Each item's current registration (its latest code), by the item's id."""
+    """Each item's current registration (its latest code), by the item's id; the snapshots are not read."""
     by_item: dict[int, list[Registration]] = {}
-    for row in session.exec(
+    rows = session.exec(
         select(Registration)
+        .options(defer(Registration.snapshot))  # type: ignore[arg-type]
         .where(Registration.kind == kind, col(Registration.item_id).in_(item_ids))
         .order_by(col(Registration.id))
-    ):
+    )
+    for row in rows:
         acts = by_item.setdefault(row.item_id, [])
         if acts and acts[-1].code != row.code:  # registered again under a new code: that one counts
             acts.clear()
