@@ -56,6 +56,7 @@ from catalog.requests import services as access_requests
 from catalog.requests import workflow as request_workflow
 from catalog.settings import Settings
 from catalog.stats import api as stats_api
+from catalog.stats import routes as stats_routes
 from catalog.stats.views import ViewCounter
 from catalog.web import error_body, is_api, json_response, make_environment, render
 
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *organizations_routes.routes,
         *authorizations_routes.routes,
         *registrations_routes.routes,
+        *stats_routes.routes,
         *listings_api.routes,
         *products_api.routes,
         *datasets_api.routes,

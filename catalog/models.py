@@ -13,7 +13,7 @@ from catalog.registrations.models import Registration
 from catalog.requests.models import AccessRequest, Follow, RequestEvent, RequestMessage
 from catalog.sectors.models import Sector
 from catalog.site_settings.models import SiteSetting
-from catalog.stats.models import ViewCount
+from catalog.stats.models import PublishedDisclosure, ViewCount
 
 __all__ = [
     "AccessRequest",
@@ -39,6 +39,7 @@ __all__ = [
     "ProductRevision",
     "ProductSector",
     "ProductSource",
+    "PublishedDisclosure",
     "Registration",
     "RequestEvent",
     "RequestMessage",

@@ -16,7 +16,7 @@ from catalog.errors import CatalogError, Invalid
 from catalog.permissions import Actor
 from catalog.pricing import services as pricing
 from catalog.site_settings import services as site
-from catalog.stats import charts, disclosure, exports
+from catalog.stats import charts, disclosure
 from catalog.stats.services import catalog_stats
 from catalog.web import call, form_data, redirect_to, render
 
@@ -72,27 +72,37 @@ async def pricing_page(request: Request, actor: Actor) -> Response:
 
 @admin_page
 async def disclosure_page(request: Request, actor: Actor) -> Response:
+    """The public disclosure of a year, with the administrators' button that publishes it."""
     try:
         year = disclosure.parse_year(request.query_params.get("year"))
     except CatalogError as exc:
-        context = {"report": None, "year": request.query_params.get("year", ""), "error": exc}
-        return render(request, "admin/disclosure.html", context, status=exc.status)
-    report = await call(request, disclosure.disclosure_report, actor, year)
+        context = {"d": None, "year": request.query_params.get("year", ""), "error": exc, "admin": True}
+        return render(request, "disclosure/report.html", context, status=exc.status)
+    return await _disclosure_page(request, year)
+
+
+async def _disclosure_page(request: Request, year: int, error: CatalogError | None = None) -> Response:
+    body = request.app.state.settings.implementing_body
+    found = await call(request, disclosure.disclosure, year, body)
     years = list(range(dt.date.today().year, disclosure.FIRST_YEAR - 1, -1))
-    return render(request, "admin/disclosure.html", {"report": report, "year": year, "years": years})
+    context = {"d": found, "year": year, "years": years, "error": error, "admin": True}
+    return render(request, "disclosure/report.html", context, status=error.status if error else 200)
+
+
+@admin_page
+async def disclosure_publish(request: Request, actor: Actor) -> Response:
+    year = request.path_params["year"]
+    try:
+        await call(request, disclosure.publish, actor, year, request.app.state.settings.implementing_body)
+    except CatalogError as exc:
+        return await _disclosure_page(request, year, exc)
+    return redirect_to(request, "disclosure.year", year=year, query={"published": "1"})
 
 
 @admin_page
 async def disclosure_xlsx(request: Request, actor: Actor) -> Response:
     year = disclosure.parse_year(request.query_params.get("year"))
-    report = await call(request, disclosure.disclosure_report, actor, year)
-    content = await run_in_threadpool(disclosure.disclosure_xlsx, report)
-    name = f"huaian-data-port-disclosure-{year}.xlsx"
-    return Response(
-        content,
-        media_type=exports.MEDIA_TYPES["xlsx"],
-        headers={"content-disposition": f'attachment; filename="{name}"'},
-    )
+    return redirect_to(request, "disclosure.xlsx", year=year)
 
 
 routes: list[BaseRoute] = [
@@ -102,4 +112,10 @@ routes: list[BaseRoute] = [
     Route("/admin/pricing", pricing_page, name="admin.pricing"),
     Route("/admin/reports/disclosure", disclosure_page, name="admin.disclosure"),
     Route("/admin/reports/disclosure.xlsx", disclosure_xlsx, name="admin.disclosure.xlsx"),
+    Route(
+        "/admin/reports/disclosure/{year:int}/publish",
+        disclosure_publish,
+        methods=["POST"],
+        name="admin.disclosure.publish",
+    ),
 ]

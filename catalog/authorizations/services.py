@@ -106,6 +106,16 @@ def operator_authorizations(session: Session, operator_ids: Sequence[int]) -> li
     return _public(session, rows, today())
 
 
+def authorizations_in(session: Session, start: dt.date, end: dt.date) -> list[AuthorizationPublic]:
+    """Every authorization whose term overlaps [start, end], by operator then start (the disclosure)."""
+    rows = session.exec(
+        select(Authorization)
+        .where(col(Authorization.starts_on) <= end, col(Authorization.ends_on) >= start)
+        .order_by(col(Authorization.operator_id), col(Authorization.starts_on), col(Authorization.code))
+    ).all()
+    return _public(session, rows, today())
+
+
 def _find(session: Session, code: str) -> Authorization:
     found = session.exec(select(Authorization).where(Authorization.code == code)).first()
     if found is None:

@@ -344,6 +344,22 @@ PATH_PARAMETERS = {
 TRANSITION = "409 invalid_transition lists the states allowed now; 422 checklist_incomplete a missing item."
 OBJECT = {"type": "object", "description": "an OpenAPI 3.1 document"}
 
+# A year's disclosure: its report is the document the page and the XLSX show (see the README).
+DISCLOSURE = {
+    "type": "object",
+    "required": ["year", "published", "published_at", "due_by", "report"],
+    "properties": {
+        "year": {"type": "integer"},
+        "published": {"type": "boolean"},
+        "published_at": {"type": ["string", "null"], "format": "date-time"},
+        "due_by": {"type": "string", "format": "date"},
+        "report": {
+            "type": "object",
+            "required": ["implementing_body", "authorizations", "operators", "totals"],
+        },
+    },
+}
+
 OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/api/v1/products", "products.list", "products", "List or search listed data products",
        {200: ("A page of products, with facet counts", Page[ProductSummary])}, query=(ProductFilters,),
@@ -451,6 +467,13 @@ OPERATIONS: tuple[Op, ...] = (
        "Correct recorded facts without a new version (reviewers)",
        {200: ("The registration with its correction act", RegistrationPublic)},
        access=WRITE, body=Body(Correction), errors=(404, 409)),
+    Op("GET", "/api/v1/disclosure/{year:int}", "disclosure", "stats", "A year's public disclosure",
+       {200: ("The implementing body with its authorizations and caps, and each operator's resources, "
+              "products with fees and requests", DISCLOSURE)},
+       errors=(404, 422),
+       description="published: frozen as an administrator published it (by the end of March of the next "
+       "year); otherwise the catalog as it stands. 422 for a year before 2020 or after this one; 404 "
+       "when the year is not a number."),
     Op("GET", "/api/v1/stats", "stats", "stats", "The catalog's figures",
        {200: ("Listed counts against the targets, by state and sector; the request funnel", CatalogStats)}),
     Op("GET", "/api/v1/requests", "requests.list", "requests", "The caller's access requests",

@@ -285,7 +285,7 @@ def test_the_annual_disclosure_report(app: TestClient, seeded_engine: Engine) ->
     answer = app.get(f"/admin/reports/disclosure.xlsx?year={year}")
     assert answer.status_code == 200 and answer.headers["content-disposition"].startswith("attachment")
     book = load_workbook(io.BytesIO(answer.content), read_only=True)
-    assert book.sheetnames == ["运营单位", "授权资源", "产品和服务及收费"]
+    assert book.sheetnames == ["授权信息", "上限收费标准", "运营单位", "授权资源", "产品和服务及收费"]
     products = list(book["产品和服务及收费"].iter_rows(min_row=3, values_only=True))
     book.close()
     assert sorted(r[2] for r in products) == sorted(p.title for p in on_offer)
