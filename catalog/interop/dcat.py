@@ -37,6 +37,7 @@ from catalog.datasets.queries import listed_dataset_details
 from catalog.db import session_scope
 from catalog.errors import NotFound
 from catalog.interop.rdf import (
+    ADMS,
     DCAT,
     DCT,
     EN,
@@ -69,10 +70,11 @@ from catalog.interop.rdf import (
 from catalog.interop.schemaorg import DATASET_LICENCE
 from catalog.licences import services as licences
 from catalog.licences.models import LicencePublic
-from catalog.listings.urls import home_url
+from catalog.listings.urls import home_url, verify_url
 from catalog.permissions import Actor
 from catalog.products import services as products
 from catalog.products.models import ProductDetail
+from catalog.registrations.models import RegistrationSummary
 from catalog.sectors.models import SectorPublic, SectorRef
 from catalog.sectors.services import list_sectors
 from catalog.vocabularies import label
@@ -270,10 +272,23 @@ class _Builder:
             self.add(node, DCT.issued, _moment(item.listed_at))
         self.add(node, DCT.modified, _moment(item.updated_at))
 
+    def registration(self, node: URIRef, reg: RegistrationSummary | None) -> None:
+        """The item's registration (登记, 26号) as its other identifier: the code, its verification page
+        as the identifier's address, when it was registered and until when it is valid (dct:valid)."""
+        if reg is None:
+            return
+        ident = self.uris.page(verify_url(reg.code))
+        if self.typed(ident, ADMS.Identifier):
+            self.add(ident, SKOS.notation, Literal(reg.code))
+            self.add(ident, DCT.issued, Literal(reg.valid_from, datatype=XSD.date))
+            self.add(ident, DCT.valid, Literal(reg.valid_until, datatype=XSD.date))
+        self.add(node, ADMS.identifier, ident)
+
     def product(self, p: ProductDetail, org: OrganizationPublic) -> URIRef:
         node = self.uris.product(p.id)
         self.common(node, p, org)
         self.add(node, DCT.identifier, Literal(p.listing_no or p.id))
+        self.registration(node, p.registration)
         self.text(node, DCT.description, p.description, p.description_en or p.summary_en)
         for tag in p.tags:
             self.add(node, DCAT.keyword, Literal(tag, lang=ZH))
@@ -347,6 +362,7 @@ class _Builder:
         node = self.uris.dataset(d.id)
         self.common(node, d, org)
         self.add(node, DCT.identifier, Literal(d.id))
+        self.registration(node, d.registration)
         self.text(node, DCT.description, d.description, d.description_en)
         for keyword in d.keywords:
             self.add(node, DCAT.keyword, Literal(keyword, lang=ZH))

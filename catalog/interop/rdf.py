@@ -244,9 +244,32 @@ def licence_policy(odrl: dict[str, Any], terms: Terms) -> Policy:
 
 
 def product_policy(product: ProductDetail) -> Policy:
-    """The product's licence as an ODRL policy with the product's purpose and term."""
+    """The product's licence as an ODRL policy with the product's purpose and term; a priced product's
+    permissions carry the duty to pay (``odrl:compensate``) its fee, at most the cap it is held to
+    (65号: ``odrl:payAmount`` equal to the price, and no more than the cap)."""
     terms = Terms(product.permitted_purpose, product.usage_term_months)
-    return licence_policy(product.license_detail.odrl, terms)
+    policy = licence_policy(product.license_detail.odrl, terms)
+    pay = _payment(product)
+    if pay is None:
+        return policy
+    permissions = tuple(Rule(r.action, r.constraints, (*r.nested, ("duty", pay))) for r in policy.permission)
+    return Policy(permissions, policy.prohibition, policy.obligation)
+
+
+def _payment(product: ProductDetail) -> Rule | None:
+    """The duty to pay a priced product's fee, within its cap (in the cap's base unit)."""
+    constraints: list[Constraint | Logical] = []
+    if product.price is not None:
+        constraints.append(Constraint(str(ODRL.payAmount), str(ODRL.eq), (_decimal(product.price),)))
+    if product.price_cap is not None:
+        constraints.append(
+            Constraint(str(ODRL.payAmount), str(ODRL.lteq), (_decimal(product.price_cap.amount),))
+        )
+    return Rule(str(ODRL.compensate), tuple(constraints)) if constraints else None
+
+
+def _decimal(value: float) -> Operand:
+    return Operand(f"{Decimal(str(value)):f}", datatype=str(XSD.decimal))
 
 
 def _listed(value: Any) -> list[Any]:

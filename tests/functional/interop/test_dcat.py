@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.app import create_app
-from catalog.interop.rdf import DCAT, DCT, FOAF, ODRL, PROV, SKOS, XSD, Uris
+from catalog.interop.rdf import ADMS, DCAT, DCT, FOAF, ODRL, PROV, SKOS, XSD, Uris
 from catalog.listings.services import TransitionRequest, transition
 from catalog.permissions import SYSTEM
 from catalog.seeding import read_yaml
@@ -389,3 +389,30 @@ def test_item_pages_link_their_linked_data(client: TestClient) -> None:
         for kind, href in links:
             answer = client.get(href)
             assert answer.status_code == 200 and answer.headers["content-type"].startswith(kind)
+
+
+def test_the_registration_is_an_identifier_with_its_validity_and_the_fee_a_duty_within_its_cap(
+    graph: Graph, client: TestClient
+) -> None:
+    product = client.get(f"/api/v1/products/{STANDARD_PRODUCT}").json()
+    registration = product["registration"]
+    (ident,) = graph.objects(URIS.product(STANDARD_PRODUCT), ADMS.identifier)
+    assert ident == URIRef(URIS.page(f"/verify/{registration['code']}"))
+    assert graph.value(ident, SKOS.notation) == Literal(registration["code"])
+    assert graph.value(ident, DCT.valid) == Literal(registration["valid_until"], datatype=XSD.date)
+    (use,) = [
+        p
+        for p in graph.objects(URIS.product(STANDARD_PRODUCT, "offer"), ODRL.permission)
+        if graph.value(p, ODRL.action) == ODRL.use
+    ]
+    (pay,) = [d for d in graph.objects(use, ODRL.duty) if graph.value(d, ODRL.action) == ODRL.compensate]
+    amounts = {
+        graph.value(c, ODRL.operator): graph.value(c, ODRL.rightOperand)
+        for c in graph.objects(pay, ODRL.constraint)
+    }
+    assert product["price"] is not None and product["price_cap"] is not None
+    assert (
+        float(amounts[ODRL.eq]) == product["price"]
+        and float(amounts[ODRL.lteq]) == product["price_cap"]["amount"]
+    )
+    assert amounts[ODRL.lteq].datatype == XSD.decimal  # type: ignore[union-attr]

@@ -119,6 +119,10 @@ def test_an_offer_carries_the_products_terms(catalog: dict[str, Any], connector:
         "@value": product["permitted_purpose"], "@language": "zh-Hans"}} in use["constraint"]  # fmt: skip
     term = {"@value": f"P{product['usage_term_months']}M", "@type": "xsd:duration"}
     assert {"leftOperand": "odrl:elapsedTime", "operator": "lteq", "rightOperand": term} in use["constraint"]
+    # the fee, at most its cap (65号), is the duty to pay that comes with use
+    (pay,) = [duty for duty in use["duty"] if duty["action"] == "odrl:compensate"]
+    cap = {"@value": f"{product['price_cap']['amount']:g}", "@type": "xsd:decimal"}
+    assert {"leftOperand": "odrl:payAmount", "operator": "lteq", "rightOperand": cap} in pay["constraint"]
 
 
 def test_a_filter_narrows_the_catalog(connector: TestClient) -> None:
