@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from catalog.accounts import credit_code
@@ -60,8 +60,10 @@ def post(client: TestClient, path: str, data: dict[str, Any]) -> Any:
 
 
 def events(seeded_engine: Engine, action: str) -> list[AuditEvent]:
+    """The audit events of ``action``, oldest first."""
     with Session(seeded_engine) as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
+        return list(session.exec(query))
 
 
 def count(seeded_engine: Engine, model: type) -> int:
