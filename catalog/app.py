@@ -76,28 +76,39 @@ async def _refresh_index(app: Starlette) -> None:
 
 
 def _promote_due(engine: Engine, request_days: int) -> int:
-    """End due publicity periods, expire undecided access requests, remind of authorizations and
-    registrations ending."""
+    """End due publicity periods and expire undecided access requests."""
     with db.session_scope(engine) as session:
         listed = listings.promote_due(session)
     with db.session_scope(engine) as session:
         access_requests.expire_undecided(session, request_days)
-    with db.session_scope(engine) as session:
-        authorizations.remind_ending(session)
-        registrations.remind_renewal(session)
     return listed
 
 
+REMIND_EVERY_MINUTES = 10  # reminders are about ends 60 days away: a start need not wait for them
+
+
+def _remind(engine: Engine) -> None:
+    """Remind of authorizations and registrations ending within 60 days (each once per end date)."""
+    with db.session_scope(engine) as session:
+        authorizations.remind_ending(session)
+        registrations.remind_renewal(session)
+
+
 async def _end_publicity(app: Starlette) -> None:
-    """List what has finished its publicity period, at start-up and every minute."""
+    """List what has finished its publicity period, at start-up and every minute; remind of what ends
+    soon a minute after start-up and every ten minutes."""
+    minutes = 0
     while True:
         try:
             settings: Settings = app.state.settings
             listed = await run_in_threadpool(_promote_due, app.state.engine, settings.request_expiry_days)
             if listed:
                 await run_in_threadpool(app.state.indexer.catch_up)
+            if minutes % REMIND_EVERY_MINUTES == 1:
+                await run_in_threadpool(_remind, app.state.engine)
         except Exception:  # try again next minute; nothing is half-done (one transaction)
             log.exception("ending publicity periods failed")
+        minutes += 1
         await anyio.sleep(60)
 
 

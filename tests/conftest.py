@@ -26,7 +26,6 @@ from xdist.scheduler import LoadGroupScheduling
 from catalog import db
 from catalog.accounts import auth
 from catalog.app import create_app
-from catalog.authorizations.services import remind_ending
 from catalog.errors import CatalogError
 from catalog.indexing import hooks
 from catalog.indexing.indexer import Indexer
@@ -269,8 +268,6 @@ def _seeded(backend: str, tmp_path_factory: pytest.TempPathFactory, request: pyt
     with db.session_scope(engine) as session:
         load_seed(session, SYSTEM, SEED_DIR)
         factories.create_seeded_accounts(session)  # the accounts of every role the tests sign in as
-        # as a server's first start does, so a test's own start has nothing more to remind of
-        remind_ending(session)
     indexer = Indexer(engine, settings.index_dir)
     indexer.catch_up()
     indexer.index.verify()  # as a server's first start does: copies start as a restarted server does

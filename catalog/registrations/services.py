@@ -127,6 +127,8 @@ def register(
     act: Act,
     reason: str = "",
     on: dt.date | None = None,
+    *,
+    audited: bool = True,
 ) -> Registration:
     """Record an act of the item's registration: a first registration gives a new code valid three
     years from ``on``; a renewal extends the validity by three years; a change, a correction and a
@@ -161,6 +163,8 @@ def register(
     item.registration_code = code
     session.add(item)
     session.flush()
+    if not audited:  # an import: its one audit event says what it loaded
+        return row
     audit.record(
         session,
         actor,
@@ -192,9 +196,9 @@ def register_imported(
         item = session.exec(select(Dataset).where(Dataset.code == key)).first()
     if item is None:
         return
-    register(session, actor, kind, item, Act.FIRST, on=listed_on)
+    register(session, actor, kind, item, Act.FIRST, on=listed_on, audited=False)
     if status == ListingStatus.DELISTED:
-        register(session, actor, kind, item, Act.CANCELLATION, "delisted", on=listed_on)
+        register(session, actor, kind, item, Act.CANCELLATION, "delisted", on=listed_on, audited=False)
 
 
 def _find(session: Session, code: str) -> tuple[list[Registration], Item]:

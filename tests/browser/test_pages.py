@@ -64,3 +64,32 @@ def test_page_checks_catch_a_console_error_and_sideways_scrolling(journey: Journ
     page.evaluate("() => { document.querySelector('main').style.minWidth = '600px'; }")
     with pytest.raises(AssertionError, match="scrolls sideways at 375 px"):
         journey.check_narrow(page, "too-wide-caught")
+
+
+def test_the_national_rules_pages_read_on_a_phone(journey: Journey) -> None:
+    """The authorizations, a registration's verification page and certificate, and a year's disclosure:
+    public, in Chinese, without console errors, readable at 375 px."""
+    page = journey.open("visitor")
+    page.goto("/authorizations")
+    expect(page.get_by_role("heading", level=1)).to_have_text("公共数据资源授权运营信息")
+    journey.step(page, "authorizations", narrow=True)
+    page.get_by_label("状态").select_option(label="已到期")
+    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("link", name="HADP-SQ-2025-013").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("授权 HADP-SQ-2025-013")
+    journey.step(page, "authorization-expired", narrow=True)
+
+    page.goto("/products/river-lake-daily-level-open-data")
+    registration = page.get_by_role("region", name="登记信息")
+    registration.get_by_role("link", name=re.compile("^HADP-DJ-")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("登记 HADP-DJ-")
+    expect(page.get_by_role("main")).to_contain_text("登记内容与存证指纹一致")
+    journey.step(page, "registration-verified", narrow=True)
+    page.get_by_role("link", name="登记证书").first.click()
+    expect(page.get_by_role("img", name="核验地址二维码")).to_be_visible()
+    journey.step(page, "registration-certificate", narrow=True)
+
+    page.goto("/disclosure")
+    page.get_by_role("link", name="2025", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("2025 年度公共数据资源授权运营信息公开")
+    journey.step(page, "disclosure-2025", narrow=True)
