@@ -28,6 +28,7 @@ from catalog.permissions import Actor, can_import_catalog, require, require_writ
 from catalog.products import queries as product_queries
 from catalog.products.models import ProductCreate
 from catalog.products.services import import_product
+from catalog.registrations.services import register_imported
 from catalog.sectors.queries import sector_slugs
 from catalog.stats.exports import DATASET_COLUMNS, PRODUCT_COLUMNS
 from catalog.validation import FIELD_MESSAGES, holds_nul
@@ -419,6 +420,11 @@ def _write(session: Session, actor: Actor, spec: Kind, items: list[_Item]) -> No
                 created = import_dataset(session, actor, item.data)
             if not created:
                 raise Invalid(CHANGED_MEANWHILE)
+            # a listed item was registered when it was listed (26号): its code and validity from then
+            data = item.data
+            key = data.slug if isinstance(data, ProductCreate) else data.code
+            kind = "product" if spec is PRODUCTS else "dataset"
+            register_imported(session, actor, kind, key, data.status, data.listed_at)
     except IntegrityError:
         raise Invalid(CHANGED_MEANWHILE) from None
 
