@@ -12,8 +12,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, inspect, orm, text, update
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, event, func, inspect, orm, text, update
+from sqlmodel import Session, create_engine, select
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -64,6 +64,22 @@ def transaction_lock(session: orm.Session, name: str) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
+
+
+def next_number(session: Session, column: Any, prefix: str, width: int) -> str:
+    """The next number of a series of codes ``<prefix><n>`` held in ``column`` (listing numbers,
+    authorization and registration codes): one more than the greatest, ``n`` zero-padded to ``width``.
+    Two writers at once take two numbers (the series' lock); numbers never come back, as rows with
+    codes are never deleted."""
+    transaction_lock(session, f"catalog.series.{prefix}")
+    last = session.exec(  # the longest, then the greatest: 10000 comes after 9999
+        select(column)
+        .where(column.like(f"{prefix}%"))
+        .order_by(func.length(column).desc(), column.desc())
+        .limit(1)
+    ).first()
+    number = int(str(last)[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{number:0{width}d}"
 
 
 def claim_status(session: Session, row: Any, before: str, after: str) -> bool:

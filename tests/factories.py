@@ -25,6 +25,7 @@ from catalog.accounts import auth, credit_code
 from catalog.accounts.models import Organization, User
 from catalog.datasets.models import Dataset, DatasetAssessment
 from catalog.i18n import LANGUAGE_COOKIE
+from catalog.listings.workflow import CHECKLIST
 from catalog.middleware import CSRF_COOKIE, SESSION_COOKIE
 from catalog.models_base import saved_id
 from catalog.permissions import SYSTEM, Actor
@@ -224,3 +225,12 @@ def count_high_quality(session: Session) -> int:
             col(DatasetAssessment.grade).in_(("A", "B")),
         )
     ).one()
+
+
+# a reviewer's approval of a listing or a new version: every item of the review checklist ticked
+APPROVAL = {"checklist": dict.fromkeys(CHECKLIST, True)}
+
+
+def move_product(client: TestClient, who: dict[str, str], slug: str, to: str, **extra: Any) -> Any:
+    """A listing step of the product through the API, as ``who`` (a bearer header)."""
+    return client.post(f"/api/v1/products/{slug}/transition", json={"to": to, **extra}, headers=who)

@@ -61,31 +61,16 @@ async def authorization_list(request: Request, actor: Actor) -> Response:
 @admin_page
 async def authorization_edit(request: Request, actor: Actor) -> Response:
     code = request.path_params["code"]
-    settings = request.app.state.settings
-    authorization = await call(request, services.get_authorization, code)
-    operators = await call(request, services.operator_choices)
-    error: CatalogError | None = None
-    if request.method == "POST":
-        values = {k: v.strip() for k, v in (await form_data(request)).items()}
-        try:
-            data = parse(AuthorizationCreate, {**services.parse_form(values), "code": code})
-            await call(request, services.update_authorization, actor, code, data, settings.implementing_body)
-        except CatalogError as exc:
-            error = exc
-        else:
-            return redirect_to(request, "admin.authorization", code=code, query={"done": "saved"})
-    else:
-        values = await call(request, services.form_values, actor, code)
-    steps = states.steps_from(_stored(authorization.status))
-    context = {
-        "a": authorization,
-        "values": values,
-        "operators": operators,
-        "steps": steps,
-        "cap_values": {},
-        "price_models": PRICED,
-    }
-    return _page(request, "authorization.html", context, error)
+    if request.method == "GET":
+        return await _edit_page(request, actor, code)
+    values = {k: v.strip() for k, v in (await form_data(request)).items()}
+    body = request.app.state.settings.implementing_body
+    try:
+        data = parse(AuthorizationCreate, {**services.parse_form(values), "code": code})
+        await call(request, services.update_authorization, actor, code, data, body)
+    except CatalogError as exc:
+        return await _edit_page(request, actor, code, exc, values=values)
+    return redirect_to(request, "admin.authorization", code=code, query={"done": "saved"})
 
 
 def _stored(status: str) -> str:
@@ -106,18 +91,25 @@ async def authorization_status(request: Request, actor: Actor) -> Response:
 
 
 async def _edit_page(
-    request: Request, actor: Actor, code: str, error: CatalogError, cap_values: dict[str, str] | None = None
+    request: Request,
+    actor: Actor,
+    code: str,
+    error: CatalogError | None = None,
+    *,
+    values: dict[str, str] | None = None,
+    cap_values: dict[str, str] | None = None,
 ) -> Response:
-    """The authorization's page again, with the error of the status or cap form."""
+    """The authorization's page: its status steps, caps and edit form, with the error of one of them
+    and the values it was sent with."""
     authorization = await call(request, services.get_authorization, code)
-    values = await call(request, services.form_values, actor, code)
+    if values is None:
+        values = await call(request, services.form_values, actor, code)
     operators = await call(request, services.operator_choices)
-    steps = states.steps_from(_stored(authorization.status))
     context = {
         "a": authorization,
         "values": values,
         "operators": operators,
-        "steps": steps,
+        "steps": states.steps_from(_stored(authorization.status)),
         "cap_values": cap_values or {},
         "price_models": PRICED,
     }

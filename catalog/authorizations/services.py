@@ -161,16 +161,7 @@ def _public(session: Session, rows: Sequence[Authorization], on: dt.date) -> lis
 # --- granting and changing ------------------------------------------------------------------------
 def next_code(session: Session, year: int) -> str:
     """The next authorization code of ``year``: HADP-SQ-<year>-<nnn>."""
-    prefix = f"HADP-SQ-{year}-"
-    db.transaction_lock(session, "catalog.authorization_code")
-    last = session.exec(
-        select(Authorization.code)
-        .where(col(Authorization.code).like(f"{prefix}%"))
-        .order_by(func.length(Authorization.code).desc(), col(Authorization.code).desc())
-        .limit(1)
-    ).first()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:03d}"
+    return db.next_number(session, col(Authorization.code), f"HADP-SQ-{year}-", 3)
 
 
 def _resolve(

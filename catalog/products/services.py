@@ -330,16 +330,7 @@ def product_values(data: ProductCreate, provider_id: int, licence_id: int) -> di
 
 def next_listing_no(session: Session, year: int) -> str:
     """The next listing number (挂牌编号) of ``year``: HADP-<year>-<nnnn>."""
-    prefix = f"HADP-{year}-"
-    db.transaction_lock(session, "catalog.listing_no")  # two listings at once take two numbers
-    last = session.exec(  # the longest, then the greatest: 10000 comes after 9999
-        select(DataProduct.listing_no)
-        .where(col(DataProduct.listing_no).like(f"{prefix}%"))
-        .order_by(func.length(DataProduct.listing_no).desc(), col(DataProduct.listing_no).desc())
-        .limit(1)
-    ).first()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:04d}"
+    return db.next_number(session, col(DataProduct.listing_no), f"HADP-{year}-", 4)
 
 
 # --- reading --------------------------------------------------------------------------------------

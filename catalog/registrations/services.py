@@ -101,16 +101,7 @@ def _key(item: Item) -> str:
 
 def next_code(session: Session, year: int) -> str:
     """The next registration code of ``year``: HADP-DJ-<year>-<nnnnn>."""
-    prefix = f"HADP-DJ-{year}-"
-    db.transaction_lock(session, "catalog.registration_code")
-    last = session.exec(
-        select(Registration.code)
-        .where(col(Registration.code).like(f"{prefix}%"))
-        .order_by(func.length(Registration.code).desc(), col(Registration.code).desc())
-        .limit(1)
-    ).first()
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{number:05d}"
+    return db.next_number(session, col(Registration.code), f"HADP-DJ-{year}-", 5)
 
 
 def _acts(session: Session, code: str) -> list[Registration]:

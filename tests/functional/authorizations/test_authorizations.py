@@ -24,13 +24,13 @@ from catalog.authorizations.models import Authorization, AuthorizationCreate
 from catalog.authorizations.queries import today
 from catalog.errors import Forbidden
 from catalog.listings.models import Notification
-from catalog.listings.workflow import CHECKLIST
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 from catalog.settings import Settings
 from tests.conftest import make_settings, refused
 from tests.factories import (
     ADMIN,
+    APPROVAL,
     BUYER,
     OWNER,
     REQUEST,
@@ -39,6 +39,7 @@ from tests.factories import (
     bearer,
     csrf,
     listed_product,
+    move_product,
     signed_in,
 )
 
@@ -104,10 +105,6 @@ def _draft(
     assert made.status_code == 201, made.text
 
 
-def _move(web: TestClient, who: dict[str, str], slug: str, to: str, **extra: Any) -> Any:
-    return web.post(f"/api/v1/products/{slug}/transition", json={"to": to, **extra}, headers=who)
-
-
 def _admin_post(admin: TestClient, path: str, data: dict[str, str]) -> Any:
     return admin.post(path, data={"csrftoken": csrf(admin, "/account"), **data}, follow_redirects=False)
 
@@ -118,7 +115,7 @@ def test_a_product_outside_its_providers_authorization_is_refused_until_the_scop
     owner, reviewer = bearer(seeded_engine, OWNER), bearer(seeded_engine, REVIEWER)
     slug = "huaian-talent-flow-index"
     _draft(web, seeded_engine, owner, slug, ["HA-SJJ-101", OUTSIDE])
-    refused = _move(web, owner, slug, "submitted")
+    refused = move_product(web, owner, slug, "submitted")
     assert refused.status_code == 422
     error = refused.json()["error"]
     assert (error["code"], error["datasets"]) == ("outside_authorization", [OUTSIDE])
@@ -147,8 +144,8 @@ def test_a_product_outside_its_providers_authorization_is_refused_until_the_scop
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "authorization.update")).one()
         assert OUTSIDE in event.after["datasets"] and OUTSIDE not in event.before["datasets"]  # type: ignore[index]
 
-    assert _move(web, owner, slug, "submitted").status_code == 200
-    assert _move(web, reviewer, slug, "in_review").status_code == 200
+    assert move_product(web, owner, slug, "submitted").status_code == 200
+    assert move_product(web, reviewer, slug, "in_review").status_code == 200
     # suspended meanwhile: the reviewer cannot approve
     reasonless = _admin_post(
         admin, f"/admin/authorizations/{PROVIDER_AUTHORIZATION}/status", {"to": "suspended"}
@@ -161,13 +158,13 @@ def test_a_product_outside_its_providers_authorization_is_refused_until_the_scop
     )
     assert suspended.status_code == 303
     assert web.get(f"/api/v1/authorizations/{PROVIDER_AUTHORIZATION}").json()["status"] == "suspended"
-    approve = {"checklist": dict.fromkeys(CHECKLIST, True)}
-    refused = _move(web, reviewer, slug, "publicity", **approve)
+    approve = APPROVAL
+    refused = move_product(web, reviewer, slug, "publicity", **approve)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "outside_authorization"
     assert set(refused.json()["error"]["datasets"]) == {"HA-SJJ-101", OUTSIDE}
     back = _admin_post(admin, f"/admin/authorizations/{PROVIDER_AUTHORIZATION}/status", {"to": "active"})
     assert back.status_code == 303
-    assert _move(web, reviewer, slug, "publicity", **approve).json()["status"] == "listed"
+    assert move_product(web, reviewer, slug, "publicity", **approve).json()["status"] == "listed"
     with Session(seeded_engine) as session:
         steps = session.exec(
             select(AuditEvent.summary)

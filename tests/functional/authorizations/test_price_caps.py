@@ -14,23 +14,27 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from catalog.audit.models import AuditEvent
-from catalog.listings.workflow import CHECKLIST
 from catalog.products import services as products
 from catalog.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import ADMIN, OWNER, REVIEWER, bearer, csrf, listed_product, signed_in
+from tests.factories import (
+    ADMIN,
+    APPROVAL,
+    OWNER,
+    REVIEWER,
+    bearer,
+    csrf,
+    listed_product,
+    move_product,
+    signed_in,
+)
 
 PROVIDER_AUTHORIZATION = "HADP-SQ-2025-001"  # sjgyy's: per call capped at 1.5 元/次 from the seed
-APPROVE = {"checklist": dict.fromkeys(CHECKLIST, True)}
 
 
 @pytest.fixture
 def app_settings(seeded_settings: Settings) -> Settings:
     return make_settings(seeded_settings.data_dir, CATALOG_PUBLICITY_DAYS="0")
-
-
-def _move(web: TestClient, who: dict[str, str], slug: str, to: str, **extra: Any) -> Any:
-    return web.post(f"/api/v1/products/{slug}/transition", json={"to": to, **extra}, headers=who)
 
 
 def _set_cap(admin: TestClient, model: str, amount: str, code: str = PROVIDER_AUTHORIZATION) -> Any:
@@ -52,7 +56,7 @@ def test_a_price_over_its_cap_is_refused_at_submit_and_at_approval(
         body = {**products.product_input(session, listed_product(session)), "slug": "huaian-freight-api"}
     body |= {"use_category": "industry", "price_model": "per_call", "price": "2", "price_unit": "元/次"}
     assert web.post("/api/v1/products", json=body, headers=owner).status_code == 201
-    refused = _move(web, owner, "huaian-freight-api", "submitted")
+    refused = move_product(web, owner, "huaian-freight-api", "submitted")
     assert refused.status_code == 422
     error = refused.json()["error"]
     assert error["code"] == "price_over_cap"
@@ -66,16 +70,19 @@ def test_a_price_over_its_cap_is_refused_at_submit_and_at_approval(
         "/api/v1/products/huaian-freight-api", json={"price": "1200", "price_unit": "元/千次"}, headers=owner
     )
     assert patched.status_code == 200, patched.text
-    assert _move(web, owner, "huaian-freight-api", "submitted").status_code == 200
-    assert _move(web, reviewer, "huaian-freight-api", "in_review").status_code == 200
+    assert move_product(web, owner, "huaian-freight-api", "submitted").status_code == 200
+    assert move_product(web, reviewer, "huaian-freight-api", "in_review").status_code == 200
 
     admin = signed_in(web, ADMIN, lang="en")
     assert _set_cap(admin, "per_call", "-1").status_code == 422  # nothing set
     assert _set_cap(admin, "per_call", "1.0").status_code == 303  # lowered from today
-    lowered = _move(web, reviewer, "huaian-freight-api", "publicity", **APPROVE)
+    lowered = move_product(web, reviewer, "huaian-freight-api", "publicity", **APPROVAL)
     assert lowered.status_code == 422 and lowered.json()["error"]["cap"]["amount"] == 1.0
     assert _set_cap(admin, "per_call", "1.3").status_code == 303  # the later cap of the day wins
-    assert _move(web, reviewer, "huaian-freight-api", "publicity", **APPROVE).json()["status"] == "listed"
+    assert (
+        move_product(web, reviewer, "huaian-freight-api", "publicity", **APPROVAL).json()["status"]
+        == "listed"
+    )
 
     product = web.get("/api/v1/products/huaian-freight-api").json()
     assert (product["price_cap"]["amount"], product["price_cap"]["effective_from"]) == (
@@ -120,7 +127,7 @@ def test_a_new_fee_is_kept_with_the_old_and_a_trial_fee_is_marked(
         == 200
     )
     approved = web.post(
-        f"/api/v1/products/{slug}/version", json={"to": "approved", **APPROVE}, headers=reviewer
+        f"/api/v1/products/{slug}/version", json={"to": "approved", **APPROVAL}, headers=reviewer
     )
     assert approved.status_code == 200, approved.text
     after = web.get(f"/api/v1/products/{slug}").json()

@@ -18,25 +18,30 @@ from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.accounts.models import OutboxMail
-from catalog.listings.workflow import CHECKLIST
 from catalog.products import services as products
 from catalog.products.models import DataProduct
 from catalog.registrations import services as registrations
 from catalog.registrations.models import Registration
 from catalog.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import ADMIN, BUYER, OWNER, REQUEST, REVIEWER, bearer, csrf, listed_product, signed_in
-
-APPROVE = {"checklist": dict.fromkeys(CHECKLIST, True)}
+from tests.factories import (
+    ADMIN,
+    APPROVAL,
+    BUYER,
+    OWNER,
+    REQUEST,
+    REVIEWER,
+    bearer,
+    csrf,
+    listed_product,
+    move_product,
+    signed_in,
+)
 
 
 @pytest.fixture
 def app_settings(seeded_settings: Settings) -> Settings:
     return make_settings(seeded_settings.data_dir, CATALOG_PUBLICITY_DAYS="0")
-
-
-def _move(web: TestClient, who: dict[str, str], slug: str, to: str, **extra: Any) -> Any:
-    return web.post(f"/api/v1/products/{slug}/transition", json={"to": to, **extra}, headers=who)
 
 
 def _canonical_sha256(snapshot: dict[str, Any]) -> str:
@@ -52,21 +57,23 @@ def test_a_listed_product_is_registered_and_verifiable(web: TestClient, seeded_e
     missing = ("lawful_source", "risk_report", "compliance_grade")
     body = {k: v for k, v in body.items() if k not in missing}
     assert web.post("/api/v1/products", json=body, headers=owner).status_code == 201
-    assert _move(web, owner, "huaian-port-throughput", "submitted").status_code == 200
-    assert _move(web, reviewer, "huaian-port-throughput", "in_review").status_code == 200
-    refused = _move(web, reviewer, "huaian-port-throughput", "publicity", **APPROVE)
+    assert move_product(web, owner, "huaian-port-throughput", "submitted").status_code == 200
+    assert move_product(web, reviewer, "huaian-port-throughput", "in_review").status_code == 200
+    refused = move_product(web, reviewer, "huaian-port-throughput", "publicity", **APPROVAL)
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "checklist_incomplete"
     assert set(refused.json()["error"]["fields"]) == set(missing)  # the materials it lacks, by name
     assert (
-        _move(web, reviewer, "huaian-port-throughput", "changes_requested", reason="补全登记材料").status_code
+        move_product(
+            web, reviewer, "huaian-port-throughput", "changes_requested", reason="补全登记材料"
+        ).status_code
         == 200
     )
     patch = {"lawful_source": "数据来源于市交通局依法履职产生的公共数据", "risk_report": "数安评〔2026〕90号"}
     patch["compliance_grade"] = "A（合规）"
     assert web.patch("/api/v1/products/huaian-port-throughput", json=patch, headers=owner).status_code == 200
-    assert _move(web, owner, "huaian-port-throughput", "submitted").status_code == 200
-    assert _move(web, reviewer, "huaian-port-throughput", "in_review").status_code == 200
-    listed = _move(web, reviewer, "huaian-port-throughput", "publicity", **APPROVE)
+    assert move_product(web, owner, "huaian-port-throughput", "submitted").status_code == 200
+    assert move_product(web, reviewer, "huaian-port-throughput", "in_review").status_code == 200
+    listed = move_product(web, reviewer, "huaian-port-throughput", "publicity", **APPROVAL)
     assert listed.json()["status"] == "listed"
 
     product = web.get("/api/v1/products/huaian-port-throughput").json()
@@ -106,7 +113,7 @@ def test_a_change_a_correction_and_a_cancellation_are_acts_of_one_code(
         == 200
     )
     approved = web.post(
-        f"/api/v1/products/{slug}/version", json={"to": "approved", **APPROVE}, headers=reviewer
+        f"/api/v1/products/{slug}/version", json={"to": "approved", **APPROVAL}, headers=reviewer
     )
     assert approved.status_code == 200
     changed = web.get(f"/api/v1/registrations/{code}").json()
@@ -130,7 +137,7 @@ def test_a_change_a_correction_and_a_cancellation_are_acts_of_one_code(
     assert web.get(f"/api/v1/products/{slug}").json()["title_en"] == "Corrected English title"
     assert web.get(f"/api/v1/products/{slug}").json()["version"] == changed["acts"][0]["version"]
 
-    delisted = _move(web, owner, slug, "delisted", reason="停止运营该产品")
+    delisted = move_product(web, owner, slug, "delisted", reason="停止运营该产品")
     assert delisted.status_code == 200
     cancelled = web.get(f"/api/v1/registrations/{code}").json()
     assert cancelled["status"] == "cancelled" and cancelled["acts"][0]["reason"] == "停止运营该产品"
