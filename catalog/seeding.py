@@ -100,7 +100,7 @@ def _load_products(session: Session, actor: Actor, seed_dir: Path, tick: Progres
     created = 0
     for product in products:
         if import_product(session, actor, product):
-            register_imported(session, actor, "product", product.slug, product.status, product.listed_at)
+            register_imported(session, actor, "product", product)
             created += 1
         tick(1)
     return created
@@ -137,7 +137,7 @@ def load_seed(
     def dataset(data: DatasetCreate) -> bool:
         if not import_dataset(session, actor, data):
             return False
-        register_imported(session, actor, "dataset", data.code, data.status, data.listed_at)
+        register_imported(session, actor, "dataset", data)
         return True
 
     sectors = iter(range(10**6))  # their order in the file is their position

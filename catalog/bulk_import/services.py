@@ -421,10 +421,7 @@ def _write(session: Session, actor: Actor, spec: Kind, items: list[_Item]) -> No
             if not created:
                 raise Invalid(CHANGED_MEANWHILE)
             # a listed item was registered when it was listed (26号): its code and validity from then
-            data = item.data
-            key = data.slug if isinstance(data, ProductCreate) else data.code
-            kind = "product" if spec is PRODUCTS else "dataset"
-            register_imported(session, actor, kind, key, data.status, data.listed_at)
+            register_imported(session, actor, "product" if spec is PRODUCTS else "dataset", item.data)
     except IntegrityError:
         raise Invalid(CHANGED_MEANWHILE) from None
 

@@ -244,9 +244,23 @@ def product_input(session: Session, product: DataProduct) -> dict[str, Any]:
         .where(ProductSource.product_id == product.id)
         .order_by(Dataset.code)
     ).all()
-    return _as_input(product, licence.code if licence else "", list(sources)) | {
-        "provider": provider.slug if provider else "",
-        "sectors": sectors.get(saved_id(product), []),
+    return input_of(
+        product,
+        provider.slug if provider else "",
+        licence.code if licence else "",
+        sectors.get(saved_id(product), []),
+        list(sources),
+    )
+
+
+def input_of(
+    product: DataProduct, provider: str, licence: str, sectors: list[str], sources: list[str]
+) -> dict[str, Any]:
+    """``product_input`` of a product whose provider, licence, sectors and sources are known already
+    (an import has them in its input): the same dict, without reading them again."""
+    return _as_input(product, licence, sorted(set(sources))) | {
+        "provider": provider,
+        "sectors": sorted(set(sectors)),
     }
 
 
@@ -262,6 +276,12 @@ _INPUT_COLUMNS = (
 _DATES = ("risk_assessed_on", "compliance_assessed_on")
 
 
+def _decimal_text(value: Decimal) -> str:
+    """A price as text, the same however the database kept its scale: 1.5, not 1.5000 or 1.5E+0."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _as_input(product: DataProduct, licence_code: str, source_codes: list[str]) -> dict[str, Any]:
     """As JSON would carry it (a new version's input is kept as JSON): dates as text."""
     return {
@@ -271,7 +291,7 @@ def _as_input(product: DataProduct, licence_code: str, source_codes: list[str]) 
             for name in _INPUT_COLUMNS
             if (value := getattr(product, name)) is not None or name not in _DATES
         },
-        "price": str(product.price) if product.price is not None else None,
+        "price": _decimal_text(product.price) if product.price is not None else None,
         "license": licence_code,
         "source_datasets": source_codes,
         "schema": product.field_schema,

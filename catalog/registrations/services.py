@@ -23,7 +23,7 @@ from catalog.accounts import mail
 from catalog.accounts.models import Membership, Organization, User
 from catalog.audit import services as audit
 from catalog.authorizations.queries import today
-from catalog.datasets.models import Dataset, DatasetSector
+from catalog.datasets.models import Dataset, DatasetCreate, DatasetSector
 from catalog.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from catalog.i18n import N_
 from catalog.listings.models import Notification
@@ -37,8 +37,8 @@ from catalog.listings.urls import (
 )
 from catalog.models_base import saved_id, utcnow
 from catalog.permissions import Actor, can_manage_listings_of, can_review, require_write
-from catalog.products.models import DataProduct
-from catalog.products.services import product_input
+from catalog.products.models import DataProduct, ProductCreate
+from catalog.products.services import input_of, product_input
 from catalog.registrations.models import Registration, RegistrationPublic
 from catalog.registrations.queries import summarize
 from catalog.registrations.states import RENEW_DAYS, Act, renewal_open, valid_until
@@ -58,12 +58,14 @@ def fingerprint(snapshot: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(snapshot)).hexdigest()
 
 
-def snapshot(session: Session, kind: str, item: Item) -> dict[str, Any]:
+def snapshot(session: Session, kind: str, item: Item, known: dict[str, Any] | None = None) -> dict[str, Any]:
     """What a registration records of an item: its metadata as its input says it (a product's with its
-    materials), its provider's credit code, and a product's sample as previewed."""
+    materials; ``known``: that input, when the caller has it), its provider's credit code, and a
+    product's sample as previewed."""
     provider = session.get(Organization, item.provider_id)
     if isinstance(item, DataProduct):
-        metadata = {k: v for k, v in product_input(session, item).items() if k not in ("status", "listed_at")}
+        given = known if known is not None else product_input(session, item)
+        metadata = {k: v for k, v in given.items() if k not in ("status", "listed_at")}
         extra: dict[str, Any] = {"listing_no": item.listing_no, "sample": item.sample_preview}
     else:
         names = (
@@ -120,6 +122,7 @@ def register(
     on: dt.date | None = None,
     *,
     audited: bool = True,
+    known: dict[str, Any] | None = None,
 ) -> Registration:
     """Record an act of the item's registration: a first registration gives a new code valid three
     years from ``on``; a renewal extends the validity by three years; a change, a correction and a
@@ -136,7 +139,7 @@ def register(
     else:
         last = previous[-1]
         code, start, until = last.code, last.valid_from, last.valid_until
-    data = snapshot(session, kind, item)
+    data = snapshot(session, kind, item, known)
     row = Registration(
         code=code,
         act=act,
@@ -173,23 +176,24 @@ def register(
     return row
 
 
-def register_imported(
-    session: Session, actor: Actor, kind: str, key: str, status: str, listed_on: dt.date | None
-) -> None:
+def register_imported(session: Session, actor: Actor, kind: str, data: ProductCreate | DatasetCreate) -> None:
     """An item imported listed (the seed, ``catalog import``) was registered when it was listed; one
-    imported delisted, and then cancelled."""
-    if listed_on is None or status not in (ListingStatus.LISTED, ListingStatus.DELISTED):
+    imported delisted, and then cancelled. Not audited one by one: the import's event says it."""
+    if data.listed_at is None or data.status not in (ListingStatus.LISTED, ListingStatus.DELISTED):
         return
     item: Item | None
-    if kind == "product":
-        item = session.exec(select(DataProduct).where(DataProduct.slug == key)).first()
+    known: dict[str, Any] | None = None
+    if isinstance(data, ProductCreate):
+        item = session.exec(select(DataProduct).where(DataProduct.slug == data.slug)).first()
+        if item is not None:  # the input it was made from names its provider, licence, sectors, sources
+            known = input_of(item, data.provider, data.licence, data.sectors, list(data.source_datasets))
     else:
-        item = session.exec(select(Dataset).where(Dataset.code == key)).first()
+        item = session.exec(select(Dataset).where(Dataset.code == data.code)).first()
     if item is None:
         return
-    register(session, actor, kind, item, Act.FIRST, on=listed_on, audited=False)
-    if status == ListingStatus.DELISTED:
-        register(session, actor, kind, item, Act.CANCELLATION, "delisted", on=listed_on, audited=False)
+    register(session, actor, kind, item, Act.FIRST, on=data.listed_at, audited=False, known=known)
+    if data.status == ListingStatus.DELISTED:
+        register(session, actor, kind, item, Act.CANCELLATION, "delisted", on=data.listed_at, audited=False)
 
 
 def _find(session: Session, code: str) -> tuple[list[Registration], Item]:

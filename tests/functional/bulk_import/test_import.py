@@ -31,6 +31,7 @@ from catalog.datasets.models import Dataset
 from catalog.indexing.indexer import Indexer
 from catalog.permissions import SYSTEM
 from catalog.products.models import DataProduct
+from catalog.registrations.models import Registration
 from catalog.seeding import load_seed
 from catalog.settings import Settings
 from catalog.stats import exports
@@ -155,6 +156,12 @@ def test_an_export_round_trips_into_a_catalog_without_those_items(
         assert report.kind == kind and report.imported == len(before) > 50
         assert after == before  # every column, listing numbers, states and listing dates included
     assert [e.target_id for e in _audit(engine)] == ["datasets", "products"]
+    with Session(engine) as session:  # a listed item imported was registered on its listing date
+        listed = session.exec(select(DataProduct).where(DataProduct.status == "listed")).all()
+        registered = session.exec(select(Registration).where(Registration.kind == "product")).all()
+        firsts = {r.item_id: r for r in registered if r.act == "first"}
+        assert {p.id for p in listed} <= set(firsts)
+        assert all(firsts[p.id].valid_from == p.listed_at.date() for p in listed)  # type: ignore[union-attr]
     source.dispose()
     engine.dispose()
 

@@ -105,6 +105,7 @@ def test_a_change_a_correction_and_a_cancellation_are_acts_of_one_code(
     code = web.get(f"/api/v1/products/{slug}").json()["registration"]["code"]
     first = web.get(f"/api/v1/registrations/{code}").json()
     assert [a["act"] for a in first["acts"]] == ["first"]  # the seed registered it on its listing date
+    assert first["fingerprint_ok"] and first["matches_current"]  # what the seed registered is what it holds
 
     change = {"summary": "新版：增加县区维度的统计指标", "change_summary": "增加县区维度"}
     assert web.patch(f"/api/v1/products/{slug}", json=change, headers=owner).status_code == 202
