@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, func, inspect, orm, text, update
+from sqlalchemy import Engine, event, inspect, orm, text, update
 from sqlmodel import Session, create_engine, select
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -72,14 +72,10 @@ def next_number(session: Session, column: Any, prefix: str, width: int) -> str:
     Two writers at once take two numbers (the series' lock); numbers never come back, as rows with
     codes are never deleted."""
     transaction_lock(session, f"catalog.series.{prefix}")
-    last = session.exec(  # the longest, then the greatest: 10000 comes after 9999
-        select(column)
-        .where(column.like(f"{prefix}%"))
-        .order_by(func.length(column).desc(), column.desc())
-        .limit(1)
-    ).first()
-    number = int(str(last)[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{number:0{width}d}"
+    taken = session.exec(select(column).where(column.like(f"{prefix}%")))
+    # numbers only: a code given by hand in the series (…-001-B) is no number of it
+    numbers = [int(tail) for code in taken if (tail := str(code)[len(prefix) :]).isdigit()]
+    return f"{prefix}{max(numbers, default=0) + 1:0{width}d}"
 
 
 def claim_status(session: Session, row: Any, before: str, after: str) -> bool:

@@ -84,7 +84,7 @@ async def disclosure_page(request: Request, actor: Actor) -> Response:
 async def _disclosure_page(request: Request, year: int, error: CatalogError | None = None) -> Response:
     body = request.app.state.settings.implementing_body
     found = await call(request, disclosure.disclosure, year, body)
-    years = list(range(dt.date.today().year, disclosure.FIRST_YEAR - 1, -1))
+    years = disclosure.years()
     context = {"d": found, "year": year, "years": years, "error": error, "admin": True}
     return render(request, "disclosure/report.html", context, status=error.status if error else 200)
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from catalog.audit import services as audit
 from catalog.authorizations.models import Authorization
 from catalog.authorizations.queries import today
-from catalog.errors import NotFound, PriceOverCap
+from catalog.errors import Invalid, NotFound, PriceOverCap
 from catalog.i18n import N_
 from catalog.models_base import saved_id
 from catalog.permissions import Actor, can_administer, require, require_write
@@ -125,6 +125,11 @@ def check_cap(
     """422 ``price_over_cap`` (with the cap) when an industry-use price exceeds the cap of the
     authorizations the product is operated under."""
     under = list(authorizations)
+    priced = use_category == UseCategory.INDUSTRY and carries_price(price_model) and price is not None
+    if priced and in_base_unit(price_model, price, price_unit) is None:  # no comparing: no way past the cap
+        units = "、".join(UNIT_FACTORS.get(price_model, {}))
+        message = N_("The price unit cannot be compared with the cap: use a unit the port knows.")
+        raise Invalid(message, fields={"price_unit": units})
     cap = over_cap(caps_in_force(session, codes=under), under, use_category, price_model, price, price_unit)
     if cap is not None:
         raise PriceOverCap(

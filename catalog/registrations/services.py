@@ -220,8 +220,11 @@ def get_registration(session: Session, code: str) -> RegistrationPublic:
         kind=last.kind,
         item={
             "id": _key(item),
-            "title": item.title,
-            "title_en": item.title_en,
+            # an item no longer public shows the title it was registered under, not its draft's
+            "title": item.title if public else str(last.snapshot.get("metadata", {}).get("title", "")),
+            "title_en": item.title_en
+            if public
+            else str(last.snapshot.get("metadata", {}).get("title_en", "")),
             "url": url if public else None,
             "provider": provider.name if provider else "",
             "provider_en": provider.name_en if provider else "",

@@ -17,12 +17,13 @@ from sqlmodel import Session, select
 from catalog.accounts.models import Organization
 from catalog.accounts.queries import organizations_by_id
 from catalog.audit import services as audit
+from catalog.authorizations.queries import today as today_in_beijing
 from catalog.authorizations.services import authorizations_in
 from catalog.errors import Invalid, InvalidTransition
 from catalog.i18n import N_
 from catalog.licences.queries import licences_by_id
 from catalog.listings.queries import listings_and_delistings
-from catalog.listings.states import ListingStatus, is_listed
+from catalog.listings.states import ListingStatus, is_listed, is_public
 from catalog.models_base import saved_id
 from catalog.permissions import Actor, can_administer, require, require_write
 from catalog.products import queries as products_queries
@@ -31,16 +32,23 @@ from catalog.requests.queries import request_counts_by_provider
 from catalog.requests.workflow import RequestStatus as R
 from catalog.stats.models import PublishedDisclosure
 from catalog.vocabularies import OrganizationKind, label
+from catalog.workdays import BEIJING
 
 FIRST_YEAR = 2020
 
 
+def years() -> list[int]:
+    """The years a disclosure can be asked for, newest first (this year in Beijing included)."""
+    return list(range(today_in_beijing().year, FIRST_YEAR - 1, -1))
+
+
 def _bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
-    return dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+    """A year on the city's calendar (Beijing time), as an aware half-open range."""
+    return dt.datetime(year, 1, 1, tzinfo=BEIJING), dt.datetime(year + 1, 1, 1, tzinfo=BEIJING)
 
 
 def check_year(year: int, today: dt.date | None = None) -> int:
-    today = today or dt.date.today()
+    today = today or today_in_beijing()
     if not FIRST_YEAR <= year <= today.year:
         raise Invalid(N_("Choose a year from 2020 to this year."), fields={"year": str(year)})
     return year
@@ -48,7 +56,7 @@ def check_year(year: int, today: dt.date | None = None) -> int:
 
 def parse_year(raw: str | None) -> int:
     """The report year a visitor asked for (``?year=``; this year when empty), checked."""
-    raw = raw or str(dt.date.today().year)
+    raw = raw or str(today_in_beijing().year)
     try:
         year = int(raw)
     except ValueError:
@@ -111,8 +119,14 @@ def disclosure_report(session: Session, year: int, implementing_body: str) -> di
         entry = entry_of(org)
         for d in sources.get(saved_id(p), []):
             owner = orgs.get(d.provider_id)
+            shown = is_public(d)  # a dataset that is not public shows its code only
             entry["resources"].setdefault(
-                d.code, {"code": d.code, "title": d.title, "department": owner.name if owner else ""}
+                d.code,
+                {
+                    "code": d.code,
+                    "title": d.title if shown else "",
+                    "department": owner.name if owner and shown else "",
+                },
             )
         licence = licences.get(p.licence_id)
         entry["products"].append(
@@ -203,7 +217,7 @@ def publish(session: Session, actor: Actor, year: int, implementing_body: str) -
     require_write(actor)
     require(can_administer(actor), actor, "only administrators publish the disclosure")
     check_year(year)
-    if year >= dt.date.today().year:
+    if year >= today_in_beijing().year:
         raise Invalid(N_("Only a year that has ended can be published."), fields={"year": str(year)})
     if session.get(PublishedDisclosure, year) is not None:
         raise InvalidTransition(

@@ -3,8 +3,6 @@ stands while it is not yet published) and its XLSX."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,14 +14,14 @@ from catalog.web import call, render
 
 async def index(request: Request) -> Response:
     published = await call(request, disclosure.published_years)
-    years = list(range(dt.date.today().year, disclosure.FIRST_YEAR - 1, -1))
+    years = disclosure.years()
     return render(request, "disclosure/index.html", {"years": years, "published": published})
 
 
 async def year_page(request: Request) -> Response:
     year = request.path_params["year"]
     found = await call(request, disclosure.disclosure, year, request.app.state.settings.implementing_body)
-    years = list(range(dt.date.today().year, disclosure.FIRST_YEAR - 1, -1))
+    years = disclosure.years()
     context = {"d": found, "year": year, "years": years, "error": None, "admin": False}
     return render(request, "disclosure/report.html", context)
 

@@ -196,6 +196,8 @@ def test_the_administrators_form_refuses_what_the_rules_do_not_allow(
     assert not_operator.status_code == 422 and "Only an authorized operator" in not_operator.text
     with Session(seeded_engine) as session:
         assert len(session.exec(select(Authorization)).all()) == before  # nothing half-written
+    by_hand = _admin_post(admin, "/admin/authorizations", {**base, "code": "HADP-SQ-2026-001-B"})
+    assert by_hand.status_code == 303  # a code given by hand is no number of the series
     granted = _admin_post(admin, "/admin/authorizations", base)
     assert granted.status_code == 303
     code = granted.headers["location"].split("/")[-1].split("?")[0]

@@ -65,6 +65,13 @@ def test_a_price_over_its_cap_is_refused_at_submit_and_at_approval(
         "元/次",
         PROVIDER_AUTHORIZATION,
     )
+    # a unit the port cannot compare with the cap is refused, not let past it
+    odd = web.patch(
+        "/api/v1/products/huaian-freight-api", json={"price": "2", "price_unit": "元/条次"}, headers=owner
+    )
+    assert odd.status_code == 200
+    unknown = move_product(web, owner, "huaian-freight-api", "submitted")
+    assert unknown.status_code == 422 and "price_unit" in unknown.json()["error"]["fields"]
     # 1,200 元 per thousand calls is 1.2 元 a call: within the cap
     patched = web.patch(
         "/api/v1/products/huaian-freight-api", json={"price": "1200", "price_unit": "元/千次"}, headers=owner

@@ -5,7 +5,6 @@ catalog becomes. Each test has its own copy of the seeded catalog."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 from openpyxl import load_workbook
@@ -15,6 +14,7 @@ from starlette.testclient import TestClient
 
 from catalog import db
 from catalog.audit.models import AuditEvent
+from catalog.authorizations.queries import today
 from catalog.products.models import DataProduct
 from tests.factories import ADMIN, OWNER, csrf, signed_in
 
@@ -79,7 +79,7 @@ def test_a_published_year_stays_as_published_after_the_catalog_changes(
         f"/admin/reports/disclosure/{YEAR}/publish", data={"csrftoken": csrf(admin, "/account")}
     )
     assert again.status_code == 409
-    this_year = dt.date.today().year  # it has not ended: nothing to publish yet
+    this_year = today().year  # it has not ended in Beijing: nothing to publish yet
     current = admin.post(
         f"/admin/reports/disclosure/{this_year}/publish", data={"csrftoken": csrf(admin, "/account")}
     )
