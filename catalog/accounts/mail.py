@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from catalog.accounts.models import OutboxMail
+from catalog.accounts.models import Membership, OutboxMail, User
 from catalog.models_base import utcnow
 from catalog.settings import Settings
 
@@ -26,6 +26,24 @@ def queue(session: Session, to: str, subject: str, body: str) -> OutboxMail:
     session.add(row)
     session.flush()
     return row
+
+
+def queue_to_owners_and_administrators(
+    session: Session, organization_id: int, subject: str, body: str
+) -> None:
+    """One mail to each active owner of the organization and each active administrator (once each)."""
+    owners = session.exec(
+        select(User.email)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(
+            Membership.organization_id == organization_id,
+            Membership.role == "owner",
+            User.is_active == True,  # noqa: E712
+        )
+    ).all()
+    admins = session.exec(select(User.email).where(User.is_admin == True, User.is_active == True)).all()  # noqa: E712
+    for email in dict.fromkeys([*owners, *admins]):
+        queue(session, email, subject, body)
 
 
 def send_pending(engine: Engine, settings: Settings, limit: int = 50) -> int:

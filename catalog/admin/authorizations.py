@@ -11,29 +11,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from catalog.admin.gate import admin_page
+from catalog.admin.manage import management_page
 from catalog.authorizations import services, states
 from catalog.authorizations.models import AuthorizationCreate
-from catalog.errors import CatalogError, Invalid
+from catalog.errors import CatalogError
 from catalog.permissions import Actor
 from catalog.pricing import caps
 from catalog.pricing.models import CapCreate
 from catalog.validation import parse
 from catalog.vocabularies import PriceModel, carries_price
-from catalog.web import call, form_data, query_model, redirect_to, render
+from catalog.web import call, form_data, query_model, redirect_to
 
 PRICED = [m for m in PriceModel if carries_price(m)]
-
-
-def _page(
-    request: Request, template: str, context: dict[str, Any], error: CatalogError | None = None
-) -> Response:
-    context = {
-        "errors": error.fields if isinstance(error, Invalid) else {},
-        "message": error.message if error is not None else None,
-        "done": request.query_params.get("done"),
-        **context,
-    }
-    return render(request, f"admin/{template}", context, status=error.status if error else 200)
 
 
 @admin_page
@@ -55,7 +44,7 @@ async def authorization_list(request: Request, actor: Actor) -> Response:
     page = await call(request, services.list_authorizations, filters)
     operators = await call(request, services.operator_choices)
     context = {"page": page, "values": values, "operators": operators}
-    return _page(request, "authorizations.html", context, error)
+    return management_page(request, "authorizations.html", context, error)
 
 
 @admin_page
@@ -113,7 +102,7 @@ async def _edit_page(
         "cap_values": cap_values or {},
         "price_models": PRICED,
     }
-    return _page(request, "authorization.html", context, error)
+    return management_page(request, "authorization.html", context, error)
 
 
 @admin_page

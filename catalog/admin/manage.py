@@ -26,7 +26,7 @@ from catalog.vocabularies import LicenceKind, OrganizationKind
 from catalog.web import call, form_data, query_model, redirect_to, render
 
 
-def _page(
+def management_page(
     request: Request, template: str, context: dict[str, Any], error: CatalogError | None = None
 ) -> Response:
     """A management page; with ``error``, its message above the form, its field messages beside the
@@ -58,13 +58,17 @@ ORGANIZATION_FORM = {"kinds": list(OrganizationKind)}
 async def organizations(request: Request, actor: Actor) -> Response:
     filters = query_model(request, accounts.OrganizationFilters)
     page = await call(request, accounts.list_organizations_for_admin, actor, filters)
-    return _page(request, "organizations.html", {"page": page, "filters": filters, **ORGANIZATION_FORM})
+    return management_page(
+        request, "organizations.html", {"page": page, "filters": filters, **ORGANIZATION_FORM}
+    )
 
 
 @admin_page
 async def organization_new(request: Request, actor: Actor) -> Response:
     if request.method == "GET":
-        return _page(request, "organization_form.html", {"values": {"verified": "1"}, **ORGANIZATION_FORM})
+        return management_page(
+            request, "organization_form.html", {"values": {"verified": "1"}, **ORGANIZATION_FORM}
+        )
     data = await _form(request)
     if not data.get("slug"):
         data["slug"] = accounts.suggested_slug(data.get("name_en", ""), data.get("code", ""))
@@ -77,7 +81,9 @@ async def organization_new(request: Request, actor: Actor) -> Response:
             "verified" in data,
         )
     except Invalid as error:
-        return _page(request, "organization_form.html", {"values": data, **ORGANIZATION_FORM}, error)
+        return management_page(
+            request, "organization_form.html", {"values": data, **ORGANIZATION_FORM}, error
+        )
     return redirect_to(request, "admin.organization", slug=slug, query={"done": "created"})
 
 
@@ -87,7 +93,7 @@ async def _organization_page(
     slug = request.path_params["slug"]
     org = await call(request, accounts.organization_for_admin, actor, slug)
     context = {"organization": org, "values": values or _values(org), **ORGANIZATION_FORM}
-    return _page(request, "organization_form.html", context, error)
+    return management_page(request, "organization_form.html", context, error)
 
 
 @admin_page
@@ -123,14 +129,14 @@ async def organization_standing(request: Request, actor: Actor) -> Response:
 async def users(request: Request, actor: Actor) -> Response:
     filters = query_model(request, accounts.UserFilters)
     page = await call(request, accounts.list_users, actor, filters)
-    return _page(request, "users.html", {"page": page, "filters": filters})
+    return management_page(request, "users.html", {"page": page, "filters": filters})
 
 
 async def _user_page(request: Request, actor: Actor, error: CatalogError | None = None) -> Response:
     user_id = request.path_params["user_id"]
     user = await call(request, accounts.user_for_admin, actor, user_id)
     choices = await call(request, accounts.organization_choices, actor)
-    return _page(
+    return management_page(
         request,
         "user.html",
         {"user": user, "organizations": choices, "myself": user_id == actor.user_id},
@@ -195,7 +201,7 @@ async def sector_list(request: Request, actor: Actor) -> Response:
         else:
             return redirect_to(request, "admin.sectors", query={"done": "created"}, fragment=f"sector-{slug}")
     items = await call(request, sectors.list_sectors_for_admin, actor)
-    return _page(request, "sectors.html", {"sectors": items, "values": values}, error)
+    return management_page(request, "sectors.html", {"sectors": items, "values": values}, error)
 
 
 @admin_page
@@ -203,13 +209,13 @@ async def sector_edit(request: Request, actor: Actor) -> Response:
     slug = request.path_params["slug"]
     sector = await call(request, sectors.sector_for_edit, actor, slug)
     if request.method == "GET":
-        return _page(request, "sector.html", {"sector": sector, "values": _values(sector)})
+        return management_page(request, "sector.html", {"sector": sector, "values": _values(sector)})
     data = await _form(request)
     try:
         change = parse(sectors.SectorEdit, {**data, "slug": slug})
         await call(request, sectors.update_sector, actor, slug, change)
     except Invalid as error:
-        return _page(request, "sector.html", {"sector": sector, "values": data}, error)
+        return management_page(request, "sector.html", {"sector": sector, "values": data}, error)
     return redirect_to(request, "admin.sectors", query={"done": "saved"}, fragment=f"sector-{slug}")
 
 
@@ -240,19 +246,21 @@ def _licence_input(data: dict[str, str], code: str | None) -> LicenceCreate:
 @admin_page
 async def licence_list(request: Request, actor: Actor) -> Response:
     items = await call(request, licences.list_licences)
-    return _page(request, "licences.html", {"licences": items})
+    return management_page(request, "licences.html", {"licences": items})
 
 
 @admin_page
 async def licence_new(request: Request, actor: Actor) -> Response:
     if request.method == "GET":
         values = {"odrl": licences.odrl_text(licences.STARTING_POLICY)}
-        return _page(request, "licence.html", {"licence": None, "values": values, **LICENCE_FORM})
+        return management_page(request, "licence.html", {"licence": None, "values": values, **LICENCE_FORM})
     data = await _form(request)
     try:
         code = await call(request, licences.create_licence, actor, _licence_input(data, None))
     except Invalid as error:
-        return _page(request, "licence.html", {"licence": None, "values": data, **LICENCE_FORM}, error)
+        return management_page(
+            request, "licence.html", {"licence": None, "values": data, **LICENCE_FORM}, error
+        )
     return redirect_to(request, "admin.licence", code=code, query={"done": "created"})
 
 
@@ -263,12 +271,12 @@ async def licence_edit(request: Request, actor: Actor) -> Response:
     context = {"licence": licence, **LICENCE_FORM}
     if request.method == "GET":
         values = {**_values(licence), "odrl": licences.odrl_text(licence.odrl)}
-        return _page(request, "licence.html", {**context, "values": values})
+        return management_page(request, "licence.html", {**context, "values": values})
     data = await _form(request)
     try:
         await call(request, licences.update_licence, actor, code, _licence_input(data, code))
     except Invalid as error:
-        return _page(request, "licence.html", {**context, "values": data}, error)
+        return management_page(request, "licence.html", {**context, "values": data}, error)
     return redirect_to(request, "admin.licence", code=code, query={"done": "saved"})
 
 

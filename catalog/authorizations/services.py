@@ -15,7 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from catalog import db
 from catalog.accounts import mail
-from catalog.accounts.models import Membership, Organization, User
+from catalog.accounts.models import Organization
 from catalog.accounts.services import organization_ref, organization_refs
 from catalog.audit import services as audit
 from catalog.authorizations import states
@@ -377,7 +377,6 @@ def remind_ending(session: Session, on: dt.date | None = None) -> int:
             _not_reminded(),
         )
     ).all()
-    admins = session.exec(select(User.email).where(User.is_admin == True, User.is_active == True)).all()  # noqa: E712
     for authorization in due:
         claimed = session.exec(
             update(Authorization)
@@ -395,22 +394,8 @@ def remind_ending(session: Session, on: dt.date | None = None) -> int:
             " apply to renew it."
         )
         _notify(session, authorization, text)
-        owners = session.exec(
-            select(User.email)
-            .join(Membership, col(Membership.user_id) == col(User.id))
-            .where(
-                Membership.organization_id == authorization.operator_id,
-                Membership.role == "owner",
-                User.is_active == True,  # noqa: E712
-            )
-        ).all()
-        for email in dict.fromkeys([*owners, *admins]):
-            mail.queue(
-                session,
-                email,
-                f"淮安市数据港：授权即将到期 {authorization.code} / authorization ending",
-                text,
-            )
+        subject = f"淮安市数据港：授权即将到期 {authorization.code} / authorization ending"
+        mail.queue_to_owners_and_administrators(session, authorization.operator_id, subject, text)
     return len(due)
 
 

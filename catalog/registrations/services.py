@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from catalog import db
 from catalog.accounts import mail
-from catalog.accounts.models import Membership, Organization, User
+from catalog.accounts.models import Organization
 from catalog.audit import services as audit
 from catalog.authorizations.queries import today
 from catalog.datasets.models import Dataset, DatasetCreate, DatasetSector
@@ -313,7 +313,6 @@ def remind_renewal(session: Session, on: dt.date | None = None) -> int:
             ),
         )
     ).all()
-    admins = session.exec(select(User.email).where(User.is_admin == True, User.is_active == True)).all()  # noqa: E712
     told = 0
     for row in due:
         claimed = session.exec(
@@ -336,17 +335,8 @@ def remind_renewal(session: Session, on: dt.date | None = None) -> int:
             " renew it."
         )
         session.add(Notification(organization_id=item.provider_id, text=text[:500], link=owner_url()))
-        owners = session.exec(
-            select(User.email)
-            .join(Membership, col(Membership.user_id) == col(User.id))
-            .where(
-                Membership.organization_id == item.provider_id,
-                Membership.role == "owner",
-                User.is_active == True,  # noqa: E712
-            )
-        ).all()
-        for email in dict.fromkeys([*owners, *admins]):
-            mail.queue(session, email, f"淮安市数据港：登记即将到期 {row.code} / registration ending", text)
+        subject = f"淮安市数据港：登记即将到期 {row.code} / registration ending"
+        mail.queue_to_owners_and_administrators(session, item.provider_id, subject, text)
         told += 1
     session.flush()
     return told
